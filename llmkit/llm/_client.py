@@ -1,0 +1,464 @@
+"""``Client`` and ``AsyncClient``: chat calls with timing, retries (tenacity) and a call log.
+
+The openai SDK does the HTTP; it is built with ``max_retries=0`` so tenacity alone retries
+and nothing is retried twice by two layers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import openai
+import tenacity
+
+from llmkit._exceptions import BadResponseError, CallTimeoutError, LLMCallError
+from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts, redact
+from llmkit.llm._errors import AttemptFailed, classify
+from llmkit.llm._log import CallLog, LogTarget, open_log
+from llmkit.llm._result import Attempt, CallResult
+from llmkit.llm._stream import AttemptState
+
+__all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
+
+Messages = str | Sequence[Mapping[str, Any]]
+
+
+def _as_messages(messages: Messages) -> list[dict[str, Any]]:
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}]
+    return [dict(m) for m in messages]
+
+
+class _CallPlan:
+    """One logical call: the request, its deadline, the attempts so far, and the retry policy."""
+
+    def __init__(self, owner: _BaseClient, request: dict[str, Any], stream: bool) -> None:
+        self.owner = owner
+        self.request = request
+        self.stream = stream
+        self.started_ns = time.perf_counter_ns()
+        self.started_wall = time.time()
+        self.deadline = time.monotonic() + owner.timeouts.total
+        self.attempts: list[Attempt] = []
+        self.state: AttemptState | None = None
+        self.yielded = False
+
+    # -- tenacity policy ----------------------------------------------------------------------
+    def retrying_kwargs(self) -> dict[str, Any]:
+        policy = self.owner.retry
+        return {
+            "retry": tenacity.retry_if_exception(
+                lambda e: isinstance(e, AttemptFailed) and e.retryable
+            ),
+            "stop": tenacity.stop_after_attempt(policy.max_attempts)
+            | tenacity.stop_before_delay(self.owner.timeouts.total),
+            "wait": self._wait,
+            "before_sleep": self._before_sleep,
+            "reraise": True,
+        }
+
+    def _wait(self, retry_state: tenacity.RetryCallState) -> float:
+        policy = self.owner.retry
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, AttemptFailed) and exc.retry_after is not None:
+            return min(exc.retry_after, policy.max_wait)  # the server said when: honour it
+        backoff = min(policy.max_wait, policy.initial_wait * 2 ** (retry_state.attempt_number - 1))
+        return random.uniform(0, backoff) if policy.jitter else backoff
+
+    def _before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
+        if self.attempts and retry_state.next_action is not None:
+            self.attempts[-1] = replace(self.attempts[-1], wait_s=retry_state.next_action.sleep)
+
+    # -- per attempt --------------------------------------------------------------------------
+    def begin_attempt(self) -> tuple[AttemptState, dict[str, Any]]:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise AttemptFailed(CallTimeoutError, "total call timeout reached", retryable=False)
+        t = self.owner.timeouts
+        read = min(t.stall if self.stream else t.read, remaining)
+        timeout = openai.Timeout(
+            read, connect=min(t.connect, remaining), pool=min(t.connect, remaining)
+        )
+        self.state = AttemptState(sent_ns=time.perf_counter_ns())
+        return self.state, {**self.request, "timeout": timeout}
+
+    def check_deadline(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise AttemptFailed(CallTimeoutError, "total call timeout reached", retryable=False)
+
+    def fail_attempt(self, exc: BaseException) -> AttemptFailed:
+        failed = classify(exc, partial=self.yielded)
+        state = self.state
+        self.attempts.append(
+            Attempt(
+                number=len(self.attempts) + 1,
+                started_ns=state.sent_ns if state else time.perf_counter_ns(),
+                timing=state.timing(streamed=self.stream)
+                if state and state.timer.first_byte_ns
+                else None,
+                error=redact(failed.message, self.owner.endpoint.api_key),
+                error_type=failed.kind.__name__,
+                status=failed.status,
+            )
+        )
+        return failed
+
+    def succeed_attempt(self) -> None:
+        assert self.state is not None
+        self.attempts.append(
+            Attempt(
+                number=len(self.attempts) + 1,
+                started_ns=self.state.sent_ns,
+                timing=self.state.timing(streamed=self.stream),
+                status=200,
+            )
+        )
+
+    # -- outcome ------------------------------------------------------------------------------
+    def result(self) -> CallResult:
+        state = self.state
+        assert state is not None
+        result = CallResult(
+            text=state.text,
+            reasoning=state.reasoning,
+            finish_reason=state.finish_reason,
+            model=state.model or str(self.request.get("model")),
+            response_id=state.response_id,
+            usage=state.usage,
+            timing=state.timing(streamed=self.stream, sent_ns=self.started_ns),
+            attempts=tuple(self.attempts),
+            request=self.loggable_request(),
+        )
+        self.owner._log_call(self, result, None)
+        return result
+
+    def error(self, failed: AttemptFailed) -> LLMCallError:
+        error = failed.to_error(self.owner.endpoint.base_url, len(self.attempts))
+        error.args = (redact(str(error), self.owner.endpoint.api_key),)
+        self.owner._log_call(self, None, error)
+        return error
+
+    def loggable_request(self) -> dict[str, Any]:
+        # Headers (and so any key) never reach the log.
+        return {k: v for k, v in self.request.items() if k not in ("extra_headers", "timeout")}
+
+
+class _BaseClient:
+    """Configuration and helpers shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        log: LogTarget = None,
+        default_params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.endpoint = Endpoint.resolve(base_url, api_key, model)
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self.default_params = dict(default_params or {})
+        self.call_log: CallLog | None = open_log(log)
+        # Some servers reject stream_options; remember and stop sending it.
+        self._stream_options_ok = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.endpoint.base_url!r}, model={self.endpoint.model!r})"
+
+    def _request(
+        self, messages: Messages, model: str | None, stream: bool, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": self.endpoint.require_model(model),
+            "messages": _as_messages(messages),
+            **self.default_params,
+            **params,
+        }
+        if stream:
+            request["stream"] = True
+            if self._stream_options_ok and "stream_options" not in request:
+                request["stream_options"] = {"include_usage": True}
+        return request
+
+    def _stream_options_rejected(self, plan: _CallPlan, failed: AttemptFailed) -> bool:
+        """A 400 that blames ``stream_options``: drop it and try again without counting."""
+        if (
+            failed.status in (400, 422)
+            and "stream_options" in plan.request
+            and "stream_options" in failed.message
+        ):
+            self._stream_options_ok = False
+            plan.request.pop("stream_options")
+            plan.attempts.pop()
+            return True
+        return False
+
+    def _log_call(
+        self, plan: _CallPlan, result: CallResult | None, error: LLMCallError | None
+    ) -> None:
+        if self.call_log is not None:
+            self.call_log.append_call(
+                base_url=self.endpoint.base_url,
+                started_at=plan.started_wall,
+                request=plan.loggable_request(),
+                result=result,
+                attempts=plan.attempts,
+                error=error,
+            )
+
+    def _sdk_kwargs(self) -> dict[str, Any]:
+        return {
+            "base_url": self.endpoint.base_url,
+            "api_key": self.endpoint.api_key,
+            "max_retries": 0,  # tenacity owns retrying
+        }
+
+
+class ChatStream:
+    """Iterate the text deltas of a streamed answer; ``result`` is set once it ends.
+
+    Closing it (or leaving a ``with`` block) early closes the HTTP connection.
+    """
+
+    def __init__(self, gen: Generator[str, None, None]) -> None:
+        self._gen = gen
+        self.result: CallResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self._gen
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._gen.close()
+
+
+class Client(_BaseClient):
+    """Synchronous client for any OpenAI-compatible endpoint.
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:8000/v1``; else ``LLMKIT_BASE_URL``/``OPENAI_BASE_URL``.
+        api_key: else ``LLMKIT_API_KEY``/``OPENAI_API_KEY``; never logged or printed.
+        model: default model; else ``LLMKIT_MODEL``/``OPENAI_MODEL``.
+        timeouts: connect, read, stall (between chunks) and total-call limits.
+        retry: attempts and back-off.
+        log: ``True`` for the default call log, a path, or a :class:`CallLog`.
+        default_params: sent with every request (``temperature``, ``max_tokens``, ...).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sdk = openai.OpenAI(**self._sdk_kwargs())
+
+    def close(self) -> None:
+        self._sdk.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def chat(
+        self, messages: Messages, *, model: str | None = None, stream: bool = True, **params: Any
+    ) -> CallResult:
+        """One chat completion; streamed by default so TTFT and ITL are measured."""
+        plan = _CallPlan(self, self._request(messages, model, stream, params), stream)
+        for _ in self._iter_call(plan):
+            pass
+        return plan.result()
+
+    def stream(self, messages: Messages, *, model: str | None = None, **params: Any) -> ChatStream:
+        """Stream the answer as text deltas. A break after text was yielded is not retried."""
+        plan = _CallPlan(self, self._request(messages, model, True, params), True)
+        holder: ChatStream
+
+        def gen() -> Generator[str, None, None]:
+            for delta in self._iter_call(plan):
+                plan.yielded = True
+                yield delta
+            holder.result = plan.result()
+
+        holder = ChatStream(gen())
+        return holder
+
+    def _iter_call(self, plan: _CallPlan) -> Iterator[str]:
+        try:
+            for attempt in tenacity.Retrying(**plan.retrying_kwargs()):
+                with attempt:
+                    try:
+                        yield from self._attempt(plan)
+                    except AttemptFailed as failed:
+                        if not self._stream_options_rejected(plan, failed):
+                            raise
+                        yield from self._attempt(plan)
+        except AttemptFailed as failed:
+            raise plan.error(failed) from None
+
+    def _attempt(self, plan: _CallPlan) -> Iterator[str]:
+        state, request = plan.begin_attempt()
+        try:
+            if not plan.stream:
+                state.on_completion(self._sdk.chat.completions.create(**request))
+            else:
+                sdk_stream = self._sdk.chat.completions.create(**request)
+                state.on_headers()
+                with contextlib.closing(sdk_stream):
+                    for chunk in sdk_stream:
+                        text = state.on_chunk(chunk)
+                        if text:
+                            yield text
+                        plan.check_deadline()
+                    rest = state.end_of_stream()
+                    if rest:
+                        yield rest
+        except (GeneratorExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise plan.fail_attempt(_unwrap(exc)) from exc
+        plan.succeed_attempt()
+
+    def structured(self, messages: Messages, schema: Any = None, **kwargs: Any) -> Any:
+        """Ask for a value valid against ``schema``; see :func:`llmkit.structured.run_structured`."""
+        from llmkit.llm._structured import structured_call
+
+        return structured_call(self, messages, schema, **kwargs)
+
+
+class AsyncChatStream:
+    """Async twin of :class:`ChatStream`."""
+
+    def __init__(self, gen: AsyncGenerator[str, None]) -> None:
+        self._gen = gen
+        self.result: CallResult | None = None
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._gen
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._gen.aclose()
+
+
+class AsyncClient(_BaseClient):
+    """Asynchronous client; same arguments and results as :class:`Client`.
+
+    Cancelling the task that awaits a call closes its connection.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs())
+
+    async def close(self) -> None:
+        await self._sdk.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def chat(
+        self, messages: Messages, *, model: str | None = None, stream: bool = True, **params: Any
+    ) -> CallResult:
+        plan = _CallPlan(self, self._request(messages, model, stream, params), stream)
+        async for _ in self._iter_call(plan):
+            pass
+        return plan.result()
+
+    def stream(
+        self, messages: Messages, *, model: str | None = None, **params: Any
+    ) -> AsyncChatStream:
+        plan = _CallPlan(self, self._request(messages, model, True, params), True)
+        holder: AsyncChatStream
+
+        async def gen() -> AsyncGenerator[str, None]:
+            async for delta in self._iter_call(plan):
+                plan.yielded = True
+                yield delta
+            holder.result = plan.result()
+
+        holder = AsyncChatStream(gen())
+        return holder
+
+    async def _iter_call(self, plan: _CallPlan) -> AsyncIterator[str]:
+        try:
+            async for attempt in tenacity.AsyncRetrying(**plan.retrying_kwargs()):
+                with attempt:
+                    try:
+                        async for text in self._attempt(plan):
+                            yield text
+                    except AttemptFailed as failed:
+                        if not self._stream_options_rejected(plan, failed):
+                            raise
+                        async for text in self._attempt(plan):
+                            yield text
+        except AttemptFailed as failed:
+            raise plan.error(failed) from None
+
+    async def _attempt(self, plan: _CallPlan) -> AsyncIterator[str]:
+        state, request = plan.begin_attempt()
+        try:
+            if not plan.stream:
+                state.on_completion(await self._sdk.chat.completions.create(**request))
+            else:
+                sdk_stream = await self._sdk.chat.completions.create(**request)
+                state.on_headers()
+                try:
+                    async for chunk in sdk_stream:
+                        text = state.on_chunk(chunk)
+                        if text:
+                            yield text
+                        plan.check_deadline()
+                    rest = state.end_of_stream()
+                    if rest:
+                        yield rest
+                finally:
+                    await sdk_stream.close()
+        except (GeneratorExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise plan.fail_attempt(_unwrap(exc)) from exc
+        plan.succeed_attempt()
+
+    async def structured(self, messages: Messages, schema: Any = None, **kwargs: Any) -> Any:
+        """Async twin of :meth:`Client.structured`."""
+        from llmkit.llm._structured import astructured_call
+
+        return await astructured_call(self, messages, schema, **kwargs)
+
+
+def _unwrap(exc: Exception) -> BaseException:
+    """httpx errors raised while iterating a stream arrive unwrapped by the SDK."""
+    name = type(exc).__name__
+    if isinstance(exc, AttemptFailed | openai.OpenAIError):
+        return exc
+    if "Timeout" in name:
+        return AttemptFailed(CallTimeoutError, f"no data from the server in time ({name})", True)
+    if name in (
+        "RemoteProtocolError",
+        "ReadError",
+        "ConnectError",
+        "ProtocolError",
+        "NetworkError",
+    ):
+        return AttemptFailed(BadResponseError, f"stream cut mid-way ({name}: {exc})", True)
+    return exc

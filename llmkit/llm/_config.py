@@ -1,0 +1,91 @@
+"""Where a client points: base URL, API key and model, from arguments or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from llmkit._exceptions import ConfigError
+
+__all__ = ["Endpoint", "RetryPolicy", "Timeouts", "redact"]
+
+# A placeholder key for local servers that ignore auth; not a secret.
+_NO_KEY = "sk-no-key-required"
+
+
+def _env(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible endpoint. ``repr`` never shows the key."""
+
+    base_url: str
+    model: str | None
+    api_key: str = field(default=_NO_KEY, repr=False)
+
+    @classmethod
+    def resolve(
+        cls, base_url: str | None = None, api_key: str | None = None, model: str | None = None
+    ) -> Endpoint:
+        """Arguments first, then ``LLMKIT_*``, then ``OPENAI_*`` environment variables."""
+        url = base_url or _env("LLMKIT_BASE_URL", "OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"base URL {url!r} is not an http(s) URL (expected e.g. http://127.0.0.1:8000/v1)"
+            )
+        key = api_key or _env("LLMKIT_API_KEY", "OPENAI_API_KEY") or _NO_KEY
+        return cls(
+            base_url=url.rstrip("/"),
+            model=model or _env("LLMKIT_MODEL", "OPENAI_MODEL"),
+            api_key=key,
+        )
+
+    def require_model(self, model: str | None) -> str:
+        chosen = model or self.model
+        if not chosen:
+            raise ConfigError(
+                "no model given: pass model=..., or set LLMKIT_MODEL (or OPENAI_MODEL)"
+            )
+        return chosen
+
+
+def redact(text: str, secret: str) -> str:
+    """Remove a secret from text that may be shown or stored."""
+    if secret and secret != _NO_KEY and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. ``stall`` bounds the wait for the next chunk of a stream; ``total`` the call."""
+
+    connect: float = 10.0
+    read: float = 120.0
+    stall: float = 30.0
+    total: float = 600.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries owned by tenacity (the SDK is built with ``max_retries=0``).
+
+    Attributes:
+        max_attempts: attempts in all, the first included.
+        initial_wait: base of the exponential back-off, seconds.
+        max_wait: cap of one wait, seconds (also caps an honoured ``Retry-After``).
+        jitter: add full jitter to the back-off.
+    """
+
+    max_attempts: int = 4
+    initial_wait: float = 0.5
+    max_wait: float = 20.0
+    jitter: bool = True

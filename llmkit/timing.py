@@ -1,0 +1,281 @@
+"""The one glossary of latency metrics, shared by the client, the engine and the benchmark.
+
+Every timestamp is ``time.perf_counter_ns()`` (CLOCK_MONOTONIC on Linux, so it is
+comparable across processes on one machine). Definitions:
+
+TTFB
+    request sent → first byte of the response body (or headers, for non-streaming).
+TTFR
+    request sent → first chunk carrying *reasoning* text (``reasoning_content`` /
+    ``reasoning`` deltas, or text inside a leading ``<think>`` block).
+TTFT
+    request sent → first chunk carrying *output* text. Role-only, empty, usage-only
+    and reasoning chunks do not count.
+ICL
+    inter-chunk latency: the gaps between consecutive output chunks.
+ITL / TBT
+    per-token inter-token latency: each output chunk's gap (from the previous output
+    chunk) spread evenly over the tokens it carries, so a chunk of 4 tokens that came
+    40 ms after the previous one contributes four values of 10 ms.
+TPOT
+    time per output token after the first: ``(E2E − TTFT) / (output tokens − 1)``.
+    Undefined for answers of one token or less (``None``; aggregates count them).
+E2E
+    request sent → last output chunk (for non-streaming: → full response read).
+Output tokens
+    the server's usage when it sends one; otherwise the per-chunk counts it sent
+    (``continuous_usage_stats``); otherwise an offline count (``cl100k_base``),
+    marked approximate.
+Output TPS
+    output tokens / E2E seconds, per request.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "ChunkKind",
+    "ReasoningSplitter",
+    "StreamTimer",
+    "Timing",
+    "inter_chunk_latencies",
+    "per_token_itl",
+    "tpot_ms",
+]
+
+ChunkKind = Literal["output", "reasoning", "empty"]
+TokenSource = Literal["server", "chunks", "approximate", "none"]
+
+_NS_PER_MS = 1_000_000
+
+
+def _ms(ns: int | None) -> float | None:
+    return None if ns is None else ns / _NS_PER_MS
+
+
+def inter_chunk_latencies(chunk_times_ns: Sequence[int]) -> list[float]:
+    """Gaps between consecutive output chunks, in milliseconds."""
+    return [(b - a) / _NS_PER_MS for a, b in itertools.pairwise(chunk_times_ns)]
+
+
+def per_token_itl(chunk_times_ns: Sequence[int], chunk_tokens: Sequence[int]) -> list[float]:
+    """Per-token ITL in ms: each chunk's gap spread over the tokens it carries.
+
+    ``chunk_tokens[i]`` is the number of tokens chunk ``i`` carried (at least 1 is
+    assumed for a chunk with text). The first chunk has no gap (its wait is TTFT).
+
+    >>> per_token_itl([0, 40_000_000, 50_000_000], [1, 4, 1])
+    [10.0, 10.0, 10.0, 10.0, 10.0]
+    """
+    out: list[float] = []
+    for i in range(1, len(chunk_times_ns)):
+        n = max(1, chunk_tokens[i] if i < len(chunk_tokens) else 1)
+        share = (chunk_times_ns[i] - chunk_times_ns[i - 1]) / _NS_PER_MS / n
+        out.extend([share] * n)
+    return out
+
+
+def tpot_ms(e2e_ms: float | None, ttft_ms: float | None, output_tokens: int) -> float | None:
+    """``(E2E − TTFT) / (tokens − 1)``; ``None`` when undefined (≤ 1 token or no TTFT)."""
+    if e2e_ms is None or ttft_ms is None or output_tokens <= 1:
+        return None
+    return (e2e_ms - ttft_ms) / (output_tokens - 1)
+
+
+class ReasoningSplitter:
+    """Classify streamed content deltas of a model that may open with ``<think>…</think>``.
+
+    Feed each content delta; it returns ``(reasoning_text, output_text)``. Text is held
+    back only while it could still be the start of ``<think>``.
+    """
+
+    _OPEN = "<think>"
+    _CLOSE = "</think>"
+
+    def __init__(self) -> None:
+        self._state: Literal["undecided", "thinking", "output"] = "undecided"
+        self._pending = ""
+
+    def feed(self, delta: str) -> tuple[str, str]:
+        if self._state == "output":
+            return "", delta
+        self._pending += delta
+        if self._state == "undecided":
+            head = self._pending.lstrip()
+            if not head:
+                return "", ""
+            if head.startswith(self._OPEN):
+                self._state = "thinking"
+                self._pending = head[len(self._OPEN) :]
+            elif self._OPEN.startswith(head):
+                return "", ""  # could still become "<think>"
+            else:
+                self._state = "output"
+                text, self._pending = self._pending, ""
+                return "", text
+        # thinking: look for the close tag (it may be split across deltas)
+        end = self._pending.find(self._CLOSE)
+        if end < 0:
+            keep = len(self._CLOSE) - 1
+            reasoning = self._pending[:-keep] if len(self._pending) > keep else ""
+            self._pending = self._pending[len(reasoning) :]
+            return reasoning, ""
+        reasoning = self._pending[:end]
+        rest = self._pending[end + len(self._CLOSE) :]
+        self._state = "output"
+        self._pending = ""
+        return reasoning, rest
+
+    def flush(self) -> tuple[str, str]:
+        """Text still held back at the end of the stream (output if undecided)."""
+        pending, self._pending = self._pending, ""
+        if self._state == "thinking":
+            return pending, ""
+        return "", pending
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Latency of one request (one attempt, or a whole call), in the glossary's terms.
+
+    Times are milliseconds relative to ``sent_ns`` unless named ``*_ns``.
+    """
+
+    sent_ns: int
+    ttfb_ms: float | None
+    ttft_ms: float | None
+    ttfr_ms: float | None
+    e2e_ms: float | None
+    output_tokens: int
+    token_source: TokenSource
+    chunk_times_ns: tuple[int, ...] = ()
+    chunk_tokens: tuple[int, ...] = ()
+    streamed: bool = True
+
+    @property
+    def tokens_approximate(self) -> bool:
+        return self.token_source == "approximate"
+
+    @property
+    def icl_ms(self) -> list[float]:
+        return inter_chunk_latencies(self.chunk_times_ns)
+
+    @property
+    def itl_ms(self) -> list[float]:
+        return per_token_itl(self.chunk_times_ns, self.chunk_tokens)
+
+    @property
+    def mean_itl_ms(self) -> float | None:
+        itl = self.itl_ms
+        return sum(itl) / len(itl) if itl else None
+
+    @property
+    def tpot_ms(self) -> float | None:
+        return tpot_ms(self.e2e_ms, self.ttft_ms, self.output_tokens)
+
+    @property
+    def output_tps(self) -> float | None:
+        if not self.e2e_ms or self.output_tokens <= 0:
+            return None
+        return self.output_tokens / (self.e2e_ms / 1000)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat summary for logs and DataFrames (raw chunk times left out)."""
+        d = asdict(self)
+        del d["chunk_times_ns"], d["chunk_tokens"]
+        d.update(
+            tpot_ms=self.tpot_ms,
+            mean_itl_ms=self.mean_itl_ms,
+            output_tps=self.output_tps,
+            chunks=len(self.chunk_times_ns),
+            tokens_approximate=self.tokens_approximate,
+        )
+        return d
+
+
+@dataclass
+class StreamTimer:
+    """Collects raw timestamps while a response streams; :meth:`finish` builds :class:`Timing`.
+
+    Hot path only appends integers; all arithmetic happens in :meth:`finish`.
+    """
+
+    sent_ns: int
+    first_byte_ns: int | None = None
+    first_reasoning_ns: int | None = None
+    chunk_times_ns: list[int] = field(default_factory=list)
+    chunk_tokens: list[int | None] = field(default_factory=list)
+    chunk_texts: list[str] = field(default_factory=list)
+    last_ns: int | None = None
+
+    def byte(self, t_ns: int) -> None:
+        if self.first_byte_ns is None:
+            self.first_byte_ns = t_ns
+
+    def reasoning(self, t_ns: int) -> None:
+        if self.first_reasoning_ns is None:
+            self.first_reasoning_ns = t_ns
+
+    def output(self, t_ns: int, text: str, tokens: int | None = None) -> None:
+        """An output chunk arrived carrying ``text`` (``tokens`` if the server said)."""
+        self.chunk_times_ns.append(t_ns)
+        self.chunk_tokens.append(tokens)
+        self.chunk_texts.append(text)
+
+    def finish(
+        self,
+        *,
+        usage_tokens: int | None = None,
+        end_ns: int | None = None,
+        streamed: bool = True,
+        count: Any = None,
+    ) -> Timing:
+        """Build the :class:`Timing`.
+
+        Args:
+            usage_tokens: ``completion_tokens`` from the server's usage, if sent.
+            end_ns: for non-streaming calls, when the full body was read.
+            streamed: whether the response was streamed.
+            count: ``str -> int`` offline token counter (defaults to cl100k).
+        """
+        times = self.chunk_times_ns
+        known = [t for t in self.chunk_tokens if t is not None]
+        per_chunk_known = len(known) == len(self.chunk_tokens) and bool(known)
+        counter = count
+        if counter is None:
+            from llmkit._tokens import count_tokens as counter
+        if per_chunk_known:
+            tokens_per_chunk = [int(t) for t in known]
+        else:
+            tokens_per_chunk = [max(1, counter(t)) if t else 1 for t in self.chunk_texts]
+        source: TokenSource
+        if usage_tokens is not None:
+            total, source = usage_tokens, "server"
+        elif per_chunk_known:
+            total, source = sum(tokens_per_chunk), "chunks"
+        elif self.chunk_texts:
+            total, source = counter("".join(self.chunk_texts)), "approximate"
+        else:
+            total, source = 0, "none"
+
+        def rel(t: int | None) -> float | None:
+            return None if t is None else (t - self.sent_ns) / _NS_PER_MS
+
+        last = end_ns if end_ns is not None else (times[-1] if times else None)
+        first_out = times[0] if times else (end_ns if not streamed else None)
+        return Timing(
+            sent_ns=self.sent_ns,
+            ttfb_ms=rel(self.first_byte_ns),
+            ttft_ms=rel(first_out) if total or times else None,
+            ttfr_ms=rel(self.first_reasoning_ns),
+            e2e_ms=rel(last),
+            output_tokens=total,
+            token_source=source,
+            chunk_times_ns=tuple(times),
+            chunk_tokens=tuple(tokens_per_chunk),
+            streamed=streamed,
+        )

@@ -1,0 +1,69 @@
+"""The latency glossary: definitions checked on hand-made timestamps."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmkit.timing import ReasoningSplitter, StreamTimer, per_token_itl, tpot_ms
+
+MS = 1_000_000
+
+
+def test_per_token_itl_spreads_a_chunk_gap_over_its_tokens() -> None:
+    assert per_token_itl([0, 40 * MS, 50 * MS], [1, 4, 1]) == [10.0] * 5
+
+
+def test_tpot_is_undefined_for_one_token() -> None:
+    assert tpot_ms(100.0, 20.0, 1) is None
+    assert tpot_ms(100.0, 20.0, 5) == pytest.approx(20.0)
+
+
+def test_timer_uses_server_usage_first_and_ttft_from_first_output_chunk() -> None:
+    timer = StreamTimer(sent_ns=1000 * MS)
+    timer.byte(1005 * MS)
+    timer.output(1020 * MS, "Hello")
+    timer.output(1030 * MS, " world")
+    timing = timer.finish(usage_tokens=7)
+    assert timing.ttfb_ms == 5.0
+    assert timing.ttft_ms == 20.0
+    assert timing.e2e_ms == 30.0
+    assert timing.output_tokens == 7 and timing.token_source == "server"
+    assert timing.tpot_ms == pytest.approx(10 / 6)
+    assert timing.icl_ms == [10.0]
+
+
+def test_timer_counts_offline_when_no_usage_and_marks_it_approximate() -> None:
+    timer = StreamTimer(sent_ns=0)
+    timer.output(10 * MS, "Hello")
+    timer.output(20 * MS, " world, again")
+    timing = timer.finish()
+    assert timing.token_source == "approximate" and timing.tokens_approximate
+    assert timing.output_tokens == 4  # cl100k: "Hello", " world", ",", " again"
+
+def test_timer_prefers_per_chunk_usage_over_counting() -> None:
+    timer = StreamTimer(sent_ns=0)
+    timer.output(10 * MS, "ab", tokens=2)
+    timer.output(30 * MS, "cd", tokens=4)
+    timing = timer.finish()
+    assert timing.token_source == "chunks" and timing.output_tokens == 6
+    assert timing.itl_ms == [5.0, 5.0, 5.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("deltas", "reasoning", "output"),
+    [
+        (["<think>plan", " more</think>Answer"], "plan more", "Answer"),
+        (["<thi", "nk>x</th", "ink>", "Y"], "x", "Y"),
+        (["  ", "Plain answer"], "", "  Plain answer"),
+        (["<b>bold</b>"], "", "<b>bold</b>"),
+        (["<think>never closed"], "never closed", ""),
+    ],
+)
+def test_reasoning_splitter(deltas: list[str], reasoning: str, output: str) -> None:
+    splitter = ReasoningSplitter()
+    got_r, got_o = "", ""
+    for d in deltas:
+        r, o = splitter.feed(d)
+        got_r, got_o = got_r + r, got_o + o
+    r, o = splitter.flush()
+    assert (got_r + r, got_o + o) == (reasoning, output)
