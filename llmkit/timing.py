@@ -175,6 +175,8 @@ class Timing:
 
     @property
     def tpot_ms(self) -> float | None:
+        if not self.streamed:
+            return None  # one body: there is no per-token pace to measure
         return tpot_ms(self.e2e_ms, self.ttft_ms, self.output_tokens)
 
     @property

@@ -7,6 +7,8 @@ and nothing is retried twice by two layers.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
@@ -26,6 +28,23 @@ from llmkit.llm._stream import AttemptState
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
 
 Messages = str | Sequence[Mapping[str, Any]]
+
+
+@functools.cache
+def _sdk_params() -> frozenset[str]:
+    from openai.resources.chat.completions import Completions
+
+    return frozenset(inspect.signature(Completions.create).parameters) - {"self"}
+
+
+def _split_extra(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters the SDK does not know (``ignore_eos``, ``top_k``, ...) go in ``extra_body``."""
+    known = _sdk_params()
+    request = {k: v for k, v in params.items() if k in known}
+    extra = {k: v for k, v in params.items() if k not in known}
+    if extra:
+        request["extra_body"] = {**extra, **dict(params.get("extra_body") or {})}
+    return request
 
 
 def _as_messages(messages: Messages) -> list[dict[str, Any]]:
@@ -176,12 +195,14 @@ class _BaseClient:
     def _request(
         self, messages: Messages, model: str | None, stream: bool, params: Mapping[str, Any]
     ) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "model": self.endpoint.require_model(model),
-            "messages": _as_messages(messages),
-            **self.default_params,
-            **params,
-        }
+        request: dict[str, Any] = _split_extra(
+            {
+                "model": self.endpoint.require_model(model),
+                "messages": _as_messages(messages),
+                **self.default_params,
+                **params,
+            }
+        )
         if stream:
             request["stream"] = True
             if self._stream_options_ok and "stream_options" not in request:

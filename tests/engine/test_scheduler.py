@@ -1,0 +1,180 @@
+"""The shared scheduler: queueing once the batch is full, step cost growing with the batch,
+prefill, drift-free pacing, zero-delay batching of writes. Assertions use the engine's own
+send log and relative order, not tight wall-clock thresholds."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import socket
+import statistics
+import time
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from llmkit.engine import Engine, EngineConfig, EngineHandle, SendRecord
+
+from ._http import chat, request
+
+_TIMED = {"prefill_ms_per_token": 0.0, "decode_ms_per_seq": 0.0, "decode_ms_per_kv_token": 0.0}
+
+
+def _run_concurrently(eng: EngineHandle, n: int, **fields: Any) -> list[int]:
+    body = chat(eng, "tell me a story", stream=True, **fields)
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        return [
+            r.status for r in pool.map(lambda _: request(eng, "/chat/completions", body), range(n))
+        ]
+
+
+def _by_response(log: list[SendRecord]) -> dict[str, list[SendRecord]]:
+    out: dict[str, list[SendRecord]] = defaultdict(list)
+    for r in log:
+        out[r.response_id].append(r)
+    return out
+
+
+def _output_times(records: list[SendRecord]) -> list[int]:
+    return [r.t_ns for r in records if r.kind == "output"]
+
+
+def test_ttft_rises_once_the_batch_is_full(make_engine: Any) -> None:
+    eng = make_engine(max_batch=4, decode_step_ms=5.0, **_TIMED)
+    assert _run_concurrently(eng, 12, max_tokens=8, ignore_eos=True) == [200] * 12
+    streams = _by_response(eng.send_log())
+    assert len(streams) == 12
+    spans = []  # (first output, last output, wait from arrival to first output)
+    for recs in streams.values():
+        arrived = next(r.t_ns for r in recs if r.kind == "role")
+        out = _output_times(recs)
+        assert len(out) == 8
+        spans.append((out[0], out[-1], out[0] - arrived))
+    spans.sort()
+    # never more than max_batch sequences decoding at once
+    for first, _, _ in spans:
+        assert sum(1 for f, last, _ in spans if f <= first <= last) <= 4
+    early, late = spans[:4], spans[8:]
+    # the late ones were admitted only after earlier ones finished, and waited longer
+    assert min(f for f, _, _ in late) >= min(last for _, last, _ in spans[:8])
+    assert min(w for _, _, w in late) > max(w for _, _, w in early)
+    assert eng.engine.scheduler.queued == 0
+
+
+def _median_gap_ms(records: list[SendRecord]) -> float:
+    t = _output_times(records)
+    return statistics.median((b - a) / 1e6 for a, b in itertools.pairwise(t))
+
+
+def test_tbt_grows_with_the_batch(make_engine: Any) -> None:
+    eng = make_engine(
+        decode_step_ms=2.0,
+        decode_ms_per_seq=1.5,
+        prefill_ms_per_token=0.0,
+        decode_ms_per_kv_token=0.0,
+    )
+    _run_concurrently(eng, 1, max_tokens=20, ignore_eos=True)
+    alone = _median_gap_ms(eng.send_log())
+    eng.clear_send_log()
+    _run_concurrently(eng, 8, max_tokens=20, ignore_eos=True)
+    crowded = statistics.median(
+        _median_gap_ms(recs) for recs in _by_response(eng.send_log()).values()
+    )
+    # configured: 3.5 ms per step alone, 14 ms with 8 sequences
+    assert alone < crowded / 2.5
+    assert crowded >= 12
+
+
+def test_prefill_lengthens_ttft(make_engine: Any) -> None:
+    eng = make_engine(prefill_ms_per_token=0.5, decode_step_ms=1.0)
+
+    def ttft(prompt: str) -> float:
+        eng.clear_send_log()
+        request(eng, "/chat/completions", chat(eng, prompt, stream=True, max_tokens=2))
+        recs: list[SendRecord] = eng.send_log()
+        role = next(r.t_ns for r in recs if r.kind == "role")
+        return (_output_times(recs)[0] - role) / 1e6
+
+    short, long = ttft("hi"), ttft("word " * 300)  # ~300 more prompt tokens: +150 ms
+    assert long - short > 100
+
+
+def test_pacing_is_absolute_and_never_early(make_engine: Any) -> None:
+    eng = make_engine(config=EngineConfig.slow(tokens_per_s=100, send_log=True))
+    request(eng, "/chat/completions", chat(eng, "x", stream=True, max_tokens=30, ignore_eos=True))
+    t = _output_times(eng.send_log())
+    span_ms = (t[-1] - t[0]) / 1e6
+    assert span_ms >= 29 * 10 - 1  # never ahead of schedule
+    assert span_ms < 29 * 10 + 150  # and late wake-ups do not accumulate
+
+
+def test_zero_delay_sends_a_whole_answer_in_one_write(engine: EngineHandle) -> None:
+    request(
+        engine, "/chat/completions", chat(engine, "x", stream=True, max_tokens=300, ignore_eos=True)
+    )
+    times = _output_times(engine.send_log())
+    assert len(times) == 300 and len(set(times)) <= 3
+
+
+def test_client_hanging_up_frees_the_batch_slot(make_engine: Any) -> None:
+    eng = make_engine(decode_step_ms=10.0, **_TIMED)
+    body = chat(eng, "x", stream=True, max_tokens=500, ignore_eos=True)
+    import json as _json
+
+    payload = _json.dumps(body).encode()
+    with socket.create_connection((eng.host, eng.port)) as s:
+        s.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        s.recv(4096)
+        time.sleep(0.1)
+    deadline = time.monotonic() + 3
+    while eng.engine.scheduler.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not eng.engine.scheduler.running
+    assert 0 < len(_output_times(eng.send_log())) < 100
+
+
+def test_async_engine_in_an_existing_loop() -> None:
+    import aiohttp
+
+    async def main() -> str:
+        async with Engine(EngineConfig.zero_delay()) as engine, aiohttp.ClientSession() as s:
+            body = {"model": "llmkit-sim", "messages": [{"role": "user", "content": "ping"}]}
+            async with s.post(engine.base_url + "/chat/completions", json=body) as resp:
+                data = await resp.json()
+                return str(data["choices"][0]["message"]["content"])
+
+    assert asyncio.run(main()) == "pong"
+
+
+@pytest.mark.parametrize("preset", ["zero", "realistic", "slow", "cpu"])
+def test_presets(preset: str) -> None:
+    cfg = EngineConfig.preset(preset, seed=1)
+    assert cfg.seed == 1 and cfg.zero_timing == (preset == "zero")
+
+
+def test_stop_with_streams_in_flight_is_quick() -> None:
+    from llmkit.engine import start_engine
+
+    eng = start_engine(EngineConfig.slow(tokens_per_s=20))
+    replies: dict[bool, Any] = {}
+
+    def go(stream: bool) -> None:
+        body = chat(eng, "x", stream=stream, max_tokens=1000, ignore_eos=True)
+        replies[stream] = request(eng, "/chat/completions", body)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(go, s) for s in (True, False)]
+        time.sleep(0.3)
+        t0 = time.perf_counter()
+        eng.stop()
+        assert time.perf_counter() - t0 < 2
+        for f in futures:
+            f.result()
+    assert not replies[True].complete  # the stream is cut, not finished
+    assert replies[False].status == 503
