@@ -252,6 +252,8 @@ class StreamTimer:
             from llmkit._tokens import count_tokens as counter
         if per_chunk_known:
             tokens_per_chunk = [int(t) for t in known]
+        elif usage_tokens is not None and usage_tokens == len(self.chunk_texts):
+            tokens_per_chunk = [1] * usage_tokens  # every chunk carries >= 1 token: exactly 1
         else:
             tokens_per_chunk = [max(1, counter(t)) if t else 1 for t in self.chunk_texts]
         source: TokenSource
