@@ -48,6 +48,9 @@ class SendRecord:
         return asdict(self)
 
 
+_TERMINAL_KINDS = frozenset({"done", "body", "error"})
+
+
 class SendLog:
     """Collects send records in memory and/or as JSONL lines.
 
@@ -91,6 +94,9 @@ class SendLog:
                     for r in rows
                 )
             )
+            # A reader may look right after a response ends: flush at its last chunk.
+            if rows and rows[-1][4] in _TERMINAL_KINDS:
+                self._file.flush()
         return start_index + len(rows)
 
     def flush(self) -> None:

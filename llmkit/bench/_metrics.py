@@ -1,0 +1,254 @@
+"""Statistics over request records: percentiles, throughput, goodput, client health.
+
+Percentiles interpolate linearly between closest ranks (numpy's default), the
+convention of vLLM's ``bench serve``, so figures agree where definitions match.
+Latency statistics cover successful requests only; per-token ITL and ICL are pooled
+over all chunks of all successful requests (each token weighs the same), while TTFT,
+TPOT and E2E are one value per request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llmkit.bench._config import SLO, LoadLevel
+from llmkit.bench._records import RequestRecord
+
+__all__ = [
+    "STAT_KEYS",
+    "ClientStats",
+    "describe",
+    "meets_slo",
+    "percentile",
+    "summarize_level",
+]
+
+STAT_KEYS = ("mean", "p50", "p90", "p95", "p99", "max")
+
+# When the client itself is the bottleneck its numbers are not the server's.
+_CPU_WARN_PERCENT = 90.0
+_LOOP_LAG_WARN_MS = 5.0
+_SEND_LAG_WARN_MS = 10.0
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated ``q``-th percentile of already sorted values.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
+    2.5
+    """
+    n = len(sorted_values)
+    if n == 0:
+        raise ValueError("no values")
+    pos = (n - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, n - 1)
+    frac = pos - lo
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac
+
+
+def describe(values: Iterable[float | None]) -> dict[str, float | None]:
+    """``{mean, p50, p90, p95, p99, max}`` of the values that are not ``None``."""
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return dict.fromkeys(STAT_KEYS)
+    return {
+        "mean": sum(vals) / len(vals),
+        "p50": percentile(vals, 50),
+        "p90": percentile(vals, 90),
+        "p95": percentile(vals, 95),
+        "p99": percentile(vals, 99),
+        "max": vals[-1],
+    }
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """The benchmark client's own load during a level.
+
+    Attributes:
+        wall_s: the level's wall-clock time.
+        cpu_s: CPU seconds this process used meanwhile (all threads).
+        loop_lag_ms: how late a 10 ms timer fired, sampled through the level; large
+            values mean the event loop was too busy to stamp reads on time.
+    """
+
+    wall_s: float
+    cpu_s: float
+    loop_lag_ms: tuple[float, ...] = ()
+
+    @property
+    def cpu_percent(self) -> float:
+        """CPU use as a share of one core (the event loop runs on one)."""
+        return 100.0 * self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def meets_slo(rec: RequestRecord, slo: SLO) -> bool:
+    """Whether one request met every objective, each judged on its own values."""
+    if not rec.ok:
+        return False
+    if slo.ttft_ms is not None and (rec.ttft_ms is None or rec.ttft_ms > slo.ttft_ms):
+        return False
+    if slo.e2e_ms is not None and (rec.e2e_ms is None or rec.e2e_ms > slo.e2e_ms):
+        return False
+    # A one-token answer has no ITL/TPOT: nothing there to violate.
+    itl, tpot = rec.mean_itl_ms, rec.tpot_ms
+    if slo.itl_ms is not None and itl is not None and itl > slo.itl_ms:
+        return False
+    return not (slo.tpot_ms is not None and tpot is not None and tpot > slo.tpot_ms)
+
+
+def summarize_level(
+    level: LoadLevel,
+    records: Sequence[RequestRecord],
+    *,
+    index: int,
+    start_ns: int,
+    client: ClientStats,
+    slo: SLO | None,
+    max_concurrency: int | None = None,
+    interrupted: bool = False,
+) -> dict[str, Any]:
+    """The ``summary.json`` entry of one level (see the README for every field)."""
+    measured = [r for r in records if not r.warmup]
+    ok = [r for r in measured if r.ok]
+    failed = [r for r in measured if r.status == "failed"]
+    n_interrupted = sum(1 for r in measured if r.status == "interrupted")
+    ends = [r.end_ns for r in measured if r.end_ns is not None and r.status != "interrupted"]
+    duration_s = (max(ends) - start_ns) / 1e9 if ends else 0.0
+    per_s = (1.0 / duration_s) if duration_s > 0 else 0.0
+    streamed = [r for r in ok if r.streamed]
+    timings = [r.timing for r in ok if r.timing is not None]
+    out_tokens = sum(r.output_tokens for r in ok)
+    in_tokens = sum((r.prompt_tokens or r.prompt_tokens_sent or 0) for r in ok)
+
+    itl: list[float] = []
+    icl: list[float] = []
+    for r in streamed:
+        if r.timing is not None:
+            itl.extend(r.timing.itl_ms)
+            icl.extend(r.timing.icl_ms)
+
+    summary: dict[str, Any] = {
+        "index": index,
+        "label": level.label,
+        "key": level.key,
+        "load": {**level.to_dict(), "max_concurrency": max_concurrency},
+        "interrupted": interrupted,
+        "requests": {
+            "total": len(measured),
+            "ok": len(ok),
+            "failed": len(failed),
+            "interrupted": n_interrupted,
+            "failed_reasons": dict(Counter(r.error or "unknown" for r in failed).most_common()),
+        },
+        "duration_s": duration_s,
+        "ttfb_ms": describe(t.ttfb_ms for t in timings),
+        "ttft_ms": describe(t.ttft_ms for t in timings),
+        "ttfr_ms": describe(t.ttfr_ms for t in timings),
+        "itl_ms": describe(itl),
+        "icl_ms": describe(icl),
+        "request_itl_ms": describe(r.mean_itl_ms for r in streamed),
+        "tpot_ms": describe(r.tpot_ms for r in streamed),
+        "e2e_ms": describe(t.e2e_ms for t in timings),
+        "send_lag_ms": describe(r.send_lag_ms for r in measured),
+        "output_tokens": describe(float(r.output_tokens) for r in ok),
+        "prompt_tokens": describe(
+            float(p) for r in ok if (p := r.prompt_tokens or r.prompt_tokens_sent) is not None
+        ),
+        "output_tps": describe(t.output_tps for t in timings),
+        "tpot_undefined": sum(1 for r in streamed if r.tpot_ms is None),
+        "throughput": {
+            "requests_per_s": len(ok) * per_s,
+            "output_tokens_per_s": out_tokens * per_s,
+            "input_tokens_per_s": in_tokens * per_s,
+            "total_tokens_per_s": (out_tokens + in_tokens) * per_s,
+            "output_tokens": out_tokens,
+            "input_tokens": in_tokens,
+        },
+        "tokens": _token_report(ok),
+    }
+    if slo is not None and not slo.is_empty():
+        judged = len(ok) + len(failed)
+        met = sum(1 for r in ok if meets_slo(r, slo))
+        summary["goodput"] = {
+            "slo": slo.to_dict(),
+            "met": met,
+            "share": met / judged if judged else 0.0,
+            "requests_per_s": met * per_s,
+        }
+    else:
+        summary["goodput"] = None
+    summary["client"] = _client_report(level, measured, client, max_concurrency, summary)
+    return summary
+
+
+def _token_report(ok: Sequence[RequestRecord]) -> dict[str, Any]:
+    mismatches = [(r.usage_mismatch, r.output_tokens) for r in ok if r.usage_mismatch is not None]
+    flagged = [(d, n) for d, n in mismatches if d != 0]
+    rel = [abs(d) / n for d, n in mismatches if n > 0]
+    return {
+        "source": dict(Counter(r.token_source for r in ok)),
+        "itl_approximate": sum(1 for r in ok if r.itl_approximate),
+        "usage_mismatch": len(flagged),
+        "usage_mismatch_mean_pct": 100.0 * sum(rel) / len(rel) if rel else None,
+    }
+
+
+def _client_report(
+    level: LoadLevel,
+    measured: Sequence[RequestRecord],
+    client: ClientStats,
+    max_concurrency: int | None,
+    summary: dict[str, Any],
+) -> dict[str, Any]:
+    lag = describe(client.loop_lag_ms)
+    send_lag = summary["send_lag_ms"]
+    warnings: list[str] = []
+    bottleneck = False
+    if client.cpu_percent >= _CPU_WARN_PERCENT:
+        bottleneck = True
+        warnings.append(
+            f"client CPU at {client.cpu_percent:.0f}% of a core: the client may have been "
+            "the bottleneck"
+        )
+    if lag["p99"] is not None and lag["p99"] > _LOOP_LAG_WARN_MS:
+        bottleneck = True
+        warnings.append(
+            f"client event-loop lag p99 {lag['p99']:.1f} ms: timestamps may be late by as much"
+        )
+    if (
+        level.mode == "rate"
+        and max_concurrency is None
+        and send_lag["p99"] is not None
+        and send_lag["p99"] > _SEND_LAG_WARN_MS
+    ):
+        bottleneck = True
+        warnings.append(
+            f"requests left {send_lag['p99']:.1f} ms behind schedule (p99): the client "
+            "could not keep the rate"
+        )
+    tokens = summary["tokens"]
+    pct = tokens["usage_mismatch_mean_pct"]
+    if tokens["itl_approximate"] and pct is not None and pct > 5:
+        warnings.append(
+            f"per-token ITL uses offline token counts that differ from server usage by "
+            f"{pct:.0f}% on average; pass --tokenizer for this model's vocabulary"
+        )
+    reqs = summary["requests"]
+    if reqs["failed"]:
+        reasons = ", ".join(f"{k}: {v}" for k, v in reqs["failed_reasons"].items())
+        warnings.append(f"{reqs['failed']} of {reqs['total']} requests failed ({reasons})")
+    return {
+        "cpu_percent": client.cpu_percent,
+        "cpu_s": client.cpu_s,
+        "wall_s": client.wall_s,
+        "loop_lag_ms": lag,
+        "send_lag_ms": send_lag,
+        "bottleneck": bottleneck,
+        "warnings": warnings,
+    }

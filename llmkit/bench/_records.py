@@ -1,0 +1,408 @@
+"""After the run: turn each :class:`RawResponse` into a :class:`RequestRecord`.
+
+Timing comes out of :class:`llmkit.timing.StreamTimer`, the same code the model client
+uses, so ``llmkit bench`` and ``llmkit.Client`` report TTFT/ITL/TPOT with one definition.
+Token counts per chunk come from the server's cumulative per-chunk usage
+(``continuous_usage_stats``) when it sends one; otherwise they are counted here, after
+the run, with ``--tokenizer`` or the offline cl100k encoding, and marked approximate.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from llmkit._exceptions import ConfigError
+from llmkit.bench._client import RawResponse
+from llmkit.bench._sse import parse_reads
+from llmkit.timing import ReasoningSplitter, StreamTimer, Timing
+
+__all__ = ["ROW_FIELDS", "RequestRecord", "Status", "build_record", "make_counter"]
+
+Status = Literal["ok", "failed", "interrupted"]
+
+#: Columns of ``requests.csv`` (after ``level_label``), in order.
+ROW_FIELDS = (
+    "level", "index", "status", "http_status", "scheduled_ms", "sent_ms", "first_byte_ms",
+    "first_token_ms", "last_token_ms", "end_ms", "send_lag_ms", "ttfb_ms", "ttft_ms", "ttfr_ms",
+    "e2e_ms", "tpot_ms", "mean_itl_ms", "output_tps", "prompt_tokens", "output_tokens",
+    "token_source", "itl_approximate", "counted_tokens", "chunks", "finish_reason",
+    "response_id", "error_detail",
+)  # fmt: skip
+_NS_PER_MS = 1_000_000
+
+
+def make_counter(tokenizer: str | None = None) -> Callable[[str], int]:
+    """A cached ``text -> tokens`` counter: a local ``tokenizer.json`` or offline cl100k.
+
+    Raises:
+        ConfigError: ``tokenizer`` was given but the file or the ``tokenizers`` package
+            is missing.
+    """
+    if tokenizer is None:
+        from llmkit._tokens import count_tokens
+
+        base: Callable[[str], int] = count_tokens
+    else:
+        try:
+            from tokenizers import Tokenizer  # type: ignore[import-not-found, unused-ignore]
+        except ImportError:
+            raise ConfigError(
+                "--tokenizer needs the 'tokenizers' package: pip install tokenizers"
+            ) from None
+        try:
+            tok = Tokenizer.from_file(tokenizer)
+        except Exception as exc:
+            raise ConfigError(f"cannot load tokenizer {tokenizer!r}: {exc}") from None
+
+        def base(text: str) -> int:
+            return len(tok.encode(text, add_special_tokens=False).ids) if text else 0
+
+    # Streams repeat the same short chunk texts over and over: cache them.
+    return functools.lru_cache(maxsize=65536)(base)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as measured: raw ``perf_counter_ns`` stamps, its :class:`Timing`, outcome.
+
+    Attributes:
+        level: index of the load level (``-1`` for warm-up requests).
+        index: request number within the level.
+        status: ``"ok"``, ``"failed"`` or ``"interrupted"`` (Ctrl-C).
+        error: short reason key when not ok (``http_429``, ``cut``, ``stall``, ``non_sse``…).
+        scheduled_ns: when the load pattern wanted it sent; ``sent_ns`` when it went.
+        timing: glossary metrics (``None`` when nothing usable came back).
+        itl_approximate: per-chunk token counts were counted offline, not sent by the server.
+        counted_tokens: the offline count of the output, when it was needed.
+        response_id: the ``id`` the server gave the response (to match server logs).
+    """
+
+    level: int
+    index: int
+    status: Status
+    error: str | None
+    error_detail: str
+    http_status: int | None
+    scheduled_ns: int
+    sent_ns: int
+    first_byte_ns: int | None
+    first_token_ns: int | None
+    last_token_ns: int | None
+    end_ns: int | None
+    timing: Timing | None
+    prompt_tokens: int | None
+    prompt_tokens_sent: int | None
+    output_tokens: int
+    token_source: str
+    itl_approximate: bool
+    counted_tokens: int | None
+    chunks: int
+    reasoning_chunks: int
+    finish_reason: str | None
+    streamed: bool
+    warmup: bool = False
+    response_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def send_lag_ms(self) -> float:
+        """Actual minus scheduled send time: client queueing (coordinated omission)."""
+        return (self.sent_ns - self.scheduled_ns) / _NS_PER_MS
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return self.timing.ttft_ms if self.timing else None
+
+    @property
+    def e2e_ms(self) -> float | None:
+        return self.timing.e2e_ms if self.timing else None
+
+    @property
+    def mean_itl_ms(self) -> float | None:
+        return self.timing.mean_itl_ms if self.timing and self.streamed else None
+
+    @property
+    def tpot_ms(self) -> float | None:
+        return self.timing.tpot_ms if self.timing and self.streamed else None
+
+    @property
+    def usage_mismatch(self) -> int | None:
+        """Server usage minus the offline count (``None`` when either is missing)."""
+        if self.token_source != "server" or self.counted_tokens is None:
+            return None
+        return self.output_tokens - self.counted_tokens
+
+    def to_row(self, origin_ns: int) -> dict[str, Any]:
+        """A flat row for ``requests.csv``: times in ms relative to ``origin_ns``."""
+
+        def rel(t: int | None) -> float | None:
+            return None if t is None else round((t - origin_ns) / _NS_PER_MS, 3)
+
+        t = self.timing
+        return {
+            "level": self.level,
+            "index": self.index,
+            "status": "ok" if self.ok else (self.error or self.status),
+            "http_status": self.http_status,
+            "scheduled_ms": rel(self.scheduled_ns),
+            "sent_ms": rel(self.sent_ns),
+            "first_byte_ms": rel(self.first_byte_ns),
+            "first_token_ms": rel(self.first_token_ns),
+            "last_token_ms": rel(self.last_token_ns),
+            "end_ms": rel(self.end_ns),
+            "send_lag_ms": round(self.send_lag_ms, 3),
+            "ttfb_ms": t.ttfb_ms if t else None,
+            "ttft_ms": t.ttft_ms if t else None,
+            "ttfr_ms": t.ttfr_ms if t else None,
+            "e2e_ms": t.e2e_ms if t else None,
+            "tpot_ms": self.tpot_ms,
+            "mean_itl_ms": self.mean_itl_ms,
+            "output_tps": t.output_tps if t else None,
+            "prompt_tokens": self.prompt_tokens,
+            "output_tokens": self.output_tokens,
+            "token_source": self.token_source,
+            "itl_approximate": self.itl_approximate,
+            "counted_tokens": self.counted_tokens,
+            "chunks": self.chunks,
+            "finish_reason": self.finish_reason,
+            "response_id": self.response_id,
+            "error_detail": self.error_detail,
+        }
+
+
+def _fail(raw: RawResponse, level: int, reason: str, detail: str, stream: bool) -> RequestRecord:
+    status: Status = "interrupted" if reason == "interrupted" else "failed"
+    return RequestRecord(
+        level=level,
+        index=raw.index,
+        status=status,
+        error=reason,
+        error_detail=detail,
+        http_status=raw.status,
+        scheduled_ns=raw.scheduled_ns,
+        sent_ns=raw.sent_ns,
+        first_byte_ns=_first(raw),
+        first_token_ns=None,
+        last_token_ns=None,
+        end_ns=raw.end_ns,
+        timing=None,
+        prompt_tokens=None,
+        prompt_tokens_sent=raw.prompt_tokens_sent,
+        output_tokens=0,
+        token_source="none",
+        itl_approximate=False,
+        counted_tokens=None,
+        chunks=0,
+        reasoning_chunks=0,
+        finish_reason=None,
+        streamed=stream,
+        warmup=raw.warmup,
+    )
+
+
+def _first(raw: RawResponse) -> int | None:
+    times, _ = raw.arrivals()
+    return times[0] if times else raw.headers_ns
+
+
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def build_record(
+    raw: RawResponse, *, level: int, stream: bool, count: Callable[[str], int]
+) -> RequestRecord:
+    """Parse what the hot path kept and compute the request's timing."""
+    if raw.error is not None:
+        return _fail(raw, level, raw.error, raw.error_detail, stream)
+    if not stream:
+        return _build_plain(raw, level, count)
+
+    arr_times, arr_chunks = raw.arrivals()
+    events, partial = parse_reads(arr_times, arr_chunks)
+    if not events:
+        body = b"".join(arr_chunks)[:200].decode("utf-8", "replace")
+        kind = "non_sse" if "event-stream" not in raw.content_type else "no_events"
+        return _fail(raw, level, kind, f"{raw.content_type or 'no content type'}: {body}", stream)
+
+    timer = StreamTimer(sent_ns=raw.sent_ns)
+    timer.byte(arr_times[0])
+    splitter = ReasoningSplitter()
+    done = False
+    usage_total: int | None = None
+    prompt_tokens: int | None = None
+    prev_cum: int | None = None
+    finish_reason: str | None = None
+    reasoning_chunks = 0
+    bad = 0
+    held_t: int | None = None
+    held_tokens = 0
+    any_output = False
+    response_id: str | None = None
+    for ev in events:
+        data = ev.data
+        if data == b"[DONE]":
+            done = True
+            continue
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            bad += 1
+            continue
+        if not isinstance(obj, dict):
+            bad += 1
+            continue
+        if "error" in obj and not obj.get("choices"):
+            detail = json.dumps(obj["error"])[:300]
+            return _fail(raw, level, "stream_error", detail, stream)
+        if response_id is None and isinstance(obj.get("id"), str):
+            response_id = obj["id"]
+        carried: int | None = None
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            cum = _int(usage.get("completion_tokens"))
+            prompt_tokens = _int(usage.get("prompt_tokens")) or prompt_tokens
+            if cum is not None:
+                # continuous_usage_stats: cumulative count, so a chunk carries the difference
+                carried = cum - (prev_cum or 0)
+                prev_cum = cum
+                usage_total = cum
+        choices = obj.get("choices")
+        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+            continue
+        choice = choices[0]
+        finish_reason = choice.get("finish_reason") or finish_reason
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            content = delta.get("content")
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        else:  # legacy completions chunks carry "text"
+            content, reasoning = choice.get("text"), None
+        if reasoning:
+            timer.reasoning(ev.t_ns)
+            reasoning_chunks += 1
+            held_t = None
+        if not content or not isinstance(content, str):
+            continue
+        r, o = splitter.feed(content)
+        if r:
+            timer.reasoning(ev.t_ns)
+            reasoning_chunks += 1
+            held_t = None  # what was held back was reasoning, not output
+        if o:
+            prefix = o[: len(o) - len(content)] if o.endswith(content) else ""
+            if not any_output and prefix and held_t is not None and not r:
+                # Text held back while it might have opened "<think>": it arrived earlier.
+                timer.output(held_t, prefix, held_tokens if carried is not None else None)
+                timer.output(ev.t_ns, content, carried)
+            else:
+                extra = held_tokens if (held_t is not None and not any_output) else 0
+                timer.output(ev.t_ns, o, None if carried is None else carried + extra)
+            any_output = True
+            held_t = None
+        elif not r and not any_output and timer.first_reasoning_ns is None:
+            if held_t is None:
+                held_t = ev.t_ns
+                held_tokens = 0
+            held_tokens += carried or 0
+    r, o = splitter.flush()
+    if o.strip():
+        timer.output(held_t or events[-1].t_ns, o, held_tokens if prev_cum is not None else None)
+    if r:
+        reasoning_chunks += 1
+    if bad:
+        return _fail(raw, level, "bad_sse", f"{bad} event(s) with a non-JSON data payload", stream)
+    if partial or not (done or finish_reason):
+        return _fail(raw, level, "cut", "stream ended before [DONE] or a finish_reason", stream)
+    if not timer.chunk_times_ns and not reasoning_chunks:
+        return _fail(raw, level, "no_output", "the stream carried no text", stream)
+
+    per_chunk_known = bool(timer.chunk_tokens) and all(t is not None for t in timer.chunk_tokens)
+    timing = timer.finish(usage_tokens=usage_total, count=count)
+    counted = None
+    if not per_chunk_known and timer.chunk_texts:
+        counted = count("".join(timer.chunk_texts))
+    times = timer.chunk_times_ns
+    return RequestRecord(
+        level=level,
+        index=raw.index,
+        status="ok",
+        error=None,
+        error_detail="",
+        http_status=raw.status,
+        scheduled_ns=raw.scheduled_ns,
+        sent_ns=raw.sent_ns,
+        first_byte_ns=arr_times[0],
+        first_token_ns=times[0] if times else None,
+        last_token_ns=times[-1] if times else None,
+        end_ns=raw.end_ns,
+        timing=timing,
+        prompt_tokens=prompt_tokens,
+        prompt_tokens_sent=raw.prompt_tokens_sent,
+        output_tokens=timing.output_tokens,
+        token_source=timing.token_source,
+        itl_approximate=not per_chunk_known and len(times) > 1,
+        counted_tokens=counted,
+        chunks=len(times),
+        reasoning_chunks=reasoning_chunks,
+        finish_reason=finish_reason,
+        streamed=True,
+        warmup=raw.warmup,
+        response_id=response_id,
+    )
+
+
+def _build_plain(raw: RawResponse, level: int, count: Callable[[str], int]) -> RequestRecord:
+    """A non-streaming response: TTFB is the headers, TTFT and E2E the full body."""
+    body = b"".join(raw.chunks)
+    try:
+        obj = json.loads(body)
+        choice = obj["choices"][0]
+        message = choice.get("message") or {}
+        content = message.get("content") if isinstance(message, dict) else None
+        content = content if isinstance(content, str) else str(choice.get("text") or "")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        text = body[:200].decode("utf-8", "replace")
+        return _fail(raw, level, "non_json", f"{raw.content_type}: {text}", False)
+    usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else {}
+    usage_tokens = _int(usage.get("completion_tokens"))
+    end = raw.end_ns or raw.sent_ns
+    timer = StreamTimer(sent_ns=raw.sent_ns)
+    timer.byte(raw.headers_ns or end)
+    timer.output(end, content, usage_tokens)
+    timing = timer.finish(usage_tokens=usage_tokens, end_ns=end, streamed=False, count=count)
+    counted = count(content) if usage_tokens is None else None
+    return RequestRecord(
+        level=level,
+        index=raw.index,
+        status="ok",
+        error=None,
+        error_detail="",
+        http_status=raw.status,
+        scheduled_ns=raw.scheduled_ns,
+        sent_ns=raw.sent_ns,
+        first_byte_ns=raw.headers_ns,
+        first_token_ns=end,
+        last_token_ns=end,
+        end_ns=end,
+        timing=timing,
+        prompt_tokens=_int(usage.get("prompt_tokens")),
+        prompt_tokens_sent=raw.prompt_tokens_sent,
+        output_tokens=timing.output_tokens,
+        token_source=timing.token_source if usage_tokens is not None else "approximate",
+        itl_approximate=False,
+        counted_tokens=counted,
+        chunks=1,
+        reasoning_chunks=0,
+        finish_reason=choice.get("finish_reason"),
+        streamed=False,
+        warmup=raw.warmup,
+        response_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+    )

@@ -1,0 +1,370 @@
+"""``llmkit bench``: measure an endpoint's TTFT, ITL and throughput under load.
+
+Thin: it parses options into a :class:`~llmkit.bench.BenchConfig`, shows progress,
+and hands everything else to :mod:`llmkit.bench`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from llmkit.cli._common import err_console, fail_cleanly, json_option, print_json
+
+__all__ = ["bench"]
+
+_METRICS_HELP = """\b
+Metrics (definitions shared with llmkit.Client, see llmkit.timing):
+  TTFB   request sent -> first response byte
+  TTFT   request sent -> first chunk with output text (role-only,
+         empty, usage-only and reasoning chunks do not count)
+  TTFR   request sent -> first reasoning text (reasoning_content
+         deltas or a leading <think> block)
+  ICL    gap between consecutive output chunks
+  ITL    per-token inter-token latency (TBT): each chunk's gap
+         spread over the tokens it carries (server per-chunk usage
+         when sent, else counted offline after the run: approximate)
+  TPOT   (E2E - TTFT) / (output tokens - 1)
+  E2E    request sent -> last output chunk
+  goodput  requests/s whose own TTFT, mean ITL and E2E meet --slo
+Each as mean, p50, p90, p95, p99, max over successful requests.
+"""
+
+
+class _Progress:
+    """Rich progress bar on stderr, one task per level (stdout stays clean for --json)."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        from llmkit.bench import ProgressHooks
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            console=err_console(),
+            transient=False,
+        )
+        outer = self
+
+        class Hooks(ProgressHooks):
+            def level_started(self, index: int, level: Any, requests: int | None) -> None:
+                outer.task = outer.progress.add_task(level.label, total=requests, failed=0)
+                outer.failed = 0
+
+            def request_done(self, raw: Any) -> None:
+                if raw.error is not None:
+                    outer.failed += 1
+                outer.progress.update(outer.task, advance=1, failed=outer.failed)
+
+            def level_finished(self, result: Any) -> None:
+                outer.progress.update(outer.task, total=len(result.records))
+
+        self.hooks = Hooks()
+        self.task: Any = None
+        self.failed = 0
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        key, sep, val = v.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected NAME=VALUE, got {v!r}", param_hint="--var")
+        out[key] = val
+    return out
+
+
+def _convert(func: Any, value: Any, hint: str) -> Any:
+    from llmkit._exceptions import ConfigError
+
+    try:
+        return func(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+@click.group(invoke_without_command=True, epilog=_METRICS_HELP)
+@click.option(
+    "--base-url",
+    envvar=["LLMKIT_BENCH_BASE_URL", "LLMKIT_BASE_URL", "OPENAI_BASE_URL"],
+    help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.",
+)
+@click.option(
+    "--model",
+    envvar=["LLMKIT_BENCH_MODEL", "LLMKIT_MODEL"],
+    help="Model name (default: the first one GET /models lists).",
+)
+@click.option(
+    "--api-key",
+    envvar=["LLMKIT_BENCH_API_KEY", "LLMKIT_API_KEY", "OPENAI_API_KEY"],
+    show_default=False,
+    help="Bearer token; never printed or stored.",
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    metavar="N[,N…]",
+    help="Fixed concurrency levels, e.g. 1,4,16 (closed loop).",
+)
+@click.option(
+    "--rate",
+    "-r",
+    metavar="R[,R…]",
+    help="Request rates in requests/s, e.g. 2,8 (open loop). Excludes --concurrency.",
+)
+@click.option("--requests", "-n", type=int, help="Requests per level.")
+@click.option("--duration", metavar="TIME", help="Length of each level instead, e.g. 30s.")
+@click.option(
+    "--burstiness",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Gamma shape of arrivals with --rate: 1 is Poisson, <1 burstier.",
+)
+@click.option("--max-concurrency", type=int, help="With --rate: cap on requests in flight.")
+@click.option(
+    "--ramp-up",
+    default="0s",
+    show_default=True,
+    metavar="TIME",
+    help="Spread the start of each level's load over this time.",
+)
+@click.option(
+    "--warmup",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Requests sent first and left out of the results.",
+)
+@click.option(
+    "--prompt-tokens",
+    default="128",
+    show_default=True,
+    metavar="N[,N…]",
+    help="Synthetic prompt length; several values sweep TTFT against input length.",
+)
+@click.option(
+    "--prompt-file",
+    type=click.Path(dir_okay=False),
+    help="JSONL of chat messages (a list, or {'messages': [...]}, or {'prompt': ...}).",
+)
+@click.option("--prompt-template", help="Template name from prompts/ (see --var).")
+@click.option(
+    "--var",
+    "template_vars",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Template variable (repeatable).",
+)
+@click.option(
+    "--random-prefix",
+    is_flag=True,
+    help="Start every prompt with a unique random line (defeats prefix caching).",
+)
+@click.option("--max-tokens", type=int, default=128, show_default=True)
+@click.option("--ignore-eos", is_flag=True, help="Ask the server to generate all --max-tokens.")
+@click.option("--temperature", type=float)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--stream/--no-stream",
+    default=True,
+    show_default=True,
+    help="Streaming (SSE) or plain responses.",
+)
+@click.option(
+    "--continuous-usage/--no-continuous-usage",
+    default=True,
+    show_default=True,
+    help="Ask for per-chunk usage (stream_options.continuous_usage_stats).",
+)
+@click.option(
+    "--timeout", default="300s", show_default=True, metavar="TIME", help="Per-request limit."
+)
+@click.option(
+    "--stall-timeout",
+    default="60s",
+    show_default=True,
+    metavar="TIME",
+    help="Fail a request when no byte came for this long.",
+)
+@click.option(
+    "--slo", metavar="SPEC", help="Per-request objectives, e.g. ttft=500ms,itl=50ms,e2e=10s."
+)
+@click.option("--find-max", is_flag=True, help="Search the highest load that still meets --slo.")
+@click.option(
+    "--goodput-target",
+    type=float,
+    default=0.9,
+    show_default=True,
+    help="Share of requests that must meet --slo for --find-max.",
+)
+@click.option("--find-max-limit", type=float, help="Highest load --find-max may try.")
+@click.option(
+    "--tokenizer",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Local tokenizer.json for offline token counts (needs 'tokenizers').",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False),
+    help="Write summary.json, requests.csv and plots here.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an earlier run in --output.")
+@click.option("--no-plots", is_flag=True, help="Do not draw PNG plots.")
+@json_option
+@click.pass_context
+def bench(ctx: click.Context, /, **opts: Any) -> None:
+    """Benchmark an endpoint: TTFT, ITL and throughput under load.
+
+    \b
+    llmkit bench --base-url http://127.0.0.1:8000/v1 -c 1,4,16 -n 64 -o run1
+    llmkit bench --base-url URL --rate 2,8 --duration 30s --slo ttft=500ms,itl=50ms
+    llmkit bench compare run1 run2 --metric ttft_ms.p99 --threshold 10%
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with fail_cleanly():
+        _run(opts)
+
+
+def _run(opts: dict[str, Any]) -> None:
+    from llmkit.bench import BenchConfig, check_output_dir, parse_duration, parse_slo, run_bench
+    from llmkit.bench._config import parse_float_list, parse_int_list
+    from llmkit.bench._report import print_summary, write_report
+
+    if not opts["base_url"]:
+        raise click.UsageError("Missing option '--base-url' (or LLMKIT_BASE_URL).")
+    if opts["concurrency"] and opts["rate"]:
+        raise click.UsageError("--concurrency and --rate exclude each other.")
+    if opts["requests"] is not None and opts["duration"]:
+        raise click.UsageError("--requests and --duration exclude each other.")
+    if opts["output"]:
+        check_output_dir(opts["output"], overwrite=opts["overwrite"])
+    config = BenchConfig(
+        base_url=opts["base_url"],
+        model=opts["model"],
+        api_key=opts["api_key"],
+        concurrency=_convert(parse_int_list, opts["concurrency"], "--concurrency")
+        if opts["concurrency"] else (),
+        rates=_convert(parse_float_list, opts["rate"], "--rate") if opts["rate"] else (),
+        requests=opts["requests"],
+        duration_s=_convert(parse_duration, opts["duration"], "--duration")
+        if opts["duration"] else None,
+        burstiness=opts["burstiness"],
+        max_concurrency=opts["max_concurrency"],
+        ramp_up_s=_convert(parse_duration, opts["ramp_up"], "--ramp-up"),
+        warmup=opts["warmup"],
+        prompt_tokens=_convert(parse_int_list, opts["prompt_tokens"], "--prompt-tokens"),
+        prompt_file=opts["prompt_file"],
+        prompt_template=opts["prompt_template"],
+        template_vars=_pairs(opts["template_vars"]),
+        random_prefix=opts["random_prefix"],
+        max_tokens=opts["max_tokens"],
+        ignore_eos=opts["ignore_eos"],
+        temperature=opts["temperature"],
+        seed=opts["seed"],
+        stream=opts["stream"],
+        continuous_usage=opts["continuous_usage"],
+        timeout_s=_convert(parse_duration, opts["timeout"], "--timeout"),
+        stall_timeout_s=_convert(parse_duration, opts["stall_timeout"], "--stall-timeout"),
+        slo=_convert(parse_slo, opts["slo"], "--slo") if opts["slo"] else None,
+        find_max=opts["find_max"],
+        goodput_target=opts["goodput_target"],
+        find_max_limit=opts["find_max_limit"],
+        tokenizer=opts["tokenizer"],
+    )  # fmt: skip
+    progress = _Progress()
+    with progress.progress:
+        result = run_bench(config, progress.hooks)
+    summary = result.summary()
+    notes: list[str] = []
+    if opts["output"]:
+        _files, notes = write_report(
+            result, opts["output"], overwrite=opts["overwrite"], plots=not opts["no_plots"]
+        )
+    err = err_console()
+    if opts["as_json"]:
+        print_json(summary)
+    else:
+        from llmkit.cli._common import console
+
+        print_summary(console(), summary)
+    for note in notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    if opts["output"]:
+        err.print(f"wrote {opts['output']}/summary.json, requests.csv"
+                  + (" and plots" if not notes and not opts["no_plots"] else ""))  # fmt: skip
+    if result.interrupted:
+        err.print("[yellow]interrupted[/]: results cover what was measured until then")
+        raise SystemExit(130)
+
+
+@bench.command("compare")
+@click.argument("run_a", type=click.Path(exists=True))
+@click.argument("run_b", type=click.Path(exists=True))
+@click.option(
+    "--metric",
+    "-m",
+    "metrics",
+    multiple=True,
+    metavar="NAME",
+    help="Metric deciding the exit code, e.g. ttft_ms.p99 (repeatable; "
+    "default ttft_ms.p50, itl_ms.p50, e2e_ms.p50, "
+    "throughput.output_tokens_per_s).",
+)
+@click.option(
+    "--threshold",
+    "-t",
+    default="10%",
+    show_default=True,
+    help="Tolerated relative worsening (10% or 0.1).",
+)
+@json_option
+def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
+            as_json: bool) -> None:  # fmt: skip
+    """Compare two runs level by level; exit 1 if a chosen metric got worse.
+
+    RUN_A is the baseline, RUN_B the candidate (directories written by --output).
+    """
+    from llmkit.bench._compare import compare_runs, compare_table, parse_threshold
+
+    with fail_cleanly():
+        thr = _convert(parse_threshold, threshold, "--threshold")
+        metric_list: list[str] = []
+        for m in metrics:
+            metric_list.extend(p for p in m.split(",") if p.strip())
+        result = compare_runs(run_a, run_b, metrics=metric_list or None, threshold=thr)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            from llmkit.cli._common import console
+
+            out = console()
+            out.print(compare_table(result))
+            if result.only_a or result.only_b:
+                out.print(
+                    f"levels only in A: {list(result.only_a)}; only in B: {list(result.only_b)}"
+                )
+            if result.matched_by_position:
+                out.print("[yellow]no level keys matched; levels were paired by position[/]")
+            if result.regressed:
+                names = ", ".join(sorted({f"{c.level} {c.metric}" for c in result.regressions}))
+                out.print(f"[bold red]regression:[/] {names}", highlight=False)
+            else:
+                out.print("[green]no regression beyond the threshold[/]")
+        if not result.changes:
+            err_console().print("[yellow]warning:[/] no levels in common to compare")
+        if result.regressed:
+            raise SystemExit(1)

@@ -1,0 +1,149 @@
+"""The harness against the real embedded engine over real HTTP, checked with its send log.
+
+Tolerances suit a noisy shared 2-core machine: receive times are compared with the
+engine's logged send times (same monotonic clock) rather than with wall-clock budgets.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from llmkit.bench import SLO, BenchConfig, BenchResult, run_bench
+from llmkit.engine import EngineConfig, EngineHandle, Faults
+
+MakeEngine = Callable[..., EngineHandle]
+
+
+def _by_response(engine: EngineHandle) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = defaultdict(list)
+    for rec in engine.send_log():
+        out[rec.response_id].append(rec)
+    return out
+
+
+def _run(engine: EngineHandle, **kw: Any) -> BenchResult:
+    kw.setdefault("max_tokens", 12)
+    kw.setdefault("prompt_tokens", (16,))
+    return run_bench(BenchConfig(base_url=engine.base_url, ignore_eos=True, **kw))
+
+
+@pytest.mark.parametrize("tokens_per_chunk", [1, 3])
+def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk: int) -> None:
+    eng = bench_engine(EngineConfig.slow(100.0, tokens_per_chunk=tokens_per_chunk,
+                                         role_chunk=True))  # fmt: skip
+    result = _run(eng, concurrency=(4,), requests=8, max_tokens=13)
+    (level,) = result.levels
+    assert level.ok == 8
+    sent = _by_response(eng)
+    errors = []
+    for rec in level.records:
+        assert rec.timing is not None and rec.response_id in sent
+        log = sent[rec.response_id]
+        assert log[0].kind == "role"  # role-only first chunk: must not count as TTFT
+        outputs = [r for r in log if r.kind == "output"]
+        assert list(rec.timing.chunk_tokens) == [r.tokens for r in outputs]
+        assert rec.output_tokens == 13 and rec.token_source == "server"
+        assert len(rec.timing.chunk_times_ns) == len(outputs)
+        for got, want in zip(rec.timing.chunk_times_ns, outputs, strict=True):
+            errors.append((got - want.t_ns) / 1e6)
+        # TTFT is the first output chunk, not the role chunk
+        first_out = (outputs[0].t_ns - rec.sent_ns) / 1e6
+        assert rec.timing.ttft_ms == pytest.approx(first_out, abs=15)
+        assert rec.timing.ttft_ms > (log[0].t_ns - rec.sent_ns) / 1e6
+    errs = np.array(errors)
+    assert errs.min() >= 0  # never received before it was sent: one clock
+    assert np.percentile(errs, 50) < 5
+    # per-token ITL: one decode step (10 ms) per token, however tokens were chunked
+    itl = level.stats["itl_ms"]
+    assert itl["p50"] == pytest.approx(10.0, rel=0.2)
+    assert level.stats["tpot_ms"]["p50"] == pytest.approx(10.0, rel=0.2)
+    icl = level.stats["icl_ms"]["p50"]
+    assert icl == pytest.approx(10.0 * tokens_per_chunk, rel=0.2)
+
+
+def test_without_per_chunk_usage_itl_is_approximate(bench_engine: MakeEngine) -> None:
+    eng = bench_engine(EngineConfig.slow(200.0, tokens_per_chunk=2))
+    result = _run(eng, concurrency=(2,), requests=4, continuous_usage=False)
+    (level,) = result.levels
+    assert level.ok == 4
+    assert level.stats["tokens"]["itl_approximate"] == 4
+    assert all(r.itl_approximate and r.token_source == "server" for r in level.records)
+    assert level.stats["itl_ms"]["p50"] is not None
+
+
+def test_failures_are_counted_with_reasons(bench_engine: MakeEngine) -> None:
+    script = ("429", "500", "cut", "stall", "garbage", "non_json", "ok", "ok")
+    faults = Faults(script=script, stall_s=1.0)
+    eng = bench_engine(EngineConfig.slow(500.0, faults=faults))
+    result = _run(eng, concurrency=(1,), requests=8, stall_timeout_s=0.3)
+    (level,) = result.levels
+    reqs = level.stats["requests"]
+    assert reqs["ok"] == 2 and reqs["failed"] == 6
+    assert reqs["failed_reasons"] == {
+        "http_429": 1, "http_500": 1, "cut": 1, "stall": 1, "bad_sse": 1, "non_sse": 1,
+    }  # fmt: skip
+    assert any("6 of 8 requests failed" in w for w in result.summary()["warnings"])
+
+
+def test_unreachable_server_fails_every_request_and_goes_on() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    result = run_bench(BenchConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m",
+                                   concurrency=(2,), requests=4, connect_timeout_s=2))  # fmt: skip
+    (level,) = result.levels
+    assert level.stats["requests"]["failed_reasons"] == {"connect": 4}
+
+
+def test_rate_mode_records_scheduled_and_sent(bench_engine: MakeEngine) -> None:
+    eng = bench_engine(EngineConfig.zero_delay())
+    result = _run(eng, rates=(40.0,), requests=30, slo=SLO(ttft_ms=2000))
+    (level,) = result.levels
+    assert level.ok == 30
+    recs = sorted(level.records, key=lambda r: r.index)
+    scheduled = [r.scheduled_ns for r in recs]
+    assert scheduled == sorted(scheduled)
+    assert all(r.sent_ns >= r.scheduled_ns for r in recs)
+    assert level.stats["send_lag_ms"]["p50"] < 20
+    assert level.stats["goodput"]["share"] == 1.0
+    frame = result.to_frame()
+    assert {"scheduled_ms", "sent_ms", "first_token_ms", "last_token_ms"} <= set(frame.columns)
+
+
+def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
+    eng = bench_engine(EngineConfig.slow(500.0))
+    result = _run(eng, concurrency=(2,), duration_s=0.6, stream=False)
+    (level,) = result.levels
+    assert level.ok >= 2 and level.failed == 0
+    assert all(not r.streamed and r.output_tokens == 12 for r in level.records)
+    assert level.stats["itl_ms"]["p50"] is None
+    assert level.stats["e2e_ms"]["p50"] == pytest.approx(12 * 2, rel=0.6)
+
+
+def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: MakeEngine) -> None:
+    eng = bench_engine(EngineConfig.slow(200.0, max_batch=2))  # 12 tokens: 60 ms per request
+    slo = SLO(ttft_ms=40)
+    result = _run(eng, concurrency=(1,), requests=6, slo=slo, find_max=True, find_max_limit=8)
+    fm = result.find_max
+    assert fm is not None and fm["best"] == 2.0
+    ttft = {lv.level.value: lv.stats["ttft_ms"]["p50"] for lv in result.levels}
+    assert sorted(ttft) == [1.0, 2.0, 3.0, 4.0]  # doubled to a failure, then bisected
+    assert ttft[4.0] > 3 * ttft[1.0]  # queued behind a full batch
+
+
+def test_prompt_length_sweep_and_warmup(bench_engine: MakeEngine) -> None:
+    eng = bench_engine(EngineConfig(prefill_ms_per_token=0.05, decode_step_ms=1,
+                                    decode_ms_per_seq=0, decode_ms_per_kv_token=0))  # fmt: skip
+    result = _run(eng, concurrency=(1,), requests=4, prompt_tokens=(16, 1024), warmup=2,
+                  max_tokens=2, random_prefix=True)  # fmt: skip
+    short, long_ = result.levels
+    assert all(not r.warmup for lv in result.levels for r in lv.records)
+    assert short.stats["prompt_tokens"]["p50"] < 100 < long_.stats["prompt_tokens"]["p50"]
+    # 1000 more prompt tokens at 0.05 ms each: ~50 ms more TTFT
+    assert long_.stats["ttft_ms"]["p50"] - short.stats["ttft_ms"]["p50"] > 25

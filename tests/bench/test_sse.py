@@ -1,0 +1,74 @@
+"""The SSE parser: any split of the byte stream gives the same events."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmkit.bench import SSEParser
+from llmkit.bench._sse import parse_reads
+
+STREAM = (
+    b": keep-alive comment\n\n"
+    b'data: {"a": 1}\n\n'
+    b"event: update\ndata: line one\ndata: line two\n\n"
+    b"id: 7\nretry: 100\nunknown: field\ndata:no-space\n\n"
+    b"this line is not server-sent events at all\n\n"
+    b"data\n\n"
+    b"data: [DONE]\n\n"
+)
+EXPECTED = [
+    (b'{"a": 1}', "message"),
+    (b"line one\nline two", "update"),
+    (b"no-space", "message"),
+    (b"", "message"),
+    (b"[DONE]", "message"),
+]
+
+
+def _events(chunks: list[bytes]) -> list[tuple[bytes, str]]:
+    events, partial = parse_reads(range(len(chunks)), chunks)
+    assert not partial
+    return [(e.data, e.event) for e in events]
+
+
+def test_whole_stream() -> None:
+    assert _events([STREAM]) == EXPECTED
+
+
+def test_every_single_byte_split() -> None:
+    assert _events([STREAM[i : i + 1] for i in range(len(STREAM))]) == EXPECTED
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=30), st.booleans())
+def test_arbitrary_splits(cuts: list[int], crlf: bool) -> None:
+    data = STREAM.replace(b"\n", b"\r\n") if crlf else STREAM
+    points = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    chunks = [data[a:b] for a, b in itertools.pairwise(points)]
+    assert _events(chunks) == EXPECTED
+
+
+def test_crlf_split_between_cr_and_lf_is_one_line_end() -> None:
+    p = SSEParser()
+    assert p.feed(b"data: x\r", 1) == []
+    assert p.feed(b"\n\r", 2) == []
+    (ev,) = p.feed(b"\n", 3)
+    assert ev.data == b"x" and ev.t_ns == 3
+
+
+def test_lone_cr_line_endings() -> None:
+    assert _events([b"data: a\r\rdata: b\r\r"]) == [(b"a", "message"), (b"b", "message")]
+
+
+def test_event_stamped_with_the_read_that_completed_it() -> None:
+    events, _ = parse_reads([10, 20, 30], [b"data: one", b"\n\ndata: two\n", b"\n"])
+    assert [(e.data, e.t_ns) for e in events] == [(b"one", 20), (b"two", 30)]
+
+
+def test_unterminated_event_at_end_is_dropped_and_reported() -> None:
+    events, partial = parse_reads([1], [b'data: {"a": 1}\n\ndata: {"b"'])
+    assert [e.data for e in events] == [b'{"a": 1}']
+    assert partial
