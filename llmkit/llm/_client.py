@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openai
 import tenacity
@@ -24,6 +24,9 @@ from llmkit.llm._errors import AttemptFailed, classify
 from llmkit.llm._log import CallLog, LogTarget, open_log
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
+
+if TYPE_CHECKING:
+    from llmkit.structured import StructuredResult
 
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
 
@@ -351,8 +354,11 @@ class Client(_BaseClient):
             raise plan.fail_attempt(_unwrap(exc)) from exc
         plan.succeed_attempt()
 
-    def structured(self, messages: Messages, schema: Any = None, **kwargs: Any) -> Any:
-        """Ask for a value valid against ``schema``; see :func:`llmkit.structured.run_structured`."""
+    def structured(self, messages: Messages, schema: Any = None, **kwargs: Any) -> StructuredResult:
+        """A value valid against ``schema``: parse, repair, coerce, validate; re-prompt last.
+
+        See :func:`llmkit.llm._structured.structured_call` for the options.
+        """
         from llmkit.llm._structured import structured_call
 
         return structured_call(self, messages, schema, **kwargs)
@@ -460,7 +466,9 @@ class AsyncClient(_BaseClient):
             raise plan.fail_attempt(_unwrap(exc)) from exc
         plan.succeed_attempt()
 
-    async def structured(self, messages: Messages, schema: Any = None, **kwargs: Any) -> Any:
+    async def structured(
+        self, messages: Messages, schema: Any = None, **kwargs: Any
+    ) -> StructuredResult:
         """Async twin of :meth:`Client.structured`."""
         from llmkit.llm._structured import astructured_call
 

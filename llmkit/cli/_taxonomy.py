@@ -1,0 +1,95 @@
+"""``llmkit taxonomy``: which repair rules fired, what failed, which prompt hints help."""
+
+from __future__ import annotations
+
+import click
+
+from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+
+__all__ = ["taxonomy"]
+
+
+@click.command("taxonomy")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--log", "use_log", is_flag=True, help="Read the model client's call log.")
+@click.option("--log-path", default=None, help="Call log path (default: the client's).")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Schema for records that carry only text.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json", "auto"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--top", default=5, show_default=True, help="Hint lines to suggest.")
+@json_option
+def taxonomy(
+    file: str | None,
+    use_log: bool,
+    log_path: str | None,
+    schema_file: str | None,
+    fmt: str,
+    top: int,
+    as_json: bool,
+) -> None:
+    """Error taxonomy over a JSONL file of parse results (or texts), or the call log."""
+    from llmkit.structured import taxonomy_from_jsonl, taxonomy_from_log
+
+    with fail_cleanly():
+        if not file and not use_log:
+            raise click.UsageError("give a JSONL FILE or --log")
+        if use_log:
+            try:
+                report = taxonomy_from_log(log_path, top=top)
+            except ImportError as exc:
+                raise click.ClickException(f"the call log is not available: {exc}") from None
+        else:
+            from llmkit.cli._parse import _load_schema_file
+
+            schema = _load_schema_file(schema_file) if schema_file else None
+            assert file is not None
+            report = taxonomy_from_jsonl(file, schema=schema, format=fmt, top=top)
+        if as_json:
+            print_json(report.to_dict())
+            return
+        _print(report)
+
+
+def _print(report: object) -> None:
+    from rich.table import Table
+
+    from llmkit.structured import Taxonomy, get_rule
+
+    assert isinstance(report, Taxonomy)
+    out = console()
+    total = report.total or 1
+    stages = Table(title=f"Stages over {report.total} answers")
+    stages.add_column("stage")
+    stages.add_column("count", justify="right")
+    stages.add_column("share", justify="right")
+    for stage, n in report.stages.items():
+        stages.add_row(stage, str(n), f"{n / total:.1%}")
+    out.print(stages)
+    rules = Table(title="Rules that fired")
+    for col in ("rule", "count", "share", "error class"):
+        rules.add_column(col, justify="right" if col in ("count", "share") else "left")
+    for name, n in report.rules.items():
+        rule = get_rule(name)
+        rules.add_row(name, str(n), f"{n / total:.1%}", rule.error_class if rule else "")
+    out.print(rules)
+    if report.failures:
+        fails = Table(title="Failures")
+        fails.add_column("class")
+        fails.add_column("count", justify="right")
+        for cls, n in report.failures.items():
+            fails.add_row(cls, str(n))
+        out.print(fails)
+    if report.hints:
+        out.print("[bold]Hint lines to add to the prompt:[/]")
+        for h in report.hints:
+            out.print(f"  - {h}", markup=False, highlight=False)

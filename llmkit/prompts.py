@@ -1,0 +1,157 @@
+"""Prompt templates kept as YAML in the top-level ``prompts/`` directory.
+
+A template file holds ``name``, ``version``, ``description``, ``format`` (yaml/json),
+``messages`` (role + content with ``{{var}}`` placeholders), the output ``schema`` and the
+``hints`` (rule names or literal lines) that go into the format instructions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmkit._exceptions import ConfigError
+
+__all__ = ["PromptTemplate", "list_prompts", "load_prompt", "prompt_dirs"]
+
+_VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def prompt_dirs() -> list[Path]:
+    """Where templates are looked up: ``$LLMKIT_PROMPTS_DIR``, ``./prompts``, the repo's."""
+    dirs = []
+    env = os.environ.get("LLMKIT_PROMPTS_DIR")
+    if env:
+        dirs.append(Path(env))
+    dirs.append(Path.cwd() / "prompts")
+    dirs.append(Path(__file__).resolve().parent.parent / "prompts")
+    return dirs
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    """A versioned prompt with its output schema and format hints."""
+
+    name: str
+    version: str
+    messages: tuple[dict[str, str], ...]
+    schema: dict[str, Any] | None = None
+    format: str = "yaml"
+    hints: tuple[str, ...] = ()
+    description: str = ""
+    include_format_instructions: bool = True
+    path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def variables(self) -> set[str]:
+        """Placeholder names used by the messages."""
+        return {m for msg in self.messages for m in _VAR.findall(msg.get("content", ""))}
+
+    def format_instructions(self, hints: Any = None) -> str:
+        """The format instructions for this template's schema and hints."""
+        from llmkit.structured import format_instructions
+
+        chosen = self.hints if hints is None else hints
+        if isinstance(chosen, bool):
+            return format_instructions(self.schema, self.format, hints=chosen)
+        return format_instructions(self.schema, self.format, hints=list(chosen) or False)
+
+    def render(self, *, hints: Any = None, **variables: Any) -> list[dict[str, str]]:
+        """Messages with placeholders filled and the format instructions appended.
+
+        Args:
+            hints: override the template's hints (rule names or literal lines).
+            **variables: values for the ``{{name}}`` placeholders.
+
+        Raises:
+            ConfigError: a placeholder has no value.
+        """
+        missing = self.variables - set(variables)
+        if missing:
+            raise ConfigError(f"prompt {self.name!r} needs {', '.join(sorted(missing))}")
+        out = [
+            {
+                "role": m["role"],
+                "content": _VAR.sub(lambda x: str(variables[x.group(1)]), m["content"]),
+            }
+            for m in self.messages
+        ]
+        if self.include_format_instructions and (self.schema is not None or self.hints):
+            instructions = self.format_instructions(hints)
+            target = next((m for m in reversed(out) if m["role"] == "user"), None)
+            if target is None:
+                out.append({"role": "user", "content": instructions})
+            else:
+                target["content"] = target["content"].rstrip() + "\n\n" + instructions
+        return out
+
+
+def load_prompt(name_or_path: str | Path) -> PromptTemplate:
+    """Load a template by name (searched in :func:`prompt_dirs`) or by file path.
+
+    Raises:
+        ConfigError: not found or not a valid template.
+    """
+    path = Path(name_or_path)
+    if not path.suffix or not path.exists():
+        for d in prompt_dirs():
+            for ext in (".yaml", ".yml"):
+                candidate = d / f"{name_or_path}{ext}"
+                if candidate.exists():
+                    path = candidate
+                    break
+            else:
+                continue
+            break
+    if not path.exists():
+        raise ConfigError(
+            f"prompt {str(name_or_path)!r} not found in {', '.join(str(d) for d in prompt_dirs())}"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        raise ConfigError(f"{path}: a template needs a 'messages' list")
+    messages = tuple(
+        {"role": str(m.get("role", "user")), "content": str(m.get("content", ""))}
+        for m in data["messages"]
+        if isinstance(m, dict)
+    )
+    known = {
+        "name",
+        "version",
+        "messages",
+        "schema",
+        "format",
+        "hints",
+        "description",
+        "include_format_instructions",
+    }
+    return PromptTemplate(
+        name=str(data.get("name") or path.stem),
+        version=str(data.get("version", "1")),
+        messages=messages,
+        schema=data.get("schema"),
+        format=str(data.get("format", "yaml")),
+        hints=tuple(str(h) for h in data.get("hints") or ()),
+        description=str(data.get("description", "")),
+        include_format_instructions=bool(data.get("include_format_instructions", True)),
+        path=str(path),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def list_prompts() -> list[str]:
+    """Names of the templates found in :func:`prompt_dirs`."""
+    names: set[str] = set()
+    for d in prompt_dirs():
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.y*ml"))
+    return sorted(names)

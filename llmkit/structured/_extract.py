@@ -1,0 +1,263 @@
+"""Locate the payload in a model answer: reasoning blocks, code fences, prose, odd spaces.
+
+``extract`` rules run before the strict load only when their marker is present (a fence,
+a ``<think>`` tag): those markers never occur in a valid bare document. ``text`` rules run
+only after the strict load failed, so a valid answer is never touched by them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from llmkit.structured._rules import RepairContext, register_rule
+
+__all__ = [
+    "extract_fence",
+    "find_json_end",
+    "normalize_newlines",
+    "normalize_spaces",
+    "strip_bom",
+    "strip_prose",
+    "strip_think",
+]
+
+_THINK_OPEN = re.compile(
+    r"<(think|thinking|reasoning|reflection|scratchpad|analysis)\b[^>\n]*>", re.I
+)
+_THINK_CLOSE_ANY = re.compile(r"</(think|thinking|reasoning|reflection|scratchpad|analysis)>", re.I)
+_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
+_YAML_TAGS = frozenset(["yaml", "yml"])
+_JSON_TAGS = frozenset(["json", "jsonc", "json5", "javascript", "js"])
+
+
+@register_rule(
+    "strip_think",
+    phase="extract",
+    error_class="reasoning block before the answer",
+    hint="Put only the final answer in your reply, no <think> notes.",
+)
+def strip_think(text: str, ctx: RepairContext) -> str | None:
+    """`<think>let me see</think>\\na: 1` → `a: 1`"""
+    if "</" not in text and "<" not in text:
+        return None
+    out = text
+    changed = False
+    while True:
+        m = _THINK_OPEN.search(out)
+        if m is None:
+            break
+        close = re.compile(rf"</{re.escape(m.group(1))}>", re.I).search(out, m.end())
+        if close is not None:
+            out = out[: m.start()] + out[close.end() :]
+        else:
+            # unclosed: the reasoning runs to the first fence, or swallows the rest
+            fence = out.find("```", m.end())
+            out = out[: m.start()] + (out[fence:] if fence >= 0 else "")
+        changed = True
+    stray = _THINK_CLOSE_ANY.search(out)
+    if stray is not None:  # the template opened the block in the prompt
+        out = out[stray.end() :]
+        changed = True
+    return out.strip("\n") if changed else None
+
+
+def _fence_blocks(text: str) -> list[tuple[str, str]]:
+    blocks: list[tuple[str, str]] = []
+    pos = 0
+    while True:
+        m = _FENCE_OPEN.search(text, pos)
+        if m is None:
+            break
+        fence, info = m.group(1), m.group(2).strip().lower()
+        start = m.end() + 1
+        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M)
+        c = close.search(text, start)
+        if c is None:
+            body = text[start:]
+            stripped = body.rstrip()
+            if stripped.endswith(fence[0] * 3):  # closing fence glued to the last line
+                body = stripped.rstrip(fence[0])
+            blocks.append((info, body))
+            break
+        blocks.append((info, text[start : c.start()]))
+        pos = c.end()
+    return blocks
+
+
+@register_rule(
+    "extract_fence",
+    phase="extract",
+    error_class="answer wrapped in a code fence",
+    hint="Reply with the bare document, without ``` code fences.",
+)
+def extract_fence(text: str, ctx: RepairContext) -> str | None:
+    """`Here you go:\\n```yaml\\na: 1\\n```\\nBye` → `a: 1` (unclosed fences too)"""
+    if "```" not in text and "~~~" not in text:
+        return None
+    blocks = _fence_blocks(text)
+    if not blocks:
+        return None
+    wanted = _JSON_TAGS if ctx.format == "json" else _YAML_TAGS
+    fitting = [b for info, b in blocks if info.split(" ")[0] in wanted]
+    others = [b for info, b in blocks if info.split(" ")[0] not in wanted]
+    ordered = fitting + others
+    bodies = []
+    for body in ordered:
+        first, _, rest = body.partition("\n")
+        if first.strip().lower() in _YAML_TAGS | _JSON_TAGS and rest:
+            body = rest  # ```\nyaml\n...: the tag on its own line
+        bodies.append(body.strip("\n"))
+    bodies = [b for b in bodies if b.strip()]
+    if not bodies:
+        return None
+    if len(bodies) > 1:
+        ctx.candidates.extend(bodies[1:])
+        ctx.notes.append(f"{len(bodies)} fenced blocks found; tried in order")
+    return bodies[0]
+
+
+@register_rule(
+    "strip_bom",
+    phase="text",
+    error_class="byte-order mark before the document",
+    hint="Start the reply directly with the document.",
+)
+def strip_bom(text: str, ctx: RepairContext) -> str | None:
+    """`\\ufeff{"a": 1}` → `{"a": 1}`"""
+    return text.replace("\ufeff", "") if "\ufeff" in text else None
+
+
+@register_rule(
+    "normalize_newlines",
+    phase="text",
+    error_class="CR or CRLF line breaks",
+    hint="Use plain newlines.",
+)
+def normalize_newlines(text: str, ctx: RepairContext) -> str | None:
+    """`a: 1\\r\\nb: 2` → `a: 1\\nb: 2`"""
+    if "\r" not in text:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_ODD = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff"
+# only where spaces are structure: line starts, around indicators, line ends; text inside
+# values keeps its non-breaking spaces
+_STRUCTURAL_ODD = re.compile(
+    rf"^[ \t{_ODD}]*[{_ODD}][ \t{_ODD}]*|(?<=[:,\-\[{{])[{_ODD}]+|[{_ODD}]+(?=:)|[{_ODD}]+$",
+    re.M,
+)
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+@register_rule(
+    "normalize_spaces",
+    phase="text",
+    error_class="non-breaking or zero-width spaces in the structure",
+    hint="Use only plain spaces for indentation and separation.",
+)
+def normalize_spaces(text: str, ctx: RepairContext) -> str | None:
+    """`a:\u00a0\u00a01` → `a:  1`; `\u200bkey: 1` → `key: 1` (inside values they stay)"""
+
+    def sub(m: re.Match[str]) -> str:
+        return "".join("" if c in _ZERO_WIDTH else " " for c in m.group())
+
+    new = _STRUCTURAL_ODD.sub(sub, text)
+    return new if new != text else None
+
+
+_JSON_SCAN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|[{}\[\]]', re.S)
+
+
+def find_json_end(text: str, start: int) -> int | None:
+    """Index just past the bracket that closes the one at ``start`` (strings skipped)."""
+    depth = 0
+    for m in _JSON_SCAN.finditer(text, start):
+        tok = m.group()
+        if tok in "{[":
+            depth += 1
+        elif tok in "}]":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    return None
+
+
+_YAML_KEY_LINE = re.compile(
+    r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*?)[ ]*:(?:[ ]|$)"""
+)
+_YAML_ITEM_LINE = re.compile(r"[ ]*-(?:[ ]|$)")
+_IDENT_KEY = re.compile(r"^[ ]*(?:-[ ]+)?[\w-]+:(?:[ ]|$)", re.M)
+
+
+def _prose_like(line: str) -> bool:
+    s = line.strip()
+    if not s or s.startswith(("#", "---", "...", "{", "[", '"', "'")):
+        return False
+    if _YAML_ITEM_LINE.match(line):
+        return False
+    m = _YAML_KEY_LINE.match(line)
+    if m is None:
+        return True
+    key = m.group().strip().rstrip(":")
+    words = key.split()
+    # "Here is the YAML you asked for:" reads as a key; real keys are short
+    return s.endswith(":") and len(words) >= 4
+
+
+@register_rule(
+    "strip_prose",
+    phase="text",
+    lossless=True,
+    error_class="prose before or after the document",
+    hint="Reply with the document only: no introduction, no closing remarks.",
+)
+def strip_prose(text: str, ctx: RepairContext) -> str | None:
+    """`Sure! Here it is:\\n{"a": 1}\\nHope this helps.` → `{"a": 1}`"""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    brace = stripped.find("{")
+    if (
+        ctx.format == "json"
+        or stripped[0] in "{["
+        or (brace > 0 and not _IDENT_KEY.search(stripped[:brace]))
+    ):
+        if stripped[0] in "{[" and "Extra data" not in ctx.error:
+            return None  # nothing around the document; other rules will fix its inside
+        start = _first_json_start(text)
+        if start is None:
+            return None
+        end = find_json_end(text, start)
+        body = text[start:end] if end is not None else text[start:]
+        if end is not None:
+            rest = text[end:]
+            nxt = _first_json_start(rest)
+            if nxt is not None:
+                tail_end = find_json_end(rest, nxt)
+                ctx.candidates.append(rest[nxt:tail_end] if tail_end else rest[nxt:])
+        return body if body != text else None
+    lines = text.split("\n")
+    first = 0
+    while first < len(lines) and (_prose_like(lines[first]) or not lines[first].strip()):
+        first += 1
+    last = len(lines)
+    # trailing prose: only a run of prose lines that reaches the end
+    while last - 1 > first and (
+        not lines[last - 1].strip()
+        or (not lines[last - 1][0].isspace() and _prose_like(lines[last - 1]))
+    ):
+        last -= 1
+    if first == 0 and last == len(lines):
+        return None
+    body = "\n".join(lines[first:last]).strip("\n")
+    return body if body and body != text else None
+
+
+def _first_json_start(text: str) -> int | None:
+    # prefer a bracket that starts a line; else the first '{'
+    m = re.search(r"^[ \t]*[{\[]", text, re.M)
+    if m is not None:
+        return m.end() - 1
+    i = text.find("{")
+    return i if i >= 0 else None

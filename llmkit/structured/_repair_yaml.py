@@ -1,0 +1,426 @@
+"""Repair rules for block YAML, line by line, each linear in the text length.
+
+They run only after the strict load failed, in registry order; the pipeline tries a load
+after every rule that changed the text. Lines inside block scalars (``|`` / ``>``) are
+left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from llmkit.structured._rules import RepairContext, register_rule
+
+__all__ = ["split_line"]
+
+# `  - - key: value` → lead, key, value (value None when nothing follows the colon)
+_KV = re.compile(
+    r"""(?P<lead>[ ]*(?:-[ ]+)*)
+        (?P<key>"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s#"'\-?:\[\]{}|>*&!%@`,][^\n]*?|[-?:][^\s#][^\n]*?)
+        [ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*$""",
+    re.X,
+)
+_ITEM = re.compile(r"(?P<lead>[ ]*(?:-[ ]+)*-[ ]+)(?P<value>.*?)[ \t]*$")
+_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$")
+
+
+def split_line(line: str) -> tuple[str, str, str | None] | None:
+    """Split a block line into (lead, key, value); ``key`` is "" for a bare list item."""
+    m = _KV.match(line)
+    if m is not None and " #" not in m.group("key"):
+        return m.group("lead"), m.group("key"), m.group("value")
+    m = _ITEM.match(line)
+    if m is not None:
+        return m.group("lead"), "", m.group("value")
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _structure_lines(lines: list[str]) -> Iterator[int]:
+    """Indexes of lines outside block scalars and not blank or comments."""
+    block_indent: int | None = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if block_indent is not None:
+            if not stripped or _indent(line) > block_indent:
+                continue
+            block_indent = None
+        if not stripped or stripped.startswith("#"):
+            continue
+        yield i
+        parts = split_line(line)
+        if parts is not None and parts[2] is not None and _BLOCK_HEADER.match(parts[2]):
+            block_indent = _indent(line)
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _map_values(text: str, fix: object) -> str | None:
+    """Apply ``fix(value) -> new | None`` to each plain value outside block scalars."""
+    lines = text.split("\n")
+    changed = False
+    for i in _structure_lines(lines):
+        parts = split_line(lines[i])
+        if parts is None or not parts[2]:
+            continue
+        lead, key, value = parts
+        new = fix(value)  # type: ignore[operator]
+        if new is not None and new != value:
+            lines[i] = f"{lead}{key}: {new}" if key else f"{lead}{new}"
+            changed = True
+    return "\n".join(lines) if changed else None
+
+
+@register_rule(
+    "tabs_to_spaces",
+    phase="yaml",
+    error_class="tabs used for indentation",
+    hint="Indent with two spaces, never tabs.",
+)
+def tabs_to_spaces(text: str, ctx: RepairContext) -> str | None:
+    """`a:\\n\\tb: 1` → `a:\\n  b: 1`"""
+    if "\t" not in text:
+        return None
+    out = []
+    changed = False
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        lead = line[: len(line) - len(body)]
+        if "\t" in lead:
+            lead = lead.replace("\t", "  ")
+            changed = True
+        if body.startswith("-\t"):
+            body = "- " + body[2:].lstrip("\t")
+            changed = True
+        out.append(lead + body)
+    return "\n".join(out) if changed else None
+
+
+_GLUED = re.compile(
+    r"^(?P<lead>[ ]*(?:-[ ]+)*)(?P<key>[A-Za-z_][\w\-]*):(?P<value>[^\s:/\\][^\n]*)$"
+)
+
+
+@register_rule(
+    "space_after_colon",
+    phase="yaml",
+    error_class="missing space after a colon",
+    hint="Always put a space after the colon: `key: value`.",
+)
+def space_after_colon(text: str, ctx: RepairContext) -> str | None:
+    """`name:Ann\\nage:3` → `name: Ann\\nage: 3`"""
+    lines = text.split("\n")
+    changed = False
+    for i in _structure_lines(lines):
+        line = lines[i]
+        if ": " in line or line.rstrip().endswith(":"):
+            continue
+        m = _GLUED.match(line)
+        if m is not None:
+            lines[i] = f"{m.group('lead')}{m.group('key')}: {m.group('value')}"
+            changed = True
+    return "\n".join(lines) if changed else None
+
+
+def _is_flow_complete(value: str) -> bool:
+    return (value[0] == "[" and value.rstrip().endswith("]")) or (
+        value[0] == "{" and value.rstrip().endswith("}")
+    )
+
+
+@register_rule(
+    "quote_colon_value",
+    phase="yaml",
+    error_class="unquoted ': ' inside a value",
+    hint="Quote any value that contains ': ', e.g. title: \"Note: read this\".",
+)
+def quote_colon_value(text: str, ctx: RepairContext) -> str | None:
+    """`title: Note: read this` → `title: "Note: read this"`"""
+    if ": " not in text and not re.search(r":[ \t]*$", text, re.M):
+        return None
+
+    def fix(value: str) -> str | None:
+        if value[0] in "\"'[{|>&*!" or (": " not in value and not value.endswith(":")):
+            return None
+        return _quote(value)
+
+    return _map_values(text, fix)
+
+
+_ALWAYS_BAD_START = frozenset("@`%")
+
+
+@register_rule(
+    "quote_indicator_value",
+    phase="yaml",
+    error_class="value starting with a YAML indicator (* & @ ` % ! [ {)",
+    hint="Quote values that start with *, &, @, `, %, !, [ or {.",
+)
+def quote_indicator_value(text: str, ctx: RepairContext) -> str | None:
+    """`rating: *****` → `rating: "*****"`; `note: @home` → `note: "@home"`"""
+    anchors = set(re.findall(r"&([^\s,\[\]{}]+)", text)) if "&" in text else set()
+
+    def fix(value: str) -> str | None:
+        c = value[0]
+        if c in _ALWAYS_BAD_START:
+            return _quote(value)
+        if c == "*":
+            name = value[1:]
+            if name and name in anchors and " " not in name:
+                return None  # a real alias
+            return _quote(value)
+        if c == "&" and (len(value) == 1 or value[1] in " \t"):
+            return _quote(value)
+        if c == "!" and (" " in value.strip() or len(value) == 1):
+            return _quote(value)
+        if c in "[{" and not _is_flow_complete(value) and ("]" if c == "[" else "}") in value:
+            return _quote(value)  # `[draft] not final`; an unclosed `[a, b` may continue
+        return None
+
+    return _map_values(text, fix)
+
+
+@register_rule(
+    "block_indicator_misuse",
+    phase="yaml",
+    error_class="| or > followed by text on the same line",
+    hint="Write `key: |` alone on its line and indent the text below it, or quote it.",
+)
+def block_indicator_misuse(text: str, ctx: RepairContext) -> str | None:
+    """`note: | see below` → `note: "| see below"`; `score: > 90%` → `score: "> 90%"`"""
+    if "|" not in text and ">" not in text:
+        return None
+
+    def fix(value: str) -> str | None:
+        if value[0] in "|>" and not _BLOCK_HEADER.match(value):
+            return _quote(value)
+        return None
+
+    return _map_values(text, fix)
+
+
+def _fix_quoted(value: str) -> str | None:
+    q = value[0]
+    if q == '"':
+        try:
+            json.loads(value)
+            return None
+        except ValueError:
+            pass
+        if len(value) > 1 and value.endswith('"'):
+            inner = value[1:-1]
+            fixed = re.sub(r'(\\.)|"', lambda m: m.group(1) or '\\"', inner)
+            fixed = re.sub(r'\\(?!["\\/bfnrtu0abevN_LP x])', r"\\\\", fixed)
+            return f'"{fixed}"'
+        if value.count('"') == 1:
+            return value + '"'  # cut before the closing quote
+        return _quote(value)  # `"Hello" he said` is text
+    if q == "'":
+        if len(value) > 1 and value.endswith("'"):
+            inner = value[1:-1]
+            fixed = re.sub(r"'{1,2}", "''", inner)
+            return None if fixed == inner else f"'{fixed}'"
+        return _quote(value)
+    return None
+
+
+@register_rule(
+    "unescaped_quotes",
+    phase="yaml",
+    error_class="unescaped quotes inside a quoted value",
+    hint="Inside double quotes write \\\" for a quote; inside single quotes write ''.",
+)
+def unescaped_quotes(text: str, ctx: RepairContext) -> str | None:
+    """`q: "He said "hi""` → `q: "He said \\"hi\\""`; `a: 'don't'` → `a: 'don''t'`"""
+    if '"' not in text and "'" not in text:
+        return None
+
+    def fix(value: str) -> str | None:
+        return _fix_quoted(value) if value[0] in "\"'" else None
+
+    return _map_values(text, fix)
+
+
+@register_rule(
+    "block_scalar_indent",
+    phase="yaml",
+    lossless=False,
+    error_class="text under | or > not indented",
+    hint="Indent the lines of a | or > block deeper than its key.",
+)
+def block_scalar_indent(text: str, ctx: RepairContext) -> str | None:
+    """`note: |\\nline one\\nnext: 1` → `note: |\\n  line one\\nnext: 1`"""
+    lines = text.split("\n")
+    changed = False
+    i = 0
+    while i < len(lines):
+        parts = split_line(lines[i])
+        if parts is None or parts[2] is None or not _BLOCK_HEADER.match(parts[2]):
+            i += 1
+            continue
+        base = _indent(lines[i])
+        j = i + 1
+        while j < len(lines):
+            line = lines[j]
+            if line.strip() and _indent(line) <= base:
+                if split_line(line) is not None and (split_line(line) or ("", "", None))[1]:
+                    break  # the next key
+                lines[j] = " " * (base + 2) + line.lstrip(" ")
+                changed = True
+            elif line.strip() and _indent(line) > base:
+                pass
+            j += 1
+        i = j
+    return "\n".join(lines) if changed else None
+
+
+def _opens_block(line: str) -> bool:
+    parts = split_line(line)
+    if parts is None:
+        return False
+    lead, key, value = parts
+    return (key and value is None) or (not key and not value) or (bool(key) and "-" in lead)
+
+
+@register_rule(
+    "fix_indentation",
+    phase="yaml",
+    lossless=False,
+    error_class="wrong or mixed indentation of lists and nested maps",
+    hint="Indent nested keys and list items consistently with two spaces per level.",
+)
+def fix_indentation(text: str, ctx: RepairContext) -> str | None:
+    """`a:\\n    b: 1\\n  c: 2` → `a:\\n    b: 1\\n    c: 2` (a line between two levels
+    joins the deeper one; an over-indented sibling joins its siblings)"""
+    lines = text.split("\n")
+    levels = [0]
+    changed = False
+    prev_opens = False
+    prev_plain_value = False
+    for i in _structure_lines(lines):
+        line = lines[i]
+        col = _indent(line)
+        parts = split_line(line)
+        if col > levels[-1]:
+            if prev_opens:
+                levels.append(col)
+            elif prev_plain_value and parts is None:
+                continue  # continuation of a multi-line plain scalar
+            else:
+                col = levels[-1]
+        else:
+            popped = None
+            while len(levels) > 1 and col < levels[-1]:
+                popped = levels.pop()
+            if col != levels[-1]:
+                col = popped if popped is not None and col > levels[-1] else levels[-1]
+                if col != levels[-1]:
+                    levels.append(col)
+        if col != _indent(line):
+            lines[i] = " " * col + line.lstrip(" ")
+            changed = True
+        if parts is not None and "-" in parts[0]:
+            # `- key: v`: the item's keys continue at the content column
+            content = col + len(parts[0]) - _indent(parts[0]) if parts[1] else None
+            if content is not None and content > levels[-1]:
+                levels.append(content)
+        prev_opens = _opens_block(lines[i])
+        prev_plain_value = parts is not None and bool(parts[2])
+    return "\n".join(lines) if changed else None
+
+
+@register_rule(
+    "close_truncated_yaml",
+    phase="yaml",
+    lossless=False,
+    error_class="answer cut off at the token limit",
+    hint="Keep answers short: no explanations, only the fields asked for.",
+)
+def close_truncated_yaml(text: str, ctx: RepairContext) -> str | None:
+    """`a: 1\\nb: "unfinished` → `a: 1\\nb: "unfinished"` (marked truncated); a dangling
+    last key or half-written flow collection is closed or dropped"""
+    lines = text.rstrip("\n").split("\n")
+    last = lines[-1]
+    parts = split_line(last)
+    new_last = last
+    if parts is not None and parts[2]:
+        lead, key, value = parts[0], parts[1], parts[2]
+        if value[0] == '"' and (
+            len(value) == 1 or not value.endswith('"') or value.endswith('\\"')
+        ):
+            new_last = f'{lead}{key}: {value}"' if key else f'{lead}{value}"'
+        elif value[0] == "'" and (len(value) == 1 or not value.endswith("'")):
+            new_last = f"{lead}{key}: {value}'" if key else f"{lead}{value}'"
+        elif value[0] in "[{":
+            opens = value.count("[") + value.count("{") - value.count("]") - value.count("}")
+            if opens > 0:
+                body = value.rstrip().rstrip(",")
+                closers = "".join(
+                    "]" if c == "[" else "}" for c in reversed([c for c in body if c in "[{"])
+                )[:opens]
+                new_last = (f"{lead}{key}: " if key else lead) + body + closers
+    elif ctx.truncated and parts is None and len(lines) > 1:
+        new_last = ""  # a half-written key
+    if new_last == last:
+        return None
+    ctx.truncated = True
+    lines[-1] = new_last
+    return "\n".join(lines)
+
+
+@register_rule(
+    "quote_error_value",
+    phase="yaml",
+    lossless=False,
+    error_class="value the YAML parser rejected",
+    hint="Quote string values that contain punctuation.",
+)
+def quote_error_value(text: str, ctx: RepairContext) -> str | None:
+    """Last resort: the value on the line the parser rejected is read as text.
+    `a: "x" y` → `a: "\\"x\\" y"`"""
+    if ctx.error_line is None:
+        return None
+    lines = text.split("\n")
+    for i in (ctx.error_line, ctx.error_line - 1):
+        if 0 <= i < len(lines):
+            parts = split_line(lines[i])
+            if parts is None or not parts[2]:
+                continue
+            lead, key, value = parts[0], parts[1], parts[2]
+            try:
+                json.loads(value)
+                continue
+            except ValueError:
+                pass
+            new = _quote(value)
+            lines[i] = f"{lead}{key}: {new}" if key else f"{lead}{new}"
+            return "\n".join(lines)
+    return None
+
+
+@register_rule(
+    "drop_stray_line",
+    phase="yaml",
+    lossless=False,
+    error_class="a stray line that is neither key nor item",
+    hint="Every line must be a `key: value` pair or a `- item`.",
+)
+def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
+    """Last resort: a line that is neither a key nor a list item is dropped.
+    `a: 1\\nsee above\\nb: 2` → `a: 1\\nb: 2`"""
+    if ctx.error_line is None:
+        return None
+    lines = text.split("\n")
+    for i in (ctx.error_line, ctx.error_line - 1):
+        if 0 <= i < len(lines) and lines[i].strip() and split_line(lines[i]) is None:
+            ctx.notes.append(f"dropped line {i + 1}: {lines[i].strip()[:60]}")
+            del lines[i]
+            return "\n".join(lines)
+    return None

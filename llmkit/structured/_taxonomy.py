@@ -1,0 +1,274 @@
+"""The error taxonomy over many results, and the prompt hints that prevent the top classes.
+
+LinkedIn's loop: analyse the errors, add hints to the prompt, repair the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmkit.structured._pipeline import parse
+from llmkit.structured._result import STAGES, StructuredResult
+from llmkit.structured._rules import get_rule, hint_for
+
+__all__ = [
+    "Taxonomy",
+    "failure_class",
+    "read_jsonl_records",
+    "taxonomy",
+    "taxonomy_from_jsonl",
+    "taxonomy_from_log",
+]
+
+_FAILURE_HINTS = {
+    "schema mismatch": "Use exactly the field names, types and allowed values shown.",
+    "empty answer": "Always answer with the document, even when unsure.",
+    "unsafe input": "Reply with plain YAML: no tags, anchors or aliases.",
+}
+_SYNTAX_HINT = "Quote string values that contain punctuation such as : # [ ] { } or quotes."
+_LINE = re.compile(r"\s*\(line \d+, column \d+\)")
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """Counts per rule and stage over many results, failure examples, hint lines.
+
+    Attributes:
+        total: results counted.
+        stages: count per stage (every stage present, zeros included).
+        rules: count per rule name, most frequent first.
+        failures: count per failure class, most frequent first.
+        examples: a few failures: ``{"class", "error", "text"}``.
+        hints: prompt hint lines that prevent the top classes, most useful first.
+    """
+
+    total: int
+    stages: dict[str, int]
+    rules: dict[str, int]
+    failures: dict[str, int]
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    hint_rules: list[str] = field(default_factory=list)
+
+    @property
+    def malformed_rate(self) -> float:
+        """Share of answers that were not clean."""
+        return 1 - self.stages.get("clean", 0) / self.total if self.total else 0.0
+
+    @property
+    def failure_rate(self) -> float:
+        """Share of answers that failed after repair."""
+        return self.stages.get("failed", 0) / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict."""
+        return {
+            "total": self.total,
+            "stages": self.stages,
+            "rules": self.rules,
+            "failures": self.failures,
+            "examples": self.examples,
+            "hints": self.hints,
+            "hint_rules": self.hint_rules,
+            "malformed_rate": round(self.malformed_rate, 4),
+            "failure_rate": round(self.failure_rate, 4),
+        }
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per rule (count, share, phase, class, hint)."""
+        import pandas as pd
+
+        rows = []
+        for name, count in self.rules.items():
+            rule = get_rule(name)
+            rows.append(
+                {
+                    "rule": name,
+                    "count": count,
+                    "share": count / self.total if self.total else 0.0,
+                    "phase": rule.phase if rule else "user",
+                    "error_class": rule.error_class if rule else "",
+                    "hint": hint_for(name) or "",
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["rule", "count", "share", "phase", "error_class", "hint"]
+        )
+
+
+def failure_class(error: str | None) -> str:
+    """Group a failure message: ``YAML syntax: <problem>``, ``schema mismatch``, ...."""
+    if not error:
+        return "unknown"
+    if error.startswith("schema"):
+        return "schema mismatch"
+    if error.startswith(("input refused", "nesting", "more than", "aliases", "refused")):
+        return "unsafe input"
+    if error.startswith(("empty answer", "no document")):
+        return "empty answer"
+    if "syntax:" in error:
+        head, _, problem = error.partition("syntax:")
+        problem = _LINE.sub("", problem).strip()
+        problem = problem.split(": ")[-1] if ": " in problem else problem
+        return f"{head.strip()} syntax: {problem[:60]}"
+    return _LINE.sub("", error)[:60]
+
+
+def _as_record(item: Any, schema: Any, format: str) -> dict[str, Any] | None:
+    if isinstance(item, StructuredResult):
+        return {
+            "stage": item.stage,
+            "repairs": list(item.repairs),
+            "error": item.error,
+            "text": item.raw,
+        }
+    if not isinstance(item, dict):
+        return None
+    if item.get("stage") in STAGES:
+        repairs = item.get("repairs") or []
+        if isinstance(repairs, str):
+            try:
+                repairs = json.loads(repairs)
+            except ValueError:
+                repairs = [repairs]
+        return {
+            "stage": item["stage"],
+            "repairs": list(repairs or []),
+            "error": item.get("error"),
+            "text": item.get("text") or item.get("raw") or "",
+        }
+    if isinstance(item.get("text"), str):
+        r = parse(
+            item["text"],
+            item.get("schema") or schema,
+            format=format,
+            finish_reason=item.get("finish_reason"),
+        )
+        return {
+            "stage": r.stage,
+            "repairs": list(r.repairs),
+            "error": r.error,
+            "text": item["text"],
+        }
+    return None
+
+
+def taxonomy(
+    results: Iterable[Any],
+    *,
+    schema: Any = None,
+    format: str = "auto",
+    top: int = 5,
+    max_examples: int = 5,
+) -> Taxonomy:
+    """Build the taxonomy report.
+
+    Args:
+        results: :class:`StructuredResult` objects, dicts as written by
+            ``llmkit parse --jsonl`` (``stage``/``repairs``/``error``), or records with
+            ``text`` (and optional ``schema``/``finish_reason``) that are parsed here.
+        schema: schema for records that carry text but no schema.
+        format: format for records parsed here.
+        top: how many classes get a hint line.
+        max_examples: failure examples kept.
+    """
+    stages: Counter[str] = Counter({s: 0 for s in STAGES})
+    rules: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    examples: list[dict[str, Any]] = []
+    total = 0
+    for item in results:
+        rec = _as_record(item, schema, format)
+        if rec is None:
+            continue
+        total += 1
+        stages[rec["stage"]] += 1
+        rules.update(dict.fromkeys(rec["repairs"], 1))
+        if rec["stage"] == "failed":
+            cls = failure_class(rec["error"])
+            failures[cls] += 1
+            if len(examples) < max_examples:
+                examples.append(
+                    {"class": cls, "error": rec["error"], "text": (rec["text"] or "")[:300]}
+                )
+    hints: list[str] = []
+    hint_rules: list[str] = []
+    weighted = [(n, name) for name, n in rules.items()] + [
+        (n, f"!{cls}") for cls, n in failures.items()
+    ]
+    for _, name in sorted(weighted, key=lambda x: (-x[0], x[1])):
+        if len(hints) >= top:
+            break
+        if name.startswith("!"):
+            cls = name[1:]
+            line = _FAILURE_HINTS.get(cls) or (_SYNTAX_HINT if "syntax" in cls else None)
+        else:
+            line = hint_for(name)
+            if line:
+                hint_rules.append(name)
+        if line and line not in hints:
+            hints.append(line)
+    return Taxonomy(
+        total,
+        dict(stages),
+        dict(rules.most_common()),
+        dict(failures.most_common()),
+        examples,
+        hints,
+        hint_rules,
+    )
+
+
+def read_jsonl_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Records of a JSONL file, one per line (malformed lines skipped)."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                yield rec
+
+
+def taxonomy_from_jsonl(
+    path: str | Path, *, schema: Any = None, format: str = "auto", top: int = 5
+) -> Taxonomy:
+    """Taxonomy of a JSONL file of parse outputs or of records with ``text``."""
+    return taxonomy(read_jsonl_records(path), schema=schema, format=format, top=top)
+
+
+def taxonomy_from_log(path: str | Path | None = None, *, top: int = 5) -> Taxonomy:
+    """Taxonomy of the structured calls in the model client's call log.
+
+    Reads ``llmkit.llm.read_log(path)`` (columns ``response_text``, ``structured_stage``,
+    ``structured_repairs`` as a JSON list, ``structured_error``).
+    """
+    from llmkit.llm import read_log  # type: ignore[attr-defined,unused-ignore]
+
+    frame = read_log(path)
+    records: list[dict[str, Any]] = []
+    if "structured_stage" not in getattr(frame, "columns", ()):
+        return taxonomy([], top=top)
+    for row in frame.to_dict("records"):
+        stage = row.get("structured_stage")
+        if not isinstance(stage, str) or stage not in STAGES:
+            continue
+        records.append(
+            {
+                "stage": stage,
+                "repairs": row.get("structured_repairs") or [],
+                "error": row.get("structured_error") or None,
+                "text": row.get("response_text") or "",
+            }
+        )
+    return taxonomy(records, top=top)

@@ -1,0 +1,277 @@
+"""Every rule with its own broken → fixed cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmkit.structured import get_rule, parse, rules
+
+OBJ = {"type": "object"}
+TICKET = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "priority": {"enum": ["low", "medium", "high"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "count": {"type": "integer"},
+        "price": {"type": "number"},
+        "active": {"type": "boolean"},
+        "order_id": {"type": ["string", "null"]},
+        "address": {
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        },
+    },
+    "additionalProperties": False,
+}
+
+CASES = [
+    # (rule, text, schema, format, expected value)
+    ("strip_think", "<think>hmm: no</think>\ntitle: ok", TICKET, "auto", {"title": "ok"}),
+    ("strip_think", "<think>unclosed\n```yaml\ntitle: ok\n```", TICKET, "auto", {"title": "ok"}),
+    ("extract_fence", "Here:\n```yaml\ntitle: ok\n```\nBye.", TICKET, "auto", {"title": "ok"}),
+    ("extract_fence", '```json\n{"title": "ok"}', TICKET, "auto", {"title": "ok"}),
+    ("extract_fence", "~~~\ntitle: ok\n~~~", TICKET, "auto", {"title": "ok"}),
+    ("strip_bom", '\ufeff{"title": "ok"}', TICKET, "json", {"title": "ok"}),
+    (
+        "normalize_spaces",
+        "title:\u00a0ok\ncount:\u00a03",
+        TICKET,
+        "yaml",
+        {"title": "ok", "count": 3},
+    ),
+    (
+        "strip_prose",
+        "Sure! Here it is.\ntitle: ok\nHope this helps!",
+        TICKET,
+        "auto",
+        {"title": "ok"},
+    ),
+    ("strip_prose", 'The answer is {"title": "ok"} as asked.', TICKET, "auto", {"title": "ok"}),
+    ("strip_prose", "Here is the YAML you asked for:\ntitle: ok", TICKET, "yaml", {"title": "ok"}),
+    (
+        "tabs_to_spaces",
+        "address:\n\tstreet: x\n\tcity: y",
+        TICKET,
+        "yaml",
+        {"address": {"street": "x", "city": "y"}},
+    ),
+    ("space_after_colon", "title:ok\ncount:3", TICKET, "yaml", {"title": "ok", "count": 3}),
+    (
+        "quote_colon_value",
+        "title: Note: read this\ncount: 1",
+        TICKET,
+        "yaml",
+        {"title": "Note: read this", "count": 1},
+    ),
+    ("quote_indicator_value", "title: *urgent* fix", TICKET, "yaml", {"title": "*urgent* fix"}),
+    ("quote_indicator_value", "title: @home", TICKET, "yaml", {"title": "@home"}),
+    ("quote_indicator_value", "title: `code`", TICKET, "yaml", {"title": "`code`"}),
+    ("quote_indicator_value", "title: %20 off", TICKET, "yaml", {"title": "%20 off"}),
+    (
+        "quote_indicator_value",
+        "title: [draft] not final",
+        TICKET,
+        "yaml",
+        {"title": "[draft] not final"},
+    ),
+    (
+        "block_indicator_misuse",
+        "title: | see below\ncount: 2",
+        TICKET,
+        "yaml",
+        {"title": "| see below", "count": 2},
+    ),
+    (
+        "unescaped_quotes",
+        'title: "He said "hi" to me"',
+        TICKET,
+        "yaml",
+        {"title": 'He said "hi" to me'},
+    ),
+    ("unescaped_quotes", "title: 'don't stop'", TICKET, "yaml", {"title": "don't stop"}),
+    (
+        "fix_indentation",
+        "title: x\ntags:\n  - a\n - b",
+        TICKET,
+        "yaml",
+        {"title": "x", "tags": ["a", "b"]},
+    ),
+    (
+        "fix_indentation",
+        "address:\n    street: x\n  city: y",
+        TICKET,
+        "yaml",
+        {"address": {"street": "x", "city": "y"}},
+    ),
+    (
+        "unescaped_quotes",
+        'title: ok\norder_id: "A-1',
+        TICKET,
+        "yaml",
+        {"title": "ok", "order_id": "A-1"},
+    ),
+    (
+        "close_truncated_yaml",
+        "title: ok\ntags: [a, b",
+        TICKET,
+        "yaml",
+        {"title": "ok", "tags": ["a", "b"]},
+    ),
+    ("json_smart_quotes", "{“title”: “ok”}", TICKET, "json", {"title": "ok"}),
+    ("json_single_quotes", "{'title': 'ok'}", TICKET, "json", {"title": "ok"}),
+    ("json_comments", '{"title": "ok" // note\n}', TICKET, "json", {"title": "ok"}),
+    ("json_comments", '{"title": /* c */ "ok"}', TICKET, "json", {"title": "ok"}),
+    (
+        "json_python_literals",
+        '{"active": True, "order_id": None}',
+        TICKET,
+        "json",
+        {"active": True, "order_id": None},
+    ),
+    ("json_control_chars", '{"title": "a\nb"}', TICKET, "json", {"title": "a\nb"}),
+    (
+        "json_inner_quotes",
+        '{"title": "He said "hi" ok", "count": 1}',
+        TICKET,
+        "json",
+        {"title": 'He said "hi" ok', "count": 1},
+    ),
+    ("json_unquoted_keys", '{title: "ok", count: 2}', TICKET, "json", {"title": "ok", "count": 2}),
+    (
+        "json_unquoted_values",
+        '{"title": open now, "count": 2}',
+        TICKET,
+        "json",
+        {"title": "open now", "count": 2},
+    ),
+    (
+        "json_missing_commas",
+        '{"title": "ok"\n "count": 2}',
+        TICKET,
+        "json",
+        {"title": "ok", "count": 2},
+    ),
+    ("json_trailing_commas", '{"tags": ["a", "b",],}', TICKET, "json", {"tags": ["a", "b"]}),
+    (
+        "json_close_truncated",
+        '{"title": "ok", "tags": ["a", "b',
+        TICKET,
+        "json",
+        {"title": "ok", "tags": ["a", "b"]},
+    ),
+    ("yaml_as_json", "title: ok\ncount: 2", TICKET, "json", {"title": "ok", "count": 2}),
+    ("hash_in_value", "title: Fix bug #123", TICKET, "yaml", {"title": "Fix bug #123"}),
+    ("trailing_comment", "priority: high  # urgent", TICKET, "yaml", {"priority": "high"}),
+    ("literal_anchor", "title: &Co Inc", TICKET, "yaml", {"title": "&Co Inc"}),
+    ("yaml_alias", "a: &x [1, 2]\nb: *x", None, "yaml", {"a": [1, 2], "b": [1, 2]}),
+    ("duplicate_keys", "title: a\ntitle: b", TICKET, "yaml", {"title": "b"}),
+    ("duplicate_keys", '{"a": {"x": 1}, "a": {"y": 2}}', None, "json", {"a": {"x": 1, "y": 2}}),
+    ("ignore_tag", "title: !important", TICKET, "yaml", {"title": "!important"}),
+    ("stray_document_marker", "title: ok\n---\n", TICKET, "yaml", {"title": "ok"}),
+    (
+        "multiple_documents",
+        "title: 5\n---\ncount: 5",
+        {"type": "object", "required": ["count"]},
+        "yaml",
+        {"count": 5},
+    ),
+    ("coerce_string", '{"title": 123}', TICKET, "json", {"title": "123"}),
+    ("coerce_integer", 'count: "1,200"', TICKET, "yaml", {"count": 1200}),
+    ("coerce_number", 'price: "9.50"', TICKET, "yaml", {"price": 9.5}),
+    ("coerce_boolean", "active: yes", TICKET, "yaml", {"active": True}),
+    ("coerce_enum", "priority: High", TICKET, "yaml", {"priority": "high"}),
+    ("coerce_key", "Order ID: A1", TICKET, "yaml", {"order_id": "A1"}),
+    ("coerce_key", '{"orderId": "A1"}', TICKET, "json", {"order_id": "A1"}),
+    ("wrap_list", "tags: urgent", TICKET, "yaml", {"tags": ["urgent"]}),
+    ("split_list", "tags: a, b, c", TICKET, "yaml", {"tags": ["a", "b", "c"]}),
+    (
+        "parse_embedded",
+        'address: \'{"city": "Oslo"}\'',
+        TICKET,
+        "yaml",
+        {"address": {"city": "Oslo"}},
+    ),
+    ("unwrap_list", "address:\n  - city: Oslo", TICKET, "yaml", {"address": {"city": "Oslo"}}),
+    (
+        "renest_keys",
+        "address:\nstreet: x\ncity: y",
+        TICKET,
+        "yaml",
+        {"address": {"street": "x", "city": "y"}},
+    ),
+    (
+        "fill_default",
+        "{}",
+        {
+            "type": "object",
+            "properties": {"lang": {"type": "string", "default": "en"}},
+            "required": ["lang"],
+        },
+        "json",
+        {"lang": "en"},
+    ),
+    (
+        "coerce_null",
+        '{"x": "None"}',
+        {"type": "object", "properties": {"x": {"type": "null"}}},
+        "json",
+        {"x": None},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "schema", "fmt", "expected"),
+    CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)],
+)
+def test_rule_fixes(rule: str, text: str, schema: object, fmt: str, expected: object) -> None:
+    r = parse(text, schema, format=fmt)
+    assert r.ok, r.error
+    assert r.value == expected
+    assert r.stage == "repaired"
+    assert rule in r.repairs, r.repairs
+
+
+def test_every_rule_has_a_case_and_docs() -> None:
+    tested = {c[0] for c in CASES}
+    for rule in rules():
+        assert rule.hint, rule.name
+        assert rule.doc, rule.name
+        if rule.phase != "load" or rule.name not in ("json_nonfinite", "truncated"):
+            assert rule.name in tested or rule.name in {
+                "normalize_newlines",
+                "block_scalar_indent",
+                "quote_error_value",
+                "drop_stray_line",
+                "json_nonfinite",
+                "truncated",
+                "coerce_null",
+            }, rule.name
+
+
+def test_newlines_and_block_scalar_and_last_resort() -> None:
+    r = parse("title: ok\r\ncount: 2\r\nx: a: b", None, format="yaml")
+    assert r.ok and r.value["count"] == 2
+    r = parse("title: |\nline one\nline two\ncount: 2", {"type": "object"}, format="yaml")
+    assert r.ok and r.value["title"].startswith("line one") and r.value["count"] == 2
+    r = parse("a: 1\nsee the notes above\nb: 2", {"type": "object"}, format="yaml")
+    assert r.ok and r.value["a"] == 1
+
+
+def test_truncated_finish_reason_marks_result() -> None:
+    r = parse("title: ok", {"type": "object"}, finish_reason="length")
+    assert r.ok and r.truncated and "truncated" in r.repairs and r.stage == "repaired"
+    r = parse('{"a": [1, 2', None, format="json")
+    assert r.value == {"a": [1, 2]} and r.truncated
+
+
+def test_json_nonfinite() -> None:
+    r = parse('{"x": NaN}', None, format="json")
+    assert "json_nonfinite" in r.repairs and r.to_dict()["value"] == {"x": None}
+
+
+def test_get_rule() -> None:
+    rule = get_rule("quote_colon_value")
+    assert rule is not None and "→" in rule.doc
