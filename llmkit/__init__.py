@@ -14,6 +14,14 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "AsyncClient": "llmkit.llm",
+    "BenchConfig": "llmkit.bench",
+    "StructuredResult": "llmkit.structured",
+    "format_instructions": "llmkit.structured",
+    "load_prompt": "llmkit.prompts",
+    "parse": "llmkit.structured",
+    "run_bench": "llmkit.bench",
+    "taxonomy": "llmkit.structured",
+    "token_cost": "llmkit.structured",
     "AuthError": "llmkit._exceptions",
     "BadResponseError": "llmkit._exceptions",
     "CallResult": "llmkit.llm",
@@ -52,7 +60,16 @@ if TYPE_CHECKING:
         StructuredOutputError,
         UnsafeInputError,
     )
+    from llmkit.bench import BenchConfig, run_bench
     from llmkit.llm import AsyncClient, CallResult, Client
+    from llmkit.prompts import load_prompt
+    from llmkit.structured import (
+        StructuredResult,
+        format_instructions,
+        parse,
+        taxonomy,
+        token_cost,
+    )
     from llmkit.timing import Timing
 
 
