@@ -235,5 +235,6 @@ def run_demo(console: Console, sections: list[str] | None = None) -> dict[str, A
     report: dict[str, Any] = {}
     for name in sections or list(SECTIONS):
         console.print(Panel.fit(f"[bold]{name}[/]", border_style="cyan"))
-        SECTIONS[name](console, report)
+        with console.status(f"running the {name} section…"):
+            SECTIONS[name](console, report)
     return report

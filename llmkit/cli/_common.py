@@ -46,8 +46,13 @@ def fail_cleanly() -> Iterator[None]:
     try:
         yield
     except LLMKitError as exc:
+        from rich.markup import escape
+
+        # Messages carry server text: escape it so brackets are not read as markup.
         err_console().print(
-            f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True, highlight=False
+            f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}",
+            highlight=False,
+            soft_wrap=True,
         )
         raise SystemExit(1) from None
     except KeyboardInterrupt:

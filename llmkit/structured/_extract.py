@@ -1,8 +1,10 @@
 """Locate the payload in a model answer: reasoning blocks, code fences, prose, odd spaces.
 
 ``extract`` rules run before the strict load only when their marker is present (a fence,
-a ``<think>`` tag): those markers never occur in a valid bare document. ``text`` rules run
-only after the strict load failed, so a valid answer is never touched by them.
+a ``<think>`` tag). Such a marker can also be content of a valid document (a key, a block
+scalar holding markdown), so the pipeline keeps the answer as written whenever it loads
+and validates as it is. ``text`` rules run only after the strict load failed, so a valid
+answer is never touched by them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from llmkit.structured._rules import RepairContext, register_rule
 
 __all__ = [
+    "LEAD_INS",
     "extract_fence",
     "find_json_end",
     "normalize_newlines",
@@ -183,26 +186,54 @@ def find_json_end(text: str, start: int) -> int | None:
     return None
 
 
+#: first words of a chatty preamble ("Sure! Here is ...:")
+LEAD_INS = frozenset(
+    [
+        "here",
+        "here's",
+        "sure",
+        "certainly",
+        "below",
+        "okay",
+        "ok",
+        "the",
+        "this",
+        "following",
+        "i",
+        "based",
+        "as",
+        "great",
+        "absolutely",
+        "of",
+    ]
+)
 _YAML_KEY_LINE = re.compile(
     r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*?)[ ]*:(?:[ ]|$)"""
 )
 _YAML_ITEM_LINE = re.compile(r"[ ]*-(?:[ ]|$)")
-_IDENT_KEY = re.compile(r"^[ ]*(?:-[ ]+)?[\w-]+:(?:[ ]|$)", re.M)
+# `key: v`, `key:` and `key:value` (a space forgotten; a URL's `://` is not a key)
+_IDENT_KEY = re.compile(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
+_GLUED_KEY_LINE = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 
 def _prose_like(line: str) -> bool:
     s = line.strip()
     if not s or s.startswith(("#", "---", "...", "{", "[", '"', "'")):
         return False
-    if _YAML_ITEM_LINE.match(line):
+    if _YAML_ITEM_LINE.match(line) or _GLUED_KEY_LINE.match(line):
         return False
     m = _YAML_KEY_LINE.match(line)
     if m is None:
         return True
     key = m.group().strip().rstrip(":")
     words = key.split()
+    if not s.endswith(":"):
+        return False
     # "Here is the YAML you asked for:" reads as a key; real keys are short
-    return s.endswith(":") and len(words) >= 4
+    if len(words) >= 4:
+        return True
+    # "Sure: here is the YAML:" / "Note: the ticket follows:"
+    return len(s.split()) >= 4 and words[0].strip(",.!").casefold() in LEAD_INS
 
 
 @register_rule(
@@ -254,10 +285,17 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
     return body if body and body != text else None
 
 
+_JSONISH_START = re.compile(r"""\{(?=\s*+["'}])""")
+
+
 def _first_json_start(text: str) -> int | None:
-    # prefer a bracket that starts a line; else the first '{'
+    # prefer a bracket that starts a line; else one that opens a JSON object (`{"`), not
+    # prose braces (`see {the} data: {"a": 1}`); else the first '{'
     m = re.search(r"^[ \t]*[{\[]", text, re.M)
     if m is not None:
         return m.end() - 1
+    m = _JSONISH_START.search(text)
+    if m is not None:
+        return m.start()
     i = text.find("{")
     return i if i >= 0 else None

@@ -36,6 +36,7 @@ __all__ = [
     "load_json",
     "load_yaml",
     "resolve_core",
+    "smart_inner",
 ]
 
 _Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
@@ -176,6 +177,36 @@ def resolve_core(s: str) -> Any:
 
 def _is_core_string(s: str) -> bool:
     return isinstance(resolve_core(s), str)
+
+
+# `key:value` with no space after the colon (a URL's `://` is not one)
+_GLUED_KEY = re.compile(r"(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
+_SMART_OPEN = frozenset("\u201c\u2018\u201e")
+_SMART_CLOSE = {"\u201c": "\u201d", "\u2018": "\u2019", "\u201e": "\u201c\u201d"}
+_SMART_ANY = frozenset("\u201c\u201d\u201e\u201f")
+
+
+def smart_inner(value: str) -> str | None:
+    """The text inside typographic quotes that wrap the whole value, else ``None``.
+
+    ``“Broken box”`` → ``Broken box``; ``‘it’s’`` → ``it’s``; ``“a\\tb”`` → ``a<TAB>b``
+    (escapes read as in a double-quoted scalar, where they are valid);
+    ``“a” and “b”`` → ``None``.
+    """
+    if len(value) < 2 or value[0] not in _SMART_CLOSE or value[-1] not in _SMART_CLOSE[value[0]]:
+        return None
+    inner = value[1:-1]
+    if value[0] == "\u2018":
+        return None if "\u2018" in inner else inner
+    if any(c in _SMART_ANY for c in inner):
+        return None  # several quoted parts: the quotes are the author's text
+    if "\\" in inner:
+        try:
+            decoded = json.loads('"' + inner.replace('"', '\\"') + '"')
+        except ValueError:
+            return inner
+        return decoded if isinstance(decoded, str) else inner
+    return inner
 
 
 # --- depth pre-check --------------------------------------------------------------------
@@ -325,6 +356,7 @@ class _Builder:
         self.seen: set[int] = set()
         self.alias_nodes = 0
         self.check_hash = " #" in text or "\t#" in text
+        self.check_smart = "\u201c" in text or "\u2018" in text or "\u201e" in text
         self.unused_anchors: set[int] = set()
         if "&" in text or self.track:
             self.unused_anchors, has_alias = _anchor_usage(text, limits)
@@ -345,11 +377,61 @@ class _Builder:
         if self.unused_anchors and node.start_mark.index in self.unused_anchors:
             self.fire("literal_anchor")
             return self.text[node.start_mark.index : node.end_mark.index]
+        if node.start_mark.line != node.end_mark.line:
+            self.check_folded(node)
+        if self.check_smart and value and value[0] in _SMART_OPEN:
+            inner = self.smart_quoted(node, value)
+            if inner is not None:
+                # `code: “0123”` meant the quoted string "0123"
+                self.fire("yaml_smart_quotes")
+                return inner
         if self.check_hash and value:
             value = self.hash_after(node, value)
         if self.typed:
             return value if _is_core_string(value) else Plain(value)
         return resolve_core(value)
+
+    def check_folded(self, node: ScalarNode) -> None:
+        """Refuse a multi-line plain scalar that is really misplaced structure.
+
+        YAML folds ``tags:\\n  - a\\n   - b`` into the one item ``"a - b"`` and
+        ``a:\\n  name:x\\n  age:3`` into ``"name:x age:3"``: valid, but never what a
+        model meant. Such a scalar is reported as a syntax error at the misplaced line, so
+        the indentation and spacing repairs decide (and are recorded).
+        """
+        source = self.text[node.start_mark.index : node.end_mark.index]
+        lines = source.split("\n")
+        glued = 0
+        for n, line in enumerate(lines):
+            stripped = line.strip()
+            if n and (stripped == "-" or stripped.startswith("- ")):
+                raise LoadFailure(
+                    "list item indented as the continuation of a plain scalar",
+                    node.start_mark.line + n,
+                    len(line) - len(line.lstrip()),
+                    node.start_mark.index + sum(len(x) + 1 for x in lines[:n]),
+                )
+            if _GLUED_KEY.match(stripped):
+                glued += 1
+        if glued == len(lines):
+            raise LoadFailure(
+                "key:value lines without a space after the colon read as one text",
+                node.start_mark.line,
+                node.start_mark.column,
+                node.start_mark.index,
+            )
+
+    def smart_quoted(self, node: ScalarNode, value: str) -> str | None:
+        inner = smart_inner(value)
+        if inner is not None or not self.check_hash:
+            return inner
+        # `url: “x # y”`: the ` #` inside the quotes is no comment
+        end = node.end_mark.index
+        eol = self.text.find("\n", end)
+        rest = self.text[end : eol if eol >= 0 else len(self.text)]
+        if rest.lstrip(" \t").startswith("#"):
+            return smart_inner(value + rest.rstrip())
+        return None
 
     def hash_after(self, node: ScalarNode, value: str) -> str:
         text = self.text

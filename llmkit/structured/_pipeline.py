@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
-from llmkit.structured import _extract, _json_repair, _repair_yaml  # noqa: F401  (registers rules)
-from llmkit.structured._coerce import coerce
+from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers rules)
+from llmkit.structured._coerce import coerce, normalize_key
 from llmkit.structured._load import (
     DEFAULT_LIMITS,
     Limits,
@@ -193,40 +193,55 @@ def _fire(fired: list[str], names: list[str] | str) -> None:
             fired.append(name)
 
 
-_LEAD_INS = frozenset(
-    [
-        "here",
-        "here's",
-        "sure",
-        "certainly",
-        "below",
-        "okay",
-        "ok",
-        "the",
-        "this",
-        "following",
-        "i",
-        "based",
-        "as",
-        "great",
-        "absolutely",
-        "of",
-    ]
-)
+def _schema_keys(compiled: CompiledSchema | None) -> set[str]:
+    props = (compiled.schema.get("properties") or {}) if compiled else {}
+    return {normalize_key(k) for k in props} if isinstance(props, dict) else set()
 
 
 def _prose_head(value: Any, compiled: CompiledSchema | None) -> bool:
     if not isinstance(value, dict) or not value:
         return False
     key, first = next(iter(value.items()))
+    if isinstance(key, str) and ('{"' in key or '["' in key or "[{" in key):
+        return True  # `I think {"a": 1} is right` read as the key `I think {"a"`
     if first is not None or not isinstance(key, str):
         return False
     words = key.split()
-    # "Here is the YAML you asked for:" reads as a key with no value
-    if len(words) < 3 or words[0].strip(",!").casefold() not in _LEAD_INS:
+    # "Here is the YAML you asked for:" reads as a key with no value; so does
+    # "Certainly. Based on the message, the ticket is:"
+    if len(words) < 3:
         return False
-    props = (compiled.schema.get("properties") or {}) if compiled else {}
-    return key not in props
+    lead_in = words[0].strip(",.!:;").casefold() in _extract.LEAD_INS
+    sentence = len(words) >= 5 or any(w[-1] in ".!?," for w in words[:-1])
+    if not (lead_in or sentence):
+        return False
+    return normalize_key(key) not in _schema_keys(compiled)
+
+
+def _prose_tail(payload: str, value: Any, compiled: CompiledSchema | None) -> str | None:
+    """The payload without a closing remark that YAML read as one more key.
+
+    `...\\n\\nNote: the priority is my best guess.` → `...`, only where a schema names
+    its properties, the key is not one of them, the line stands alone after a blank line
+    at the very end, and its value reads as a sentence.
+    """
+    if compiled is None or not isinstance(value, dict) or len(value) < 2:
+        return None
+    key, last = next(reversed(value.items()))
+    if not isinstance(key, str) or not isinstance(last, str) or last.count(" ") < 2:
+        return None
+    body = payload.rstrip()
+    start = body.rfind("\n") + 1
+    line = body[start:]
+    if not start or not line.startswith(key) or body[:start].rstrip(" \t")[-2:] != "\n\n":
+        return None
+    keys = _schema_keys(compiled)
+    if "\n" in last or not keys:
+        return None
+    norm = normalize_key(key)
+    if norm in keys and not any(normalize_key(k) == norm for k in list(value)[:-1]):
+        return None  # a property of the schema, written once
+    return body[:start].rstrip()
 
 
 def parse(
@@ -328,6 +343,10 @@ def _parse(
         if new is not None and new != payload:
             payload = new
             _fire(fired, rule.name)
+    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
+        # A fence or a `<think>` tag can be part of a valid document (a key, or a block
+        # scalar holding markdown): valid as written means untouched.
+        payload, fired = text, []
     if not payload.strip():
         return StructuredResult(
             None,
@@ -400,6 +419,16 @@ def _parse(
     )
 
 
+def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
+    """Does the answer, exactly as written, load strictly and validate as a document?"""
+    fmt = detect_format(text, format)
+    attempt = _Run(compiled, limits, fmt).attempt(text, fmt)
+    if not attempt.valid:
+        return False
+    # Without a schema, only a mapping or a list counts: a bare string is no document.
+    return compiled is not None or isinstance(attempt.value, dict | list)
+
+
 def _diff(before: str, after: str) -> str:
     return "".join(
         difflib.unified_diff(
@@ -421,10 +450,29 @@ def _done(a: _Attempt, payload: str, fired: list[str]) -> _Attempt:
 def _solve(
     run: _Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> _Attempt:
+    if ctx.truncated and fmt == "yaml" and not payload.endswith("\n"):
+        # the last line was cut: close its quote or flow, or drop a half-written key,
+        # before YAML reads `address:\n  stre` as the text "stre"
+        new = _repair_yaml.close_truncated_yaml(payload, ctx)
+        if new is not None:
+            _fire(fired, "close_truncated_yaml")
+            payload = new
     # 1. strict load: the fast path
     a = run.attempt(payload, fmt)
     if not a.loaded and fmt == "json" and requested == "auto":
         b = run.attempt(payload, "yaml")  # `{a: 1}` is flow YAML
+        if b.valid:
+            # ...but flow YAML reads `[1, // note\n 2]` as the text "// note 2": where
+            # the JSON repairs read another value, the JSON reading wins
+            fast, names, _ = _json_repair.fast_repair_json(payload)
+            c = run.attempt(fast, "json") if names else b
+            if c.valid and c.value != b.value:
+                _fire(fired, names)
+                return _done(c, fast, fired)
+        if b.loaded:
+            a = b
+    elif not a.loaded and fmt == "yaml" and payload.lstrip()[:1] in ("{", "["):
+        b = run.attempt(payload, "json")  # JSON is YAML 1.2; libyaml refuses `\ud83d`
         if b.loaded:
             a = b
     if a.loaded and fmt == "yaml" and _prose_head(a.value, run.compiled):
@@ -433,6 +481,13 @@ def _solve(
             _fire(fired, "strip_prose")
             payload = new
             a = run.attempt(payload, fmt)
+    if a.loaded and fmt == "yaml":
+        new = _prose_tail(payload, a.value, run.compiled)
+        if new is not None:
+            b = run.attempt(new, fmt)
+            if b.valid:
+                _fire(fired, "strip_prose")
+                payload, a = new, b
     if a.valid:
         return _done(a, payload, fired)
     ctx.error = a.error

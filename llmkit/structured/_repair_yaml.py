@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
 __all__ = ["split_line"]
@@ -120,13 +121,34 @@ def space_after_colon(text: str, ctx: RepairContext) -> str | None:
     changed = False
     for i in _structure_lines(lines):
         line = lines[i]
-        if ": " in line or line.rstrip().endswith(":"):
-            continue
         m = _GLUED.match(line)
         if m is not None:
             lines[i] = f"{m.group('lead')}{m.group('key')}: {m.group('value')}"
             changed = True
     return "\n".join(lines) if changed else None
+
+
+_SMART_WRAPPED = re.compile(
+    r"(?:\u201c[^\u201c\u201d\u201e\n]*[\u201d\u201c]|\u2018[^\u2018\n]*\u2019)\Z"
+)
+
+
+@register_rule(
+    "yaml_smart_quotes",
+    phase="yaml",
+    error_class="typographic quotes around a value",
+    hint='Quote values with plain ASCII quotes (") only, never “ ” or ‘ ’.',
+)
+def yaml_smart_quotes(text: str, ctx: RepairContext) -> str | None:
+    """`title: “Note: read this”` → `title: "Note: read this"` (a value that loads
+    already, `code: “0123”`, is decided by the loader under the same name)"""
+    if "\u201c" not in text and "\u2018" not in text:
+        return None
+
+    def fix(value: str) -> str | None:
+        return _quote(smart_inner(value) or "") if _SMART_WRAPPED.match(value) else None
+
+    return _map_values(text, fix)
 
 
 def _is_flow_complete(value: str) -> bool:
@@ -336,6 +358,21 @@ def fix_indentation(text: str, ctx: RepairContext) -> str | None:
     return "\n".join(lines) if changed else None
 
 
+def _scalar_sibling(lines: list[str]) -> bool:
+    """Whether the last line, a list item, follows a text item of the same list."""
+    col = _indent(lines[-1])
+    for line in reversed(lines[:-1]):
+        if not line.strip():
+            continue
+        indent = _indent(line)
+        if indent < col or (indent == col and not line.lstrip(" ").startswith("-")):
+            return False  # the list's key: `people:\n- na` is its first item
+        if indent == col:
+            parts = split_line(line)
+            return parts is not None and not parts[1]
+    return False
+
+
 @register_rule(
     "close_truncated_yaml",
     phase="yaml",
@@ -366,6 +403,8 @@ def close_truncated_yaml(text: str, ctx: RepairContext) -> str | None:
                     "]" if c == "[" else "}" for c in reversed([c for c in body if c in "[{"])
                 )[:opens]
                 new_last = (f"{lead}{key}: " if key else lead) + body + closers
+        elif ctx.truncated and not key and len(lines) > 1 and not _scalar_sibling(lines):
+            new_last = ""  # `- na`: the start of a `- name: x` item as likely as a text item
     elif ctx.truncated and parts is None and len(lines) > 1:
         new_last = ""  # a half-written key
     if new_last == last:

@@ -58,6 +58,43 @@ CASES = [
     ),
     ("space_after_colon", "title:ok\ncount:3", TICKET, "yaml", {"title": "ok", "count": 3}),
     (
+        "space_after_colon",
+        "title:Fix it: now\naddress:\n  street:1 Main St\n  city:Oslo",
+        TICKET,
+        "yaml",
+        {"title": "Fix it: now", "address": {"street": "1 Main St", "city": "Oslo"}},
+    ),
+    (
+        "space_after_colon",  # valid YAML, but one folded text: never what was meant
+        "address:\n  street:1 Main St\n  city:Oslo",
+        None,
+        "yaml",
+        {"address": {"street": "1 Main St", "city": "Oslo"}},
+    ),
+    ("yaml_smart_quotes", "order_id: \u201c0123\u201d", TICKET, "yaml", {"order_id": "0123"}),
+    ("yaml_smart_quotes", "title: \u2018ok\u2019", None, "yaml", {"title": "ok"}),
+    (
+        "yaml_smart_quotes",
+        "title: \u201cNote: read this\u201d\ncount: 1",
+        TICKET,
+        "yaml",
+        {"title": "Note: read this", "count": 1},
+    ),
+    (
+        "strip_prose",
+        "Certainly. Based on the message, the ticket is:\n\ntitle: ok",
+        TICKET,
+        "yaml",
+        {"title": "ok"},
+    ),
+    (
+        "strip_prose",
+        "title: ok\ncount: 2\n\nNote: the count is my best guess.",
+        TICKET,
+        "yaml",
+        {"title": "ok", "count": 2},
+    ),
+    (
         "quote_colon_value",
         "title: Note: read this\ncount: 1",
         TICKET,
@@ -96,6 +133,13 @@ CASES = [
         TICKET,
         "yaml",
         {"title": "x", "tags": ["a", "b"]},
+    ),
+    (
+        "fix_indentation",  # valid YAML reads `a - b`: a misplaced item, not text
+        "title: x\ntags:\n  - a\n   - b\n  - c",
+        TICKET,
+        "yaml",
+        {"title": "x", "tags": ["a", "b", "c"]},
     ),
     (
         "fix_indentation",
