@@ -54,7 +54,9 @@ def test_clean_answer_is_clean(engine: Any) -> None:
     assert isinstance(result.value["address"]["postal_code"], str)
 
 
-@pytest.mark.parametrize("kind", ["fences", "prose_and_fences", "tabs", "unquoted_colon", "missing_space"])
+@pytest.mark.parametrize(
+    "kind", ["fences", "prose_and_fences", "tabs", "unquoted_colon", "missing_space"]
+)
 def test_malformed_answer_is_repaired_without_a_second_call(
     make_engine: MakeEngine, kind: str
 ) -> None:
