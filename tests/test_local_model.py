@@ -9,7 +9,9 @@ from llmkit import ConfigError
 from llmkit.local_model import find_smollm2_gguf
 
 
-def test_finds_the_gguf_inside_an_installed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_finds_the_gguf_inside_an_installed_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pkg = tmp_path / "fake_smollm"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")

@@ -40,6 +40,7 @@ def test_timer_counts_offline_when_no_usage_and_marks_it_approximate() -> None:
     assert timing.token_source == "approximate" and timing.tokens_approximate
     assert timing.output_tokens == 4  # cl100k: "Hello", " world", ",", " again"
 
+
 def test_timer_prefers_per_chunk_usage_over_counting() -> None:
     timer = StreamTimer(sent_ns=0)
     timer.output(10 * MS, "ab", tokens=2)
