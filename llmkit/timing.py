@@ -23,9 +23,12 @@ TPOT
 E2E
     request sent → last output chunk (for non-streaming: → full response read).
 Output tokens
-    the server's usage when it sends one; otherwise the per-chunk counts it sent
-    (``continuous_usage_stats``); otherwise an offline count (``cl100k_base``),
-    marked approximate.
+    the answer's tokens: the server's usage when it sends one, less its reasoning tokens
+    (``completion_tokens_details.reasoning_tokens``, per-chunk usage on reasoning
+    chunks, or else an offline count of the reasoning text, then marked approximate);
+    otherwise the per-chunk counts the server sent (``continuous_usage_stats``);
+    otherwise an offline count (``cl100k_base``), marked approximate. Reasoning tokens
+    are reported on their own.
 Output TPS
     output tokens / E2E seconds, per request.
 """
@@ -153,6 +156,7 @@ class Timing:
     output_tokens: int
     token_source: TokenSource
     chunk_times_ns: tuple[int, ...] = ()
+    reasoning_tokens: int = 0
     chunk_tokens: tuple[int, ...] = ()
     streamed: bool = True
 
@@ -203,7 +207,9 @@ class Timing:
 class StreamTimer:
     """Collects raw timestamps while a response streams; :meth:`finish` builds :class:`Timing`.
 
-    Hot path only appends integers; all arithmetic happens in :meth:`finish`.
+    Feed every delta to :meth:`feed` (the client and the benchmark both do), so reasoning,
+    held-back text and per-chunk tokens are attributed one way everywhere. The hot path
+    only appends; all arithmetic happens in :meth:`finish`.
     """
 
     sent_ns: int
@@ -212,15 +218,23 @@ class StreamTimer:
     chunk_times_ns: list[int] = field(default_factory=list)
     chunk_tokens: list[int | None] = field(default_factory=list)
     chunk_texts: list[str] = field(default_factory=list)
-    last_ns: int | None = None
+    reasoning_texts: list[str] = field(default_factory=list)
+    reasoning_token_counts: list[int | None] = field(default_factory=list)
+    _splitter: ReasoningSplitter = field(default_factory=ReasoningSplitter, repr=False)
+    _held_ns: int | None = field(default=None, repr=False)
+    _held_tokens: int | None = field(default=None, repr=False)
 
     def byte(self, t_ns: int) -> None:
         if self.first_byte_ns is None:
             self.first_byte_ns = t_ns
 
-    def reasoning(self, t_ns: int) -> None:
+    def reasoning(self, t_ns: int, text: str = "", tokens: int | None = None) -> None:
+        """A chunk of reasoning arrived (``tokens`` if the server said)."""
         if self.first_reasoning_ns is None:
             self.first_reasoning_ns = t_ns
+        if text:
+            self.reasoning_texts.append(text)
+            self.reasoning_token_counts.append(tokens)
 
     def output(self, t_ns: int, text: str, tokens: int | None = None) -> None:
         """An output chunk arrived carrying ``text`` (``tokens`` if the server said)."""
@@ -228,10 +242,67 @@ class StreamTimer:
         self.chunk_tokens.append(tokens)
         self.chunk_texts.append(text)
 
+    def feed(
+        self,
+        t_ns: int,
+        content: str | None,
+        reasoning: str | None = None,
+        tokens: int | None = None,
+    ) -> str:
+        """Fold one streamed delta; return the output text it released.
+
+        Args:
+            t_ns: arrival time of the chunk.
+            content: ``delta.content`` (may open with a ``<think>`` block).
+            reasoning: ``reasoning_content``/``reasoning`` text of the delta.
+            tokens: tokens the chunk carried (continuous usage), if known.
+
+        Content that might still open ``<think>`` (leading whitespace, a lone ``<``) is
+        held back; when it turns out to be output it keeps the time it *arrived*.
+        """
+        if reasoning:
+            self.reasoning(t_ns, reasoning, None if content else tokens)
+        if not content:
+            return ""
+        think, out = self._splitter.feed(content)
+        held_ns, held_tokens = self._held_ns, self._held_tokens
+        if not think and not out:  # held back: remember when it came
+            if held_ns is None:
+                self._held_ns, self._held_tokens = t_ns, tokens
+            elif tokens is not None and held_tokens is not None:
+                self._held_tokens = held_tokens + tokens
+            return ""
+        self._held_ns = self._held_tokens = None
+        if think:  # reasoning text is timed when it arrives (a bare "<think>" carries none)
+            self.reasoning(t_ns, think, None if out else tokens)
+        if out:
+            prefix = out[: len(out) - len(content)] if out.endswith(content) else ""
+            if prefix and held_ns is not None and not think:
+                self.output(held_ns, prefix, held_tokens)
+                self.output(t_ns, content, tokens)
+            else:
+                carried = tokens
+                if held_ns is not None and tokens is not None and held_tokens is not None:
+                    carried = tokens + held_tokens
+                self.output(t_ns, out, carried)
+        return out
+
+    def end(self, t_ns: int) -> str:
+        """The stream ended: release held-back text; return the output part."""
+        think, out = self._splitter.flush()
+        if think:
+            self.reasoning(t_ns, think, self._held_tokens)
+        if out:
+            at = self._held_ns if self._held_ns is not None else t_ns
+            self.output(at, out, self._held_tokens)
+        self._held_ns = self._held_tokens = None
+        return out
+
     def finish(
         self,
         *,
         usage_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
         end_ns: int | None = None,
         streamed: bool = True,
         count: Any = None,
@@ -239,7 +310,9 @@ class StreamTimer:
         """Build the :class:`Timing`.
 
         Args:
-            usage_tokens: ``completion_tokens`` from the server's usage, if sent.
+            usage_tokens: ``completion_tokens`` from the server's usage, if sent (it
+                includes reasoning tokens).
+            reasoning_tokens: ``completion_tokens_details.reasoning_tokens``, if sent.
             end_ns: for non-streaming calls, when the full body was read.
             streamed: whether the response was streamed.
             count: ``str -> int`` offline token counter (defaults to cl100k).
@@ -250,15 +323,31 @@ class StreamTimer:
         counter = count
         if counter is None:
             from llmkit._tokens import count_tokens as counter
+        # Reasoning tokens: the server's figure, else per-chunk usage, else counted.
+        reasoning_known = reasoning_tokens is not None
+        if reasoning_tokens is None and self.reasoning_texts:
+            if all(t is not None for t in self.reasoning_token_counts):
+                reasoning_tokens, reasoning_known = (
+                    sum(t or 0 for t in self.reasoning_token_counts),
+                    True,
+                )
+            else:
+                reasoning_tokens = counter("".join(self.reasoning_texts))
+        reasoning_tokens = reasoning_tokens or 0
+        answer_usage = None
+        if usage_tokens is not None:
+            # Usage counts reasoning too; TPOT and TPS are about the answer alone.
+            answer_usage = max(usage_tokens - reasoning_tokens, len(self.chunk_texts))
         if per_chunk_known:
             tokens_per_chunk = [int(t) for t in known]
-        elif usage_tokens is not None and usage_tokens == len(self.chunk_texts):
-            tokens_per_chunk = [1] * usage_tokens  # every chunk carries >= 1 token: exactly 1
+        elif answer_usage is not None and answer_usage == len(self.chunk_texts):
+            tokens_per_chunk = [1] * answer_usage  # every chunk carries >= 1 token: exactly 1
         else:
             tokens_per_chunk = [max(1, counter(t)) if t else 1 for t in self.chunk_texts]
         source: TokenSource
-        if usage_tokens is not None:
-            total, source = usage_tokens, "server"
+        if answer_usage is not None:
+            total = answer_usage
+            source = "server" if reasoning_known or not self.reasoning_texts else "approximate"
         elif per_chunk_known:
             total, source = sum(tokens_per_chunk), "chunks"
         elif self.chunk_texts:
@@ -282,4 +371,5 @@ class StreamTimer:
             chunk_times_ns=tuple(times),
             chunk_tokens=tuple(tokens_per_chunk),
             streamed=streamed,
+            reasoning_tokens=reasoning_tokens,
         )

@@ -68,3 +68,35 @@ def test_reasoning_splitter(deltas: list[str], reasoning: str, output: str) -> N
         got_r, got_o = got_r + r, got_o + o
     r, o = splitter.flush()
     assert (got_r + r, got_o + o) == (reasoning, output)
+
+
+def test_feed_keeps_arrival_time_of_held_back_whitespace() -> None:
+    timer = StreamTimer(sent_ns=0)
+    assert timer.feed(10 * MS, "\n\n", tokens=1) == ""  # might still open <think>
+    assert timer.feed(20 * MS, "Hello", tokens=1) == "\n\nHello"
+    timing = timer.finish(usage_tokens=2)
+    assert timing.ttft_ms == 10.0
+    assert timing.chunk_times_ns == (10 * MS, 20 * MS)
+    assert timing.chunk_tokens == (1, 1)
+
+
+def test_reasoning_tokens_are_reported_apart_from_the_answer() -> None:
+    timer = StreamTimer(sent_ns=0)
+    for i in range(3):
+        timer.feed((10 + 10 * i) * MS, None, reasoning="hmm ", tokens=1)
+    for i in range(3):
+        timer.feed((40 + 10 * i) * MS, "ok ", tokens=1)
+    timing = timer.finish(usage_tokens=6)
+    assert (timing.output_tokens, timing.reasoning_tokens) == (3, 3)
+    assert timing.token_source == "server"
+    assert timing.ttfr_ms == 10.0 and timing.ttft_ms == 40.0
+    assert timing.tpot_ms == pytest.approx(10.0)
+
+
+def test_server_reasoning_token_count_wins() -> None:
+    timer = StreamTimer(sent_ns=0)
+    timer.feed(10 * MS, "<think>a long plan</think>")
+    timer.feed(20 * MS, "Yes")
+    timing = timer.finish(usage_tokens=9, reasoning_tokens=8)
+    assert (timing.output_tokens, timing.reasoning_tokens) == (1, 8)
+    assert timing.token_source == "server"

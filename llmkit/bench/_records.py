@@ -18,7 +18,7 @@ from typing import Any, Literal
 from llmkit._exceptions import ConfigError
 from llmkit.bench._client import RawResponse
 from llmkit.bench._sse import parse_reads
-from llmkit.timing import ReasoningSplitter, StreamTimer, Timing
+from llmkit.timing import StreamTimer, Timing
 
 __all__ = ["ROW_FIELDS", "RequestRecord", "Status", "build_record", "make_counter"]
 
@@ -234,17 +234,13 @@ def build_record(
 
     timer = StreamTimer(sent_ns=raw.sent_ns)
     timer.byte(arr_times[0])
-    splitter = ReasoningSplitter()
     done = False
     usage_total: int | None = None
     prompt_tokens: int | None = None
     prev_cum: int | None = None
     finish_reason: str | None = None
-    reasoning_chunks = 0
     bad = 0
-    held_t: int | None = None
-    held_tokens = 0
-    any_output = False
+    reasoning_total: int | None = None
     response_id: str | None = None
     for ev in events:
         data = ev.data
@@ -269,6 +265,9 @@ def build_record(
         if isinstance(usage, dict):
             cum = _int(usage.get("completion_tokens"))
             prompt_tokens = _int(usage.get("prompt_tokens")) or prompt_tokens
+            details = usage.get("completion_tokens_details")
+            if isinstance(details, dict) and _int(details.get("reasoning_tokens")) is not None:
+                reasoning_total = _int(details.get("reasoning_tokens"))
             if cum is not None:
                 # continuous_usage_stats: cumulative count, so a chunk carries the difference
                 carried = cum - (prev_cum or 0)
@@ -285,38 +284,14 @@ def build_record(
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         else:  # legacy completions chunks carry "text"
             content, reasoning = choice.get("text"), None
-        if reasoning:
-            timer.reasoning(ev.t_ns)
-            reasoning_chunks += 1
-            held_t = None
-        if not content or not isinstance(content, str):
-            continue
-        r, o = splitter.feed(content)
-        if r:
-            timer.reasoning(ev.t_ns)
-            reasoning_chunks += 1
-            held_t = None  # what was held back was reasoning, not output
-        if o:
-            prefix = o[: len(o) - len(content)] if o.endswith(content) else ""
-            if not any_output and prefix and held_t is not None and not r:
-                # Text held back while it might have opened "<think>": it arrived earlier.
-                timer.output(held_t, prefix, held_tokens if carried is not None else None)
-                timer.output(ev.t_ns, content, carried)
-            else:
-                extra = held_tokens if (held_t is not None and not any_output) else 0
-                timer.output(ev.t_ns, o, None if carried is None else carried + extra)
-            any_output = True
-            held_t = None
-        elif not r and not any_output and timer.first_reasoning_ns is None:
-            if held_t is None:
-                held_t = ev.t_ns
-                held_tokens = 0
-            held_tokens += carried or 0
-    r, o = splitter.flush()
-    if o.strip():
-        timer.output(held_t or events[-1].t_ns, o, held_tokens if prev_cum is not None else None)
-    if r:
-        reasoning_chunks += 1
+        if reasoning and not isinstance(reasoning, str):
+            reasoning = None
+        if content is not None and not isinstance(content, str):
+            content = None
+        if reasoning or content:
+            timer.feed(ev.t_ns, content, reasoning, carried)
+    timer.end(events[-1].t_ns)
+    reasoning_chunks = len(timer.reasoning_texts)
     if bad:
         return _fail(raw, level, "bad_sse", f"{bad} event(s) with a non-JSON data payload", stream)
     if partial or not (done or finish_reason):
@@ -325,7 +300,7 @@ def build_record(
         return _fail(raw, level, "no_output", "the stream carried no text", stream)
 
     per_chunk_known = bool(timer.chunk_tokens) and all(t is not None for t in timer.chunk_tokens)
-    timing = timer.finish(usage_tokens=usage_total, count=count)
+    timing = timer.finish(usage_tokens=usage_total, reasoning_tokens=reasoning_total, count=count)
     counted = None
     if not per_chunk_known and timer.chunk_texts:
         counted = count("".join(timer.chunk_texts))

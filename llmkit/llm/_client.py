@@ -56,6 +56,14 @@ def _as_messages(messages: Messages) -> list[dict[str, Any]]:
     return [dict(m) for m in messages]
 
 
+class _StopIfToldToWaitTooLong(tenacity.stop.stop_base):
+    def __init__(self, plan: _CallPlan) -> None:
+        self.plan = plan
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.plan._stop_if_told_to_wait_too_long(retry_state)
+
+
 class _CallPlan:
     """One logical call: the request, its deadline, the attempts so far, and the retry policy."""
 
@@ -77,8 +85,11 @@ class _CallPlan:
             "retry": tenacity.retry_if_exception(
                 lambda e: isinstance(e, AttemptFailed) and e.retryable
             ),
-            "stop": tenacity.stop_after_attempt(policy.max_attempts)
-            | tenacity.stop_before_delay(self.owner.timeouts.total),
+            "stop": tenacity.stop_any(
+                tenacity.stop_after_attempt(policy.max_attempts),
+                tenacity.stop_before_delay(self.owner.timeouts.total),
+                _StopIfToldToWaitTooLong(self),
+            ),
             "wait": self._wait,
             "before_sleep": self._before_sleep,
             "reraise": True,
@@ -88,9 +99,20 @@ class _CallPlan:
         policy = self.owner.retry
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, AttemptFailed) and exc.retry_after is not None:
-            return min(exc.retry_after, policy.max_wait)  # the server said when: honour it
+            return exc.retry_after  # the server said when: never sooner (see the stop below)
         backoff = min(policy.max_wait, policy.initial_wait * 2 ** (retry_state.attempt_number - 1))
         return random.uniform(0, backoff) if policy.jitter else backoff
+
+    def _stop_if_told_to_wait_too_long(self, retry_state: tenacity.RetryCallState) -> bool:
+        """Give up rather than retry before a ``Retry-After`` longer than we may wait."""
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if not isinstance(exc, AttemptFailed) or exc.retry_after is None:
+            return False
+        limit = min(self.owner.retry.max_wait, self.deadline - time.monotonic())
+        if exc.retry_after <= limit:
+            return False
+        exc.message += f"; the server asked to retry after {exc.retry_after:g} s, more than the {limit:.3g} s allowed"
+        return True
 
     def _before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
         if self.attempts and retry_state.next_action is not None:
@@ -430,18 +452,21 @@ class AsyncClient(_BaseClient):
         try:
             async for attempt in tenacity.AsyncRetrying(**plan.retrying_kwargs()):
                 with attempt:
+                    # aclosing: an abandoned attempt closes its connection now, not at GC
                     try:
-                        async for text in self._attempt(plan):
-                            yield text
+                        async with contextlib.aclosing(self._attempt(plan)) as texts:
+                            async for text in texts:
+                                yield text
                     except AttemptFailed as failed:
                         if not self._stream_options_rejected(plan, failed):
                             raise
-                        async for text in self._attempt(plan):
-                            yield text
+                        async with contextlib.aclosing(self._attempt(plan)) as texts:
+                            async for text in texts:
+                                yield text
         except AttemptFailed as failed:
             raise plan.error(failed) from None
 
-    async def _attempt(self, plan: _CallPlan) -> AsyncIterator[str]:
+    async def _attempt(self, plan: _CallPlan) -> AsyncGenerator[str, None]:
         state, request = plan.begin_attempt()
         try:
             if not plan.stream:

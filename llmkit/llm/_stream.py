@@ -5,13 +5,14 @@ Shared by the sync and async clients: they differ only in how they iterate.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import BadResponseError
 from llmkit.llm._errors import AttemptFailed
-from llmkit.timing import ReasoningSplitter, StreamTimer, Timing
+from llmkit.timing import StreamTimer, Timing
 
 __all__ = ["AttemptState"]
 
@@ -31,14 +32,11 @@ class AttemptState:
 
     sent_ns: int
     timer: StreamTimer = field(init=False)
-    text_parts: list[str] = field(default_factory=list)
-    reasoning_parts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
     response_id: str | None = None
     model: str | None = None
     status: int | None = None
-    _splitter: ReasoningSplitter = field(default_factory=ReasoningSplitter)
     _last_completion_tokens: int = 0
     _continuous_usage: bool = False
 
@@ -50,7 +48,7 @@ class AttemptState:
         self.timer.byte(time.perf_counter_ns())
 
     def on_chunk(self, chunk: Any) -> str:
-        """Fold one ``ChatCompletionChunk``; return the output text it carried."""
+        """Fold one ``ChatCompletionChunk``; return the output text it released."""
         now = time.perf_counter_ns()
         if self.response_id is None:
             self.response_id = getattr(chunk, "id", None)
@@ -73,28 +71,12 @@ class AttemptState:
         delta = choice.delta
         if delta is None:
             return ""
-        reasoning = _reasoning_of(delta)
-        content = delta.content or ""
-        if content:
-            think, content = self._splitter.feed(content)
-            reasoning += think
-        if reasoning:
-            self.timer.reasoning(now)
-            self.reasoning_parts.append(reasoning)
-        if content:
-            self.timer.output(now, content, chunk_tokens if self._continuous_usage else None)
-            self.text_parts.append(content)
-        return content
+        tokens = chunk_tokens if self._continuous_usage else None
+        return self.timer.feed(now, delta.content, _reasoning_of(delta), tokens)
 
     def end_of_stream(self) -> str:
-        """The stream ended; return output text the reasoning splitter still held back."""
-        think, rest = self._splitter.flush()
-        now = time.perf_counter_ns()
-        if think:
-            self.reasoning_parts.append(think)
-        if rest:
-            self.timer.output(now, rest, None)
-            self.text_parts.append(rest)
+        """The stream ended; return output text that was still held back."""
+        rest = self.timer.end(time.perf_counter_ns())
         if self.finish_reason is None:
             # A clean close without a finish_reason is a cut stream, not an answer.
             raise AttemptFailed(
@@ -104,6 +86,7 @@ class AttemptState:
 
     # -- non-streaming -----------------------------------------------------------------------
     def on_completion(self, completion: Any) -> None:
+        # The SDK returns once the whole body is read: TTFB = TTFT = E2E here.
         now = time.perf_counter_ns()
         self.timer.byte(now)
         choices = getattr(completion, "choices", None)
@@ -118,40 +101,33 @@ class AttemptState:
         usage = getattr(completion, "usage", None)
         if usage is not None:
             self.usage = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage)
-        think, text = self._splitter.feed(message.content or "")
-        think2, rest = self._splitter.flush()
-        reasoning = _reasoning_of(message) + think + think2
-        if reasoning:
-            self.timer.reasoning(now)
-            self.reasoning_parts.append(reasoning)
-        text += rest
-        if text:
-            self.timer.output(now, text, None)
-            self.text_parts.append(text)
+        self.timer.feed(now, message.content or "", _reasoning_of(message))
+        self.timer.end(now)
 
     # -- results -----------------------------------------------------------------------------
     @property
     def text(self) -> str:
-        return "".join(self.text_parts)
+        return "".join(self.timer.chunk_texts)
 
     @property
     def reasoning(self) -> str:
-        return "".join(self.reasoning_parts)
+        return "".join(self.timer.reasoning_texts)
 
     def timing(self, *, streamed: bool, sent_ns: int | None = None) -> Timing:
         """Timing relative to this attempt's send, or to ``sent_ns`` (the call's start)."""
-        usage_tokens = None
+        usage_tokens = reasoning_tokens = None
         if self.usage and self.usage.get("completion_tokens") is not None:
             usage_tokens = int(self.usage["completion_tokens"])
+            details = self.usage.get("completion_tokens_details") or {}
+            if isinstance(details, dict) and details.get("reasoning_tokens") is not None:
+                reasoning_tokens = int(details["reasoning_tokens"])
         timer = self.timer
         if sent_ns is not None:
-            timer = StreamTimer(
-                sent_ns=sent_ns,
-                first_byte_ns=timer.first_byte_ns,
-                first_reasoning_ns=timer.first_reasoning_ns,
-                chunk_times_ns=timer.chunk_times_ns,
-                chunk_tokens=timer.chunk_tokens,
-                chunk_texts=timer.chunk_texts,
-            )
+            timer = dataclasses.replace(timer, sent_ns=sent_ns)
         end = None if streamed else timer.first_byte_ns
-        return timer.finish(usage_tokens=usage_tokens, streamed=streamed, end_ns=end)
+        return timer.finish(
+            usage_tokens=usage_tokens,
+            reasoning_tokens=reasoning_tokens,
+            streamed=streamed,
+            end_ns=end,
+        )

@@ -227,3 +227,13 @@ def test_missing_model_is_a_config_error(engine: Any) -> None:
 def test_bad_base_url_is_a_config_error() -> None:
     with pytest.raises(llmkit.ConfigError, match="not an http"):
         Client(base_url="localhost:8000", model="m")
+
+
+def test_retry_after_longer_than_allowed_is_never_cut_short(make_engine: MakeEngine) -> None:
+    eng = make_engine(faults=Faults(script=("429", "ok"), retry_after_s=5.0))
+    start = time.monotonic()
+    with _client(eng, retry=RetryPolicy(max_wait=0.5)) as client:
+        with pytest.raises(llmkit.RateLimitError, match="retry after 5 s") as info:
+            client.chat("Hello", max_tokens=5)
+    assert time.monotonic() - start < 2  # gave up at once instead of retrying early
+    assert info.value.attempts == 1 and eng.requests_served() == 1
