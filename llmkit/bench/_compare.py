@@ -173,7 +173,11 @@ class CompareResult:
 
     @property
     def regressed(self) -> bool:
-        return bool(self.regressions)
+        """A gated metric got worse, or a baseline level is missing from run B.
+
+        A level the new run did not measure cannot be shown not to have regressed.
+        """
+        return bool(self.regressions) or bool(self.only_a)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -360,8 +360,9 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
             if result.matched_by_position:
                 out.print("[yellow]no level keys matched; levels were paired by position[/]")
             if result.regressed:
-                names = ", ".join(sorted({f"{c.level} {c.metric}" for c in result.regressions}))
-                out.print(f"[bold red]regression:[/] {names}", highlight=False)
+                names = sorted({f"{c.level} {c.metric}" for c in result.regressions})
+                names += [f"{level} not measured in B" for level in result.only_a]
+                out.print(f"[bold red]regression:[/] {', '.join(names)}", highlight=False)
             else:
                 out.print("[green]no regression beyond the threshold[/]")
         if not result.changes:

@@ -131,6 +131,18 @@ def test_compare_exit_codes(tmp_path: Path) -> None:
     assert bench("compare", str(a), str(tmp_path))[0] == 1  # not a run: clear error
 
 
+def test_compare_fails_when_a_baseline_level_was_not_measured(tmp_path: Path) -> None:
+    a = _fake_run(tmp_path / "a", 100.0, 1000.0)
+    b = _fake_run(tmp_path / "b", 100.0, 1000.0)
+    summary = json.loads((a / "summary.json").read_text())
+    extra = {**summary["levels"][0], "label": "c=16", "key": "concurrency=16|prompt=None"}
+    summary["levels"].append(extra)
+    (a / "summary.json").write_text(json.dumps(summary))
+    code, stdout, _ = bench("compare", str(a), str(b))
+    assert code == 1 and "c=16 not measured in B" in stdout
+    assert bench("compare", str(b), str(a))[0] == 0  # a new level in B is no regression
+
+
 def test_ctrl_c_writes_what_was_measured(bench_engine: MakeEngine, tmp_path: Path) -> None:
     eng = bench_engine(EngineConfig.slow(100.0))
     out = tmp_path / "run"
