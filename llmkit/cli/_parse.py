@@ -15,20 +15,24 @@ __all__ = ["parse"]
 
 
 def _load_schema_file(path: str) -> Any:
-    import yaml
+    """Read, check and compile a ``--schema`` file once (JSON, or YAML read as YAML 1.2).
 
-    text = Path(path).read_text(encoding="utf-8")
+    Raises:
+        click.BadParameter: unreadable, not UTF-8, not JSON/YAML, not a mapping, or not a
+            valid JSON Schema; the message names the file and the problem.
+    """
+    from llmkit.structured import load_schema
+
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"{path}: cannot be read: {exc.strerror or exc}", param_hint="--schema"
+        ) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise click.BadParameter(f"not JSON or YAML: {exc}", param_hint="--schema") from None
-    if not isinstance(data, (dict, bool)):
-        raise click.BadParameter("the schema must be a mapping", param_hint="--schema")
-    return data
+        return load_schema(data)
+    except ValueError as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="--schema") from None
 
 
 def _dumps(obj: Any) -> str:
@@ -37,44 +41,50 @@ def _dumps(obj: Any) -> str:
     return json.dumps(to_jsonable(obj), ensure_ascii=False, allow_nan=False)
 
 
+def _error_line(message: str) -> dict[str, Any]:
+    return {"ok": False, "value": None, "stage": "failed", "repairs": [], "error": message}
+
+
+def _first_line(exc: BaseException) -> str:
+    message = getattr(exc, "message", None)  # jsonschema errors: without the dump
+    text = str(message if isinstance(message, str) else exc) or type(exc).__name__
+    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+
+
 def _line_result(raw: bytes, default_schema: Any, fmt: str) -> dict[str, Any]:
+    from llmkit.structured import compile_schema
     from llmkit.structured import parse as parse_text
 
     try:
         record = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        return {
-            "ok": False,
-            "value": None,
-            "stage": "failed",
-            "repairs": [],
-            "error": f"malformed input line: {exc}",
-        }
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        return {
-            "ok": False,
-            "value": None,
-            "stage": "failed",
-            "repairs": [],
-            "error": "input line must be a JSON object with a string 'text'",
-        }
-    schema = record.get("schema", default_schema)
+        return _error_line(f"malformed input line: {_first_line(exc)}")
+    except RecursionError:
+        return _error_line("malformed input line: nested too deeply")
+    if not isinstance(record, dict):
+        return _error_line(f"input line must be a JSON object, not {type(record).__name__}")
+    text = record.get("text")
+    if not isinstance(text, str):
+        what = "missing" if text is None else f"not {type(text).__name__}"
+        return _error_line(f"'text' must be a string ({what})")
+    schema = default_schema
+    if record.get("schema") is not None:  # a line's own schema overrides --schema
+        own = record["schema"]
+        if not isinstance(own, dict):
+            return _error_line(f"bad schema: must be an object, not {type(own).__name__}")
+        try:
+            schema = compile_schema(own)
+        except Exception as exc:  # SchemaError, RecursionError, ...: this line only
+            path = "/".join(str(p) for p in getattr(exc, "path", None) or ())
+            where = f" (at {path})" if path else ""
+            return _error_line(f"bad schema: {_first_line(exc)}{where}")
     finish = record.get("finish_reason")
     try:
         result = parse_text(
-            record["text"],
-            schema,
-            format=fmt,
-            finish_reason=finish if isinstance(finish, str) else None,
+            text, schema, format=fmt, finish_reason=finish if isinstance(finish, str) else None
         )
-    except (TypeError, ValueError) as exc:
-        return {
-            "ok": False,
-            "value": None,
-            "stage": "failed",
-            "repairs": [],
-            "error": f"bad schema or options: {str(exc).splitlines()[0][:300]}",
-        }
+    except Exception as exc:  # e.g. a $ref the validator cannot resolve
+        return _error_line(f"could not parse: {type(exc).__name__}: {_first_line(exc)}")
     out = result.to_dict()
     out.pop("raw", None)
     out.pop("diff", None)
@@ -82,20 +92,15 @@ def _line_result(raw: bytes, default_schema: Any, fmt: str) -> dict[str, Any]:
 
 
 def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None:
+    """One output line per non-blank input line, in order, flushed line by line."""
     for raw in stdin:
         if not raw.strip():
-            continue
+            continue  # blank lines are not records
         try:
             line = _dumps(_line_result(raw, schema, fmt))
-        except (ValueError, RecursionError) as exc:  # never drop a line
+        except Exception as exc:  # never drop a line
             line = json.dumps(
-                {
-                    "ok": False,
-                    "value": None,
-                    "stage": "failed",
-                    "repairs": [],
-                    "error": f"value could not be written as JSON: {exc}",
-                }
+                _error_line(f"could not answer this line: {type(exc).__name__}: {_first_line(exc)}")
             )
         stdout.write(line + "\n")
         stdout.flush()
@@ -119,7 +124,7 @@ def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None
 @click.option(
     "--jsonl",
     is_flag=True,
-    help='Read JSON lines {"text": ...} and write one result line per input.',
+    help='Read JSON lines {"text": ...} and write one result line per input line.',
 )
 @click.option("--finish-reason", default=None, help="finish_reason of the answer (e.g. length).")
 @click.option("--verbose", "-v", is_flag=True, help="Print stage and repairs to stderr.")
@@ -135,7 +140,10 @@ def parse(
         from llmkit.structured import parse as parse_text
 
         data = sys.stdin.buffer.read()
-        result = parse_text(data, schema, format=fmt, finish_reason=finish_reason)
+        try:
+            result = parse_text(data, schema, format=fmt, finish_reason=finish_reason)
+        except Exception as exc:  # e.g. a $ref the validator cannot resolve
+            raise click.ClickException(f"{type(exc).__name__}: {_first_line(exc)}") from None
         if verbose:
             click.echo(
                 f"stage: {result.stage}; repairs: {', '.join(result.repairs) or '-'}", err=True
@@ -143,4 +151,7 @@ def parse(
         if not result.ok:
             click.echo(f"error: {result.error}", err=True)
             raise SystemExit(1)
-        sys.stdout.write(_dumps(result.value) + "\n")
+        out = result.to_dict()
+        if "nonfinite_to_null" in out["notes"]:
+            click.echo("note: nonfinite_to_null: NaN or infinity written as null", err=True)
+        sys.stdout.write(json.dumps(out["value"], ensure_ascii=False, allow_nan=False) + "\n")

@@ -75,6 +75,12 @@ def _print(report: object) -> None:
     for stage, n in report.stages.items():
         stages.add_row(stage, str(n), f"{n / total:.1%}")
     out.print(stages)
+    if report.skipped:
+        out.print(
+            f"[yellow]{report.skipped} input line(s) skipped:[/] not JSON, not an object, "
+            "no stage or text, or a bad per-line schema.",
+            highlight=False,
+        )
     rules = Table(title="Rules that fired")
     for col in ("rule", "count", "share", "error class"):
         rules.add_column(col, justify="right" if col in ("count", "share") else "left")

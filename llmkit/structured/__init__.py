@@ -30,7 +30,12 @@ from llmkit.structured._rules import (
     rules,
     unregister_rule,
 )
-from llmkit.structured._schema import CompiledSchema, compile_schema, dataclass_schema
+from llmkit.structured._schema import (
+    CompiledSchema,
+    compile_schema,
+    dataclass_schema,
+    load_schema,
+)
 from llmkit.structured._stream import Partial, StreamParser, aiter_partial, iter_partial
 from llmkit.structured._taxonomy import (
     Taxonomy,
@@ -65,6 +70,7 @@ __all__ = [
     "hint_for",
     "hint_lines",
     "iter_partial",
+    "load_schema",
     "loads",
     "parse",
     "register_hint",

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from llmkit.structured._load import Plain, resolve_core
+from llmkit.structured._load import Plain, resolve_core, to_int
 from llmkit.structured._rules import F, register_rule
 from llmkit.structured._schema import CompiledSchema
 
@@ -23,11 +23,13 @@ __all__ = ["coerce", "finalize", "normalize_key"]
 
 _MAX_DEPTH = 200
 _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
-_TRUE_WORDS = frozenset(["true", "yes", "on", "y", "1"])
-_FALSE_WORDS = frozenset(["false", "no", "off", "n", "0"])
+# where the schema says boolean: true/false/yes/no, any case, and nothing else (`on`, `y`,
+# `1` stay what they are and fail validation rather than become a guess)
+_TRUE_WORDS = frozenset(["true", "yes"])
+_FALSE_WORDS = frozenset(["false", "no"])
 _INT_TEXT = re.compile(r"[-+]?\d+\Z")
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
-_FLOAT_TEXT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\Z")
+_FLOAT_TEXT = re.compile(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
 _KEY_JUNK = re.compile(r"[\s_\-.\"'“”‘’`*]+")
 
 
@@ -337,7 +339,7 @@ class _Coercer:
         s = value.strip()
         if _INT_TEXT.match(s):
             self.fire("coerce_integer")
-            return int(s)
+            return to_int(s)
         if _THOUSANDS.match(s):
             s = s.replace(",", "").replace("_", "")
         if _FLOAT_TEXT.match(s):
@@ -360,7 +362,7 @@ class _Coercer:
             s = s.replace(",", "").replace("_", "")
         if _FLOAT_TEXT.match(s):
             self.fire("coerce_number")
-            return int(s) if _INT_TEXT.match(s) else float(s)
+            return to_int(s) if _INT_TEXT.match(s) else float(s)
         return value
 
     def boolean(self, value: Any) -> Any:
@@ -375,9 +377,6 @@ class _Coercer:
             if s in _FALSE_WORDS:
                 self.fire("coerce_boolean")
                 return False
-        elif _is_number(natural) and natural in (0, 1):
-            self.fire("coerce_boolean")
-            return bool(natural)
         return natural
 
     def null(self, value: Any) -> Any:

@@ -24,10 +24,12 @@ __all__ = [
     "strip_think",
 ]
 
-_THINK_OPEN = re.compile(
-    r"<(think|thinking|reasoning|reflection|scratchpad|analysis)\b[^>\n]*>", re.I
-)
-_THINK_CLOSE_ANY = re.compile(r"</(think|thinking|reasoning|reflection|scratchpad|analysis)>", re.I)
+_THINK_NAMES = ("think", "thinking", "reasoning", "reflection", "scratchpad", "analysis")
+# `[^<>\n]`: an opening tag without its `>` is scanned up to the next `<` only, so a line of
+# thousands of `<think ` is read once, not once per tag
+_THINK_OPEN = re.compile(rf"<({'|'.join(_THINK_NAMES)})\b[^<>\n]*+>", re.I)
+_THINK_CLOSE = {name: re.compile(rf"</{name}>", re.I) for name in _THINK_NAMES}
+_THINK_CLOSE_ANY = re.compile(rf"</({'|'.join(_THINK_NAMES)})>", re.I)
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
 _YAML_TAGS = frozenset(["yaml", "yml"])
 _JSON_TAGS = frozenset(["json", "jsonc", "json5", "javascript", "js"])
@@ -43,20 +45,26 @@ def strip_think(text: str, ctx: RepairContext) -> str | None:
     """`<think>let me see</think>\\na: 1` → `a: 1`"""
     if "</" not in text and "<" not in text:
         return None
-    out = text
-    changed = False
+    # one left-to-right pass (linear in the text, however many blocks it holds)
+    pieces: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()  # names with no closing tag after some point: none later
     while True:
-        m = _THINK_OPEN.search(out)
+        m = _THINK_OPEN.search(text, pos)
         if m is None:
             break
-        close = re.compile(rf"</{re.escape(m.group(1))}>", re.I).search(out, m.end())
+        pieces.append(text[pos : m.start()])
+        name = m.group(1).lower()
+        close = None if name in unclosed else _THINK_CLOSE[name].search(text, m.end())
         if close is not None:
-            out = out[: m.start()] + out[close.end() :]
+            pos = close.end()
         else:
             # unclosed: the reasoning runs to the first fence, or swallows the rest
-            fence = out.find("```", m.end())
-            out = out[: m.start()] + (out[fence:] if fence >= 0 else "")
-        changed = True
+            unclosed.add(name)
+            fence = text.find("```", m.end())
+            pos = fence if fence >= 0 else len(text)
+    changed = bool(pieces)
+    out = "".join(pieces) + text[pos:] if changed else text
     stray = _THINK_CLOSE_ANY.search(out)
     if stray is not None:  # the template opened the block in the prompt
         out = out[stray.end() :]
@@ -126,8 +134,11 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
     hint="Start the reply directly with the document.",
 )
 def strip_bom(text: str, ctx: RepairContext) -> str | None:
-    """`\\ufeff{"a": 1}` → `{"a": 1}`"""
-    return text.replace("\ufeff", "") if "\ufeff" in text else None
+    """`\\ufeff{"a": 1}` → `{"a": 1}` (a BOM inside a value is the author's text)"""
+    body = text.lstrip()
+    if not body.startswith("\ufeff"):
+        return None
+    return text[: len(text) - len(body)] + body.lstrip("\ufeff")
 
 
 @register_rule(
@@ -147,7 +158,7 @@ _ODD = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufef
 # only where spaces are structure: line starts, around indicators, line ends; text inside
 # values keeps its non-breaking spaces
 _STRUCTURAL_ODD = re.compile(
-    rf"^[ \t{_ODD}]*[{_ODD}][ \t{_ODD}]*|(?<=[:,\-\[{{])[{_ODD}]+|[{_ODD}]+(?=:)|[{_ODD}]+$",
+    rf"^[ \t{_ODD}]*[{_ODD}][ \t{_ODD}]*|(?<=[:,\-\[{{])[{_ODD}]+|(?<![{_ODD}])[{_ODD}]++(?=:|$)",
     re.M,
 )
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
@@ -169,7 +180,7 @@ def normalize_spaces(text: str, ctx: RepairContext) -> str | None:
     return new if new != text else None
 
 
-_JSON_SCAN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|[{}\[\]]', re.S)
+_JSON_SCAN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|[{}\[\]]', re.S)
 
 
 def find_json_end(text: str, start: int) -> int | None:
@@ -208,7 +219,7 @@ LEAD_INS = frozenset(
     ]
 )
 _YAML_KEY_LINE = re.compile(
-    r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*?)[ ]*:(?:[ ]|$)"""
+    r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*+)[ ]*:(?:[ ]|$)"""
 )
 _YAML_ITEM_LINE = re.compile(r"[ ]*-(?:[ ]|$)")
 # `key: v`, `key:` and `key:value` (a space forgotten; a URL's `://` is not a key)

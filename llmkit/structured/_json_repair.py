@@ -1,7 +1,8 @@
 """Repair rules for JSON (and JSON-like flow YAML): one lenient lexer, small token passes.
 
 Every pass is linear in the number of tokens. The lexer is regex-driven (possessive
-quantifiers, so no backtracking blow-up) and never mis-lexes valid JSON: a double quote
+quantifiers, and every quoted branch runs to its closing quote, the end of its line or the
+end of the text, so no input makes a scan restart: linear time) and never mis-lexes valid JSON: a double quote
 ends a string only where valid JSON could continue (``,`` ``:`` ``}`` ``]``, another
 string, a comment or the end), so unescaped inner quotes stay inside their string.
 """
@@ -30,9 +31,9 @@ _LEX = re.compile(
      (?P<ws>\s+)
     |(?P<str>"(?:[^"\\]++|\\.|\\\Z|"(?!{_CLOSER[3:-1]}))*+(?:"|\Z))
     |(?P<comment>//[^\n]*|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*)
-    |(?P<sstr>'(?:[^'\\\n]++|\\.|'(?!\s*+(?:[,:}}\]]|\Z)))*+(?:'|(?=\n)|\Z))
-    |(?P<smart>[“”„‟](?:[^“”„‟\\\n]++|\\.)*+(?:[“”„‟]|(?=\n)|\Z)|‘(?:[^’\\\n]++|\\.)*+(?:’|(?=\n)|\Z))
-    |(?P<num>-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?![\w.]))
+    |(?P<sstr>'(?:[^'\\\n]++|\\.|'(?!\s*+(?:[,:}}\]]|\Z)))*+(?:'|(?=\n)|\\?\Z))
+    |(?P<smart>[“”„‟](?:[^“”„‟\\\n]++|\\.)*+(?:[“”„‟]|(?=\n)|\\?\Z)|‘(?:[^’\\\n]++|\\.)*+(?:’|(?=\n)|\\?\Z))
+    |(?P<num>-?(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][-+]?[0-9]++)?+(?![\w.]))
     |(?P<punct>[{{}}\[\]:,])
     |(?P<word>[^\s{{}}\[\]:,"'/\#]+|/)
     """,
@@ -438,6 +439,13 @@ def repair_json_text(
 # --- fast path: one regex pass for the common classes -----------------------------------
 # Valid stretches (strings followed by a separator, numbers, literals, punctuation) match
 # as one run, so the callback runs once per problem rather than once per token.
+#
+# Linear time on any input: every branch that scans a long stretch either matches what it
+# scanned (a quoted branch always runs to its closing quote, the end of the line or the
+# end of the text; an unterminated one is passed through unchanged) or can only fail
+# within a bounded distance, and a word is consumed whole, so no later position starts
+# the same scan again (a string with thousands of `\"` and no closing quote used to be
+# rescanned from each of them: 39 s for 60 KB).
 _FAST = re.compile(
     r"""
      (?P<ok>(?:
@@ -449,25 +457,35 @@ _FAST = re.compile(
         |(?:true|false|null)(?=\s*+(?:[,}\]]|\Z))
      )++)
     |(?P<json_trailing_commas>,(?=\s*+[}\]]))
-    |(?P<json_single_quotes>'(?:[^'\\\n]++|\\.|'(?!\s*+(?:[,:}\]]|\Z)))*+')
-    |(?P<json_smart_quotes>[“”„](?:[^“”„\\\n]++|\\.)*+[“”])
-    |(?P<json_comments>//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+\*/|\#[^\n]*+)
-    |(?P<json_python_literals>(?:True|False|None)(?![\w$]))
-    |(?P<json_unquoted_keys>[A-Za-z_$][\w$-]*+)(?=\s*+:)
-    |(?P<dq>"(?:[^"\\]++|\\.|"(?!\s*+(?:[,:}\]"]|//|/\*|\Z)))*+")
-    |(?P<rest>.)
+    |(?P<json_single_quotes>'(?:[^'\\\n]++|\\.|'(?!\s*+(?:[,:}\]]|\Z)))*+(?:(?P<sq_end>')|(?=\n)|\\?\Z))
+    |(?P<json_smart_quotes>[“”„](?:[^“”„\\\n]++|\\.)*+(?:(?P<smart_end>[“”])|(?=[„\n])|\\?\Z))
+    |(?P<json_comments>//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:(?P<comment_end>\*/)|\Z)|\#[^\n]*+)
+    |(?P<json_python_literals>(?<![\w$-])(?:True|False|None)(?![\w$-]))
+    |(?P<json_unquoted_keys>(?<![\w$-])[A-Za-z_$][\w$-]*+)(?=\s*+:)
+    |(?P<dq>"(?:[^"\\]++|\\.|"(?!\s*+(?:[,:}\]"]|//|/\*|\Z)))*+(?:(?P<dq_end>")|\\?\Z))
+    |(?P<rest>[\w$-]++|.)
     """,
     re.S | re.X,
 )
 _MISSING_COMMA = re.compile(r'\s*+"')
 
 
+# the group that matches a branch's closing delimiter (absent: the token runs to its end)
+_OPEN_END = {
+    "json_single_quotes": "sq_end",
+    "json_smart_quotes": "smart_end",
+    "json_comments": "comment_end",
+}
+
+
 def fast_repair_json(text: str) -> tuple[str, list[str], bool]:
-    """One-pass repair of the common JSON classes.
+    """One-pass repair of the common JSON classes, in linear time.
 
     Returns:
         The new text, the rules that fired, and whether everything was understood (when
-        ``False`` the caller falls back to the token rules).
+        ``False`` the caller falls back to the token rules). A quoted string with no
+        closing quote is left as written (and not understood): closing it is the
+        truncation rules' job.
     """
     fired: list[str] = []
     understood = True
@@ -482,6 +500,9 @@ def fast_repair_json(text: str) -> tuple[str, list[str], bool]:
             understood = False
             return tok
         if kind == "dq":
+            if m.group("dq_end") is None:
+                understood = False
+                return tok
             inner = tok[1:-1]
             fixed = _UNESCAPED_QUOTE.sub(lambda q: q.group(1) or '\\"', inner)
             if fixed != inner and "json_inner_quotes" not in fired:
@@ -499,6 +520,10 @@ def fast_repair_json(text: str) -> tuple[str, list[str], bool]:
                     fired.append("json_missing_commas")
             return out
         assert kind is not None
+        end = _OPEN_END.get(kind)
+        if end is not None and m.group(end) is None and not tok.startswith(("//", "#")):
+            understood = False  # unterminated: left as written
+            return tok
         if kind not in fired:
             fired.append(kind)
         if kind == "json_trailing_commas" or kind == "json_comments":
@@ -514,6 +539,12 @@ def fast_repair_json(text: str) -> tuple[str, list[str], bool]:
 
 
 _CLOSED_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
+# text made only of closed strings and the rest, then one string left open to the end;
+# checked first where an open string may hold escaped quotes, so that _CLOSED_STRING
+# never rescans it to the end from each of them (quadratic)
+_OPEN_STRING = re.compile(
+    r'(?:[^"]++|"(?:[^"\\]++|\\.)*+")*+(?P<open>")(?:[^"\\]++|\\.)*+\\?\Z', re.S
+)
 _NON_BRACKET = re.compile(r"[^\[\]{}]++")
 _DANGLING = re.compile(r'(?:,|(?<=[{,])\s*+"(?:[^"\\]++|\\.)*+"\s*+:|:)\s*+\Z', re.S)
 _DANGLING_KEY = re.compile(r'[{,]\s*+"(?:[^"\\]++|\\.)*+"\s*+\Z', re.S)
@@ -526,10 +557,15 @@ def fast_close_json(text: str) -> str | None:
     dropped. Returns ``None`` when nothing is open.
     """
     out = text.rstrip()
-    outside = _CLOSED_STRING.sub("", out)
-    quote = outside.find('"')
+    if '\\"' in out:  # an escaped quote could restart the scan of an open string
+        open_string = _OPEN_STRING.match(out)
+        quote = -1 if open_string is None else open_string.start("open")
+        outside = _CLOSED_STRING.sub("", out[:quote] if quote >= 0 else out)
+    else:  # an open string has no quote after its first: scanned once
+        outside = _CLOSED_STRING.sub("", out)
+        quote = outside.find('"')
+        outside = outside[:quote] if quote >= 0 else outside
     if quote >= 0:  # one string left open: it runs to the end
-        outside = outside[:quote]
         if out.endswith("\\") and (len(out) - len(out.rstrip("\\"))) % 2:
             out = out[:-1]
         out += '"'

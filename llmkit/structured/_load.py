@@ -37,6 +37,7 @@ __all__ = [
     "load_yaml",
     "resolve_core",
     "smart_inner",
+    "to_int",
 ]
 
 _Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
@@ -140,6 +141,32 @@ _NUM_START = frozenset("0123456789+-.")
 _WORD_START = frozenset("tTfFnN~")
 
 
+_MAX_RADIX_DIGITS = 3000  # 0x/0o digits: keeps the value printable in decimal
+
+
+def to_int(text: str, base: int = 10) -> int:
+    """``int(text, base)``, refusing integers too long to convert or print.
+
+    Python refuses decimal conversions beyond ``sys.get_int_max_str_digits()`` digits
+    (4300 by default) with a bare ``ValueError``; a model answer with such a number is
+    refused like any other oversized input.
+
+    Raises:
+        UnsafeInputError: the integer has too many digits.
+        ValueError: ``text`` is not an integer in ``base``.
+    """
+    if base != 10 and len(text) > _MAX_RADIX_DIGITS:
+        raise UnsafeInputError(f"input refused: an integer of {len(text)} digits", raw=text[:200])
+    try:
+        return int(text, base)
+    except ValueError as exc:
+        if "digits" in str(exc) and "limit" in str(exc):
+            raise UnsafeInputError(
+                f"input refused: an integer of {len(text)} digits", raw=text[:200]
+            ) from None
+        raise
+
+
 def resolve_core(s: str) -> Any:
     """Type a plain scalar by the YAML 1.2 core schema.
 
@@ -151,7 +178,7 @@ def resolve_core(s: str) -> Any:
     c = s[0]
     if c in _NUM_START:
         if _INT.match(s):
-            return int(s)
+            return to_int(s)
         if _FLOAT.match(s):
             return float(s)
         f = _SPECIAL_FLOATS.get(s)
@@ -159,10 +186,10 @@ def resolve_core(s: str) -> Any:
             return f
         if len(s) > 2 and c == "0":
             if s[1] == "o" and all(ch in "01234567" for ch in s[2:]):
-                return int(s[2:], 8)
+                return to_int(s[2:], 8)
             if s[1] == "x":
                 try:
-                    return int(s[2:], 16)
+                    return to_int(s[2:], 16)
                 except ValueError:
                     return s
         return s
@@ -176,7 +203,10 @@ def resolve_core(s: str) -> Any:
 
 
 def _is_core_string(s: str) -> bool:
-    return isinstance(resolve_core(s), str)
+    try:
+        return isinstance(resolve_core(s), str)
+    except UnsafeInputError:
+        return False  # an integer too long to convert: the schema decides what it becomes
 
 
 # `key:value` with no space after the colon (a URL's `://` is not one)
@@ -211,7 +241,7 @@ def smart_inner(value: str) -> str | None:
 
 # --- depth pre-check --------------------------------------------------------------------
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)', re.S)
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.S)
 _BRACKET_VALUE = [0] * 256
 _BRACKET_VALUE[ord("[")] = _BRACKET_VALUE[ord("{")] = 1
 _BRACKET_VALUE[ord("]")] = _BRACKET_VALUE[ord("}")] = -1
@@ -283,6 +313,8 @@ def load_json(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant)
     except json.JSONDecodeError as exc:
         raise LoadFailure(exc.msg, exc.lineno - 1, exc.colno - 1, exc.pos) from None
+    except ValueError as exc:  # an integer beyond Python's digit limit
+        raise UnsafeInputError(f"input refused: {exc}", raw=text[:200]) from None
     except RecursionError:
         raise UnsafeInputError("nesting too deep", raw=text) from None
     return Loaded(value, fired)

@@ -462,13 +462,22 @@ def _solve(
     if not a.loaded and fmt == "json" and requested == "auto":
         b = run.attempt(payload, "yaml")  # `{a: 1}` is flow YAML
         if b.valid:
-            # ...but flow YAML reads `[1, // note\n 2]` as the text "// note 2": where
-            # the JSON repairs read another value, the JSON reading wins
+            # Not valid JSON, so not clean: name the JSON error classes. The JSON repairs
+            # decide the value too: flow YAML reads `[1, // note\n 2]` as the text
+            # "// note 2", where the JSON reading is [1, 2].
             fast, names, _ = _json_repair.fast_repair_json(payload)
             c = run.attempt(fast, "json") if names else b
-            if c.valid and c.value != b.value:
+            if names and c.valid:
                 _fire(fired, names)
                 return _done(c, fast, fired)
+            scratch = RepairContext(format="json", truncated=ctx.truncated)
+            new, names = _json_repair.repair_json_text(payload, scratch)
+            c = run.attempt(new, "json") if names else b
+            if names and c.valid and c.value == b.value and not scratch.truncated:
+                _fire(fired, names)
+                return _done(c, new, fired)
+            _fire(fired, "yaml_as_json")  # only YAML's flow syntax could read it
+            return _done(b, payload, fired)
         if b.loaded:
             a = b
     elif not a.loaded and fmt == "yaml" and payload.lstrip()[:1] in ("{", "["):

@@ -16,14 +16,20 @@ from llmkit.structured._rules import RepairContext, register_rule
 
 __all__ = ["split_line"]
 
-# `  - - key: value` → lead, key, value (value None when nothing follows the colon)
+# `  - - key: value` → lead, key, value (value None when nothing follows the colon).
+# Linear per line: a plain key runs (possessively) up to its first colon followed by a
+# blank or the line end, spaces included only where no such colon follows them; the value
+# is the rest without trailing blanks. (A lazy `key*?[ \t]*:` and `value*?[ \t]*$` rescan
+# every run of blanks from each of its positions: a 24 KB line took seconds.)
+_KEY_TAIL = r"(?:[^:\s]++|[^\S \t\n]++|[ \t]++(?!:(?:[ \t]|$))|:(?![ \t]|$))*+"
+_VALUE = r"(?P<value>(?:[^ \t\n]++|[ \t]++(?=[^ \t\n]))*+)"
 _KV = re.compile(
-    r"""(?P<lead>[ ]*(?:-[ ]+)*)
-        (?P<key>"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s#"'\-?:\[\]{}|>*&!%@`,][^\n]*?|[-?:][^\s#][^\n]*?)
-        [ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*$""",
+    rf"""(?P<lead>[ ]*(?:-[ ]+)*)
+        (?P<key>"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s#"'\-?:\[\]{{}}|>*&!%@`,]{_KEY_TAIL}|[-?:][^\s#]{_KEY_TAIL})
+        [ \t]*+:(?:[ \t]++{_VALUE})?[ \t]*+$""",
     re.X,
 )
-_ITEM = re.compile(r"(?P<lead>[ ]*(?:-[ ]+)*-[ ]+)(?P<value>.*?)[ \t]*$")
+_ITEM = re.compile(rf"(?P<lead>[ ]*(?:-[ ]+)*-[ ]+){_VALUE}[ \t]*+$")
 _BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$")
 
 

@@ -8,7 +8,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["STAGES", "Stage", "StructuredResult", "to_jsonable"]
+__all__ = ["NONFINITE_NOTE", "STAGES", "Stage", "StructuredResult", "to_jsonable"]
+
+#: the note :meth:`StructuredResult.to_dict` adds where NaN or an infinity became null
+NONFINITE_NOTE = "nonfinite_to_null"
 
 Stage = Literal["clean", "repaired", "reprompted", "failed"]
 STAGES: tuple[str, ...] = ("clean", "repaired", "reprompted", "failed")
@@ -34,6 +37,12 @@ class StructuredResult:
         notes: short remarks from rules (e.g. how many documents were found).
         format: the format the value was read as (``yaml`` or ``json``).
         position: character offset of the failure in the payload, when known.
+
+    Non-finite numbers: ``value`` keeps what the answer said (``a: .nan`` is NaN in YAML
+    1.2, JSON ``1E400`` is ``inf`` in Python), so Python callers see it as written. Strict
+    JSON has no NaN or Infinity, so :meth:`to_dict` (and every JSON line ``llmkit parse``
+    writes) puts ``null`` in their place and says so with the note
+    ``nonfinite_to_null`` in its ``notes``: the change is never silent.
     """
 
     value: Any
@@ -56,10 +65,19 @@ class StructuredResult:
         return self.stage != "failed"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict (instances dumped, non-finite floats as ``None``)."""
+        """Plain JSON-compatible dict (instances dumped, non-finite floats as ``None``).
+
+        Where a non-finite float became ``None``, ``notes`` ends with
+        ``nonfinite_to_null``.
+        """
+        nulled: list[bool] = []
+        value = _jsonable(self.value, 0, nulled) if self.ok else None
+        notes = list(self.notes)
+        if nulled and NONFINITE_NOTE not in notes:
+            notes.append(NONFINITE_NOTE)
         return {
             "ok": self.ok,
-            "value": to_jsonable(self.value) if self.ok else None,
+            "value": value,
             "stage": self.stage,
             "repairs": list(self.repairs),
             "error": self.error,
@@ -67,7 +85,7 @@ class StructuredResult:
             "attempts": self.attempts,
             "tokens": self.tokens,
             "format": self.format,
-            "notes": list(self.notes),
+            "notes": notes,
             "diff": self.diff,
             "raw": self.raw,
         }
@@ -76,26 +94,38 @@ class StructuredResult:
 def to_jsonable(value: Any, _depth: int = 0) -> Any:
     """Convert a parsed value to strict-JSON types.
 
-    Pydantic models and dataclasses are dumped, non-finite floats become ``None``, sets
-    and tuples become lists, other objects their ``str``.
+    Pydantic models and dataclasses are dumped, non-finite floats become ``None`` (use
+    :meth:`StructuredResult.to_dict` to have that noted), sets and tuples become lists,
+    other objects their ``str``.
     """
-    if _depth > 500:
+    return _jsonable(value, _depth, None)
+
+
+def _jsonable(value: Any, depth: int, nulled: list[bool] | None) -> Any:
+    # ``nulled`` (when given) gets one entry once a non-finite float became None
+    if depth > 500:
         raise ValueError("value nested too deeply to serialise")
     if isinstance(value, enum.Enum):
-        return to_jsonable(value.value, _depth + 1)
+        return _jsonable(value.value, depth + 1, nulled)
     if value is None or isinstance(value, (bool, int, str)):
         return value if type(value) in (bool, int, str) or value is None else _scalar(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        if math.isfinite(value):
+            return value
+        if nulled is not None and not nulled:
+            nulled.append(True)
+        return None
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v, _depth + 1) for k, v in value.items()}
+        return {str(k): _jsonable(v, depth + 1, nulled) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v, _depth + 1) for v in value]
+        return [_jsonable(v, depth + 1, nulled) for v in value]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return to_jsonable(dump(mode="json"), _depth + 1)
+        if nulled is not None and not nulled:  # pydantic's JSON mode nulls NaN silently
+            _jsonable(dump(mode="python"), depth + 1, nulled)
+        return _jsonable(dump(mode="json"), depth + 1, nulled)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(dataclasses.asdict(value), _depth + 1)
+        return _jsonable(dataclasses.asdict(value), depth + 1, nulled)
     return str(value)
 
 

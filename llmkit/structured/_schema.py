@@ -24,6 +24,7 @@ __all__ = [
     "dataclass_schema",
     "format_errors",
     "json_schema_of",
+    "load_schema",
 ]
 
 _CACHE: OrderedDict[int, tuple[Any, CompiledSchema]] = OrderedDict()
@@ -95,6 +96,60 @@ def compile_schema(schema: Any) -> CompiledSchema | None:
     _CACHE[key] = (schema, compiled)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
+    return compiled
+
+
+def load_schema(source: str | bytes) -> CompiledSchema:
+    """Read and compile a JSON Schema written as JSON or YAML text (a schema file).
+
+    YAML is read by llmkit's own safe loader with the YAML 1.2 core schema, as answers
+    are: ``enum: [NO, SE, DK]`` stays three strings, ``1:30`` and ``1.10`` stay what YAML
+    1.2 says (PyYAML's ``safe_load`` is YAML 1.1: ``NO`` → false). The schema is checked
+    against Draft 2020-12 once, here.
+
+    Raises:
+        ValueError: the text is not UTF-8, not JSON or YAML, not a mapping (or boolean),
+            or not a valid Draft 2020-12 schema; the message says which.
+    """
+    import json
+
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
+
+    from llmkit._exceptions import StructuredOutputError
+    from llmkit.structured._load import LoadFailure, load_yaml
+
+    if isinstance(source, (bytes, bytearray)):
+        try:
+            source = bytes(source).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+    text = source.lstrip("\ufeff")
+    data: Any
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError:
+        try:
+            loaded = load_yaml(text)
+        except (LoadFailure, StructuredOutputError) as exc:
+            raise ValueError(f"not JSON or YAML: {exc}") from None
+        if loaded.documents:
+            raise ValueError("several YAML documents: a schema file holds one") from None
+        data = loaded.value
+    if not isinstance(data, (dict, bool)):
+        raise ValueError(f"a schema must be a mapping (or a boolean), not {type(data).__name__}")
+    try:
+        compiled = compile_schema(data)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path)
+        raise ValueError(
+            f"not a valid JSON Schema (Draft 2020-12): {exc.message}"
+            + (f" at {where}" if where else "")
+        ) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    assert compiled is not None
     return compiled
 
 

@@ -19,7 +19,7 @@ from llmkit.structured._schema import compile_schema
 
 __all__ = ["Partial", "StreamParser", "aiter_partial", "iter_partial"]
 
-_TOP_KEY = re.compile(r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s#:\-"'{\[][^\n:]*?)[ \t]*:(?:[ \t]|$)""")
+_TOP_KEY = re.compile(r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s#:\-"'{\[][^\n:]*+)[ \t]*:(?:[ \t]|$)""")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ _FAILURE_HINTS = {
     "unsafe input": "Reply with plain YAML: no tags, anchors or aliases.",
 }
 _SYNTAX_HINT = "Quote string values that contain punctuation such as : # [ ] { } or quotes."
-_LINE = re.compile(r"\s*\(line \d+, column \d+\)")
+_LINE = re.compile(r"(?<!\s)\s*+\(line \d+, column \d+\)")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class Taxonomy:
         failures: count per failure class, most frequent first.
         examples: a few failures: ``{"class", "error", "text"}``.
         hints: prompt hint lines that prevent the top classes, most useful first.
+        hint_rules: the rules whose hint lines were chosen.
+        skipped: input items that could not be counted (a JSONL line that is not JSON
+            or not an object, a record with neither a known ``stage`` nor a string
+            ``text``, a record whose own ``schema`` is not a valid schema).
     """
 
     total: int
@@ -55,6 +59,7 @@ class Taxonomy:
     examples: list[dict[str, Any]] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     hint_rules: list[str] = field(default_factory=list)
+    skipped: int = 0
 
     @property
     def malformed_rate(self) -> float:
@@ -78,6 +83,7 @@ class Taxonomy:
             "hint_rules": self.hint_rules,
             "malformed_rate": round(self.malformed_rate, 4),
             "failure_rate": round(self.failure_rate, 4),
+            "skipped": self.skipped,
         }
 
     def to_frame(self) -> Any:
@@ -137,19 +143,27 @@ def _as_record(item: Any, schema: Any, format: str) -> dict[str, Any] | None:
                 repairs = json.loads(repairs)
             except ValueError:
                 repairs = [repairs]
+        if not isinstance(repairs, list):
+            repairs = [repairs]
+        error = item.get("error")
+        text = item.get("text") or item.get("raw") or ""
         return {
             "stage": item["stage"],
-            "repairs": list(repairs or []),
-            "error": item.get("error"),
-            "text": item.get("text") or item.get("raw") or "",
+            "repairs": [str(r) for r in repairs],
+            "error": error if isinstance(error, str) or error is None else str(error),
+            "text": text if isinstance(text, str) else str(text),
         }
     if isinstance(item.get("text"), str):
-        r = parse(
-            item["text"],
-            item.get("schema") or schema,
-            format=format,
-            finish_reason=item.get("finish_reason"),
-        )
+        finish = item.get("finish_reason")
+        try:
+            r = parse(
+                item["text"],
+                item.get("schema") or schema,
+                format=format,
+                finish_reason=finish if isinstance(finish, str) else None,
+            )
+        except Exception:  # the record's own schema is not a schema: not countable
+            return None
         return {
             "stage": r.stage,
             "repairs": list(r.repairs),
@@ -182,10 +196,11 @@ def taxonomy(
     rules: Counter[str] = Counter()
     failures: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
-    total = 0
+    total = skipped = 0
     for item in results:
         rec = _as_record(item, schema, format)
         if rec is None:
+            skipped += 1
             continue
         total += 1
         stages[rec["stage"]] += 1
@@ -222,29 +237,39 @@ def taxonomy(
         examples,
         hints,
         hint_rules,
+        skipped,
     )
 
 
-def read_jsonl_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Records of a JSONL file, one per line (malformed lines skipped)."""
+def _jsonl_items(path: str | Path) -> Iterator[Any]:
+    """Each non-blank line of a JSONL file, decoded (``None`` where it is not JSON)."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
                 continue
             try:
-                rec = json.loads(line)
+                yield json.loads(line)
             except ValueError:
-                continue
-            if isinstance(rec, dict):
-                yield rec
+                yield None
+
+
+def read_jsonl_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Records of a JSONL file, one per line (malformed lines skipped)."""
+    for rec in _jsonl_items(path):
+        if isinstance(rec, dict):
+            yield rec
 
 
 def taxonomy_from_jsonl(
     path: str | Path, *, schema: Any = None, format: str = "auto", top: int = 5
 ) -> Taxonomy:
-    """Taxonomy of a JSONL file of parse outputs or of records with ``text``."""
-    return taxonomy(read_jsonl_records(path), schema=schema, format=format, top=top)
+    """Taxonomy of a JSONL file of parse outputs or of records with ``text``.
+
+    Lines that cannot be counted (not JSON, not an object, no ``stage`` or ``text``) are
+    counted in :attr:`Taxonomy.skipped`, never silently dropped.
+    """
+    return taxonomy(_jsonl_items(path), schema=schema, format=format, top=top)
 
 
 def taxonomy_from_log(path: str | Path | None = None, *, top: int = 5) -> Taxonomy:

@@ -184,12 +184,16 @@ def _json_strings(value: Any) -> list[str]:
 
 
 def _strict(text: str, fmt: str) -> Any:
-    """The reference reading (``...`` when invalid); ``auto`` reads JSON, else YAML."""
+    """The reference reading (``...`` when invalid); ``auto`` reads JSON, else YAML.
+
+    Under ``auto`` a payload that starts like JSON (``{``/``[``) and is not valid JSON
+    is not clean, even where YAML's flow syntax reads it.
+    """
     if fmt in ("json", "auto"):
         try:
             return json.loads(text)
         except ValueError:
-            if fmt == "json":
+            if fmt == "json" or text.lstrip()[:1] in ("{", "["):
                 return ...
     try:  # YAML 1.2 core, as llmkit reads it (PyYAML's 1.1 reads `1e-07` as text)
         loaded = load_yaml(text)
