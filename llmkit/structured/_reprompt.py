@@ -43,6 +43,48 @@ def _merge(
     )
 
 
+class _Loop:
+    """The re-prompt loop without its I/O, shared by the sync and async drivers."""
+
+    def __init__(
+        self,
+        messages: Messages,
+        schema: Any,
+        format: str,
+        max_attempts: int,
+        max_total_tokens: int,
+        hints: bool | Iterable[str],
+        diff: bool,
+    ) -> None:
+        self.convo = list(messages)
+        self.schema, self.format, self.hints, self.diff = schema, format, hints, diff
+        self.max_attempts, self.max_total_tokens = max(1, max_attempts), max_total_tokens
+        self.tokens = 0
+        self.history: list[dict[str, Any]] = []
+
+    def answer(self, text: str, finish: str | None, used: int) -> StructuredResult | None:
+        """Parse one answer: the final result, or ``None`` after queuing a re-prompt."""
+        attempt = len(self.history) + 1
+        self.tokens += int(used or 0)
+        result = parse(text, self.schema, format=self.format, finish_reason=finish, diff=self.diff)
+        self.history.append(
+            {
+                "attempt": attempt,
+                "stage": result.stage,
+                "error": result.error,
+                "tokens": int(used or 0),
+            }
+        )
+        if result.ok or attempt >= self.max_attempts or self.tokens >= self.max_total_tokens:
+            return _merge(result, attempt, self.tokens, self.history)
+        self.convo = [
+            *self.convo,
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": reprompt_message(result, self.format, self.hints)},
+        ]
+        return None
+
+
 def run_structured(
     call: CallFn,
     messages: Messages,
@@ -69,30 +111,9 @@ def run_structured(
     Returns:
         The last result; ``stage == "reprompted"`` when a later attempt succeeded.
     """
-    convo = list(messages)
-    tokens = 0
-    history: list[dict[str, Any]] = []
-    result: StructuredResult | None = None
-    for attempt in range(1, max(1, max_attempts) + 1):
-        text, finish, used = call(convo)
-        tokens += int(used or 0)
-        result = parse(text, schema, format=format, finish_reason=finish, diff=diff)
-        history.append(
-            {
-                "attempt": attempt,
-                "stage": result.stage,
-                "error": result.error,
-                "tokens": int(used or 0),
-            }
-        )
-        if result.ok or attempt >= max_attempts or tokens >= max_total_tokens:
-            return _merge(result, attempt, tokens, history)
-        convo = [
-            *convo,
-            {"role": "assistant", "content": text},
-            {"role": "user", "content": reprompt_message(result, format, hints)},
-        ]
-    assert result is not None  # pragma: no cover
+    loop = _Loop(messages, schema, format, max_attempts, max_total_tokens, hints, diff)
+    while (result := loop.answer(*call(loop.convo))) is None:
+        pass
     return result
 
 
@@ -108,28 +129,7 @@ async def arun_structured(
     diff: bool = False,
 ) -> StructuredResult:
     """Async twin of :func:`run_structured` for an ``async`` ``call``."""
-    convo = list(messages)
-    tokens = 0
-    history: list[dict[str, Any]] = []
-    result: StructuredResult | None = None
-    for attempt in range(1, max(1, max_attempts) + 1):
-        text, finish, used = await call(convo)
-        tokens += int(used or 0)
-        result = parse(text, schema, format=format, finish_reason=finish, diff=diff)
-        history.append(
-            {
-                "attempt": attempt,
-                "stage": result.stage,
-                "error": result.error,
-                "tokens": int(used or 0),
-            }
-        )
-        if result.ok or attempt >= max_attempts or tokens >= max_total_tokens:
-            return _merge(result, attempt, tokens, history)
-        convo = [
-            *convo,
-            {"role": "assistant", "content": text},
-            {"role": "user", "content": reprompt_message(result, format, hints)},
-        ]
-    assert result is not None  # pragma: no cover
+    loop = _Loop(messages, schema, format, max_attempts, max_total_tokens, hints, diff)
+    while (result := loop.answer(*await call(loop.convo))) is None:
+        pass
     return result
