@@ -54,8 +54,9 @@ def test_max_tokens_marks_truncation(engine: Any) -> None:
 
 
 def test_measured_timing_agrees_with_engine_send_times(make_engine: MakeEngine) -> None:
+    step_ms = 40.0  # wide enough that a busy machine cannot blur one chunk into the next
     eng = make_engine(
-        decode_step_ms=15.0, prefill_ms_per_token=0.0, send_log=True, tokens_per_chunk=1
+        decode_step_ms=step_ms, prefill_ms_per_token=0.0, send_log=True, tokens_per_chunk=1
     )
     with _client(eng) as client:
         result = client.chat("Tell me a story", max_tokens=12, ignore_eos=True)
@@ -64,23 +65,19 @@ def test_measured_timing_agrees_with_engine_send_times(make_engine: MakeEngine) 
     ]
     received = list(result.timing.chunk_times_ns)
     assert len(sent) == len(received) == 12
-    # Same monotonic clock: nothing arrives before it was sent, and the client adds
-    # little delay (SDK parsing ~0.1 ms); gaps measured equal gaps sent.
+    # Same monotonic clock: nothing arrives before it was sent, and each chunk is stamped
+    # when it arrives (before the next one was even sent), not when the stream ends.
+    assert all(r >= s for r, s in zip(received, sent, strict=True))
+    seen_before_next = sum(r < s for r, s in zip(received, sent[1:], strict=False))
+    assert seen_before_next >= 9  # of 11; a descheduled client may merge a pair or two
     delays_ms = [(r - s) / 1e6 for r, s in zip(received, sent, strict=True)]
-    assert min(delays_ms) >= 0
-    assert statistics.median(delays_ms) < 5
+    assert statistics.median(delays_ms) < step_ms / 2
     sent_gaps = [(b - a) / 1e6 for a, b in itertools.pairwise(sent)]
-    assert (
-        statistics.median(abs(m - s) for m, s in zip(result.timing.icl_ms, sent_gaps, strict=True))
-        < 3
-    )
+    gap_errors = [abs(m - s) for m, s in zip(result.timing.icl_ms, sent_gaps, strict=True)]
+    assert statistics.median(gap_errors) < step_ms / 4
     assert statistics.median(result.timing.itl_ms) == pytest.approx(
-        statistics.median(sent_gaps), abs=3
+        statistics.median(sent_gaps), abs=step_ms / 4
     )
-
-
-def _count_requests(eng: Any) -> int:
-    return len({r.response_id for r in eng.send_log()})
 
 
 @pytest.mark.parametrize("script", [("429", "ok"), ("500", "500", "ok"), ("cut", "ok")])

@@ -45,14 +45,21 @@ def _sent(engine: Any, response_id: str | None, kind: str) -> list[int]:
     return [r.t_ns for r in engine.send_log() if r.response_id == response_id and r.kind == kind]
 
 
-def test_leading_whitespace_keeps_its_arrival_time(slow_engine: Any) -> None:
-    with Client(base_url=slow_engine.base_url, model="llmkit-sim") as client:
-        result = client.chat("whitespace please", max_tokens=50)
-    sent = _sent(slow_engine, result.response_id, "output")
+def test_leading_whitespace_keeps_its_arrival_time(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    scenario = tmp_path / "timing.yaml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    # 10 tokens/s: 100 ms between chunks, so a busy machine cannot blur the two apart.
+    eng = make_engine(EngineConfig.slow(10, scenario=str(scenario), send_log=True))
+    with Client(base_url=eng.base_url, model="llmkit-sim") as client:
+        result = client.chat("whitespace please", max_tokens=6)
+    sent = _sent(eng, result.response_id, "output")
     assert result.text.startswith("\n\nHello")
-    first_sent_ms = (sent[0] - result.timing.sent_ns) / 1e6
-    # TTFT is the first output chunk (the newlines), not the first visible word 20 ms later.
-    assert 0 <= result.timing.ttft_ms - first_sent_ms < 10  # type: ignore[operator]
+    ttft_ns = result.timing.sent_ns + result.timing.ttft_ms * 1e6  # type: ignore[operator]
+    # TTFT is the first output chunk (the newlines), held back while they might have
+    # opened <think>, not the first visible word that came 100 ms later.
+    assert sent[0] <= ttft_ns < sent[1]
     assert len(result.timing.chunk_times_ns) == len(sent)
 
 
