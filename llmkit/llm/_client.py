@@ -61,7 +61,7 @@ class _StopIfToldToWaitTooLong(tenacity.stop.stop_base):
         self.plan = plan
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return self.plan._stop_if_told_to_wait_too_long(retry_state)
+        return self.plan.told_to_wait_too_long(retry_state)
 
 
 class _CallPlan:
@@ -103,7 +103,7 @@ class _CallPlan:
         backoff = min(policy.max_wait, policy.initial_wait * 2 ** (retry_state.attempt_number - 1))
         return random.uniform(0, backoff) if policy.jitter else backoff
 
-    def _stop_if_told_to_wait_too_long(self, retry_state: tenacity.RetryCallState) -> bool:
+    def told_to_wait_too_long(self, retry_state: tenacity.RetryCallState) -> bool:
         """Give up rather than retry before a ``Retry-After`` longer than we may wait."""
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if not isinstance(exc, AttemptFailed) or exc.retry_after is None:

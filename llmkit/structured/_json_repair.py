@@ -100,16 +100,7 @@ def _str_closed(tok: str) -> bool:
 )
 def json_smart_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
     """`{“name”: “Ann”}` → `{"name": "Ann"}`"""
-    if not any(k == "smart" for k, _ in tokens):
-        return None
-    out: list[Token] = []
-    for kind, tok in tokens:
-        if kind == "smart":
-            inner = tok[1:-1] if len(tok) > 1 and tok[-1] in "“”„‟’" else tok[1:]
-            out.append(("str", _dq(inner)))
-        else:
-            out.append((kind, tok))
-    return out
+    return _requote(tokens, "smart", "“”„‟’")
 
 
 @register_rule(
@@ -120,15 +111,20 @@ def json_smart_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | 
 )
 def json_single_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
     """`{'name': 'Ann'}` → `{"name": "Ann"}`"""
-    if not any(k == "sstr" for k, _ in tokens):
+    return _requote(tokens, "sstr", "'")
+
+
+def _requote(tokens: list[Token], kind: str, closers: str) -> list[Token] | None:
+    """Turn every string token of ``kind`` into a double-quoted JSON string."""
+    if not any(k == kind for k, _ in tokens):
         return None
     out: list[Token] = []
-    for kind, tok in tokens:
-        if kind == "sstr":
-            inner = tok[1:-1] if len(tok) > 1 and tok.endswith("'") else tok[1:]
+    for k, tok in tokens:
+        if k == kind:
+            inner = tok[1:-1] if len(tok) > 1 and tok[-1] in closers else tok[1:]
             out.append(("str", _dq(inner)))
         else:
-            out.append((kind, tok))
+            out.append((k, tok))
     return out
 
 
