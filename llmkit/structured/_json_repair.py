@@ -116,16 +116,25 @@ def json_single_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] |
 
 def _requote(tokens: list[Token], kind: str, closers: str) -> list[Token] | None:
     """Turn every string token of ``kind`` into a double-quoted JSON string."""
-    if not any(k == kind for k, _ in tokens):
-        return None
+
+    def fix(k: str, tok: str) -> Token | None:
+        if k != kind:
+            return None
+        return "str", _dq(tok[1:-1] if len(tok) > 1 and tok[-1] in closers else tok[1:])
+
+    return _map_tokens(tokens, fix)
+
+
+def _map_tokens(tokens: list[Token], fix: Callable[[str, str], Token | None]) -> list[Token] | None:
+    """Apply ``fix`` to each token (``None``: keep it); ``None`` when nothing changed."""
     out: list[Token] = []
-    for k, tok in tokens:
-        if k == kind:
-            inner = tok[1:-1] if len(tok) > 1 and tok[-1] in closers else tok[1:]
-            out.append(("str", _dq(inner)))
-        else:
-            out.append((k, tok))
-    return out
+    changed = False
+    for kind, tok in tokens:
+        new = fix(kind, tok)
+        if new is not None:
+            changed = True
+        out.append(new or (kind, tok))
+    return out if changed else None
 
 
 @register_rule(
@@ -149,15 +158,10 @@ def json_comments(tokens: list[Token], ctx: RepairContext) -> list[Token] | None
 )
 def json_python_literals(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
     """`{"ok": True, "x": None}` → `{"ok": true, "x": null}`"""
-    changed = False
-    out: list[Token] = []
-    for kind, tok in tokens:
-        if kind == "word" and tok in _LITERALS:
-            out.append(("word", _LITERALS[tok]))
-            changed = True
-        else:
-            out.append((kind, tok))
-    return out if changed else None
+    return _map_tokens(
+        tokens,
+        lambda kind, tok: ("word", _LITERALS[tok]) if kind == "word" and tok in _LITERALS else None,
+    )
 
 
 @register_rule(
@@ -168,16 +172,15 @@ def json_python_literals(tokens: list[Token], ctx: RepairContext) -> list[Token]
 )
 def json_control_chars(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
     """`{"a": "line1⏎line2"}` → `{"a": "line1\\nline2"}`"""
-    changed = False
-    out: list[Token] = []
-    for kind, tok in tokens:
-        if kind == "str" and _CONTROL.search(tok):
-            tok = _CONTROL.sub(
-                lambda m: _CONTROL_ESC.get(m.group(), f"\\u{ord(m.group()):04x}"), tok
-            )
-            changed = True
-        out.append((kind, tok))
-    return out if changed else None
+
+    def fix(kind: str, tok: str) -> Token | None:
+        if kind != "str" or not _CONTROL.search(tok):
+            return None
+        return kind, _CONTROL.sub(
+            lambda m: _CONTROL_ESC.get(m.group(), f"\\u{ord(m.group()):04x}"), tok
+        )
+
+    return _map_tokens(tokens, fix)
 
 
 @register_rule(
@@ -188,18 +191,16 @@ def json_control_chars(tokens: list[Token], ctx: RepairContext) -> list[Token] |
 )
 def json_inner_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
     """`{"q": "He said "hi" to me"}` → `{"q": "He said \\"hi\\" to me"}`"""
-    changed = False
-    out: list[Token] = []
-    for kind, tok in tokens:
-        if kind == "str" and tok.count('"') > 2:
-            closed = _str_closed(tok)
-            inner = tok[1:-1] if closed else tok[1:]
-            fixed = _UNESCAPED_QUOTE.sub(lambda m: m.group(1) or '\\"', inner)
-            if fixed != inner:
-                tok = '"' + fixed + ('"' if closed else "")
-                changed = True
-        out.append((kind, tok))
-    return out if changed else None
+
+    def fix(kind: str, tok: str) -> Token | None:
+        if kind != "str" or tok.count('"') <= 2:
+            return None
+        closed = _str_closed(tok)
+        inner = tok[1:-1] if closed else tok[1:]
+        fixed = _UNESCAPED_QUOTE.sub(lambda m: m.group(1) or '\\"', inner)
+        return None if fixed == inner else (kind, '"' + fixed + ('"' if closed else ""))
+
+    return _map_tokens(tokens, fix)
 
 
 def _significant(tokens: list[Token]) -> list[int]:
