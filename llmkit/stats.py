@@ -1,0 +1,287 @@
+"""The statistics shared by bench compare, eval baselines and annotation reports.
+
+Written once, seeded, and tested against scipy / statsmodels (test-only dependencies):
+
+- :func:`percentile` / :func:`percentiles`: numpy's linear interpolation between closest
+  ranks (the convention of vLLM's ``bench serve``), plus :func:`percentile_supported`, which
+  says whether a sample holds enough values beyond a percentile to estimate it at all.
+- :func:`bootstrap_ci`: a seeded percentile bootstrap of any statistic over resampled
+  *units* (requests, items, cases), so clustered data (several ratings per item) resample
+  whole clusters.
+- :func:`bootstrap_diff_ci`: the change of a statistic between two independent samples
+  (bench runs), each resampled on its own.
+- :func:`paired_bootstrap_ci`: the mean paired difference over the same cases (eval
+  baselines).
+- :func:`mcnemar`: the exact (binomial) or chi-square McNemar test for paired pass/fail.
+
+Every function takes ``seed`` and draws from its own ``numpy.random.Generator``, so one
+verdict is reproducible run after run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DEFAULT_RESAMPLES",
+    "Interval",
+    "McNemarResult",
+    "bootstrap_ci",
+    "bootstrap_diff_ci",
+    "mcnemar",
+    "paired_bootstrap_ci",
+    "percentile",
+    "percentile_supported",
+    "percentiles",
+]
+
+DEFAULT_RESAMPLES = 2000
+FloatArray = npt.NDArray[np.float64]
+IndexArray = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a two-sided confidence interval.
+
+    Attributes:
+        estimate: the statistic on the data as observed.
+        low: lower bound of the interval.
+        high: upper bound of the interval.
+        confidence: the interval's level, e.g. 0.95.
+        n: how many units the estimate rests on.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    confidence: float
+    n: int
+
+    def excludes(self, value: float = 0.0) -> bool:
+        """Whether ``value`` lies outside the interval (a "significant" change from it)."""
+        return bool(value < self.low or value > self.high)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "estimate": self.estimate,
+            "low": self.low,
+            "high": self.high,
+            "confidence": self.confidence,
+            "n": self.n,
+        }
+
+
+def percentile(values: Sequence[float] | FloatArray, q: float) -> float:
+    """The ``q``-th percentile (0–100), linearly interpolated (numpy's default).
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
+    2.5
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size == 0:
+        raise ValueError("percentile of no values")
+    return float(np.percentile(arr, q))
+
+
+def percentiles(values: Sequence[float] | FloatArray, qs: Sequence[float]) -> list[float]:
+    """Several percentiles of one sample in a single sort."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size == 0:
+        raise ValueError("percentile of no values")
+    return [float(v) for v in np.percentile(arr, list(qs))]
+
+
+def percentile_supported(n: int, q: float, *, min_tail: int = 5) -> bool:
+    """Whether ``n`` samples hold at least ``min_tail`` values beyond the ``q``-th percentile.
+
+    p99 of 64 samples rests on less than one value above it: it is the maximum with noise,
+    and gating on it fails identical runs. With the default of 5, p99 needs 500 samples,
+    p95 100 and p50 10.
+
+    >>> percentile_supported(64, 99), percentile_supported(500, 99)
+    (False, True)
+    """
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} outside 0..100")
+    tail = min(q, 100.0 - q) / 100.0
+    return n * tail + 1e-9 >= min_tail if tail > 0 else n >= min_tail
+
+
+def _interval(estimate: float, replicates: FloatArray, confidence: float, n: int) -> Interval:
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
+        return Interval(estimate, math.nan, math.nan, confidence, n)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(finite, [alpha, 1.0 - alpha])
+    return Interval(estimate, float(low), float(high), confidence, n)
+
+
+def _check(confidence: float, n_resamples: int) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), not {confidence}")
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be at least 1")
+
+
+def bootstrap_ci(
+    n_units: int,
+    statistic: Callable[[IndexArray], float],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Percentile bootstrap of ``statistic`` over ``n_units`` resampled with replacement.
+
+    ``statistic`` receives an array of unit indices (``arange(n_units)`` for the estimate,
+    a resample for each replicate) and returns a float; a NaN replicate (say, agreement on a
+    resample with no variation) is left out of the interval. Resampling indices rather than
+    values lets a caller resample clusters: items with all their ratings, cases with all
+    their repeats.
+
+    >>> data = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> ci = bootstrap_ci(len(data), lambda idx: float(data[idx].mean()), seed=1)
+    >>> ci.estimate, ci.low <= 2.5 <= ci.high
+    (2.5, True)
+    """
+    _check(confidence, n_resamples)
+    if n_units < 1:
+        raise ValueError("bootstrap of no units")
+    estimate = float(statistic(np.arange(n_units)))
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_units, size=(n_resamples, n_units))
+    replicates = np.fromiter((statistic(row) for row in draws), np.float64, n_resamples)
+    return _interval(estimate, replicates, confidence, n_units)
+
+
+def _mean_stat(values: FloatArray) -> Callable[[IndexArray], float]:
+    return lambda idx: float(values[idx].mean())
+
+
+def bootstrap_diff_ci(
+    before: Sequence[float] | FloatArray,
+    after: Sequence[float] | FloatArray,
+    statistic: Callable[[FloatArray], float] = lambda v: float(np.mean(v)),
+    *,
+    relative: bool = False,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Interval of ``statistic(after) - statistic(before)`` for two independent samples.
+
+    Each sample is resampled on its own (bench runs share no requests). With
+    ``relative=True`` the change is a fraction of the ``before`` value (0.1 = 10% higher).
+
+    >>> a = [10.0] * 50
+    >>> bootstrap_diff_ci(a, [11.0] * 50, relative=True).estimate
+    0.1
+    """
+    _check(confidence, n_resamples)
+    a = np.asarray(before, dtype=np.float64)
+    b = np.asarray(after, dtype=np.float64)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("bootstrap of an empty sample")
+
+    def change(x: float, y: float) -> float:
+        if not relative:
+            return y - x
+        if x == 0:
+            return 0.0 if y == 0 else math.copysign(math.inf, y)
+        return (y - x) / abs(x)
+
+    estimate = change(statistic(a), statistic(b))
+    rng = np.random.default_rng(seed)
+    ia = rng.integers(0, a.size, size=(n_resamples, a.size))
+    ib = rng.integers(0, b.size, size=(n_resamples, b.size))
+    replicates = np.fromiter(
+        (change(statistic(a[ra]), statistic(b[rb])) for ra, rb in zip(ia, ib, strict=True)),
+        np.float64,
+        n_resamples,
+    )
+    return _interval(estimate, replicates, confidence, min(a.size, b.size))
+
+
+def paired_bootstrap_ci(
+    before: Sequence[float] | FloatArray,
+    after: Sequence[float] | FloatArray,
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Interval of the mean paired difference ``after - before`` over the same cases.
+
+    Cases are resampled as pairs, so what the two runs share (an easy case is easy for
+    both) cancels out, which an unpaired comparison would count as noise.
+
+    >>> paired_bootstrap_ci([1.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]).estimate
+    -0.25
+    """
+    a = np.asarray(before, dtype=np.float64)
+    b = np.asarray(after, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in length: {a.size} and {b.size}")
+    diff = b - a
+    if diff.size == 0:
+        raise ValueError("bootstrap of no pairs")
+    return bootstrap_ci(
+        diff.size,
+        _mean_stat(diff),
+        n_resamples=n_resamples,
+        confidence=confidence,
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """McNemar's test on paired pass/fail outcomes.
+
+    Attributes:
+        statistic: the exact test's smaller discordant count, or the chi-square statistic.
+        pvalue: two-sided p-value.
+        lost: cases that passed before and fail now.
+        gained: cases that failed before and pass now.
+    """
+
+    statistic: float
+    pvalue: float
+    lost: int
+    gained: int
+
+
+def mcnemar(
+    lost: int, gained: int, *, exact: bool = True, correction: bool = True
+) -> McNemarResult:
+    """McNemar's test from the two discordant counts (as ``statsmodels``' ``mcnemar``).
+
+    The exact version is a two-sided binomial test of ``min(lost, gained)`` out of
+    ``lost + gained`` at p = 0.5; the asymptotic one is chi-square with one degree of
+    freedom, with Edwards' continuity correction by default.
+
+    >>> round(mcnemar(10, 1).pvalue, 6)
+    0.011719
+    """
+    if lost < 0 or gained < 0:
+        raise ValueError("discordant counts must be non-negative")
+    n = lost + gained
+    if exact:
+        k = min(lost, gained)
+        if n == 0:
+            return McNemarResult(float(k), 1.0, lost, gained)
+        # P(X <= k) for X ~ Binomial(n, 1/2), doubled and capped at 1.
+        tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+        return McNemarResult(float(k), min(1.0, 2.0 * tail), lost, gained)
+    if n == 0:
+        return McNemarResult(0.0, 1.0, lost, gained)
+    stat = (abs(lost - gained) - (1.0 if correction else 0.0)) ** 2 / n
+    # Survival function of chi-square with 1 dof: erfc(sqrt(x / 2)).
+    return McNemarResult(stat, math.erfc(math.sqrt(stat / 2.0)), lost, gained)

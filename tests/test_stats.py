@@ -1,0 +1,130 @@
+"""llmkit.stats against the reference implementations (scipy, statsmodels) on the same data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmkit import stats
+
+scipy_stats = pytest.importorskip("scipy.stats")
+sm_contingency = pytest.importorskip("statsmodels.stats.contingency_tables")
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finite, min_size=1, max_size=50), st.floats(min_value=0, max_value=100))
+def test_percentile_equals_numpy_linear(values: list[float], q: float) -> None:
+    assert stats.percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+    assert stats.percentiles(values, [q, 50]) == pytest.approx(
+        [float(np.percentile(values, q)), float(np.percentile(values, 50))]
+    )
+
+
+def test_percentile_of_nothing_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no values"):
+        stats.percentile([], 50)
+
+
+@pytest.mark.parametrize(
+    ("n", "q", "ok"),
+    [
+        (64, 99, False),
+        (499, 99, False),
+        (500, 99, True),
+        (100, 95, True),
+        (9, 50, False),
+        (10, 50, True),
+    ],
+)
+def test_percentile_supported_needs_values_beyond_it(n: int, q: float, ok: bool) -> None:
+    assert stats.percentile_supported(n, q) is ok
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 40), st.integers(0, 40))
+def test_mcnemar_matches_statsmodels(lost: int, gained: int) -> None:
+    table = [[5, lost], [gained, 7]]
+    for exact, correction in [(True, True), (False, True), (False, False)]:
+        ours = stats.mcnemar(lost, gained, exact=exact, correction=correction)
+        if lost + gained == 0 and not exact:
+            assert ours.pvalue == 1.0
+            continue
+        ref = sm_contingency.mcnemar(table, exact=exact, correction=correction)
+        assert ours.statistic == pytest.approx(float(ref.statistic), abs=1e-12)
+        assert ours.pvalue == pytest.approx(float(ref.pvalue), abs=1e-9)
+
+
+def test_bootstrap_ci_matches_scipy_percentile_bootstrap() -> None:
+    rng = np.random.default_rng(3)
+    data = rng.normal(10.0, 2.0, size=200)
+    ours = stats.bootstrap_ci(
+        len(data), lambda idx: float(data[idx].mean()), seed=7, n_resamples=4000
+    )
+    ref = scipy_stats.bootstrap(
+        (data,), np.mean, n_resamples=4000, method="percentile", random_state=7
+    ).confidence_interval
+    # Different random streams: the intervals agree to Monte-Carlo error, not bit for bit.
+    assert ours.estimate == pytest.approx(data.mean())
+    assert ours.low == pytest.approx(ref.low, abs=0.05)
+    assert ours.high == pytest.approx(ref.high, abs=0.05)
+
+
+def test_bootstrap_is_seeded_and_reproducible() -> None:
+    data = np.arange(30, dtype=float)
+    a = stats.bootstrap_ci(30, lambda idx: float(data[idx].mean()), seed=11)
+    b = stats.bootstrap_ci(30, lambda idx: float(data[idx].mean()), seed=11)
+    c = stats.bootstrap_ci(30, lambda idx: float(data[idx].mean()), seed=12)
+    assert a == b
+    assert a != c
+
+
+def test_bootstrap_skips_nan_replicates() -> None:
+    data = np.array([0.0, 0.0, 0.0, 1.0])
+    ci = stats.bootstrap_ci(4, lambda idx: float("nan") if data[idx].sum() == 0 else 1.0)
+    assert ci.low == ci.high == 1.0
+
+
+def test_identical_samples_show_no_change() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.lognormal(3, 0.5, 64)
+    ci = stats.bootstrap_diff_ci(a, a.copy(), lambda v: float(np.percentile(v, 50)), relative=True)
+    assert ci.estimate == 0.0
+    assert not ci.excludes(0.0)
+
+
+def test_a_clear_shift_is_significant() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.normal(100, 5, 200)
+    b = a + 30 + rng.normal(0, 1, 200)
+    ci = stats.bootstrap_diff_ci(a, b, relative=True)
+    assert ci.excludes(0.0)
+    assert ci.low > 0.2
+
+
+def test_paired_bootstrap_matches_scipy_on_differences() -> None:
+    rng = np.random.default_rng(5)
+    before = rng.integers(0, 2, 150).astype(float)
+    after = np.where(rng.random(150) < 0.2, 0.0, before)
+    ours = stats.paired_bootstrap_ci(before, after, seed=2, n_resamples=4000)
+    ref = scipy_stats.bootstrap(
+        (after - before,), np.mean, n_resamples=4000, method="percentile", random_state=2
+    ).confidence_interval
+    assert ours.estimate == pytest.approx(float((after - before).mean()))
+    assert ours.low == pytest.approx(ref.low, abs=0.02)
+    assert ours.high == pytest.approx(ref.high, abs=0.02)
+
+
+def test_paired_lengths_must_match() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        stats.paired_bootstrap_ci([1.0, 2.0], [1.0])
+
+
+def test_relative_change_from_zero() -> None:
+    ci = stats.bootstrap_diff_ci([0.0, 0.0], [1.0, 1.0], relative=True)
+    assert math.isinf(ci.estimate)
