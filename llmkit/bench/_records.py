@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
+
 from llmkit._exceptions import ConfigError
 from llmkit.bench._client import RawResponse
-from llmkit.bench._sse import parse_reads
+from llmkit.bench._sse import data_events, parse_reads
 from llmkit.timing import StreamTimer, Timing
 
 __all__ = ["ROW_FIELDS", "RequestRecord", "Status", "build_record", "make_counter"]
@@ -216,6 +218,77 @@ def _int(v: Any) -> int | None:
     return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
+class _Details(msgspec.Struct, gc=False):
+    reasoning_tokens: int | None = None
+
+
+class _Usage(msgspec.Struct, gc=False):
+    completion_tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens_details: _Details | None = None
+
+
+class _Delta(msgspec.Struct, gc=False):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+
+
+class _Choice(msgspec.Struct, gc=False):
+    delta: _Delta | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+
+
+class _Chunk(msgspec.Struct, gc=False):
+    """The fields of a streamed chunk the benchmark reads; the rest is skipped unparsed."""
+
+    id: str | None = None
+    choices: list[_Choice | None] | None = None
+    usage: _Usage | None = None
+    error: Any = None
+
+
+# Typed decoding builds only these small structs, never a dict per event.
+_CHUNK_DECODER = msgspec.json.Decoder(_Chunk)
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _loose_chunk(data: bytes) -> _Chunk | None:
+    """A chunk with a field of an unexpected type: keep what is usable, drop the rest."""
+    try:
+        obj = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    usage = obj.get("usage")
+    u = None
+    if isinstance(usage, dict):
+        det = usage.get("completion_tokens_details")
+        d = _Details(_int(det.get("reasoning_tokens"))) if isinstance(det, dict) else None
+        u = _Usage(_int(usage.get("completion_tokens")), _int(usage.get("prompt_tokens")), d)
+    choices = obj.get("choices")
+    ch: list[_Choice | None] | None = None
+    if isinstance(choices, list) and choices:
+        first = choices[0]
+        if isinstance(first, dict):
+            delta = first.get("delta")
+            dl = None
+            if isinstance(delta, dict):
+                dl = _Delta(
+                    _str(delta.get("content")),
+                    _str(delta.get("reasoning_content")),
+                    _str(delta.get("reasoning")),
+                )
+            reason = _str(first.get("finish_reason"))
+            ch = [_Choice(dl, _str(first.get("text")) if dl is None else None, reason)]
+    return _Chunk(_str(obj.get("id")), ch, u, obj.get("error"))
+
+
 def build_record(
     raw: RawResponse, *, level: int, stream: bool, count: Callable[[str], int]
 ) -> RequestRecord:
@@ -226,14 +299,22 @@ def build_record(
         return _build_plain(raw, level, count)
 
     arr_times, arr_chunks = raw.arrivals()
-    events, partial = parse_reads(arr_times, arr_chunks)
-    if not events:
+    fast = data_events(arr_times, arr_chunks)
+    if fast is None:  # CR line ends, multi-line events, other fields: the full parser
+        events, partial = parse_reads(arr_times, arr_chunks)
+        ev_times, ev_data = [e.t_ns for e in events], [e.data for e in events]
+    else:
+        ev_times, ev_data, partial = fast
+    if not ev_data:
         body = b"".join(arr_chunks)[:200].decode("utf-8", "replace")
         kind = "non_sse" if "event-stream" not in raw.content_type else "no_events"
         return _fail(raw, level, kind, f"{raw.content_type or 'no content type'}: {body}", stream)
 
     timer = StreamTimer(sent_ns=raw.sent_ns)
     timer.byte(arr_times[0])
+    feed, output = timer.feed, timer.output
+    decode = _CHUNK_DECODER.decode
+    released = False  # once output text was released, plain content needs no splitting
     done = False
     usage_total: int | None = None
     prompt_tokens: int | None = None
@@ -242,55 +323,59 @@ def build_record(
     bad = 0
     reasoning_total: int | None = None
     response_id: str | None = None
-    for ev in events:
-        data = ev.data
+    for t_ns, data in zip(ev_times, ev_data, strict=True):
         if data == b"[DONE]":
             done = True
             continue
+        ch: _Chunk | None
         try:
-            obj = json.loads(data)
-        except ValueError:
+            ch = decode(data)
+        except msgspec.ValidationError:  # valid JSON, some field of another type
+            ch = _loose_chunk(data)
+        except msgspec.DecodeError:
+            ch = None
+        if ch is None:
             bad += 1
             continue
-        if not isinstance(obj, dict):
-            bad += 1
-            continue
-        if "error" in obj and not obj.get("choices"):
-            detail = json.dumps(obj["error"])[:300]
+        if ch.error is not None and not ch.choices:
+            detail = json.dumps(ch.error)[:300]
             return _fail(raw, level, "stream_error", detail, stream)
-        if response_id is None and isinstance(obj.get("id"), str):
-            response_id = obj["id"]
+        if response_id is None:
+            response_id = ch.id
         carried: int | None = None
-        usage = obj.get("usage")
-        if isinstance(usage, dict):
-            cum = _int(usage.get("completion_tokens"))
-            prompt_tokens = _int(usage.get("prompt_tokens")) or prompt_tokens
-            details = usage.get("completion_tokens_details")
-            if isinstance(details, dict) and _int(details.get("reasoning_tokens")) is not None:
-                reasoning_total = _int(details.get("reasoning_tokens"))
+        usage = ch.usage
+        if usage is not None:
+            cum = usage.completion_tokens
+            prompt_tokens = usage.prompt_tokens or prompt_tokens
+            details = usage.completion_tokens_details
+            if details is not None and details.reasoning_tokens is not None:
+                reasoning_total = details.reasoning_tokens
             if cum is not None:
                 # continuous_usage_stats: cumulative count, so a chunk carries the difference
                 carried = cum - (prev_cum or 0)
                 prev_cum = cum
                 usage_total = cum
-        choices = obj.get("choices")
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        choices = ch.choices
+        if not choices:
             continue
         choice = choices[0]
-        finish_reason = choice.get("finish_reason") or finish_reason
-        delta = choice.get("delta")
-        if isinstance(delta, dict):
-            content = delta.get("content")
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if choice is None:
+            continue
+        finish_reason = choice.finish_reason or finish_reason
+        delta = choice.delta
+        if delta is not None:
+            content = delta.content
+            reasoning = delta.reasoning_content or delta.reasoning
         else:  # legacy completions chunks carry "text"
-            content, reasoning = choice.get("text"), None
-        if reasoning and not isinstance(reasoning, str):
-            reasoning = None
-        if content is not None and not isinstance(content, str):
-            content = None
-        if reasoning or content:
-            timer.feed(ev.t_ns, content, reasoning, carried)
-    timer.end(events[-1].t_ns)
+            content, reasoning = choice.text, None
+        if reasoning:
+            feed(t_ns, content, reasoning, carried)
+        elif content:
+            if released:
+                output(t_ns, content, carried)
+            else:
+                released = bool(feed(t_ns, content, None, carried))
+    timer.end(ev_times[-1])
     reasoning_chunks = len(timer.reasoning_texts)
     if bad:
         return _fail(raw, level, "bad_sse", f"{bad} event(s) with a non-JSON data payload", stream)

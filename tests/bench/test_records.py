@@ -138,3 +138,18 @@ def test_plain_response() -> None:
     assert rec.ok and rec.timing is not None
     assert rec.timing.ttfb_ms == 30 and rec.timing.ttft_ms == 40 and rec.timing.e2e_ms == 40
     assert rec.output_tokens == 2 and rec.tpot_ms is None and rec.mean_itl_ms is None
+
+
+def test_fields_of_the_wrong_type_are_dropped_not_fatal() -> None:
+    odd = b'data: {"id": 7, "choices": [{"delta": {"content": 5}}], "usage": {"completion_tokens": 2.0}}\n\n'
+    rec = build_record(
+        raw([
+            (10, chunk("a", usage=1)),
+            (20, odd),
+            (30, chunk("b", usage=3, finish="stop") + DONE),
+        ]),
+        level=0, stream=True, count=COUNT,
+    )  # fmt: skip
+    assert rec.ok and rec.chunks == 2 and rec.output_tokens == 3
+    assert rec.timing is not None and rec.timing.chunk_tokens == (1, 1)
+    assert rec.response_id == "r1"

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmkit.bench import SSEParser
-from llmkit.bench._sse import parse_reads
+from llmkit.bench._sse import data_events, parse_reads
 
 STREAM = (
     b": keep-alive comment\n\n"
@@ -72,3 +72,25 @@ def test_unterminated_event_at_end_is_dropped_and_reported() -> None:
     events, partial = parse_reads([1], [b'data: {"a": 1}\n\ndata: {"b"'])
     assert [e.data for e in events] == [b'{"a": 1}']
     assert partial
+
+
+# Streams the fast path must take, and ones it must hand to the full parser.
+FAST = b': keep-alive\n\ndata: {"a": 1}\n\ndata:no-space\n\ndata: [DONE]\n\n'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([FAST, STREAM, FAST + b"data: cut", FAST + b"data: x\n", FAST + b": c\n"]),
+    st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=30),
+)
+def test_fast_path_matches_the_full_parser(stream: bytes, cuts: list[int]) -> None:
+    points = sorted({min(c, len(stream)) for c in cuts} | {0, len(stream)})
+    chunks = [stream[a:b] for a, b in itertools.pairwise(points)]
+    times = [10 * (i + 1) for i in range(len(chunks))]
+    events, partial = parse_reads(times, chunks)
+    fast = data_events(times, chunks)
+    if stream is STREAM:
+        assert fast is None  # named events, multi-line data: not for the fast path
+        return
+    assert fast is not None
+    assert fast == ([e.t_ns for e in events], [e.data for e in events], partial)
