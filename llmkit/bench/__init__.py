@@ -23,12 +23,16 @@ from llmkit.bench._config import (
     BenchConfig,
     LoadLevel,
     parse_duration,
+    parse_float_list,
+    parse_int_list,
+    parse_share,
     parse_slo,
 )
 from llmkit.bench._metrics import ClientStats, describe, meets_slo, percentile
 from llmkit.bench._records import RequestRecord
-from llmkit.bench._report import check_output_dir, write_report
+from llmkit.bench._report import check_output_dir, print_summary, write_report
 from llmkit.bench._runner import (
+    EXIT_STATUS,
     SCHEMA_VERSION,
     BenchResult,
     LevelResult,
@@ -39,6 +43,7 @@ from llmkit.bench._runner import (
 from llmkit.bench._sse import SSEEvent, SSEParser
 
 __all__ = [
+    "EXIT_STATUS",
     "SCHEMA_VERSION",
     "SLO",
     "BenchConfig",
@@ -59,8 +64,12 @@ __all__ = [
     "load_summary",
     "meets_slo",
     "parse_duration",
+    "parse_float_list",
+    "parse_int_list",
+    "parse_share",
     "parse_slo",
     "percentile",
+    "print_summary",
     "run_bench",
     "write_report",
 ]

@@ -144,12 +144,18 @@ async def send_request(
             url, data=body, timeout=timeout, headers={"Content-Type": "application/json"}
         ) as resp:
             raw.headers_ns = perf_counter_ns()
-            if stream and _divert(resp.content, raw):
-                reader_id = id(resp.content)
             raw.status = resp.status
             raw.content_type = resp.headers.get("Content-Type", "")
+            # Only a 200 streams; an error body is read whole below, not diverted.
+            if stream and resp.status == 200 and _divert(resp.content, raw):
+                reader_id = id(resp.content)
             if resp.status != 200:
-                text = await resp.content.read(_ERROR_BODY_LIMIT)
+                text = b""
+                while len(text) < _ERROR_BODY_LIMIT:  # read() may return a part only
+                    part = await resp.content.read(_ERROR_BODY_LIMIT - len(text))
+                    if not part:
+                        break
+                    text += part
                 raw.end_ns = perf_counter_ns()
                 raw.error = f"http_{resp.status}"
                 raw.error_detail = text.decode("utf-8", "replace")[:300]

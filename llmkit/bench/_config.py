@@ -22,6 +22,7 @@ __all__ = [
     "parse_duration",
     "parse_float_list",
     "parse_int_list",
+    "parse_share",
     "parse_slo",
 ]
 
@@ -69,6 +70,24 @@ def parse_float_list(text: str) -> tuple[float, ...]:
     if not values or any(not math.isfinite(v) or v <= 0 for v in values):
         raise ConfigError(f"expected positive numbers, got {text!r}")
     return values
+
+
+def parse_share(text: str | float) -> float:
+    """A share in [0, 1] from ``"5%"`` or ``"0.05"``.
+
+    >>> parse_share("5%"), parse_share("0.25"), parse_share(0)
+    (0.05, 0.25, 0.0)
+    """
+    raw = str(text).strip()
+    try:
+        value = float(raw.removesuffix("%"))
+    except ValueError:
+        raise ConfigError(f"not a share: {text!r} (use e.g. 5% or 0.05)") from None
+    if raw.endswith("%"):
+        value /= 100
+    if not 0 <= value <= 1:
+        raise ConfigError(f"a share must lie between 0 and 1 (0% and 100%): {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -176,7 +195,8 @@ class BenchConfig:
         timeout_s, stall_timeout_s, connect_timeout_s: per-request limits.
         slo: objectives for goodput and ``find_max``.
         find_max: search the highest load whose goodput share is ≥ ``goodput_target``.
-        find_max_limit: the highest load ``find_max`` may try.
+        find_max_limit: the highest load ``find_max`` may try; by default the highest
+            level given, so the search never goes beyond what was asked.
         tokenizer: local ``tokenizer.json`` for offline token counts (needs ``tokenizers``).
         extra_body: merged into every request body.
     """

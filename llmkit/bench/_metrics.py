@@ -1,7 +1,7 @@
 """Statistics over request records: percentiles, throughput, goodput, client health.
 
-Percentiles interpolate linearly between closest ranks (numpy's default), the
-convention of vLLM's ``bench serve``, so figures agree where definitions match.
+Percentiles come from :mod:`llmkit.stats` (numpy's linear interpolation between
+closest ranks), the convention of vLLM's ``bench serve``, so figures agree where definitions match.
 Latency statistics cover successful requests only; per-token ITL and ICL are pooled
 over all chunks of all successful requests (each token weighs the same), while TTFT,
 TPOT and E2E are one value per request.
@@ -9,7 +9,6 @@ TPOT and E2E are one value per request.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from llmkit.bench._config import SLO, LoadLevel
 from llmkit.bench._records import RequestRecord
+from llmkit.stats import percentile, percentiles
 
 __all__ = [
     "STAT_KEYS",
@@ -33,36 +33,40 @@ STAT_KEYS = ("mean", "p50", "p90", "p95", "p99", "max")
 _CPU_WARN_PERCENT = 90.0
 _LOOP_LAG_WARN_MS = 5.0
 _SEND_LAG_WARN_MS = 10.0
+_RATE_SHORT = 0.9  # achieved send rate below this share of the schedule's: warn
 
 
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolated ``q``-th percentile of already sorted values.
+def _rates(level: LoadLevel, measured: Sequence[RequestRecord]) -> dict[str, float | None]:
+    """Rate mode: the rate the schedule asked for and the rate requests actually left.
 
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
-    2.5
+    Both over the same requests (first to last), so the arrival process's own noise
+    does not count as a shortfall.
     """
-    n = len(sorted_values)
-    if n == 0:
-        raise ValueError("no values")
-    pos = (n - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, n - 1)
-    frac = pos - lo
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac
+    if level.mode != "rate" or len(measured) < 2:
+        return {}
+    sched = [r.scheduled_ns for r in measured]
+    sent = [r.sent_ns for r in measured if r.sent_ns]
+    span_sched = (max(sched) - min(sched)) / 1e9
+    span_sent = (max(sent) - min(sent)) / 1e9 if len(sent) > 1 else 0.0
+    return {
+        "scheduled_rate": (len(sched) - 1) / span_sched if span_sched > 0 else None,
+        "achieved_rate": (len(sent) - 1) / span_sent if span_sent > 0 else None,
+    }
 
 
 def describe(values: Iterable[float | None]) -> dict[str, float | None]:
     """``{mean, p50, p90, p95, p99, max}`` of the values that are not ``None``."""
-    vals = sorted(v for v in values if v is not None)
+    vals = [v for v in values if v is not None]
     if not vals:
         return dict.fromkeys(STAT_KEYS)
+    p50, p90, p95, p99 = percentiles(vals, (50, 90, 95, 99))
     return {
         "mean": sum(vals) / len(vals),
-        "p50": percentile(vals, 50),
-        "p90": percentile(vals, 90),
-        "p95": percentile(vals, 95),
-        "p99": percentile(vals, 99),
-        "max": vals[-1],
+        "p50": p50,
+        "p90": p90,
+        "p95": p95,
+        "p99": p99,
+        "max": max(vals),
     }
 
 
@@ -88,12 +92,17 @@ class ClientStats:
 
 
 def meets_slo(rec: RequestRecord, slo: SLO) -> bool:
-    """Whether one request met every objective, each judged on its own values."""
+    """Whether one request met every objective, each judged on its own values.
+
+    TTFT and E2E count from the *scheduled* send time: a request that waited in the
+    client's queue kept its user waiting too.
+    """
     if not rec.ok:
         return False
-    if slo.ttft_ms is not None and (rec.ttft_ms is None or rec.ttft_ms > slo.ttft_ms):
+    ttft, e2e = rec.ttft_scheduled_ms, rec.e2e_scheduled_ms
+    if slo.ttft_ms is not None and (ttft is None or ttft > slo.ttft_ms):
         return False
-    if slo.e2e_ms is not None and (rec.e2e_ms is None or rec.e2e_ms > slo.e2e_ms):
+    if slo.e2e_ms is not None and (e2e is None or e2e > slo.e2e_ms):
         return False
     # A one-token answer has no ITL/TPOT: nothing there to violate.
     itl, tpot = rec.mean_itl_ms, rec.tpot_ms
@@ -137,7 +146,11 @@ def summarize_level(
         "index": index,
         "label": level.label,
         "key": level.key,
-        "load": {**level.to_dict(), "max_concurrency": max_concurrency},
+        "load": {
+            **level.to_dict(),
+            "max_concurrency": max_concurrency,
+            **_rates(level, measured),
+        },
         "interrupted": interrupted,
         "requests": {
             "total": len(measured),
@@ -156,6 +169,9 @@ def summarize_level(
         "tpot_ms": describe(r.tpot_ms for r in streamed),
         "e2e_ms": describe(t.e2e_ms for t in timings),
         "send_lag_ms": describe(r.send_lag_ms for r in measured),
+        "queue_wait_ms": describe(r.queue_wait_ms for r in measured),
+        "ttft_scheduled_ms": describe(r.ttft_scheduled_ms for r in ok),
+        "e2e_scheduled_ms": describe(r.e2e_scheduled_ms for r in ok),
         "output_tokens": describe(float(r.output_tokens) for r in ok),
         "prompt_tokens": describe(
             float(p) for r in ok if (p := r.prompt_tokens or r.prompt_tokens_sent) is not None
@@ -221,16 +237,23 @@ def _client_report(
         warnings.append(
             f"client event-loop lag p99 {lag['p99']:.1f} ms: timestamps may be late by as much"
         )
-    if (
-        level.mode == "rate"
-        and max_concurrency is None
-        and send_lag["p99"] is not None
-        and send_lag["p99"] > _SEND_LAG_WARN_MS
-    ):
-        bottleneck = True
+    load = summary["load"]
+    asked, achieved = load.get("scheduled_rate"), load.get("achieved_rate")
+    waited = send_lag["p99"] is not None and send_lag["p99"] > _SEND_LAG_WARN_MS
+    short = asked is not None and achieved is not None and achieved < _RATE_SHORT * asked
+    if level.mode == "rate" and (waited or short):
+        why = (
+            f"--max-concurrency {max_concurrency} held them back"
+            if max_concurrency is not None
+            else "the client could not keep up"
+        )
+        if max_concurrency is None:
+            bottleneck = True
+        rate = f"sent {achieved:.3g} req/s of the {asked:.3g} scheduled; " if short else ""
         warnings.append(
-            f"requests left {send_lag['p99']:.1f} ms behind schedule (p99): the client "
-            "could not keep the rate"
+            f"{rate}requests waited client-side before sending (queue wait p50 "
+            f"{send_lag['p50']:.1f} ms, p99 {send_lag['p99']:.1f} ms): {why}. SLOs and "
+            "goodput count from the scheduled time; see ttft_scheduled_ms"
         )
     tokens = summary["tokens"]
     pct = tokens["usage_mismatch_mean_pct"]

@@ -74,6 +74,10 @@ def _load_file(path: str) -> list[Messages]:
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"cannot read --prompt-file {path!r}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"--prompt-file {path!r} is not UTF-8 text (byte {exc.start}): expected JSONL"
+        ) from None
     out: list[Messages] = []
     for no, line in enumerate(lines, 1):
         if not line.strip():
@@ -82,6 +86,8 @@ def _load_file(path: str) -> list[Messages]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}:{no}: not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}:{no}: JSON nested too deeply") from None
         out.append(_to_messages(item, f"{path}:{no}"))
     if not out:
         raise ConfigError(f"--prompt-file {path!r} holds no prompts")

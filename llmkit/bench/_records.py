@@ -29,7 +29,7 @@ Status = Literal["ok", "failed", "interrupted"]
 #: Columns of ``requests.csv`` (after ``level_label``), in order.
 ROW_FIELDS = (
     "level", "index", "status", "http_status", "scheduled_ms", "sent_ms", "first_byte_ms",
-    "first_token_ms", "last_token_ms", "end_ms", "send_lag_ms", "ttfb_ms", "ttft_ms", "ttfr_ms",
+    "first_token_ms", "last_token_ms", "end_ms", "send_lag_ms", "queue_wait_ms", "ttft_scheduled_ms", "e2e_scheduled_ms", "ttfb_ms", "ttft_ms", "ttfr_ms",
     "e2e_ms", "tpot_ms", "mean_itl_ms", "output_tps", "prompt_tokens", "output_tokens",
     "token_source", "itl_approximate", "counted_tokens", "chunks", "finish_reason",
     "response_id", "error_detail",
@@ -119,6 +119,27 @@ class RequestRecord:
         return (self.sent_ns - self.scheduled_ns) / _NS_PER_MS
 
     @property
+    def queue_wait_ms(self) -> float:
+        """Scheduled → sent: how long the request waited client-side (same as send lag)."""
+        return (self.sent_ns - self.scheduled_ns) / _NS_PER_MS
+
+    @property
+    def ttft_scheduled_ms(self) -> float | None:
+        """TTFT counted from when the load pattern wanted the request sent.
+
+        What a user arriving at the scheduled time would wait: SLOs and goodput judge
+        this, so client-side queueing cannot hide (coordinated omission).
+        """
+        t = self.ttft_ms
+        return None if t is None else t + self.queue_wait_ms
+
+    @property
+    def e2e_scheduled_ms(self) -> float | None:
+        """E2E counted from the scheduled send time."""
+        t = self.e2e_ms
+        return None if t is None else t + self.queue_wait_ms
+
+    @property
     def ttft_ms(self) -> float | None:
         return self.timing.ttft_ms if self.timing else None
 
@@ -160,6 +181,9 @@ class RequestRecord:
             "last_token_ms": rel(self.last_token_ns),
             "end_ms": rel(self.end_ns),
             "send_lag_ms": round(self.send_lag_ms, 3),
+            "queue_wait_ms": round(self.queue_wait_ms, 3),
+            "ttft_scheduled_ms": self.ttft_scheduled_ms,
+            "e2e_scheduled_ms": self.e2e_scheduled_ms,
             "ttfb_ms": t.ttfb_ms if t else None,
             "ttft_ms": t.ttft_ms if t else None,
             "ttfr_ms": t.ttfr_ms if t else None,

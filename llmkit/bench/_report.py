@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,25 +34,37 @@ _TABLE_METRICS = (
     ("ICL per chunk", "icl_ms"),
     ("TPOT", "tpot_ms"),
     ("E2E", "e2e_ms"),
-    ("send lag", "send_lag_ms"),
+    ("queue wait", "queue_wait_ms"),
+    ("TTFT from schedule", "ttft_scheduled_ms"),
+    ("E2E from schedule", "e2e_scheduled_ms"),
 )
 
 
 def check_output_dir(path: str | Path, *, overwrite: bool = False) -> Path:
     """Make sure ``path`` may receive a run; call it *before* running.
 
+    Creates the directory and writes (then removes) a probe file in it, so a path that
+    cannot be written fails now rather than after every request was sent.
+
     Raises:
-        ConfigError: it holds an earlier run and ``overwrite`` is false, or it is a file.
+        ConfigError: it holds an earlier run and ``overwrite`` is false, it is a file,
+            or it cannot be created or written.
     """
     p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise ConfigError(f"--output {str(p)!r} is a file, not a directory")
-    earlier = [n for n in OUTPUT_FILES if (p / n).exists()]
-    if earlier and not overwrite:
-        raise ConfigError(
-            f"--output {str(p)!r} already holds a run ({', '.join(earlier)}); "
-            "pass --overwrite to replace it"
-        )
+    try:
+        if p.exists() and not p.is_dir():
+            raise ConfigError(f"--output {str(p)!r} is a file, not a directory")
+        earlier = [n for n in OUTPUT_FILES if (p / n).exists()]
+        if earlier and not overwrite:
+            raise ConfigError(
+                f"--output {str(p)!r} already holds a run ({', '.join(earlier)}); "
+                "pass --overwrite to replace it"
+            )
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--output {str(p)!r} cannot be written: {exc.strerror or exc}") from None
     return p
 
 
@@ -64,7 +77,15 @@ def write_report(
         The files written, and notes for the user (e.g. the plot extra is missing).
     """
     p = check_output_dir(path, overwrite=overwrite)
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(result, p, overwrite=overwrite, plots=plots)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the run into {str(p)!r}: {exc}") from None
+
+
+def _write(
+    result: BenchResult, p: Path, *, overwrite: bool, plots: bool
+) -> tuple[list[Path], list[str]]:
     if overwrite:  # no stale plots from the earlier run next to the new summary
         for old in p.glob(_PLOT_GLOB):
             old.unlink()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import importlib.metadata
 import json
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -27,11 +27,13 @@ from llmkit.bench._load import LevelPlan, monitor_loop_lag, run_level
 from llmkit.bench._metrics import ClientStats, summarize_level
 from llmkit.bench._prompts import PromptSource
 from llmkit.bench._records import RequestRecord, build_record, make_counter
+from llmkit.bench._redact import Redactor, public_url
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "EXIT_STATUS",
     "SCHEMA_VERSION",
     "BenchResult",
     "LevelResult",
@@ -43,17 +45,16 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _PREBUILD = 4096  # request bodies serialized before a level starts
+#: exit status of a run stopped by each signal (128 + its number, the shell's habit)
+EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
 
 
-def public_url(url: str) -> str:
-    """``url`` without user:password, safe to print and store."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        parts = parts._replace(netloc=host)
-    return urlunsplit(parts)
+def _llmkit_version() -> str:
+    # From the package metadata, not ``llmkit.__version__``: bench never imports its parent.
+    try:
+        return importlib.metadata.version("llmkit")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree only
+        return "unknown"
 
 
 class ProgressHooks:
@@ -104,6 +105,26 @@ class BenchResult:
     find_max: dict[str, Any] | None = None
     warmup_failed: int = 0
     llmkit_version: str = field(default="")
+    stopped_by: str | None = None
+
+    def error_levels(self, max_error_rate: float | None = None) -> list[tuple[str, str]]:
+        """Levels whose failures exceed ``max_error_rate`` (a share, 0–1), with a reason.
+
+        With ``None``, a level fails when none of its requests succeeded. Interrupted
+        requests are not failures; a level that sent nothing is not judged.
+        """
+        out = []
+        for lv in self.levels:
+            req = lv.stats["requests"]
+            judged = req["ok"] + req["failed"]
+            if not judged:
+                continue
+            rate = req["failed"] / judged
+            bad = req["ok"] == 0 if max_error_rate is None else rate > max_error_rate
+            if bad:
+                reasons = ", ".join(f"{k} {v}" for k, v in req["failed_reasons"].items())
+                out.append((lv.level.label, f"{req['failed']} of {judged} failed ({reasons})"))
+        return out
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per request, times in ms relative to the run start."""
@@ -161,6 +182,7 @@ class BenchResult:
             {
                 "schema_version": SCHEMA_VERSION,
                 "kind": "llmkit.bench",
+                "interrupted": self.interrupted,
                 "run": {
                     "llmkit_version": self.llmkit_version,
                     "started_at": self.started_at,
@@ -171,6 +193,7 @@ class BenchResult:
                     "mode": self.config.mode,
                     "stream": self.config.stream,
                     "interrupted": self.interrupted,
+                    "stopped_by": self.stopped_by,
                     "wall_s": wall,
                     "args": args,
                 },
@@ -193,10 +216,18 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
+def _endpoint(config: BenchConfig) -> str:
+    """The base URL requests go to. URL credentials mean HTTP basic auth, which one
+    ``Authorization`` header cannot carry next to the API key's bearer token: the key wins.
+    """
+    url = config.base_url.rstrip("/")
+    return public_url(url) if config.api_key else url
+
+
 async def _resolve_model(config: BenchConfig, headers: dict[str, str]) -> str:
     if config.model:
         return config.model
-    url = config.base_url.rstrip("/") + "/models"
+    url = _endpoint(config) + "/models"
     try:
         timeout = aiohttp.ClientTimeout(total=max(config.connect_timeout_s, 5.0))
         async with (
@@ -258,11 +289,13 @@ class _Run:
         self.stop = asyncio.Event()
         self.count = make_counter(config.tokenizer)
         self.headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-        self.url = config.base_url.rstrip("/") + "/chat/completions"
+        self.url = _endpoint(config) + "/chat/completions"
         self.sources: dict[int | None, PromptSource] = {}
         self.levels: list[LevelResult] = []
         self.origin_ns = 0
         self.model = ""
+        self.redact = Redactor(config.api_key, config.base_url)
+        self.stopped_by: str | None = None
 
     def source(self, prompt_tokens: int | None) -> PromptSource:
         if prompt_tokens not in self.sources:
@@ -336,7 +369,8 @@ class _Run:
         self.hooks.level_started(index, level, plan.requests)
         start, raws, client = await self.run_plan(plan, level.prompt_tokens, salt=index)
         records = tuple(
-            build_record(r, level=index, stream=self.config.stream, count=self.count) for r in raws
+            self._clean(build_record(r, level=index, stream=self.config.stream, count=self.count))
+            for r in raws
         )
         interrupted = self.stop.is_set()
         stats = summarize_level(
@@ -348,6 +382,13 @@ class _Run:
         self.hooks.level_finished(result)
         return result
 
+    def _clean(self, rec: RequestRecord) -> RequestRecord:
+        """Server bodies and exception texts may quote the key: never keep it."""
+        if not rec.error_detail:
+            return rec
+        clean = self.redact(rec.error_detail)
+        return rec if clean == rec.error_detail else replace(rec, error_detail=clean)
+
     def passes(self, result: LevelResult) -> bool:
         good = result.stats.get("goodput")
         if not good or result.ok == 0:
@@ -358,7 +399,8 @@ class _Run:
         """Double the load until the SLOs break, then bisect between pass and fail."""
         c = self.config
         conc = c.mode == "concurrency"
-        limit = c.find_max_limit or (1024.0 if conc else 1000.0)
+        # Never beyond what the user asked for: the highest level given, or the limit set.
+        limit = c.find_max_limit or max(c.load_values)
         prompt = c.prompt_tokens[0] if len(c.prompt_tokens) > 1 else None
         tried: dict[float, bool] = {}
 
@@ -374,7 +416,7 @@ class _Run:
 
         lo: float | None = None
         hi: float | None = None
-        v = c.load_values[0]
+        v = min(c.load_values[0], limit)
         while True:  # grow (or shrink, when even the start fails)
             ok = await attempt(v)
             if ok is None:
@@ -417,28 +459,31 @@ class _Run:
 
 async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) -> BenchResult:
     """Async form of :func:`run_bench`, for callers already inside an event loop."""
-    from llmkit import __version__
-
     run = _Run(config, hooks or ProgressHooks())
     loop = asyncio.get_running_loop()
-    handled = False
+    handled: list[signal.Signals] = []
     main = asyncio.current_task()
 
-    def on_sigint() -> None:
-        # First Ctrl-C: stop sending, keep what was measured. Second: stop waiting too.
+    def on_signal(name: str) -> None:
+        # First Ctrl-C or SIGTERM: stop sending, keep what was measured. Second: stop
+        # waiting for requests in flight too.
         if run.stop.is_set() and main is not None:
             main.cancel()
+        run.stopped_by = run.stopped_by or name
         run.stop.set()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-        handled = True
-    except (RuntimeError, NotImplementedError, ValueError):
-        pass
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig.name)
+            handled.append(sig)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass  # not the main thread, or no signals here: Ctrl-C raises as usual
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     warm_failed = 0
     find: dict[str, Any] | None = None
     try:
+        for p in config.prompt_tokens:  # a bad --prompt-file fails before any request
+            run.source(p if len(config.prompt_tokens) > 1 else None)
         run.model = await _resolve_model(config, run.headers)
         run.origin_ns = perf_counter_ns()
         levels = config.levels()
@@ -454,8 +499,8 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
     except asyncio.CancelledError:
         run.stop.set()
     finally:
-        if handled:
-            loop.remove_signal_handler(signal.SIGINT)
+        for sig in handled:
+            loop.remove_signal_handler(sig)
     return BenchResult(
         config=config,
         model=run.model,
@@ -466,7 +511,8 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
         interrupted=run.stop.is_set(),
         find_max=find,
         warmup_failed=warm_failed,
-        llmkit_version=__version__,
+        llmkit_version=_llmkit_version(),
+        stopped_by=run.stopped_by if run.stop.is_set() else None,
     )
 
 

@@ -201,7 +201,18 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
 @click.option(
     "--slo", metavar="SPEC", help="Per-request objectives, e.g. ttft=500ms,itl=50ms,e2e=10s."
 )
-@click.option("--find-max", is_flag=True, help="Search the highest load that still meets --slo.")
+@click.option(
+    "--max-error-rate",
+    metavar="SHARE",
+    help="Exit 1 when a level's failed share exceeds this, e.g. 5% or 0.05 "
+    "[default: exit 1 only when a level had no successful request].",
+)
+@click.option(
+    "--find-max",
+    is_flag=True,
+    help="Search the highest load that still meets --slo, between the lowest and the "
+    "highest level given (raise the ceiling with --find-max-limit).",
+)
 @click.option(
     "--goodput-target",
     type=float,
@@ -209,7 +220,11 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
     show_default=True,
     help="Share of requests that must meet --slo for --find-max.",
 )
-@click.option("--find-max-limit", type=float, help="Highest load --find-max may try.")
+@click.option(
+    "--find-max-limit",
+    type=float,
+    help="Highest load --find-max may try [default: the highest -c/--rate level given].",
+)
 @click.option(
     "--tokenizer",
     type=click.Path(exists=True, dir_okay=False),
@@ -240,9 +255,19 @@ def bench(ctx: click.Context, /, **opts: Any) -> None:
 
 
 def _run(opts: dict[str, Any]) -> None:
-    from llmkit.bench import BenchConfig, check_output_dir, parse_duration, parse_slo, run_bench
-    from llmkit.bench._config import parse_float_list, parse_int_list
-    from llmkit.bench._report import print_summary, write_report
+    from llmkit.bench import (
+        EXIT_STATUS,
+        BenchConfig,
+        check_output_dir,
+        parse_duration,
+        parse_float_list,
+        parse_int_list,
+        parse_share,
+        parse_slo,
+        print_summary,
+        run_bench,
+        write_report,
+    )
 
     if not opts["base_url"]:
         raise click.UsageError("Missing option '--base-url' (or LLMKIT_BASE_URL).")
@@ -250,7 +275,12 @@ def _run(opts: dict[str, Any]) -> None:
         raise click.UsageError("--concurrency and --rate exclude each other.")
     if opts["requests"] is not None and opts["duration"]:
         raise click.UsageError("--requests and --duration exclude each other.")
-    if opts["output"]:
+    max_error_rate = (
+        _convert(parse_share, opts["max_error_rate"], "--max-error-rate")
+        if opts["max_error_rate"] is not None
+        else None
+    )
+    if opts["output"]:  # before any request: a path that cannot be written fails now
         check_output_dir(opts["output"], overwrite=opts["overwrite"])
     config = BenchConfig(
         base_url=opts["base_url"],
@@ -307,8 +337,23 @@ def _run(opts: dict[str, Any]) -> None:
         err.print(f"wrote {opts['output']}/summary.json, requests.csv"
                   + (" and plots" if not notes and not opts["no_plots"] else ""))  # fmt: skip
     if result.interrupted:
-        err.print("[yellow]interrupted[/]: results cover what was measured until then")
-        raise SystemExit(130)
+        by = result.stopped_by or "SIGINT"
+        err.print(f"[yellow]interrupted[/] ({by}): results cover what was measured until then")
+        raise SystemExit(EXIT_STATUS.get(by, 130))
+    failing = result.error_levels(max_error_rate)
+    if failing:
+        limit = (
+            "no successful request"
+            if max_error_rate is None
+            else f"above --max-error-rate {100 * max_error_rate:g}%"
+        )
+        from rich.markup import escape
+
+        detail = "; ".join(f"{label}: {why}" for label, why in failing)
+        err.print(
+            f"[bold red]error:[/] {escape(detail)} ({limit})", highlight=False, soft_wrap=True
+        )
+        raise SystemExit(1)
 
 
 @bench.command("compare")
