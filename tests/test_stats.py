@@ -128,3 +128,40 @@ def test_paired_lengths_must_match() -> None:
 def test_relative_change_from_zero() -> None:
     ci = stats.bootstrap_diff_ci([0.0, 0.0], [1.0, 1.0], relative=True)
     assert math.isinf(ci.estimate)
+
+
+@pytest.mark.parametrize("q", [None, 50, 90, 99])
+def test_vectorised_percentile_diff_equals_the_generic_bootstrap(q: float | None) -> None:
+    rng = np.random.default_rng(8)
+    a, b = rng.lognormal(3, 0.6, 80), rng.lognormal(3.2, 0.6, 70)
+
+    def stat(v: np.ndarray) -> float:
+        return float(v.mean() if q is None else np.percentile(v, q))
+
+    fast = stats.bootstrap_percentile_diff_ci(a, b, q, relative=True, seed=4)
+    slow = stats.bootstrap_diff_ci(a, b, stat, relative=True, seed=4)
+    assert fast.estimate == pytest.approx(slow.estimate)
+    assert fast.low == pytest.approx(slow.low) and fast.high == pytest.approx(slow.high)
+
+
+def test_vectorised_percentile_diff_matches_scipy_two_sample_bootstrap() -> None:
+    rng = np.random.default_rng(9)
+    a, b = rng.normal(100, 10, 300), rng.normal(104, 10, 250)
+    ours = stats.bootstrap_percentile_diff_ci(a, b, 50, seed=1, n_resamples=4000)
+    ref = scipy_stats.bootstrap(
+        (a, b),
+        lambda x, y, axis: np.percentile(y, 50, axis=axis) - np.percentile(x, 50, axis=axis),
+        n_resamples=4000, method="percentile", random_state=1, vectorized=True,
+    ).confidence_interval  # fmt: skip
+    assert ours.low == pytest.approx(ref.low, abs=0.6)
+    assert ours.high == pytest.approx(ref.high, abs=0.6)
+
+
+def test_vectorised_percentile_diff_in_blocks_and_from_zero() -> None:
+    big = np.arange(5000, dtype=float)  # several blocks of resamples
+    ci = stats.bootstrap_percentile_diff_ci(big, big + 500, 50, n_resamples=1000)
+    assert ci.estimate == 500 and ci.excludes(0.0)
+    zero = stats.bootstrap_percentile_diff_ci([0.0, 0.0], [1.0, 1.0], None, relative=True)
+    assert math.isinf(zero.estimate)
+    with pytest.raises(ValueError, match="outside"):
+        stats.bootstrap_percentile_diff_ci([1.0], [1.0], 101)
