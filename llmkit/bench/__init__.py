@@ -17,7 +17,16 @@ model client uses too.
 
 from __future__ import annotations
 
-from llmkit.bench._compare import CompareResult, MetricChange, compare_runs, load_summary
+from llmkit.bench._compare import (
+    CompareResult,
+    CompareUsageError,
+    MetricChange,
+    compare_runs,
+    compare_table,
+    known_metrics,
+    load_summary,
+    parse_threshold,
+)
 from llmkit.bench._config import (
     SLO,
     BenchConfig,
@@ -50,6 +59,7 @@ __all__ = [
     "BenchResult",
     "ClientStats",
     "CompareResult",
+    "CompareUsageError",
     "LevelResult",
     "LoadLevel",
     "MetricChange",
@@ -60,7 +70,9 @@ __all__ = [
     "arun_bench",
     "check_output_dir",
     "compare_runs",
+    "compare_table",
     "describe",
+    "known_metrics",
     "load_summary",
     "meets_slo",
     "parse_duration",
@@ -68,6 +80,7 @@ __all__ = [
     "parse_int_list",
     "parse_share",
     "parse_slo",
+    "parse_threshold",
     "percentile",
     "print_summary",
     "run_bench",

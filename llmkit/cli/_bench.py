@@ -6,7 +6,7 @@ and hands everything else to :mod:`llmkit.bench`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -86,7 +86,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _convert(func: Any, value: Any, hint: str) -> Any:
-    from llmkit._exceptions import ConfigError
+    from llmkit import ConfigError
 
     try:
         return func(value)
@@ -382,15 +382,24 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
     """Compare two runs level by level; exit 1 if a chosen metric got worse.
 
     RUN_A is the baseline, RUN_B the candidate (directories written by --output).
+    A metric regresses when it got worse by more than --threshold and the 95%
+    bootstrap interval of the change (over each run's requests.csv) excludes no
+    change. A percentile too few requests support (p99 needs 500) is reported as
+    insufficient and not gated. Exit 0: no regression; 1: a regression, or a gated
+    value missing; 2: unknown metric, other schema version, different load types,
+    or every gated metric insufficient.
     """
-    from llmkit.bench._compare import compare_runs, compare_table, parse_threshold
+    from llmkit.bench import CompareUsageError, compare_runs, compare_table, parse_threshold
 
     with fail_cleanly():
         thr = _convert(parse_threshold, threshold, "--threshold")
         metric_list: list[str] = []
         for m in metrics:
             metric_list.extend(p for p in m.split(",") if p.strip())
-        result = compare_runs(run_a, run_b, metrics=metric_list or None, threshold=thr)
+        try:
+            result = compare_runs(run_a, run_b, metrics=metric_list or None, threshold=thr)
+        except CompareUsageError as exc:
+            _usage_line(str(exc))
         if as_json:
             print_json(result.to_dict())
         else:
@@ -400,17 +409,33 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
             out.print(compare_table(result))
             if result.only_a or result.only_b:
                 out.print(
-                    f"levels only in A: {list(result.only_a)}; only in B: {list(result.only_b)}"
+                    f"levels only in A: {list(result.only_a)}; only in B: {list(result.only_b)}",
+                    soft_wrap=True,
                 )
             if result.matched_by_position:
                 out.print("[yellow]no level keys matched; levels were paired by position[/]")
             if result.regressed:
                 names = sorted({f"{c.level} {c.metric}" for c in result.regressions})
                 names += [f"{level} not measured in B" for level in result.only_a]
-                out.print(f"[bold red]regression:[/] {', '.join(names)}", highlight=False)
-            else:
-                out.print("[green]no regression beyond the threshold[/]")
+                out.print(f"[bold red]regression:[/] {', '.join(names)}", highlight=False,
+                          soft_wrap=True)  # fmt: skip
+            elif not result.gated_insufficient:
+                out.print("[green]no regression beyond the threshold and the noise[/]")
         if not result.changes:
             err_console().print("[yellow]warning:[/] no levels in common to compare")
         if result.regressed:
             raise SystemExit(1)
+        if result.gated_insufficient:
+            gated = sorted({c.metric for c in result.changes if c.gated})
+            _usage_line(
+                f"every gated metric ({', '.join(gated)}) is insufficient: too few requests "
+                "beyond the percentile; gate on a lower percentile or send more requests"
+            )
+
+
+def _usage_line(message: str) -> NoReturn:
+    """Misuse: one line on stderr, exit 2."""
+    from rich.markup import escape
+
+    err_console().print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise SystemExit(2)
