@@ -86,7 +86,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _convert(func: Any, value: Any, hint: str) -> Any:
-    from llmkit import ConfigError
+    from llmkit import ConfigError  # type: ignore[attr-defined, unused-ignore]  # public; the facade hides it from mypy
 
     try:
         return func(value)
