@@ -602,9 +602,11 @@ def _level_samples(
 
 def compare_table(result: CompareResult) -> Any:
     """A rich table of the comparison, regressions in red, improvements in green."""
-    from rich.table import Table
+    from rich.markup import escape
 
-    t = Table(title=f"{result.a}  →  {result.b}", title_justify="left")
+    from llmkit.bench._report import fit_table
+
+    t = fit_table(f"{result.a}  →  {result.b}")
     for col in ("level", "metric", "A", "B", "change", "95% interval"):
         t.add_column(
             col, justify="left" if col in ("level", "metric") else "right", overflow="fold"
@@ -627,7 +629,7 @@ def compare_table(result: CompareResult) -> Any:
             style = "red" if c.worse_beyond and c.significant else ("green" if better else "")
         mark = " ✗" if c.regression else ""
         interval = (
-            f"{c.low_pct:+.1f}…{c.high_pct:+.1f}%"
+            escape(f"[{c.low_pct:+.1f}, {c.high_pct:+.1f}]%")
             if c.low_pct is not None and c.high_pct is not None
             else verdict or "-"
         )

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUT_FILES",
     "check_output_dir",
+    "fit_table",
     "level_table",
     "overview_table",
     "print_summary",
@@ -125,17 +126,32 @@ def _fmt(v: Any, digits: int = 1) -> str:
     return str(v)
 
 
-def overview_table(summary: dict[str, Any]) -> Any:
-    """A rich table with one row per level: the throughput/latency trade-off at a glance."""
+def fit_table(title: str) -> Any:
+    """A table that fits 80 columns: no vertical rules, one space between cells, and
+    cells fold onto a second line rather than being cut ("31.…") when space runs out."""
+    from rich import box
     from rich.table import Table
 
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        caption_justify="left",
+    )
+
+
+def overview_table(summary: dict[str, Any]) -> Any:
+    """A rich table with one row per level: the throughput/latency trade-off at a glance."""
+
     good_any = any(lv.get("goodput") for lv in summary["levels"])
-    t = Table(title=f"llmkit bench · {summary['run']['model']}", title_justify="left")
-    for col in ("level", "ok", "failed", "req/s", "out tok/s", "TTFT p50", "TTFT p99",
-                "ITL p50", "ITL p99", "E2E p50", "client CPU"):  # fmt: skip
-        t.add_column(col, justify="left" if col == "level" else "right")
+    t = fit_table(f"llmkit bench · {summary['run']['model']}")
+    for col in ("level", "ok", "fail", "req/s", "out tok/s", "TTFT p50", "TTFT p99",
+                "ITL p50", "ITL p99", "E2E p50", "CPU"):  # fmt: skip
+        t.add_column(col, justify="left" if col == "level" else "right", overflow="fold")
     if good_any:
-        t.add_column("goodput", justify="right")
+        t.add_column("SLO met", justify="right", overflow="fold")
     for lv in summary["levels"]:
         req = lv["requests"]
         row = [
@@ -155,15 +171,22 @@ def overview_table(summary: dict[str, Any]) -> Any:
         ]  # fmt: skip
         if good_any:
             g = lv.get("goodput")
-            row.append(f"{g['requests_per_s']:.2f}/s ({100 * g['share']:.0f}%)" if g else "-")
+            row.append(f"{100 * g['share']:.0f}%" if g else "-")
         t.add_row(*row)
-    t.caption = "times in ms; ITL is per token (a chunk's gap spread over its tokens)"
+    t.caption = (
+        "times in ms; ITL is per token (a chunk's gap spread over its tokens); CPU: the "
+        "client's, of one core"
+        + (
+            "; SLO met: share of requests meeting --slo from their scheduled time"
+            if good_any
+            else ""
+        )
+    )
     return t
 
 
 def level_table(level: dict[str, Any]) -> Any:
     """A rich table of one level: each metric's mean, p50, p90, p95, p99, max."""
-    from rich.table import Table
 
     req = level["requests"]
     title = (
@@ -171,10 +194,10 @@ def level_table(level: dict[str, Any]) -> Any:
         f", {level['throughput']['output_tokens_per_s']:,.0f} output tok/s"
         f", {level['throughput']['requests_per_s']:.2f} req/s"
     )
-    t = Table(title=title, title_justify="left")
-    t.add_column("metric (ms)")
+    t = fit_table(title)
+    t.add_column("metric (ms)", overflow="fold")
     for k in ("mean", "p50", "p90", "p95", "p99", "max"):
-        t.add_column(k, justify="right")
+        t.add_column(k, justify="right", overflow="fold")
     for name, key in _TABLE_METRICS:
         stats = level.get(key) or {}
         if all(v is None for v in stats.values()):

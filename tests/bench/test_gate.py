@@ -188,3 +188,25 @@ def test_find_max_stays_within_the_levels_given(bench_engine: MakeEngine) -> Non
     assert max(t["value"] for t in fm["tried"]) == 2 and fm["best"] == 2
     code, stdout, _ = bench("--help")
     assert "--find-max-limit" in stdout and "highest -c/--rate level given" in stdout
+
+
+def test_tables_fold_instead_of_cutting_at_80_columns(
+    bench_engine: MakeEngine, tmp_path: Path
+) -> None:
+    eng = bench_engine(EngineConfig.slow(400.0))
+    out = tmp_path / "run"
+    res = CliRunner(env={"COLUMNS": "80"}).invoke(
+        cli,
+        ["bench", "--base-url", eng.base_url, "-c", "1,2", "-n", "12", "--max-tokens", "4",
+         "--slo", "ttft=1ms", "-o", str(out), "--no-plots"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert res.exit_code == 0
+    assert "…" not in res.stdout and max(map(len, res.stdout.splitlines())) <= 80
+    for word in ("TTFT", "p50", "ITL per token", "queue wait", "SLO met", "c=2"):
+        assert word in res.stdout
+    res = CliRunner(env={"COLUMNS": "80"}).invoke(
+        cli, ["bench", "compare", str(out), str(out), "-m", "ttft_ms.p99,e2e_ms.p50"]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert "…" not in res.stdout and "insufficient" in res.stdout
