@@ -249,7 +249,7 @@ def _client_report(
         )
         if max_concurrency is None:
             bottleneck = True
-        rate = f"sent {achieved:.3g} req/s of the {asked:.3g} scheduled; " if short else ""
+        rate = f"sent {achieved:.3g} req/s where the schedule asked {asked:.3g}; " if short else ""
         warnings.append(
             f"{rate}requests waited client-side before sending (queue wait p50 "
             f"{send_lag['p50']:.1f} ms, p99 {send_lag['p99']:.1f} ms): {why}. SLOs and "

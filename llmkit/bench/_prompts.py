@@ -96,13 +96,13 @@ def _load_file(path: str) -> list[Messages]:
 
 def _load_template(name: str, variables: Mapping[str, str]) -> Messages:
     try:
-        from llmkit import prompts  # type: ignore[attr-defined, unused-ignore]
+        from llmkit.prompts import load_prompt
     except ImportError:
         raise ConfigError(
             "--prompt-template needs llmkit.prompts, which is not installed"
         ) from None
     try:
-        rendered: Any = prompts.load_prompt(name).render(**variables)
+        rendered: Any = load_prompt(name).render(**variables)
     except Exception as exc:
         raise ConfigError(f"cannot render template {name!r}: {exc}") from None
     if hasattr(rendered, "messages"):

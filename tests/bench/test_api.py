@@ -42,3 +42,16 @@ def test_importing_the_cli_module_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_bench_never_imports_its_parent_package() -> None:
+    # llmkit's facade imports bench lazily; bench importing the facade back made a cycle.
+    import importlib.metadata
+    import re
+
+    import llmkit
+
+    for path in sorted(PKG.glob("*.py")):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from llmkit import|import llmkit\s*$)", text, re.M), path.name
+    assert llmkit.__version__ == importlib.metadata.version("llmkit")
