@@ -336,7 +336,14 @@ def build_record(
 
     timer = StreamTimer(sent_ns=raw.sent_ns)
     timer.byte(arr_times[0])
-    feed, output = timer.feed, timer.output
+    feed = timer.feed
+    # After the first released output, a plain content delta is exactly
+    # ``timer.output(t, content, tokens)``: append to its lists without the call.
+    add_t, add_n, add_s = (
+        timer.chunk_times_ns.append,
+        timer.chunk_tokens.append,
+        timer.chunk_texts.append,
+    )
     decode = _CHUNK_DECODER.decode
     released = False  # once output text was released, plain content needs no splitting
     done = False
@@ -396,7 +403,9 @@ def build_record(
             feed(t_ns, content, reasoning, carried)
         elif content:
             if released:
-                output(t_ns, content, carried)
+                add_t(t_ns)
+                add_n(carried)
+                add_s(content)
             else:
                 released = bool(feed(t_ns, content, None, carried))
     timer.end(ev_times[-1])
@@ -408,7 +417,7 @@ def build_record(
     if not timer.chunk_times_ns and not reasoning_chunks:
         return _fail(raw, level, "no_output", "the stream carried no text", stream)
 
-    per_chunk_known = bool(timer.chunk_tokens) and all(t is not None for t in timer.chunk_tokens)
+    per_chunk_known = bool(timer.chunk_tokens) and None not in timer.chunk_tokens
     timing = timer.finish(usage_tokens=usage_total, reasoning_tokens=reasoning_total, count=count)
     counted = None
     if not per_chunk_known and timer.chunk_texts:
