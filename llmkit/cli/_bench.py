@@ -27,8 +27,12 @@ Metrics (definitions shared with llmkit.Client, see llmkit.timing):
          when sent, else counted offline after the run: approximate)
   TPOT   (E2E - TTFT) / (output tokens - 1)
   E2E    request sent -> last output chunk
-  goodput  requests/s whose own TTFT, mean ITL and E2E meet --slo
+  queue wait  scheduled -> sent: time a request waited client-side
+  goodput  requests/s whose own TTFT and E2E (from the scheduled
+         send time) and mean ITL meet --slo
 Each as mean, p50, p90, p95, p99, max over successful requests.
+Exit 1 when a level had no successful request (see --max-error-rate);
+130 / 143 after Ctrl-C / SIGTERM, with what was measured written.
 """
 
 
@@ -246,7 +250,7 @@ def bench(ctx: click.Context, /, **opts: Any) -> None:
     \b
     llmkit bench --base-url http://127.0.0.1:8000/v1 -c 1,4,16 -n 64 -o run1
     llmkit bench --base-url URL --rate 2,8 --duration 30s --slo ttft=500ms,itl=50ms
-    llmkit bench compare run1 run2 --metric ttft_ms.p99 --threshold 10%
+    llmkit bench compare run1 run2 --metric ttft_ms.p90 --threshold 10%
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -365,7 +369,7 @@ def _run(opts: dict[str, Any]) -> None:
     "metrics",
     multiple=True,
     metavar="NAME",
-    help="Metric deciding the exit code, e.g. ttft_ms.p99 (repeatable; "
+    help="Metric deciding the exit code, e.g. ttft_ms.p90 (repeatable; "
     "default ttft_ms.p50, itl_ms.p50, e2e_ms.p50, "
     "throughput.output_tokens_per_s).",
 )
