@@ -461,7 +461,7 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
     """Async form of :func:`run_bench`, for callers already inside an event loop."""
     run = _Run(config, hooks or ProgressHooks())
     loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
+    handled: list[tuple[signal.Signals, Any]] = []
     main = asyncio.current_task()
 
     def on_signal(name: str) -> None:
@@ -474,8 +474,9 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
+            previous = signal.getsignal(sig)
             loop.add_signal_handler(sig, on_signal, sig.name)
-            handled.append(sig)
+            handled.append((sig, previous))
         except (RuntimeError, NotImplementedError, ValueError):
             pass  # not the main thread, or no signals here: Ctrl-C raises as usual
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -499,8 +500,10 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
     except asyncio.CancelledError:
         run.stop.set()
     finally:
-        for sig in handled:
+        for sig, previous in handled:
             loop.remove_signal_handler(sig)
+            if previous is not None:  # give the host program its own handler back
+                signal.signal(sig, previous)
     return BenchResult(
         config=config,
         model=run.model,

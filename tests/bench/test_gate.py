@@ -211,3 +211,20 @@ def test_tables_fold_instead_of_cutting_at_80_columns(
     )
     assert res.exit_code == 0, res.stderr
     assert "…" not in res.stdout and "insufficient" in res.stdout
+
+
+def test_run_bench_gives_the_host_its_sigterm_handler_back(bench_engine: MakeEngine) -> None:
+    from llmkit.bench import BenchConfig, run_bench
+
+    eng = bench_engine(EngineConfig.zero_delay())
+
+    def host_handler(signum: int, frame: object) -> None:
+        pass
+
+    old = signal.signal(signal.SIGTERM, host_handler)
+    try:
+        result = run_bench(BenchConfig(base_url=eng.base_url, requests=2, max_tokens=2))
+        assert result.levels[0].ok == 2 and result.stopped_by is None
+        assert signal.getsignal(signal.SIGTERM) is host_handler
+    finally:
+        signal.signal(signal.SIGTERM, old)
