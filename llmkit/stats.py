@@ -12,6 +12,8 @@ Written once, seeded, and tested against scipy / statsmodels (test-only dependen
   (bench runs), each resampled on its own.
 - :func:`bootstrap_percentile_diff_ci`: the same for a percentile or the mean, vectorised
   (bench compare judges every metric of every level with it).
+- :func:`bootstrap_pooled_diff_ci`: the same for values pooled over clusters (tokens of
+  requests), resampling whole clusters.
 - :func:`paired_bootstrap_ci`: the mean paired difference over the same cases (eval
   baselines).
 - :func:`mcnemar`: the exact (binomial) or chi-square McNemar test for paired pass/fail.
@@ -37,6 +39,7 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_diff_ci",
     "bootstrap_percentile_diff_ci",
+    "bootstrap_pooled_diff_ci",
     "mcnemar",
     "paired_bootstrap_ci",
     "percentile",
@@ -290,6 +293,17 @@ def mcnemar(
     return McNemarResult(stat, math.erfc(math.sqrt(stat / 2.0)), lost, gained)
 
 
+def _change(x: FloatArray, y: FloatArray, relative: bool) -> FloatArray:
+    """``y - x``, or relative to ``|x|`` (a change from 0 is 0 or ±inf)."""
+    if not relative:
+        return np.asarray(y - x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (y - x) / np.abs(x)
+    zero = x == 0
+    out[zero] = np.where(y[zero] == 0, 0.0, np.copysign(np.inf, y[zero]))
+    return np.asarray(out, dtype=np.float64)
+
+
 def bootstrap_percentile_diff_ci(
     before: Sequence[float] | FloatArray,
     after: Sequence[float] | FloatArray,
@@ -324,13 +338,7 @@ def bootstrap_percentile_diff_ci(
         return np.asarray(np.percentile(x, q, axis=-1), dtype=np.float64)
 
     def change(x: FloatArray, y: FloatArray) -> FloatArray:
-        if not relative:
-            return y - x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = (y - x) / np.abs(x)
-        zero = x == 0
-        out[zero] = np.where(y[zero] == 0, 0.0, np.copysign(np.inf, y[zero]))
-        return np.asarray(out, dtype=np.float64)
+        return _change(x, y, relative)
 
     estimate = float(change(stat(a)[None], stat(b)[None])[0])
     rng = np.random.default_rng(seed)
@@ -342,3 +350,100 @@ def bootstrap_percentile_diff_ci(
         rb = b[rng.integers(0, b.size, size=(k, b.size))]
         parts.append(change(stat(ra), stat(rb)))
     return _interval(estimate, np.concatenate(parts), confidence, min(a.size, b.size))
+
+
+class _Pooled:
+    """One sample of clustered values, ready for many weighted resamples.
+
+    A resample is the sorted pooled values, each repeated as often as its cluster was
+    drawn. Its percentile is found by a vectorised binary search over the global sort
+    order, counting the values at or below a rank in each cluster (``searchsorted`` on
+    ``cluster * n + rank`` keys): time and memory grow with clusters × log(values), not
+    with values × resamples. The result equals numpy's percentile of the pooled resample.
+    """
+
+    def __init__(self, clusters: Sequence[Sequence[float] | FloatArray]) -> None:
+        arrays = [np.asarray(c, dtype=np.float64) for c in clusters]
+        arrays = [c for c in arrays if c.size]
+        if not arrays:
+            raise ValueError("bootstrap of an empty sample")
+        self.values = np.concatenate(arrays)
+        cluster = np.repeat(np.arange(len(arrays)), [c.size for c in arrays])
+        self.n, self.nc = int(self.values.size), len(arrays)
+        order = np.argsort(self.values, kind="stable")
+        self.sorted = self.values[order]
+        self.keys = np.sort(cluster[order].astype(np.int64) * self.n + np.arange(self.n))
+        self.base = np.arange(self.nc, dtype=np.int64) * self.n
+        self.starts = np.searchsorted(self.keys, self.base)
+        self.sizes = np.bincount(cluster, minlength=self.nc)
+        self.sums = np.bincount(cluster, weights=self.values, minlength=self.nc)
+
+    def _at_or_below(self, mult: Any, rank: Any) -> Any:
+        counts = np.searchsorted(self.keys, self.base[None, :] + rank[:, None], side="right")
+        return (mult * (counts - self.starts[None, :])).sum(axis=1)
+
+    def _rank(self, mult: Any, position: Any) -> Any:
+        """Sorted rank of the value at ``position`` of each pooled resample."""
+        lo = np.zeros(mult.shape[0], dtype=np.int64)
+        hi = np.full(mult.shape[0], self.n - 1, dtype=np.int64)
+        while np.any(lo < hi):
+            mid = (lo + hi) // 2
+            right = self._at_or_below(mult, mid) <= position
+            lo = np.where(right, mid + 1, lo)
+            hi = np.where(right, hi, mid)
+        return lo
+
+    def statistic(self, picks: Any, q: float | None) -> FloatArray:
+        """``q``-th percentile (``None``: mean) of each row's pooled resample of clusters."""
+        k = picks.shape[0]
+        flat = (picks + np.arange(k)[:, None] * self.nc).ravel()
+        mult = np.bincount(flat, minlength=k * self.nc).reshape(k, self.nc)
+        total = mult @ self.sizes
+        if q is None:
+            return np.asarray((mult @ self.sums) / total, dtype=np.float64)
+        h = (total - 1) * q / 100.0
+        lo = np.floor(h)
+        j_lo = self._rank(mult, lo.astype(np.int64))
+        j_hi = self._rank(mult, np.minimum(lo + 1, total - 1).astype(np.int64))
+        low, high = self.sorted[j_lo], self.sorted[j_hi]
+        return np.asarray(low + (h - lo) * (high - low), dtype=np.float64)
+
+
+def bootstrap_pooled_diff_ci(
+    before: Sequence[Sequence[float] | FloatArray],
+    after: Sequence[Sequence[float] | FloatArray],
+    q: float | None,
+    *,
+    relative: bool = False,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Change of a percentile (``None``: the mean) of values pooled over clusters.
+
+    Each sample is a list of clusters (the per-token gaps of each request); a resample
+    draws whole clusters with replacement and pools their values, so values that move
+    together (one slow request's tokens) count as the one unit of noise they are.
+
+    >>> a = [[10.0, 10.0], [10.0]]
+    >>> bootstrap_pooled_diff_ci(a, [[11.0], [11.0, 11.0]], 50, relative=True).estimate
+    0.1
+    """
+    _check(confidence, n_resamples)
+    if q is not None and not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} outside 0..100")
+    a, b = _Pooled(before), _Pooled(after)
+
+    def stat(values: FloatArray) -> float:
+        return float(values.mean() if q is None else np.percentile(values, q))
+
+    estimate = float(_change(np.array([stat(a.values)]), np.array([stat(b.values)]), relative)[0])
+    rng = np.random.default_rng(seed)
+    block = max(1, 200_000 // max(a.nc, b.nc))
+    parts = []
+    for start in range(0, n_resamples, block):
+        k = min(block, n_resamples - start)
+        pa = rng.integers(0, a.nc, size=(k, a.nc))
+        pb = rng.integers(0, b.nc, size=(k, b.nc))
+        parts.append(_change(a.statistic(pa, q), b.statistic(pb, q), relative))
+    return _interval(estimate, np.concatenate(parts), confidence, min(a.nc, b.nc))

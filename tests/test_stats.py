@@ -165,3 +165,43 @@ def test_vectorised_percentile_diff_in_blocks_and_from_zero() -> None:
     assert math.isinf(zero.estimate)
     with pytest.raises(ValueError, match="outside"):
         stats.bootstrap_percentile_diff_ci([1.0], [1.0], 101)
+
+
+@pytest.mark.parametrize("q", [None, 0, 37.5, 50, 99, 100])
+def test_pooled_cluster_bootstrap_equals_pooling_each_resample(q: float | None) -> None:
+    rng = np.random.default_rng(12)
+    a = [
+        rng.normal(m, 1, int(k))
+        for m, k in zip(rng.lognormal(1, 0.3, 20), rng.integers(1, 30, 20), strict=True)
+    ]
+    b = [
+        rng.normal(m, 1, int(k))
+        for m, k in zip(rng.lognormal(1, 0.3, 15), rng.integers(1, 30, 15), strict=True)
+    ]
+    ours = stats.bootstrap_pooled_diff_ci(a, b, q, seed=3, n_resamples=400)
+    # The same draws, pooled the slow way.
+    draws = np.random.default_rng(3)
+    pa, pb = draws.integers(0, 20, (400, 20)), draws.integers(0, 15, (400, 15))
+
+    def stat(picks: np.ndarray, clusters: list[np.ndarray]) -> float:
+        pooled = np.concatenate([clusters[i] for i in picks])
+        return float(pooled.mean() if q is None else np.percentile(pooled, q))
+
+    reps = [stat(j, b) - stat(i, a) for i, j in zip(pa, pb, strict=True)]
+    low, high = np.quantile(reps, [0.025, 0.975])
+    assert ours.low == pytest.approx(low) and ours.high == pytest.approx(high)
+    want = stat(np.arange(15), b) - stat(np.arange(20), a)
+    assert ours.estimate == pytest.approx(want) and ours.n == 15
+
+
+def test_pooled_bootstrap_counts_a_request_as_one_unit_of_noise() -> None:
+    # 64 requests, each with its own pace: pooling 16k token gaps as if independent
+    # would call a 2% drift significant; resampling requests says it is noise.
+    rng = np.random.default_rng(0)
+    a = [rng.normal(m, 1, 250) for m in rng.lognormal(1, 0.3, 64)]
+    b = [rng.normal(m, 1, 250) for m in rng.lognormal(1, 0.3, 64)]
+    naive = stats.bootstrap_percentile_diff_ci(np.concatenate(a), np.concatenate(b), 50)
+    pooled = stats.bootstrap_pooled_diff_ci(a, b, 50)
+    assert naive.excludes(0.0) and not pooled.excludes(0.0)
+    with pytest.raises(ValueError, match="empty"):
+        stats.bootstrap_pooled_diff_ci([[]], [[1.0]], 50)
