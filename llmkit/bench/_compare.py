@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import ConfigError
 from llmkit.bench._metrics import STAT_KEYS
-from llmkit.stats import bootstrap_percentile_diff_ci, percentile_supported
+from llmkit.stats import (
+    bootstrap_percentile_diff_ci,
+    bootstrap_pooled_diff_ci,
+    percentile_supported,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -237,14 +241,18 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _samples(run_dir: Path | None) -> dict[int, dict[str, list[float]]] | None:
-    """``requests.csv`` as ``{level index: {column: values}}``; ``None`` when absent."""
+def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
+    """``requests.csv`` as ``{level index: {column: values}}``; ``None`` when absent.
+
+    With ``itl_ms.npz`` next to it, each level also gets ``"itl_clusters"``: the
+    per-token ITL of each request, so pooled ITL can be resampled request by request.
+    """
     if run_dir is None:
         return None
     path = run_dir / "requests.csv"
     if not path.is_file():
         return None
-    out: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    out: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
     columns = {c for c in _DISTRIBUTIONS.values() if c is not None}
     try:
         with path.open(encoding="utf-8", newline="") as f:
@@ -268,7 +276,30 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, list[float]]] | None:
                         cols["queue_wait_all"].append(value)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"cannot read {str(path)!r}: {exc}") from None
+    _itl_clusters(run_dir / "itl_ms.npz", out)
     return out
+
+
+def _itl_clusters(path: Path, out: dict[int, dict[str, Any]]) -> None:
+    if not path.is_file():
+        return
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for name in data.files:
+                if not name.startswith("values_"):
+                    continue
+                index = int(name.removeprefix("values_"))
+                values = np.asarray(data[name], dtype=np.float64)
+                sizes = np.asarray(data[f"sizes_{index}"], dtype=np.int64)
+                if sizes.sum() != values.size or (sizes < 0).any():
+                    raise ValueError(f"{name}: sizes do not add up to the values")
+                out[index]["itl_clusters"] = np.split(values, np.cumsum(sizes)[:-1])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ConfigError(f"cannot read {str(path)!r}: {exc}") from None
 
 
 def _float(text: Any) -> float | None:
@@ -427,8 +458,8 @@ def _judge(
     label: str,
     lva: dict[str, Any],
     lvb: dict[str, Any],
-    sa: dict[str, list[float]] | None,
-    sb: dict[str, list[float]] | None,
+    sa: dict[str, Any] | None,
+    sb: dict[str, Any] | None,
     *,
     threshold: float,
     gated: bool,
@@ -461,24 +492,31 @@ def _judge(
         column, stat = "failed", "mean"
     elif head in _ALL_REQUESTS and column is not None:
         column = "queue_wait_all"
+    if head == "itl_ms" and stat in STAT_KEYS:
+        ca = sa.get("itl_clusters") if sa is not None else None
+        cb = sb.get("itl_clusters") if sb is not None else None
+        if ca and cb:
+            n = min(sum(len(c) for c in ca), sum(len(c) for c in cb))
+            if not _supported(n, stat):
+                return made(a=va, b=vb, change_pct=pct, worse_beyond=worse,
+                            insufficient=True, method="bootstrap",
+                            note=f"{stat} of {n} token gaps: too few beyond it")  # fmt: skip
+            ci = bootstrap_pooled_diff_ci(
+                ca, cb, _stat_q(stat), relative=True, confidence=CONFIDENCE, seed=_SEED
+            )
+            return _with_interval(made, va, vb, pct, worse, ci.low, ci.high)
     xs = sa.get(column) if sa is not None and column else None
     ys = sb.get(column) if sb is not None and column else None
     if xs and ys:
         n = min(len(xs), len(ys))
         if not _supported(n, stat):
             return made(a=va, b=vb, change_pct=pct, worse_beyond=worse,
-                                insufficient=True, method="bootstrap",
-                                note=f"{stat} of {n} requests: too few beyond it")  # fmt: skip
+                        insufficient=True, method="bootstrap",
+                        note=f"{stat} of {n} requests: too few beyond it")  # fmt: skip
         ci = bootstrap_percentile_diff_ci(
             xs, ys, _stat_q(stat), relative=True, confidence=CONFIDENCE, seed=_SEED
         )
-        low, high = ci.low, ci.high
-        significant = (low > 0 or high < 0) if va != 0 else True
-        return made(
-            a=va, b=vb, change_pct=pct, worse_beyond=worse, significant=significant,
-            low_pct=None if math.isnan(low) else 100 * low,
-            high_pct=None if math.isnan(high) else 100 * high,
-            method="bootstrap")  # fmt: skip
+        return _with_interval(made, va, vb, pct, worse, ci.low, ci.high)
     # No per-request samples (pooled ITL, throughput, a summary without requests.csv):
     # judge the summary values, and only statistics the request count can support.
     if stat in STAT_KEYS:
@@ -490,6 +528,19 @@ def _judge(
                                 insufficient=True, note=f"{stat} of {n} values: too few "
                                 "beyond it")  # fmt: skip
     return made(a=va, b=vb, change_pct=pct, worse_beyond=worse)
+
+
+def _with_interval(
+    made: Any, va: float, vb: float, pct: float | None, worse: bool, low: float, high: float
+) -> MetricChange:
+    significant = (low > 0 or high < 0) if va != 0 else True
+    change: MetricChange = made(
+        a=va, b=vb, change_pct=pct, worse_beyond=worse, significant=significant,
+        low_pct=None if math.isnan(low) else 100 * low,
+        high_pct=None if math.isnan(high) else 100 * high,
+        method="bootstrap",
+    )  # fmt: skip
+    return change
 
 
 def _pooled_n(level: dict[str, Any]) -> int:
@@ -592,8 +643,8 @@ def _run_dir(arg: dict[str, Any] | str | Path) -> Path | None:
 
 
 def _level_samples(
-    samples: dict[int, dict[str, list[float]]] | None, level: dict[str, Any], summary: Any
-) -> dict[str, list[float]] | None:
+    samples: dict[int, dict[str, Any]] | None, level: dict[str, Any], summary: Any
+) -> dict[str, Any] | None:
     if samples is None:
         return None
     index = level.get("index", summary["levels"].index(level))

@@ -23,7 +23,7 @@ __all__ = [
     "write_report",
 ]
 
-OUTPUT_FILES = ("summary.json", "requests.csv")
+OUTPUT_FILES = ("summary.json", "requests.csv", "itl_ms.npz")
 _PLOT_GLOB = "*.png"
 
 # (label, summary key) of the metric rows in a level's table
@@ -99,6 +99,7 @@ def _write(
     tmp.replace(summary_path)
     written.append(summary_path)
     written.append(_write_csv(result, p / "requests.csv"))
+    written.append(_write_itl(result, p / "itl_ms.npz"))
     if plots:
         from llmkit.bench._plots import write_plots
 
@@ -106,6 +107,27 @@ def _write(
         written.extend(files)
         notes.extend(plot_notes)
     return written, notes
+
+
+def _write_itl(result: BenchResult, path: Path) -> Path:
+    """Per-token ITL of every successful streamed request, kept per request.
+
+    ``values_<level>`` holds the gaps in request order and ``sizes_<level>`` how many
+    belong to each request, so ``bench compare`` can resample whole requests when it
+    judges the pooled ITL percentiles against noise.
+    """
+    import numpy as np
+
+    arrays: dict[str, Any] = {}
+    for lv in result.levels:
+        per_request = [r.timing.itl_ms for r in lv.records if r.ok and r.streamed and r.timing]
+        per_request = [v for v in per_request if v]
+        values = [x for v in per_request for x in v]
+        arrays[f"values_{lv.index}"] = np.asarray(values, dtype=np.float64)
+        arrays[f"sizes_{lv.index}"] = np.asarray([len(v) for v in per_request], dtype=np.int64)
+    with path.open("wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
 
 
 def _write_csv(result: BenchResult, path: Path) -> Path:

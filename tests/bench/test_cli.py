@@ -61,7 +61,7 @@ def test_run_writes_summary_csv_and_plots(engine: EngineHandle, tmp_path: Path) 
             "last_token_ms", "output_tokens", "status"} <= set(rows[0])  # fmt: skip
     assert all(r["status"] == "ok" and r["output_tokens"] == "8" for r in rows)
     assert (out / "tradeoff.png").stat().st_size > 1000
-    assert (out / "latency_distributions.png").exists()
+    assert (out / "latency_distributions.png").exists() and (out / "itl_ms.npz").exists()
     for f in out.iterdir():
         assert SECRET not in f.read_bytes().decode("latin-1")
     assert SECRET not in stdout

@@ -31,17 +31,19 @@ def make_run(
     mode: str = "concurrency",
     key: str = "concurrency=4|prompt=None",
     edit: Callable[[dict[str, Any]], None] | None = None,
+    itl: list[np.ndarray] | None = None,
 ) -> Path:
     """A run directory as ``llmkit bench -o`` writes it, from per-request TTFTs."""
+    itl = itl if itl is not None else [np.full(9, 5.0)] * len(ttft)
     e2e = ttft + 100.0
     n = len(ttft)
     level = {
         "index": 0, "label": key.split("|")[0], "key": key,
         "load": {"mode": mode}, "requests": {"total": n, "ok": n, "failed": 0},
         "ttft_ms": describe(ttft.tolist()), "e2e_ms": describe(e2e.tolist()),
-        "itl_ms": describe([5.0] * (n * 9)),
+        "itl_ms": describe(np.concatenate(itl).tolist()),
         "throughput": {"output_tokens_per_s": 1000.0, "requests_per_s": 2.0,
-                       "output_tokens": n * 10},
+                       "output_tokens": sum(len(v) + 1 for v in itl)},
     }  # fmt: skip
     summary: dict[str, Any] = {"schema_version": 1, "levels": [level]}
     if edit is not None:
@@ -54,6 +56,8 @@ def make_run(
         for i, (t, e) in enumerate(zip(ttft, e2e, strict=True)):
             w.writerow({"level_label": "c=4", "level": 0, "index": i, "status": "ok",
                         "ttft_ms": t, "e2e_ms": e})  # fmt: skip
+    np.savez(path / "itl_ms.npz", values_0=np.concatenate(itl),
+             sizes_0=np.array([len(v) for v in itl]))  # fmt: skip
     return path
 
 
@@ -181,3 +185,25 @@ def test_library_api_reports_intervals(tmp_path: Path) -> None:
     frame = result.to_frame()
     assert set(frame["method"]) == {"bootstrap", "point"}
     assert not result.regressed and not result.gated_insufficient
+
+
+def _paces(seed: int, n: int = 64, scale: float = 1.0) -> list[np.ndarray]:
+    """Per-request token gaps: each request has its own pace (its batch, its length)."""
+    rng = np.random.default_rng(seed)
+    return [rng.normal(m, 0.2, 100) * scale for m in rng.lognormal(1.5, 0.35, n)]
+
+
+def test_pooled_itl_is_judged_request_by_request(tmp_path: Path) -> None:
+    ttft = _same_server(1)
+    for seed in range(1, 300):  # two runs of one server whose pooled ITL p50 moved > 10%
+        ia, ib = _paces(seed), _paces(seed + 1000)
+        if np.percentile(np.concatenate(ib), 50) > 1.1 * np.percentile(np.concatenate(ia), 50):
+            break
+    a = make_run(tmp_path / "a", ttft, itl=ia)
+    b = make_run(tmp_path / "b", ttft, itl=ib)
+    code, stdout, _ = bench("compare", str(a), str(b), "-m", "itl_ms.p50", "--json")
+    (ch,) = [c for c in json.loads(stdout)["changes"] if c["metric"] == "itl_ms.p50"]
+    assert code == 0 and ch["method"] == "bootstrap" and ch["worse_beyond"]
+    assert not ch["significant"]
+    slower = make_run(tmp_path / "slower", ttft, itl=_paces(5, scale=1.5))
+    assert bench("compare", str(a), str(slower), "-m", "itl_ms.p50")[0] == 1

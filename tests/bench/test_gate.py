@@ -149,7 +149,7 @@ def test_echoed_key_and_url_credentials_are_redacted_everywhere(
     rows = list(csv.DictReader((out / "requests.csv").open()))
     assert len(rows) == 3 and all(r["status"] == "http_401" for r in rows)
     assert all("denied" in r["error_detail"] and "***" in r["error_detail"] for r in rows), rows
-    written = [f.read_text() for f in out.iterdir()] + [stdout, err]
+    written = [f.read_bytes().decode("latin-1") for f in out.iterdir()] + [stdout, err]
     for text in written:
         assert KEY not in text and PASSWORD not in text
 
