@@ -126,13 +126,18 @@ def data_events(
     read = 0
     n_reads = len(ends)
     pos = -1
+    add_t, add_d = out_t.append, out_d.append
+    last = n_reads - 1
+    end = ends[0]
     for part in parts:
         pos += len(part) + 2  # offset of the blank line's newline: the dispatch byte
-        if part[:5] == b"data:":
-            while read < n_reads - 1 and ends[read] <= pos:
-                read += 1
-            out_t.append(times[read])
-            out_d.append(part[6:] if part[5:6] == b" " else part[5:])
+        if part.startswith(b"data:"):
+            if end <= pos and read < last:  # the event ended in a later read
+                while read < last and ends[read] <= pos:
+                    read += 1
+                end = ends[read]
+            add_t(times[read])
+            add_d(part[6:] if part.startswith(b"data: ") else part[5:])
         elif part and part[0] != 58:  # not empty, not a comment: another field
             return None
     # Complete lines after the last event still count: data there was never dispatched.
