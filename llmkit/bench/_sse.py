@@ -127,13 +127,13 @@ def data_events(
     n_reads = len(ends)
     pos = -1
     add_t, add_d = out_t.append, out_d.append
-    last = n_reads - 1
-    end = ends[0]
+    last_read = n_reads - 1
+    end = ends[0] if ends else 0
     for part in parts:
         pos += len(part) + 2  # offset of the blank line's newline: the dispatch byte
         if part.startswith(b"data:"):
-            if end <= pos and read < last:  # the event ended in a later read
-                while read < last and ends[read] <= pos:
+            if end <= pos and read < last_read:  # the event ended in a later read
+                while read < last_read and ends[read] <= pos:
                     read += 1
                 end = ends[read]
             add_t(times[read])

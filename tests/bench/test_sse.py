@@ -94,3 +94,8 @@ def test_fast_path_matches_the_full_parser(stream: bytes, cuts: list[int]) -> No
         return
     assert fast is not None
     assert fast == ([e.t_ns for e in events], [e.data for e in events], partial)
+
+
+def test_fast_path_on_an_empty_body() -> None:
+    assert data_events([], []) == ([], [], False)
+    assert data_events([5], [b""]) == ([], [], False)
