@@ -56,26 +56,22 @@ def make_table(
 ) -> Table:
     """A rich table that fits its console by folding, never by cutting (no "31.…").
 
-    Text columns wrap at spaces and fold long words. Numeric columns are right-aligned and
-    kept whole while the text columns can still give up room; only when even that is not
-    enough are they folded onto a second line rather than cut.
+    Every column wraps (at spaces, folding long words); when the table is too wide, the
+    widest columns give up room first, so short cells such as numbers stay whole as long
+    as anything else can still wrap. No cell is cut or dropped, however narrow.
 
     Args:
         *columns: column headers, in order.
         title: the table's title.
-        numeric: the headers of columns holding numbers.
+        numeric: the headers of columns holding numbers (right-aligned).
         **options: further ``rich.table.Table`` options.
     """
     from rich.table import Table
 
     table = Table(title=title, **options)
     for name in columns:
-        is_number = name in numeric
         table.add_column(
-            name,
-            justify="right" if is_number else "left",
-            overflow="fold",
-            no_wrap=is_number,
+            name, justify="right" if name in numeric else "left", overflow="fold", no_wrap=False
         )
     return table
 
