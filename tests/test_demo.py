@@ -5,6 +5,7 @@ The tests use ``--quick`` (the same sections, smaller); the full demo is what pe
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -61,7 +62,8 @@ def test_quick_is_smaller_than_the_full_demo() -> None:
 def test_piped_report_at_80_columns_cuts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     buffer = io.StringIO()  # not a terminal: what `llmkit demo | less` gets
-    report = run_demo(console(buffer), ["client", "structured"], QUICK)
+    smaller = dataclasses.replace(QUICK, structured_answers=8)
+    report = run_demo(console(buffer), ["client", "structured"], smaller)
     text = buffer.getvalue()
     assert "…" not in text  # nothing cut, e.g. the header "attempts" or a number
     assert "\x1b[" not in text  # no colour codes in a pipe

@@ -32,18 +32,37 @@ class DemoSize:
     Attributes:
         client_tokens: ``max_tokens`` of each client call.
         structured_answers: structured calls made.
+        structured_tokens_per_chunk: tokens per SSE event in the structured section
+            (more per event: fewer chunks for the client to build, same answers).
         latency_duration_s: seconds per load level.
         latency_tokens: ``max_tokens`` per benchmark request.
+        latency_prompt_tokens: prompt length of each benchmark request.
     """
 
     client_tokens: int
     structured_answers: int
+    structured_tokens_per_chunk: int
     latency_duration_s: float
     latency_tokens: int
+    latency_prompt_tokens: int
 
 
-FULL = DemoSize(client_tokens=40, structured_answers=100, latency_duration_s=2.0, latency_tokens=32)
-QUICK = DemoSize(client_tokens=12, structured_answers=40, latency_duration_s=0.5, latency_tokens=16)
+FULL = DemoSize(
+    client_tokens=40,
+    structured_answers=100,
+    structured_tokens_per_chunk=1,
+    latency_duration_s=2.0,
+    latency_tokens=32,
+    latency_prompt_tokens=256,
+)
+QUICK = DemoSize(
+    client_tokens=12,
+    structured_answers=40,
+    structured_tokens_per_chunk=8,
+    latency_duration_s=0.5,
+    latency_tokens=16,
+    latency_prompt_tokens=32,
+)
 
 
 @click.command()
@@ -167,7 +186,9 @@ def structured_section(console: Console, report: dict[str, Any], size: DemoSize)
         for i in range(n)
     ]
     # Malformed at the rate LinkedIn saw (~10%) plus a few truncations at max_tokens.
-    config = EngineConfig.zero_delay(faults=Faults(malformed=0.10), seed=7)
+    config = EngineConfig.zero_delay(
+        faults=Faults(malformed=0.10), seed=7, tokens_per_chunk=size.structured_tokens_per_chunk
+    )
     with tempfile.TemporaryDirectory() as tmp, start_engine(config) as engine:
         log_path = Path(tmp) / "calls.db"
 
@@ -259,7 +280,7 @@ def latency_section(console: Console, report: dict[str, Any], size: DemoSize) ->
                 duration_s=size.latency_duration_s,
                 max_tokens=size.latency_tokens,
                 ignore_eos=True,
-                prompt_tokens=(256,),
+                prompt_tokens=(size.latency_prompt_tokens,),
             )
         )
     summary = result.summary()
