@@ -37,6 +37,18 @@ def _check_scenario(ctx: click.Context, param: click.Parameter, value: Path | No
     return value
 
 
+def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A send log that cannot be written is one line and exit 2, before anything starts."""
+    if value is None:
+        return None
+    try:
+        with value.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise BadInputError(f"--send-log: cannot write {value}: {exc.strerror or exc}") from None
+    return value
+
+
 @click.command(context_settings={"show_default": True})
 @click.option("--host", default="127.0.0.1", help="Interface to bind.")
 @click.option("--port", default=8000, type=click.IntRange(0, 65535), help="Port (0: a free one).")
@@ -89,9 +101,10 @@ def _check_scenario(ctx: click.Context, param: click.Parameter, value: Path | No
 )
 @click.option(
     "--send-log",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Append every chunk's send time as JSONL to this file.",
+    callback=_check_send_log,
+    help="Write every chunk's send time as JSONL to this file (truncated first).",
 )
 @click.option("--fault-429", type=_RATE, default=0.0, help="Rate of 429 responses.")
 @click.option("--fault-500", type=_RATE, default=0.0, help="Rate of 500 responses.")

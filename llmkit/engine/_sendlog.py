@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from llmkit._exceptions import ConfigError
+
 __all__ = ["SendKind", "SendLog", "SendRecord", "read_send_log"]
 
 #: ``role`` role-only first chunk; ``output``/``reasoning`` chunks carrying that text;
@@ -63,6 +65,9 @@ class SendLog:
     Args:
         keep: keep records in memory (for :meth:`records`).
         path: also write JSONL lines to this file (truncated first).
+
+    Raises:
+        ConfigError: ``path`` cannot be opened for writing.
     """
 
     def __init__(self, *, keep: bool = True, path: str | Path | None = None) -> None:
@@ -71,7 +76,12 @@ class SendLog:
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
         if path is not None:
-            self._file = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            try:
+                self._file = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write the send log {path}: {exc.strerror or exc}"
+                ) from None
 
     @property
     def enabled(self) -> bool:

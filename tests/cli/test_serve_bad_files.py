@@ -66,3 +66,20 @@ def test_binary_scenario_from_the_real_command(tmp_path: Path) -> None:
         f"error: --scenario: {path}: not UTF-8 text (byte 0x80 at offset 128); "
         "a scenario is a YAML file"
     ]
+
+
+@pytest.mark.parametrize("where", ["missing_dir/log.jsonl", "."])
+def test_unwritable_send_log_is_one_line_and_exit_2(where: str, tmp_path: Path) -> None:
+    target = tmp_path / where
+    result = CliRunner().invoke(cli, ["serve", "--port", "0", "--send-log", str(target)])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: --send-log: cannot write {target}")
+
+
+def test_send_log_that_cannot_be_opened_is_a_config_error(tmp_path: Path) -> None:
+    from llmkit import ConfigError
+    from llmkit.engine import EngineConfig, start_engine
+
+    with pytest.raises(ConfigError, match="cannot write the send log"):
+        start_engine(EngineConfig.zero_delay(send_log_path=tmp_path / "no" / "log.jsonl"))
