@@ -75,7 +75,8 @@ QUICK = DemoSize(
 @click.option(
     "--quick",
     is_flag=True,
-    help="Same sections, smaller: fewer answers and shorter load levels (for tests).",
+    help="Same sections, smaller: fewer answers, shorter load levels (for tests; also "
+    "LLMKIT_DEMO_QUICK=1).",
 )
 @json_option
 def demo(sections: tuple[str, ...], quick: bool, as_json: bool) -> None:
@@ -230,7 +231,7 @@ def structured_section(console: Console, report: dict[str, Any], size: DemoSize)
     rules = make_table(
         "rule",
         "count",
-        title="error taxonomy (from the call log): rules that fired",
+        title="rules that fired (from the call log)",
         numeric=("count",),
     )
     for name, count in list(tax.rules.items())[:8]:
