@@ -47,34 +47,33 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted([*_EXPORTS, "__version__"])
 
-if TYPE_CHECKING:
-    from llmkit._exceptions import (
-        AuthError,
-        BadResponseError,
-        CallTimeoutError,
-        ConfigError,
-        ConnectError,
-        LLMCallError,
-        LLMKitError,
-        ModelNotFoundError,
-        ParseError,
-        RateLimitError,
-        ServerError,
-        StreamInterruptedError,
-        StructuredOutputError,
-        UnsafeInputError,
-    )
-    from llmkit.bench import BenchConfig, run_bench
-    from llmkit.llm import AsyncClient, CallResult, Client
-    from llmkit.prompts import load_prompt
-    from llmkit.structured import (
-        StructuredResult,
-        format_instructions,
-        parse,
-        taxonomy,
-        token_cost,
-    )
-    from llmkit.timing import Timing
+if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot read __all__
+    from llmkit._exceptions import AuthError as AuthError
+    from llmkit._exceptions import BadResponseError as BadResponseError
+    from llmkit._exceptions import CallTimeoutError as CallTimeoutError
+    from llmkit._exceptions import ConfigError as ConfigError
+    from llmkit._exceptions import ConnectError as ConnectError
+    from llmkit._exceptions import LLMCallError as LLMCallError
+    from llmkit._exceptions import LLMKitError as LLMKitError
+    from llmkit._exceptions import ModelNotFoundError as ModelNotFoundError
+    from llmkit._exceptions import ParseError as ParseError
+    from llmkit._exceptions import RateLimitError as RateLimitError
+    from llmkit._exceptions import ServerError as ServerError
+    from llmkit._exceptions import StreamInterruptedError as StreamInterruptedError
+    from llmkit._exceptions import StructuredOutputError as StructuredOutputError
+    from llmkit._exceptions import UnsafeInputError as UnsafeInputError
+    from llmkit.bench import BenchConfig as BenchConfig
+    from llmkit.bench import run_bench as run_bench
+    from llmkit.llm import AsyncClient as AsyncClient
+    from llmkit.llm import CallResult as CallResult
+    from llmkit.llm import Client as Client
+    from llmkit.prompts import load_prompt as load_prompt
+    from llmkit.structured import StructuredResult as StructuredResult
+    from llmkit.structured import format_instructions as format_instructions
+    from llmkit.structured import parse as parse
+    from llmkit.structured import taxonomy as taxonomy
+    from llmkit.structured import token_cost as token_cost
+    from llmkit.timing import Timing as Timing
 
 
 def __getattr__(name: str) -> Any:

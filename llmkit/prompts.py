@@ -22,15 +22,27 @@ __all__ = ["PromptTemplate", "list_prompts", "load_prompt", "prompt_dirs"]
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
+# A wheel carries a copy of the top-level prompts/ here (made by setup.py's build step).
+_SHIPPED = Path(__file__).resolve().parent / "_prompts_data"
+# In a source checkout the top-level prompts/ is read in place (edits show at once).
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def prompt_dirs() -> list[Path]:
-    """Where templates are looked up: ``$LLMKIT_PROMPTS_DIR``, ``./prompts``, the repo's."""
+    """Where templates are looked up, first match wins.
+
+    ``$LLMKIT_PROMPTS_DIR``, then ``./prompts``, then the repository's ``prompts/`` when
+    llmkit runs from a source checkout, then the templates shipped inside the package.
+    """
     dirs = []
     env = os.environ.get("LLMKIT_PROMPTS_DIR")
     if env:
         dirs.append(Path(env))
     dirs.append(Path.cwd() / "prompts")
-    dirs.append(Path(__file__).resolve().parent.parent / "prompts")
-    return dirs
+    if (_CHECKOUT / "pyproject.toml").is_file():
+        dirs.append(_CHECKOUT / "prompts")
+    dirs.append(_SHIPPED)
+    return list(dict.fromkeys(dirs))
 
 
 @dataclass(frozen=True)
@@ -148,10 +160,15 @@ def load_prompt(name_or_path: str | Path) -> PromptTemplate:
     )
 
 
+def _is_template(path: Path) -> bool:
+    """A template file: ``*.yaml``/``*.yml``, but not an eval suite (``*.eval.yaml``)."""
+    return path.suffix in (".yaml", ".yml") and not path.stem.endswith(".eval")
+
+
 def list_prompts() -> list[str]:
-    """Names of the templates found in :func:`prompt_dirs`."""
+    """Names of the templates found in :func:`prompt_dirs` (eval suites are skipped)."""
     names: set[str] = set()
     for d in prompt_dirs():
         if d.is_dir():
-            names.update(p.stem for p in d.glob("*.y*ml"))
+            names.update(p.stem for p in d.iterdir() if p.is_file() and _is_template(p))
     return sorted(names)

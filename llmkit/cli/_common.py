@@ -1,32 +1,91 @@
-"""Helpers shared by CLI commands: consoles, JSON output, turning llmkit errors into exit codes."""
+"""Helpers shared by CLI commands: consoles, tables that fold, JSON output, exit codes."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from llmkit._exceptions import LLMKitError
+from llmkit import LLMKitError
 
-__all__ = ["console", "err_console", "fail_cleanly", "json_option", "print_json"]
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+__all__ = [
+    "BadInputError",
+    "console",
+    "err_console",
+    "fail_cleanly",
+    "json_option",
+    "make_table",
+    "print_json",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def console() -> Any:
+def console(file: IO[str] | None = None) -> Console:
+    """The console for a command's report on stdout (or ``file``).
+
+    On a terminal: its width, colour and live widgets. Piped or redirected: plain text
+    (no colour codes, no spinners) at ``$COLUMNS`` or 80 columns; tables made by
+    :func:`make_table` fold to fit that width instead of cutting cells.
+    """
     from rich.console import Console
 
-    return Console()
+    return Console(file=file)
 
 
-def err_console() -> Any:
+def err_console() -> Console:
+    """Like :func:`console`, on stderr (progress, warnings, errors)."""
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def make_table(
+    *columns: str,
+    title: str | None = None,
+    numeric: Collection[str] = (),
+    **options: Any,
+) -> Table:
+    """A rich table that fits its console by folding, never by cutting (no "31.…").
+
+    Every column wraps (at spaces, folding long words); when the table is too wide, the
+    widest columns give up room first, so short cells such as numbers stay whole as long
+    as anything else can still wrap. No cell is cut or dropped, however narrow.
+
+    Args:
+        *columns: column headers, in order.
+        title: the table's title.
+        numeric: the headers of columns holding numbers (right-aligned).
+        **options: further ``rich.table.Table`` options.
+    """
+    from rich.table import Table
+
+    table = Table(title=title, **options)
+    for name in columns:
+        table.add_column(
+            name, justify="right" if name in numeric else "left", overflow="fold", no_wrap=False
+        )
+    return table
+
+
+class BadInputError(click.ClickException):
+    """A file or value the user gave cannot be used: one line on stderr, exit status 2.
+
+    Like a usage error, without the usage text: ``error: --scenario: FILE:3:7: ...``.
+    """
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
 
 
 def json_option(func: F) -> F:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import fail_cleanly
+from llmkit.cli._common import BadInputError, fail_cleanly
 
 __all__ = ["serve"]
 
@@ -21,6 +21,32 @@ _MS = click.FloatRange(min=0.0)
 
 def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _check_scenario(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Load the scenario before anything starts: a bad file is one line and exit 2."""
+    if value is None:
+        return None
+    from llmkit import ConfigError
+    from llmkit.engine import load_scenario
+
+    try:
+        load_scenario(value)
+    except ConfigError as exc:
+        raise BadInputError(f"--scenario: {exc}") from None
+    return value
+
+
+def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A send log that cannot be written is one line and exit 2, before anything starts."""
+    if value is None:
+        return None
+    try:
+        with value.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise BadInputError(f"--send-log: cannot write {value}: {exc.strerror or exc}") from None
+    return value
 
 
 @click.command(context_settings={"show_default": True})
@@ -33,8 +59,9 @@ def _csv(value: str | None) -> tuple[str, ...]:
 @click.option("--api-key", default=None, help="Require 'Authorization: Bearer KEY'.")
 @click.option(
     "--scenario",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
+    callback=_check_scenario,
     help="Scenario YAML file (default: the shipped one).",
 )
 @click.option(
@@ -74,9 +101,10 @@ def _csv(value: str | None) -> tuple[str, ...]:
 )
 @click.option(
     "--send-log",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Append every chunk's send time as JSONL to this file.",
+    callback=_check_send_log,
+    help="Write every chunk's send time as JSONL to this file (truncated first).",
 )
 @click.option("--fault-429", type=_RATE, default=0.0, help="Rate of 429 responses.")
 @click.option("--fault-500", type=_RATE, default=0.0, help="Rate of 500 responses.")

@@ -266,6 +266,8 @@ def _parse(data: Any, source: str) -> Scenario:
     for name, values in raw_pools.items():
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{source}: pool {name!r} must be a non-empty list")
+        if not all(isinstance(v, str | int | float) for v in values):
+            raise ConfigError(f"{source}: pool {name!r} must list plain values (text, numbers)")
         pools[str(name)] = tuple(str(v) for v in values)
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
@@ -327,22 +329,57 @@ def default_scenario_text() -> str:
     return res.read_text(encoding="utf-8")
 
 
+# A scenario is a hand-written file; anything larger is a mistake (or not a scenario).
+_MAX_SCENARIO_BYTES = 16 * 1024 * 1024
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, source: str) -> ConfigError:
+    """One line naming the file, and the line and column where YAML gave up."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+    parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+    reason = ", ".join(str(p) for p in parts if p)
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character, e.g. NUL
+        line = text.count("\n", 0, exc.position) + 1
+        where = f"{source}:{line}"
+        reason = (
+            f"unacceptable character #x{exc.character:04x}"
+            if isinstance(exc.character, int)
+            else str(exc.reason)
+        )
+    reason = " ".join((reason or type(exc).__name__).split())  # one line
+    return ConfigError(f"{where}: not valid YAML: {reason}")
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load a scenario file, or the shipped default when ``path`` is ``None``.
 
     Raises:
-        ConfigError: the file is missing, not YAML, or not a valid scenario.
+        ConfigError: the file is missing, too large, not UTF-8 text, not YAML, or not a
+            valid scenario; one line naming the file (and the line, for YAML errors).
     """
     if path is None:
         text, source = default_scenario_text(), "default.yaml"
     else:
+        source = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            with Path(path).open("rb") as f:
+                data = f.read(_MAX_SCENARIO_BYTES + 1)
         except OSError as exc:
             raise ConfigError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
-        source = str(path)
+        if len(data) > _MAX_SCENARIO_BYTES:
+            raise ConfigError(f"{source}: larger than {_MAX_SCENARIO_BYTES >> 20} MiB")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                f"{exc.start}); a scenario is a YAML file"
+            ) from None
     try:
-        data = yaml.safe_load(text)
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
-    return _parse(data, source)
+        raise _yaml_error(exc, text, source) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not a scenario: nested too deeply") from None
+    return _parse(loaded, source)

@@ -59,7 +59,7 @@ class Sequence:
         tokens_per_chunk: tokens buffered into one event.
         finish_reason: the reason the last chunk carries.
         include_usage: end with a usage-only chunk.
-        log_meta: keep ``(tokens, kind)`` for every event (for the send log).
+        log_meta: keep ``(tokens, kind, target_ns)`` for every event (for the send log).
         prompt_tokens: prefill size and starting context length.
     """
 
@@ -70,6 +70,7 @@ class Sequence:
         "_pend_tok",
         "_seg",
         "_segi",
+        "_target",
         "_ui",
         "buf",
         "cancelled",
@@ -111,7 +112,7 @@ class Sequence:
         self.finish_reason = finish_reason
         self.include_usage = include_usage
         self.prompt_tokens = prompt_tokens
-        self.meta: list[tuple[int, str]] | None = [] if log_meta else None
+        self.meta: list[tuple[int, str, int]] | None = [] if log_meta else None
         self.buf: list[str] = []
         self.raw: dict[str, list[str]] = {"content": [], "reasoning_content": []}
         self.gen = 0
@@ -127,6 +128,7 @@ class Sequence:
         self._pend_tok = 0
         self._pend_field = "content"
         self._pend_kind = "output"
+        self._target = 0
         if self._seg is None:
             self.limit = 0
 
@@ -151,7 +153,7 @@ class Sequence:
     def _dropped(self) -> bool:
         return self.cancelled and not self.buf and not self.done
 
-    def take(self) -> tuple[list[str], list[tuple[int, str]] | None]:
+    def take(self) -> tuple[list[str], list[tuple[int, str, int]] | None]:
         """Everything buffered so far, with its send-log metadata."""
         buf, self.buf = self.buf, []
         meta = self.meta
@@ -181,7 +183,7 @@ class Sequence:
             return
         self.buf.append(self.framer.text(self._pend_field, text, self.emitted, finish))
         if self.meta is not None:
-            self.meta.append((tokens, self._pend_kind))
+            self.meta.append((tokens, self._pend_kind, self._target))
 
     def _finish(self) -> None:
         if self._pend or self.framer is None:
@@ -194,14 +196,19 @@ class Sequence:
             if self.include_usage:
                 self.buf.append(self.framer.usage(self.emitted, self.reasoning_tokens))
                 if self.meta is not None:
-                    self.meta.append((0, "usage"))
+                    self.meta.append((0, "usage", self._target))
             self.buf.append(DONE)
             if self.meta is not None:
-                self.meta.append((0, "done"))
+                self.meta.append((0, "done", self._target))
         self.done = True
 
-    def step(self) -> None:
-        """Generate one token; emit every chunk that became complete."""
+    def step(self, target_ns: int = 0) -> None:
+        """Generate one token; emit every chunk that became complete.
+
+        Args:
+            target_ns: when this step was due (0 when untimed), logged with its chunks.
+        """
+        self._target = target_ns
         self.gen += 1
         avail = self.gen - self.emitted
         seg = self._seg
@@ -256,6 +263,7 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._ctx_tokens = 0
         self.steps = 0
+        self.resyncs = 0  # times the clock restarted because the loop was blocked
 
     def start(self) -> None:
         self._wake = asyncio.Event()
@@ -324,21 +332,27 @@ class Scheduler:
             if not running:
                 continue
             dur = self._step_ns(len(running), prefill)
+            step_target = 0
             if dur:
                 target += dur
                 now = clock()
                 if now - target > _RESYNC_NS:
                     target = now
+                    self.resyncs += 1
                 elif target - now > _MIN_SLEEP_NS:
                     await asyncio.sleep((target - now) / 1e9)
                     burst = 0
+                # Never early: the loop cannot time a sleep this short, so yield until due.
+                while clock() < target:
+                    await asyncio.sleep(0)
+                step_target = target
             # the step: one token for every running sequence
             finished = False
             for seq in running:
                 if seq.cancelled:
                     finished = True
                     continue
-                seq.step()
+                seq.step(step_target)
                 if seq.done:
                     finished = True
             n = len(running)

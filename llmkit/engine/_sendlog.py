@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from llmkit._exceptions import ConfigError
+
 __all__ = ["SendKind", "SendLog", "SendRecord", "read_send_log"]
 
 #: ``role`` role-only first chunk; ``output``/``reasoning`` chunks carrying that text;
@@ -35,6 +37,11 @@ class SendRecord:
         tokens: tokens the chunk carried (completion tokens for ``body``).
         kind: what the chunk was.
         fault: the fault applied to this response ("" when none), e.g. ``malformed:tabs``.
+        target_ns: when the scheduler step that made this chunk was due (its absolute
+            target on the same clock); 0 for chunks no timed step made (role, errors,
+            whole bodies, zero-delay engines). A paced chunk is never sent early:
+            ``t_ns >= target_ns``, and tests compare against this instead of wall-clock
+            thresholds.
     """
 
     t_ns: int
@@ -43,6 +50,7 @@ class SendRecord:
     tokens: int
     kind: SendKind
     fault: str = ""
+    target_ns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,15 +65,23 @@ class SendLog:
     Args:
         keep: keep records in memory (for :meth:`records`).
         path: also write JSONL lines to this file (truncated first).
+
+    Raises:
+        ConfigError: ``path`` cannot be opened for writing.
     """
 
     def __init__(self, *, keep: bool = True, path: str | Path | None = None) -> None:
         self.keep = keep
-        self._rows: list[tuple[int, str, int, int, str, str]] = []
+        self._rows: list[tuple[int, str, int, int, str, str, int]] = []
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
         if path is not None:
-            self._file = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            try:
+                self._file = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write the send log {path}: {exc.strerror or exc}"
+                ) from None
 
     @property
     def enabled(self) -> bool:
@@ -76,13 +92,16 @@ class SendLog:
         t_ns: int,
         response_id: str,
         start_index: int,
-        meta: Iterable[tuple[int, str]],
+        meta: Iterable[tuple[int, str, int]],
         fault: str,
     ) -> int:
-        """Record consecutive chunks written at ``t_ns``; returns the next index."""
+        """Record consecutive chunks written at ``t_ns``; returns the next index.
+
+        ``meta`` holds ``(tokens, kind, target_ns)`` per chunk.
+        """
         rows = [
-            (t_ns, response_id, start_index + j, tokens, kind, fault)
-            for j, (tokens, kind) in enumerate(meta)
+            (t_ns, response_id, start_index + j, tokens, kind, fault, target)
+            for j, (tokens, kind, target) in enumerate(meta)
         ]
         if self.keep:
             self._rows.extend(rows)
@@ -90,7 +109,7 @@ class SendLog:
             self._file.write(
                 "".join(
                     f'{{"t_ns":{r[0]},"response_id":"{r[1]}","index":{r[2]},"tokens":{r[3]},'
-                    f'"kind":"{r[4]}","fault":{json.dumps(r[5])}}}\n'
+                    f'"kind":"{r[4]}","fault":{json.dumps(r[5])},"target_ns":{r[6]}}}\n'
                     for r in rows
                 )
             )

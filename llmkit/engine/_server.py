@@ -353,7 +353,7 @@ class Engine:
 
     def _error_fault(self, fault: str, rid: str) -> web.Response:
         if self._log.enabled:
-            self._log.add(time.perf_counter_ns(), rid, 0, [(0, "error")], fault)
+            self._log.add(time.perf_counter_ns(), rid, 0, [(0, "error", 0)], fault)
         if fault == "429":
             headers = {}
             ra = self._state.faults.retry_after_s
@@ -406,7 +406,7 @@ class Engine:
             t = time.perf_counter_ns()
             await resp.write(framer.role().encode())
             if logging_on:
-                idx = self._log.add(t, rid, idx, [(0, "role")], label)
+                idx = self._log.add(t, rid, idx, [(0, "role", 0)], label)
         self.scheduler.submit(seq)
         try:
             if plan.fault in ("cut", "stall", "garbage"):
@@ -458,7 +458,7 @@ class Engine:
                     t = time.perf_counter_ns()
                     await resp.write(rng.choice(_GARBAGE).encode())
                     if logging_on:
-                        idx = self._log.add(t, rid, idx, [(0, "garbage")], label)
+                        idx = self._log.add(t, rid, idx, [(0, "garbage", 0)], label)
                 if written == at and plan.fault == "cut":
                     seq.cancel()
                     resp.force_close()
@@ -535,7 +535,7 @@ class Engine:
             text = text[: len(text) // 2] + "\x00<garbage>" + text[len(text) // 2 :]
         t = time.perf_counter_ns()
         if self._log.enabled:
-            self._log.add(t, rid, 0, [(seq.emitted, "body")], plan.fault_label)
+            self._log.add(t, rid, 0, [(seq.emitted, "body", 0)], plan.fault_label)
         if plan.fault == "cut":
             resp = web.StreamResponse(status=200, headers=headers)
             raw = text.encode()

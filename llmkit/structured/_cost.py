@@ -18,6 +18,9 @@ __all__ = ["TokenCost", "token_cost"]
 class TokenCost:
     """Tokens of one value in each format.
 
+    YAML is cheaper than indented JSON (what models write unless told otherwise), but
+    compact JSON is often as cheap as YAML or cheaper, so both savings are reported.
+
     Attributes:
         yaml: block YAML.
         json: JSON indented by 2 (what models usually write).
@@ -35,9 +38,43 @@ class TokenCost:
         """Share of tokens YAML saves against indented JSON (0.25 = 25 % fewer)."""
         return 1 - self.yaml / self.json if self.json else 0.0
 
+    @property
+    def saving_vs_compact(self) -> float:
+        """Share of tokens YAML saves against compact JSON; negative when YAML costs more."""
+        return 1 - self.yaml / self.json_compact if self.json_compact else 0.0
+
+    @property
+    def cheapest(self) -> str:
+        """``yaml``, ``json_compact`` or ``json``: the format with the fewest tokens (ties
+        go to the earlier one)."""
+        counts = {"yaml": self.yaml, "json_compact": self.json_compact, "json": self.json}
+        return min(counts, key=lambda k: counts[k])
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict, with ``saving``."""
-        return {**asdict(self), "saving": round(self.saving, 4)}
+        """Plain dict, with ``saving``, ``saving_vs_compact`` and ``cheapest``."""
+        return {
+            **asdict(self),
+            "saving": round(self.saving, 4),
+            "saving_vs_compact": round(self.saving_vs_compact, 4),
+            "cheapest": self.cheapest,
+        }
+
+    def summary(self) -> str:
+        """One honest line: YAML against both JSON forms."""
+        return (
+            f"{self.yaml} tokens as YAML, {self.json} as indented JSON, "
+            f"{self.json_compact} as compact JSON ({self.encoding}): YAML "
+            f"{_against(self.saving)} indented JSON and {_against(self.saving_vs_compact)} "
+            "compact JSON"
+        )
+
+
+def _against(saving: float) -> str:
+    if round(saving, 2) == 0:
+        return "costs the same as"
+    if saving > 0:
+        return f"saves {saving:.0%} against"
+    return f"costs {-saving:.0%} more than"
 
 
 def token_cost(

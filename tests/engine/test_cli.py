@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from llmkit._exceptions import ConfigError
+from llmkit import ConfigError
 from llmkit.cli._serve import _build_config, serve
 from llmkit.engine import EngineConfig, Faults, config_to_args, read_send_log, start_engine_process
+from llmkit.engine._scenarios import default_scenario_text
 
 from ._http import request
 
@@ -75,6 +76,7 @@ def test_port_in_use_fails_cleanly() -> None:
 
 
 def test_config_round_trips_through_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(default_scenario_text(), encoding="utf-8")
     cfg = EngineConfig(
         model="m",
         aliases=("a", "b"),

@@ -41,16 +41,21 @@ def _output_times(records: list[SendRecord]) -> list[int]:
     return [r.t_ns for r in records if r.kind == "output"]
 
 
+def _output_targets(records: list[SendRecord]) -> list[int]:
+    """When each output chunk's step was due: the engine's schedule, free of send jitter."""
+    return [r.target_ns for r in records if r.kind == "output"]
+
+
 def test_ttft_rises_once_the_batch_is_full(make_engine: Any) -> None:
     step_ms = 10.0
     eng = make_engine(max_batch=4, decode_step_ms=step_ms, **_TIMED)
     assert _run_concurrently(eng, 12, max_tokens=8, ignore_eos=True) == [200] * 12
     streams = _by_response(eng.send_log())
     assert len(streams) == 12
-    spans = []  # (arrival, first output, last output)
+    spans = []  # (arrival, first output's step target, last output's step target)
     for recs in streams.values():
         arrived = next(r.t_ns for r in recs if r.kind == "role")
-        out = _output_times(recs)
+        out = _output_targets(recs)
         assert len(out) == 8
         spans.append((arrived, out[0], out[-1]))
     # Never more than max_batch sequences decoding at once.
@@ -58,22 +63,20 @@ def test_ttft_rises_once_the_batch_is_full(make_engine: Any) -> None:
         assert sum(1 for _, f, last in spans if f <= first <= last) <= 4
     # Judged by what each request found when it arrived (the client may stagger sends):
     # with k earlier requests unfinished (running or queued ahead of it, FIFO), it could
-    # start only once k - 3 of them had finished.
-    waits_full, waits_free = [], []
+    # start only once k - 3 of them had finished, and only at a later step than that.
+    step_ns = int(step_ms * 1e6)
+    waited = 0
     for arrived, first, _ in spans:
         ahead = sorted(last for a, _, last in spans if a < arrived < last)
         if len(ahead) >= 4:
-            assert first >= ahead[len(ahead) - 4]
-            waits_full.append((first - arrived) / 1e6)
-        else:
-            waits_free.append((first - arrived) / 1e6)
-    assert waits_full, "12 concurrent requests never found the batch of 4 full"
-    assert statistics.mean(waits_full) > statistics.mean(waits_free or [0.0]) + 2 * step_ms
+            assert first >= ahead[len(ahead) - 4] + step_ns
+            waited += 1
+    assert waited, "12 concurrent requests never found the batch of 4 full"
     assert eng.engine.scheduler.queued == 0
 
 
 def _median_gap_ms(records: list[SendRecord]) -> float:
-    t = _output_times(records)
+    t = _output_targets(records)
     return statistics.median((b - a) / 1e6 for a, b in itertools.pairwise(t))
 
 
@@ -99,24 +102,48 @@ def test_tbt_grows_with_the_batch(make_engine: Any) -> None:
 def test_prefill_lengthens_ttft(make_engine: Any) -> None:
     eng = make_engine(prefill_ms_per_token=0.5, decode_step_ms=1.0)
 
-    def ttft(prompt: str) -> float:
+    def ttft(prompt: str) -> tuple[float, int]:
         eng.clear_send_log()
-        request(eng, "/chat/completions", chat(eng, prompt, stream=True, max_tokens=2))
+        usage = {"include_usage": True}
+        body = chat(eng, prompt, stream=True, max_tokens=2, stream_options=usage)
+        reply = request(eng, "/chat/completions", body)
         recs: list[SendRecord] = eng.send_log()
         role = next(r.t_ns for r in recs if r.kind == "role")
-        return (_output_times(recs)[0] - role) / 1e6
+        prompt_tokens: int = reply.chunks[-1]["usage"]["prompt_tokens"]
+        return (_output_targets(recs)[0] - role) / 1e6, prompt_tokens
 
-    short, long = ttft("hi"), ttft("word " * 300)  # ~300 more prompt tokens: +150 ms
-    assert long - short > 100
+    (short, short_tokens), (long, long_tokens) = ttft("hi"), ttft("word " * 300)
+    # The first step was due no sooner than its prefill allowed: 0.5 ms per prompt token.
+    assert short >= 0.5 * short_tokens + 1.0
+    assert long >= 0.5 * long_tokens + 1.0
+    assert long_tokens - short_tokens > 250  # so TTFT rose by at least 125 ms
 
 
 def test_pacing_is_absolute_and_never_early(make_engine: Any) -> None:
     eng = make_engine(config=EngineConfig.slow(tokens_per_s=100, send_log=True))
     request(eng, "/chat/completions", chat(eng, "x", stream=True, max_tokens=30, ignore_eos=True))
-    t = _output_times(eng.send_log())
-    span_ms = (t[-1] - t[0]) / 1e6
-    assert span_ms >= 29 * 10 - 1  # never ahead of schedule
-    assert span_ms < 29 * 10 + 150  # and late wake-ups do not accumulate
+    outputs = [r for r in eng.send_log() if r.kind == "output"]
+    assert len(outputs) == 30
+    # Every chunk was sent at or after the time its step was due: never ahead of schedule.
+    assert all(r.target_ns > 0 and r.t_ns >= r.target_ns for r in outputs)
+    # Targets are absolute (previous target + step), so late wake-ups do not accumulate;
+    # only a loop blocked past the resync limit restarts the clock, and the engine counts that.
+    step_ns = 10_000_000
+    gaps = [b.target_ns - a.target_ns for a, b in itertools.pairwise(outputs)]
+    assert all(g >= step_ns for g in gaps)
+    assert sum(g != step_ns for g in gaps) <= eng.engine.scheduler.resyncs
+
+
+def test_target_times_reach_the_jsonl_send_log(tmp_path: Any) -> None:
+    from llmkit.engine import read_send_log, start_engine
+
+    path = tmp_path / "sent.jsonl"
+    with start_engine(EngineConfig.slow(tokens_per_s=200, send_log_path=path)) as eng:
+        request(eng, "/chat/completions", chat(eng, "x", stream=True, max_tokens=5))
+    records = read_send_log(path)
+    outputs = [r for r in records if r.kind == "output"]
+    assert outputs and all(0 < r.target_ns <= r.t_ns for r in outputs)
+    assert next(r for r in records if r.kind == "role").target_ns == 0
 
 
 def test_zero_delay_sends_a_whole_answer_in_one_write(engine: EngineHandle) -> None:
