@@ -79,6 +79,7 @@ class Hostile:
     chunks: list[dict[str, Any]] | None = None
     body: Any = None
     requests: int = 0
+    last_request: dict[str, Any] = field(default_factory=dict)
     _server: ThreadingHTTPServer = field(init=False, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -95,6 +96,7 @@ class Hostile:
                 owner.requests += 1
                 length = int(self.headers.get("Content-Length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
+                owner.last_request = request
                 # The client hanging up is what a deadline should make it do.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     owner._serve(self, bool(request.get("stream")))
