@@ -212,15 +212,18 @@ class CallLog:
 
     def _report(self, exc: BaseException, *, giving_up: bool) -> None:
         """One message per episode through ``logging`` (never ``warnings``: no call fails)."""
-        if self._reported and not giving_up:
-            return
-        self._reported = True
         rows = sum(isinstance(op, dict) for op in self._pending) + self._dropped
         if giving_up:
             what = f"{rows} call(s) were not written to the call log {self.path}"
         else:
-            what = f"the call log {self.path} cannot be written now; {rows} call(s) kept to retry"
-        logger.warning("llmkit: %s: %s", what, exc)
+            what = (
+                f"the call log {self.path} cannot be written; its rows are kept, retried"
+                " with the next call, and dropped at exit if it still fails"
+            )
+        # Said once: the first failure warns, the rest of the episode is debug detail.
+        level = logging.DEBUG if self._reported else logging.WARNING
+        self._reported = True
+        logger.log(level, "llmkit: %s: %s", what, exc)
 
     def _keep(self, op: dict[str, Any] | tuple[Any, ...]) -> None:
         if len(self._pending) >= _MAX_PENDING:
