@@ -182,7 +182,7 @@ class _CallPlan:
         )
 
     # -- outcome ------------------------------------------------------------------------------
-    def result(self) -> CallResult:
+    def result(self, *, log: bool = True) -> CallResult:
         state = self.state
         assert state is not None
         result = CallResult(
@@ -196,15 +196,17 @@ class _CallPlan:
             attempts=tuple(self.attempts),
             request=self.loggable_request(),
         )
-        self.owner._log_call(self, result, None)
+        if log:
+            self.owner._log_call(self, result, None)
         return result
 
-    def error(self, failed: AttemptFailed) -> LLMCallError:
+    def error(self, failed: AttemptFailed, *, log: bool = True) -> LLMCallError:
         endpoint = self.owner.endpoint
         failed.message = endpoint.redact(failed.message)
         error = failed.to_error(endpoint.safe_url, len(self.attempts))
         error.args = (endpoint.redact(str(error)),)
-        self.owner._log_call(self, None, error)
+        if log:
+            self.owner._log_call(self, None, error)
         return error
 
     def loggable_request(self) -> dict[str, Any]:
@@ -520,7 +522,9 @@ class AsyncClient(_BaseClient):
         plan = self._plan(messages, model, stream, template, params)
         async for _ in self._iter_call(plan):
             pass
-        return plan.result()
+        result = plan.result(log=False)
+        await self._alog(plan, result, None)
+        return result
 
     def stream(
         self, messages: Messages, *, model: str | None = None, template: Any = None, **params: Any
@@ -533,7 +537,8 @@ class AsyncClient(_BaseClient):
             async for delta in self._iter_call(plan):
                 plan.yielded = True
                 yield delta
-            holder.result = plan.result()
+            holder.result = plan.result(log=False)
+            await self._alog(plan, holder.result, None)
 
         holder = AsyncChatStream(gen())
         return holder
@@ -554,7 +559,16 @@ class AsyncClient(_BaseClient):
                             async for text in texts:
                                 yield text
         except AttemptFailed as failed:
-            raise plan.error(failed) from None
+            error = plan.error(failed, log=False)
+            await self._alog(plan, None, error)
+            raise error from None
+
+    async def _alog(
+        self, plan: _CallPlan, result: CallResult | None, error: LLMCallError | None
+    ) -> None:
+        """Log off the event loop: a log another writer holds must not stall other tasks."""
+        if self.call_log is not None:
+            await anyio.to_thread.run_sync(self._log_call, plan, result, error)
 
     async def _attempt(self, plan: _CallPlan) -> AsyncGenerator[str, None]:
         state, request = plan.begin_attempt()

@@ -5,6 +5,7 @@ Real processes, real SQLite locks held by another connection, a real non-databas
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import multiprocessing
@@ -13,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -233,3 +235,40 @@ def test_read_log_never_creates_a_file_and_names_what_is_wrong(
     assert path.exists() == (content is not None)
     if content is not None:
         assert path.read_bytes() == content
+
+
+def test_async_calls_write_the_log_off_the_event_loop(hostile: MakeHostile, tmp_path: Path) -> None:
+    """While another writer holds the log, the async client's wait must not freeze the loop."""
+    import asyncio
+
+    from llmkit.llm import AsyncClient
+
+    server = _good_server(hostile)
+    db = tmp_path / "calls.db"
+    log = CallLog(db, write_timeout=4.0)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.05)
+
+    async def main() -> str:
+        task = asyncio.create_task(ticker())
+        async with AsyncClient(base_url=server.base_url, model="m", log=log) as client:
+            text = (await client.chat("Hello")).text
+        task.cancel()
+        return text
+
+    try:
+        assert asyncio.run(main()) == "fine answer "
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    log.close()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert ticks[-1] - ticks[0] >= 3.5  # the call waited its 4 s for the lock...
+    assert max(gaps) < 2.0  # ...and the loop kept running meanwhile
+    assert len(read_log(db)) == 1  # then written at close
