@@ -106,7 +106,16 @@ def redact(text: str, secret: str) -> str:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds. ``stall`` bounds the wait for the next chunk of a stream; ``total`` the call."""
+    """Seconds.
+
+    Attributes:
+        connect: to open a connection.
+        read: to wait for any byte of a non-streamed response.
+        stall: without a chunk that carries data, in a stream (SSE comments and
+            keep-alives do not count).
+        total: the whole call, retries and back-off included, end to end: it holds whatever
+            the server sends (comments only, one byte at a time) or does not send.
+    """
 
     connect: float = 10.0
     read: float = 120.0
