@@ -1,4 +1,8 @@
-"""``llmkit chat``: one prompt to an endpoint, with the answer and what the call measured."""
+"""``llmkit chat``: one prompt to an endpoint; the answer streams to stdout as it arrives.
+
+stdout gets the answer only, byte for byte (no wrapping, no padding), so it can be piped;
+what the call measured goes to stderr (or, with ``--json``, one JSON object to stdout).
+"""
 
 from __future__ import annotations
 
@@ -7,54 +11,88 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import fail_cleanly, json_option, print_json
 
 __all__ = ["chat"]
 
 
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1f}"
+
+
 @click.command()
 @click.argument("prompt", required=False)
+@click.option("-s", "--system", help="System prompt sent before PROMPT.")
 @click.option("--base-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.")
 @click.option("--model", help="Model name (else LLMKIT_MODEL / OPENAI_MODEL).")
 @click.option("--api-key", help="API key (else LLMKIT_API_KEY / OPENAI_API_KEY). Never printed.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--temperature", type=float, default=None)
 @click.option("--no-stream", is_flag=True, help="Ask for one JSON body instead of a stream.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds the whole call may take, retries included (default 600).",
+)
 @click.option("--log/--no-log", "log", default=None, help="Append the call to the call log.")
 @json_option
 def chat(
     prompt: str | None,
+    system: str | None,
     base_url: str | None,
     model: str | None,
     api_key: str | None,
     max_tokens: int,
     temperature: float | None,
     no_stream: bool,
+    timeout: float | None,
     log: bool | None,
     as_json: bool,
 ) -> None:
-    """Send PROMPT (or standard input) and print the answer, its timing and attempts."""
-    from llmkit.llm import Client
+    """Send PROMPT (or standard input) and print the answer as it arrives.
+
+    The timing line (TTFB, TTFT, TPOT, E2E, tokens, attempts) goes to stderr.
+    """
+    from llmkit.llm import Client, Timeouts
 
     text = prompt if prompt is not None else sys.stdin.read()
+    messages: list[dict[str, Any]] = [{"role": "user", "content": text}]
+    if system:
+        messages.insert(0, {"role": "system", "content": system})
     params: dict[str, Any] = {"max_tokens": max_tokens}
     if temperature is not None:
         params["temperature"] = temperature
-    with fail_cleanly(), Client(base_url, api_key, model, log=log) as client:
-        result = client.chat(text, stream=not no_stream, **params)
-    if as_json:
-        print_json(result.to_dict())
-        return
-    out = console()
-    out.print(result.text, markup=False, highlight=False)
-
-    def fmt(v: float | None) -> str:
-        return "-" if v is None else f"{v:.1f}"
-
+    timeouts = Timeouts(total=timeout) if timeout is not None else None
+    out = sys.stdout
+    printed = False
+    with fail_cleanly():
+        try:
+            with Client(base_url, api_key, model, timeouts=timeouts, log=log) as client:
+                if as_json or no_stream:
+                    result = client.chat(messages, stream=not no_stream, **params)
+                    if as_json:
+                        print_json(result.to_dict())
+                        return
+                    out.write(result.text)
+                    printed = True
+                else:
+                    with client.stream(messages, **params) as stream:
+                        for delta in stream:
+                            out.write(delta)
+                            out.flush()
+                            printed = True
+                    assert stream.result is not None
+                    result = stream.result
+        finally:
+            if printed:
+                out.write("\n")  # end the answer's line, even when the stream broke
+                out.flush()
     t = result.timing
-    out.print(
-        f"[dim]finish={result.finish_reason} tokens={t.output_tokens}"
+    click.echo(
+        f"finish={result.finish_reason} tokens={t.output_tokens}"
         f"{' (approx.)' if t.tokens_approximate else ''} attempts={len(result.attempts)} "
-        f"TTFB={fmt(t.ttfb_ms)}ms TTFT={fmt(t.ttft_ms)}ms TPOT={fmt(t.tpot_ms)}ms "
-        f"E2E={fmt(t.e2e_ms)}ms[/]"
+        f"TTFB={_fmt(t.ttfb_ms)}ms TTFT={_fmt(t.ttft_ms)}ms TPOT={_fmt(t.tpot_ms)}ms "
+        f"E2E={_fmt(t.e2e_ms)}ms",
+        err=True,
     )

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from llmkit.cli._common import console, json_option, print_json
+from llmkit.cli._common import console, fail_cleanly, json_option, print_json
 
 __all__ = ["log"]
 
 _COLUMNS = (
     "id",
     "model",
+    "prompt_name",
     "finish_reason",
     "completion_tokens",
     "ttft_ms",
@@ -26,31 +27,33 @@ _COLUMNS = (
 
 @click.command()
 @click.option(
-    "--path", type=click.Path(path_type=Path), help="Call log file (default: LLMKIT_HOME)."
+    "--path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Call log file (default: LLMKIT_HOME/calls.db). Read only: never created.",
 )
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @json_option
 def log(path: Path | None, limit: int, as_json: bool) -> None:
-    """Show the most recent calls: model, tokens, TTFT, TPOT, E2E, attempts, error."""
-    from rich.table import Table
-
-    from llmkit.llm import read_log
-    from llmkit.llm._log import default_log_path
+    """Show the most recent calls: model, prompt, tokens, TTFT, TPOT, E2E, attempts, error."""
+    from llmkit.llm import default_log_path, read_log
 
     target = path or default_log_path()
-    if not target.exists():
-        raise click.ClickException(f"no call log at {target} (calls are logged with log=True)")
-    frame = read_log(target, limit=limit)
+    with fail_cleanly():
+        # A missing file, a non-database or a database of something else: one line, exit 1.
+        frame = read_log(target, limit=limit)
     if as_json:
         print_json(json.loads(frame.to_json(orient="records")))
         return
+    from rich.table import Table
+
     table = Table(title=f"last {len(frame)} calls in {target}")
-    for column in _COLUMNS:
+    columns = [c for c in _COLUMNS if c in frame.columns]
+    for column in columns:
         table.add_column(column, justify="right" if column.endswith(("ms", "tokens")) else "left")
-    for row in frame.itertuples(index=False):
+    for row in frame.to_dict(orient="records"):
         values = []
-        for column in _COLUMNS:
-            v = getattr(row, column)
+        for column in columns:
+            v = row[column]
             values.append(
                 "" if v is None or v != v else f"{v:.1f}" if isinstance(v, float) else str(v)
             )

@@ -9,18 +9,21 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import logging
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import openai
 import tenacity
 
-from llmkit._exceptions import BadResponseError, CallTimeoutError, LLMCallError
-from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts, redact
-from llmkit.llm._errors import AttemptFailed, classify
+from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
+from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
+from llmkit.llm._deadline import Budget, budget_transport, spending
+from llmkit.llm._errors import AttemptFailed, classify, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from llmkit.structured import StructuredResult
 
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
+
+_logger = logging.getLogger("llmkit.llm")
 
 Messages = str | Sequence[Mapping[str, Any]]
 
@@ -67,10 +72,17 @@ class _StopIfToldToWaitTooLong(tenacity.stop.stop_base):
 class _CallPlan:
     """One logical call: the request, its deadline, the attempts so far, and the retry policy."""
 
-    def __init__(self, owner: _BaseClient, request: dict[str, Any], stream: bool) -> None:
+    def __init__(
+        self,
+        owner: _BaseClient,
+        request: dict[str, Any],
+        stream: bool,
+        template: tuple[str, str] | None = None,
+    ) -> None:
         self.owner = owner
         self.request = request
         self.stream = stream
+        self.template = template
         self.started_ns = time.perf_counter_ns()
         self.started_wall = time.time()
         self.deadline = time.monotonic() + owner.timeouts.total
@@ -120,22 +132,28 @@ class _CallPlan:
 
     # -- per attempt --------------------------------------------------------------------------
     def begin_attempt(self) -> tuple[AttemptState, dict[str, Any]]:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise AttemptFailed(CallTimeoutError, "total call timeout reached", retryable=False)
         t = self.owner.timeouts
+        # The whole call shares one deadline; each attempt of a stream has its stall timer.
+        budget = Budget(self.deadline, t.total, stall=t.stall if self.stream else None)
+        remaining = budget.left()
+        if remaining <= 0:
+            raise AttemptFailed(CallTimeoutError, budget.message(), retryable=False)
         read = min(t.stall if self.stream else t.read, remaining)
         timeout = openai.Timeout(
             read, connect=min(t.connect, remaining), pool=min(t.connect, remaining)
         )
-        self.state = AttemptState(sent_ns=time.perf_counter_ns())
+        self.state = AttemptState(sent_ns=time.perf_counter_ns(), budget=budget)
         return self.state, {**self.request, "timeout": timeout}
 
-    def check_deadline(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise AttemptFailed(CallTimeoutError, "total call timeout reached", retryable=False)
+    def timed_out(self, budget: Budget) -> AttemptFailed:
+        """The budget ran out: a stall may be retried, the call's deadline never."""
+        budget.expire()
+        return AttemptFailed(CallTimeoutError, budget.message(), retryable=budget.spent == "stall")
 
     def fail_attempt(self, exc: BaseException) -> AttemptFailed:
+        budget = self.state.budget if self.state else None
+        if budget is not None and budget.spent and not isinstance(exc, AttemptFailed):
+            exc = self.timed_out(budget)  # whatever the HTTP stack called it, this is why
         failed = classify(exc, partial=self.yielded)
         state = self.state
         self.attempts.append(
@@ -145,7 +163,7 @@ class _CallPlan:
                 timing=state.timing(streamed=self.stream)
                 if state and state.timer.first_byte_ns
                 else None,
-                error=redact(failed.message, self.owner.endpoint.api_key),
+                error=self.owner.endpoint.redact(failed.message),
                 error_type=failed.kind.__name__,
                 status=failed.status,
             )
@@ -164,7 +182,7 @@ class _CallPlan:
         )
 
     # -- outcome ------------------------------------------------------------------------------
-    def result(self) -> CallResult:
+    def result(self, *, log: bool = True) -> CallResult:
         state = self.state
         assert state is not None
         result = CallResult(
@@ -178,13 +196,17 @@ class _CallPlan:
             attempts=tuple(self.attempts),
             request=self.loggable_request(),
         )
-        self.owner._log_call(self, result, None)
+        if log:
+            self.owner._log_call(self, result, None)
         return result
 
-    def error(self, failed: AttemptFailed) -> LLMCallError:
-        error = failed.to_error(self.owner.endpoint.base_url, len(self.attempts))
-        error.args = (redact(str(error), self.owner.endpoint.api_key),)
-        self.owner._log_call(self, None, error)
+    def error(self, failed: AttemptFailed, *, log: bool = True) -> LLMCallError:
+        endpoint = self.owner.endpoint
+        failed.message = endpoint.redact(failed.message)
+        error = failed.to_error(endpoint.safe_url, len(self.attempts))
+        error.args = (endpoint.redact(str(error)),)
+        if log:
+            self.owner._log_call(self, None, error)
         return error
 
     def loggable_request(self) -> dict[str, Any]:
@@ -211,11 +233,12 @@ class _BaseClient:
         self.retry = retry or RetryPolicy()
         self.default_params = dict(default_params or {})
         self.call_log: CallLog | None = open_log(log)
+        self._owns_log = self.call_log is not None and not isinstance(log, CallLog)
         # Some servers reject stream_options; remember and stop sending it.
         self._stream_options_ok = True
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.endpoint.base_url!r}, model={self.endpoint.model!r})"
+        return f"{type(self).__name__}(base_url={self.endpoint.safe_url!r}, model={self.endpoint.model!r})"
 
     def _request(
         self, messages: Messages, model: str | None, stream: bool, params: Mapping[str, Any]
@@ -234,6 +257,17 @@ class _BaseClient:
                 request["stream_options"] = {"include_usage": True}
         return request
 
+    def _plan(
+        self,
+        messages: Messages,
+        model: str | None,
+        stream: bool,
+        template: Any,
+        params: Mapping[str, Any],
+    ) -> _CallPlan:
+        request = self._request(messages, model, stream, params)
+        return _CallPlan(self, request, stream, _template_id(template))
+
     def _stream_options_rejected(self, plan: _CallPlan, failed: AttemptFailed) -> bool:
         """A 400 that blames ``stream_options``: drop it and try again without counting."""
         if (
@@ -250,15 +284,20 @@ class _BaseClient:
     def _log_call(
         self, plan: _CallPlan, result: CallResult | None, error: LLMCallError | None
     ) -> None:
-        if self.call_log is not None:
+        if self.call_log is None:
+            return
+        try:
             self.call_log.append_call(
-                base_url=self.endpoint.base_url,
+                base_url=self.endpoint.safe_url,
                 started_at=plan.started_wall,
                 request=plan.loggable_request(),
                 result=result,
                 attempts=plan.attempts,
                 error=error,
+                template=plan.template,
             )
+        except Exception as exc:  # the log never fails a call (CallLog reports its own)
+            _logger.warning("llmkit: a call could not be logged: %s", exc)
 
     def _sdk_kwargs(self) -> dict[str, Any]:
         return {
@@ -266,6 +305,20 @@ class _BaseClient:
             "api_key": self.endpoint.api_key,
             "max_retries": 0,  # tenacity owns retrying
         }
+
+
+def _template_id(template: Any) -> tuple[str, str] | None:
+    """``(name, version)`` of a prompt template (or of a pair given as is)."""
+    if template is None:
+        return None
+    if isinstance(template, tuple) and len(template) == 2:
+        return str(template[0]), str(template[1])
+    name, version = getattr(template, "name", None), getattr(template, "version", None)
+    if name is None:
+        raise ConfigError(
+            f"template={template!r}: expected a PromptTemplate or a (name, version) pair"
+        )
+    return str(name), str(version if version is not None else "")
 
 
 class ChatStream:
@@ -306,10 +359,14 @@ class Client(_BaseClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sdk = openai.OpenAI(**self._sdk_kwargs())
+        # Our transport caps every socket wait at what the call has left (see _deadline).
+        http = openai.DefaultHttpxClient(transport=budget_transport())
+        self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
         self._sdk.close()
+        if self._owns_log and self.call_log is not None:
+            self.call_log.close()  # writes any row the lock kept back
 
     def __enter__(self) -> Client:
         return self
@@ -318,17 +375,34 @@ class Client(_BaseClient):
         self.close()
 
     def chat(
-        self, messages: Messages, *, model: str | None = None, stream: bool = True, **params: Any
+        self,
+        messages: Messages,
+        *,
+        model: str | None = None,
+        stream: bool = True,
+        template: Any = None,
+        **params: Any,
     ) -> CallResult:
-        """One chat completion; streamed by default so TTFT and ITL are measured."""
-        plan = _CallPlan(self, self._request(messages, model, stream, params), stream)
+        """One chat completion; streamed by default so TTFT and ITL are measured.
+
+        Args:
+            messages: a prompt string or chat messages.
+            model: overrides the client's model.
+            stream: stream the answer (measures TTFT and ITL) or ask for one body.
+            template: the :class:`~llmkit.prompts.PromptTemplate` the messages were rendered
+                from (or a ``(name, version)`` pair); the log records its name and version.
+            **params: chat parameters (``max_tokens``, ``temperature``, ...).
+        """
+        plan = self._plan(messages, model, stream, template, params)
         for _ in self._iter_call(plan):
             pass
         return plan.result()
 
-    def stream(self, messages: Messages, *, model: str | None = None, **params: Any) -> ChatStream:
+    def stream(
+        self, messages: Messages, *, model: str | None = None, template: Any = None, **params: Any
+    ) -> ChatStream:
         """Stream the answer as text deltas. A break after text was yielded is not retried."""
-        plan = _CallPlan(self, self._request(messages, model, True, params), True)
+        plan = self._plan(messages, model, True, template, params)
         holder: ChatStream
 
         def gen() -> Generator[str, None, None]:
@@ -355,18 +429,26 @@ class Client(_BaseClient):
 
     def _attempt(self, plan: _CallPlan) -> Iterator[str]:
         state, request = plan.begin_attempt()
+        budget = state.budget
+        assert budget is not None
         try:
+            # Each blocking step runs under the budget (never the caller's code between them).
+            with spending(budget):
+                response = self._sdk.chat.completions.create(**request)
             if not plan.stream:
-                state.on_completion(self._sdk.chat.completions.create(**request))
+                state.on_completion(response)
             else:
-                sdk_stream = self._sdk.chat.completions.create(**request)
                 state.on_headers()
-                with contextlib.closing(sdk_stream):
-                    for chunk in sdk_stream:
+                with contextlib.closing(response):
+                    chunks = iter(response)
+                    while True:
+                        with spending(budget):
+                            chunk = next(chunks, None)
+                        if chunk is None:
+                            break
                         text = state.on_chunk(chunk)
                         if text:
                             yield text
-                        plan.check_deadline()
                     rest = state.end_of_stream()
                     if rest:
                         yield rest
@@ -418,6 +500,8 @@ class AsyncClient(_BaseClient):
 
     async def close(self) -> None:
         await self._sdk.close()
+        if self._owns_log and self.call_log is not None:
+            self.call_log.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -426,24 +510,35 @@ class AsyncClient(_BaseClient):
         await self.close()
 
     async def chat(
-        self, messages: Messages, *, model: str | None = None, stream: bool = True, **params: Any
+        self,
+        messages: Messages,
+        *,
+        model: str | None = None,
+        stream: bool = True,
+        template: Any = None,
+        **params: Any,
     ) -> CallResult:
-        plan = _CallPlan(self, self._request(messages, model, stream, params), stream)
+        """Async twin of :meth:`Client.chat`."""
+        plan = self._plan(messages, model, stream, template, params)
         async for _ in self._iter_call(plan):
             pass
-        return plan.result()
+        result = plan.result(log=False)
+        await self._alog(plan, result, None)
+        return result
 
     def stream(
-        self, messages: Messages, *, model: str | None = None, **params: Any
+        self, messages: Messages, *, model: str | None = None, template: Any = None, **params: Any
     ) -> AsyncChatStream:
-        plan = _CallPlan(self, self._request(messages, model, True, params), True)
+        """Async twin of :meth:`Client.stream`."""
+        plan = self._plan(messages, model, True, template, params)
         holder: AsyncChatStream
 
         async def gen() -> AsyncGenerator[str, None]:
             async for delta in self._iter_call(plan):
                 plan.yielded = True
                 yield delta
-            holder.result = plan.result()
+            holder.result = plan.result(log=False)
+            await self._alog(plan, holder.result, None)
 
         holder = AsyncChatStream(gen())
         return holder
@@ -464,27 +559,52 @@ class AsyncClient(_BaseClient):
                             async for text in texts:
                                 yield text
         except AttemptFailed as failed:
-            raise plan.error(failed) from None
+            error = plan.error(failed, log=False)
+            await self._alog(plan, None, error)
+            raise error from None
+
+    async def _alog(
+        self, plan: _CallPlan, result: CallResult | None, error: LLMCallError | None
+    ) -> None:
+        """Log off the event loop: a log another writer holds must not stall other tasks."""
+        if self.call_log is not None:
+            await anyio.to_thread.run_sync(self._log_call, plan, result, error)
 
     async def _attempt(self, plan: _CallPlan) -> AsyncGenerator[str, None]:
         state, request = plan.begin_attempt()
+        budget = state.budget
+        assert budget is not None
         try:
+            # Every wait is bounded by what is left (a cancel scope per wait, never held
+            # across a yield), so comments or one byte at a time cannot stretch it.
+            try:
+                with anyio.fail_after(max(budget.left(), 0.0)):
+                    response = await self._sdk.chat.completions.create(**request)
+            except TimeoutError:
+                raise plan.timed_out(budget) from None
             if not plan.stream:
-                state.on_completion(await self._sdk.chat.completions.create(**request))
+                state.on_completion(response)
             else:
-                sdk_stream = await self._sdk.chat.completions.create(**request)
                 state.on_headers()
                 try:
-                    async for chunk in sdk_stream:
+                    chunks = aiter(response)
+                    while True:
+                        try:
+                            with anyio.fail_after(max(budget.left(), 0.0)):
+                                chunk = await anext(chunks, None)
+                        except TimeoutError:
+                            raise plan.timed_out(budget) from None
+                        if chunk is None:
+                            break
                         text = state.on_chunk(chunk)
                         if text:
                             yield text
-                        plan.check_deadline()
                     rest = state.end_of_stream()
                     if rest:
                         yield rest
                 finally:
-                    await sdk_stream.close()
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
+                        await response.close()
         except (GeneratorExit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -501,18 +621,7 @@ class AsyncClient(_BaseClient):
 
 
 def _unwrap(exc: Exception) -> BaseException:
-    """httpx errors raised while iterating a stream arrive unwrapped by the SDK."""
-    name = type(exc).__name__
+    """HTTP-stack errors the SDK let through unwrapped, mapped by type (see ``_errors``)."""
     if isinstance(exc, AttemptFailed | openai.OpenAIError):
         return exc
-    if "Timeout" in name:
-        return AttemptFailed(CallTimeoutError, f"no data from the server in time ({name})", True)
-    if name in (
-        "RemoteProtocolError",
-        "ReadError",
-        "ConnectError",
-        "ProtocolError",
-        "NetworkError",
-    ):
-        return AttemptFailed(BadResponseError, f"stream cut mid-way ({name}: {exc})", True)
-    return exc
+    return transport_error(exc) or exc

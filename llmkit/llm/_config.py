@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from llmkit._exceptions import ConfigError
 
@@ -22,13 +22,52 @@ def _env(*names: str) -> str | None:
     return None
 
 
+def _redact_userinfo(url: str) -> str:
+    """``http://user:KEY@host/v1`` -> ``http://user:***@host/v1`` (the user may stay)."""
+    parts = urlsplit(url)
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    shown = f"{user}:***@{host}" if parts.password is not None else f"***@{host}"
+    return urlunsplit(parts._replace(netloc=shown))
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """An OpenAI-compatible endpoint. ``repr`` never shows the key."""
+    """An OpenAI-compatible endpoint. ``repr`` never shows the key or URL credentials.
 
-    base_url: str
+    ``base_url`` is what requests go to (credentials included); ``safe_url`` is what
+    messages, ``repr`` and the call log show.
+    """
+
+    base_url: str = field(repr=False)
     model: str | None
     api_key: str = field(default=_NO_KEY, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Endpoint(base_url={self.safe_url!r}, model={self.model!r})"
+
+    @property
+    def safe_url(self) -> str:
+        return _redact_userinfo(self.base_url)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this endpoint holds: the key, and the URL's password or user."""
+        parts = urlsplit(self.base_url)
+        found = [self.api_key]
+        if parts.password is not None:
+            found.append(parts.password)
+        elif parts.username:  # a token given as the user (``https://TOKEN@host``)
+            found.append(parts.username)
+        return tuple(found)
+
+    def redact(self, text: str) -> str:
+        """``text`` without any of this endpoint's secrets (for messages and the log)."""
+        text = text.replace(self.base_url, self.safe_url)
+        for secret in self.secrets():
+            text = redact(text, secret)
+        return text
 
     @classmethod
     def resolve(
@@ -39,7 +78,8 @@ class Endpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(
-                f"base URL {url!r} is not an http(s) URL (expected e.g. http://127.0.0.1:8000/v1)"
+                f"base URL {_redact_userinfo(url)!r} is not an http(s) URL"
+                " (expected e.g. http://127.0.0.1:8000/v1)"
             )
         key = api_key or _env("LLMKIT_API_KEY", "OPENAI_API_KEY") or _NO_KEY
         return cls(
@@ -66,7 +106,16 @@ def redact(text: str, secret: str) -> str:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds. ``stall`` bounds the wait for the next chunk of a stream; ``total`` the call."""
+    """Seconds.
+
+    Attributes:
+        connect: to open a connection.
+        read: to wait for any byte of a non-streamed response.
+        stall: without a chunk that carries data, in a stream (SSE comments and
+            keep-alives do not count).
+        total: the whole call, retries and back-off included, end to end: it holds whatever
+            the server sends (comments only, one byte at a time) or does not send.
+    """
 
     connect: float = 10.0
     read: float = 120.0

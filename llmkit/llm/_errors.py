@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any
 
+import anyio
+import httpcore2
+import httpx2
 import openai
 
 from llmkit._exceptions import (
@@ -22,7 +26,7 @@ from llmkit._exceptions import (
     StreamInterruptedError,
 )
 
-__all__ = ["AttemptFailed", "classify"]
+__all__ = ["AttemptFailed", "classify", "transport_error"]
 
 
 @dataclass
@@ -97,11 +101,7 @@ def _classify(exc: BaseException) -> AttemptFailed:
     if isinstance(exc, openai.APITimeoutError):
         return AttemptFailed(CallTimeoutError, "timed out waiting for the server", True)
     if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc
-        text = f"{type(cause).__name__}: {cause}".strip()
-        if "RemoteProtocolError" in text or "incomplete" in text.lower() or "closed" in text:
-            return AttemptFailed(BadResponseError, f"connection cut mid-response ({text})", True)
-        return AttemptFailed(ConnectError, f"could not connect ({text})", True)
+        return _connection_failed(exc.__cause__ or exc)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         msg = f"HTTP {status}: {_server_message(exc)}"
@@ -122,4 +122,62 @@ def _classify(exc: BaseException) -> AttemptFailed:
         return AttemptFailed(BadResponseError, "response is not valid UTF-8", False)
     if isinstance(exc, openai.APIError):
         return AttemptFailed(BadResponseError, f"bad response: {exc}"[:300], False)
+    transport = transport_error(exc)
+    if transport is not None:
+        return transport
     raise exc
+
+
+# What the HTTP stack raises, by type (the SDK wraps most of it, but not all, and not
+# always): never by matching words in a class name.
+_TIMEOUTS = (httpx2.TimeoutException, httpcore2.TimeoutException, TimeoutError)
+_CONNECT = (
+    httpx2.ConnectError,
+    httpx2.ProxyError,
+    httpx2.UnsupportedProtocol,
+    httpcore2.ConnectError,
+    httpcore2.ProxyError,
+    httpcore2.UnsupportedProtocol,
+    ConnectionRefusedError,
+    ssl.SSLError,
+)
+_CUT = (
+    httpx2.TransportError,  # ReadError, WriteError, RemoteProtocolError, ...
+    httpcore2.NetworkError,
+    httpcore2.ProtocolError,
+    anyio.EndOfStream,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    ConnectionError,
+)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _connection_failed(cause: BaseException) -> AttemptFailed:
+    """An ``APIConnectionError``: could not connect, or the connection broke mid-response."""
+    if isinstance(cause, _TIMEOUTS):
+        return AttemptFailed(CallTimeoutError, f"timed out ({_describe(cause)})", True)
+    if isinstance(cause, _CONNECT):
+        return AttemptFailed(ConnectError, f"could not connect ({_describe(cause)})", True)
+    if isinstance(cause, _CUT):
+        return AttemptFailed(
+            BadResponseError, f"connection cut mid-response ({_describe(cause)})", True
+        )
+    return AttemptFailed(ConnectError, f"could not connect ({_describe(cause)})", True)
+
+
+def transport_error(exc: BaseException) -> AttemptFailed | None:
+    """An HTTP-stack error the SDK let through unwrapped, mapped by its type; else ``None``."""
+    if isinstance(exc, _TIMEOUTS):
+        return AttemptFailed(
+            CallTimeoutError, f"no data from the server in time ({_describe(exc)})", True
+        )
+    if isinstance(exc, _CONNECT):
+        return AttemptFailed(ConnectError, f"could not connect ({_describe(exc)})", True)
+    if isinstance(exc, _CUT):
+        return AttemptFailed(BadResponseError, f"stream cut mid-way ({_describe(exc)})", True)
+    return None

@@ -1,12 +1,15 @@
 """The call log: every call appended to SQLite, readable back as a pandas DataFrame.
 
 The schema evolves through an append-only list of migrations (never edit one that shipped;
-add a new one). The file lives in ``$LLMKIT_HOME`` or the per-user data directory.
+add a new one), run under the write lock. The file lives in ``$LLMKIT_HOME`` or the per-user
+data directory. Writing the log never fails a call that succeeded (see :class:`CallLog`).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -14,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from llmkit._exceptions import LLMCallError
+from llmkit._exceptions import ConfigError, LLMCallError
 from llmkit.llm._result import Attempt, CallResult
 
 if TYPE_CHECKING:
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["CallLog", "LogTarget", "default_log_path", "llmkit_home", "open_log", "read_log"]
 
 LogTarget: TypeAlias = "bool | str | Path | CallLog | None"
+
+logger = logging.getLogger("llmkit.llm")
 
 
 def llmkit_home() -> Path:
@@ -71,48 +76,186 @@ def _m002_structured(db: sqlite3.Connection) -> None:
         db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
 
 
+def _m003_prompt_template(db: sqlite3.Connection) -> None:
+    # Which prompt template (and version) a call was rendered from, to split ratings by it.
+    for column in ("prompt_name TEXT", "prompt_version TEXT"):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+
+
 # Append-only: the index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: Sequence[Callable[[sqlite3.Connection], None]] = (_m001_calls, _m002_structured)
+MIGRATIONS: Sequence[Callable[[sqlite3.Connection], None]] = (
+    _m001_calls,
+    _m002_structured,
+    _m003_prompt_template,
+)
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_MAX_PENDING = 10_000
+_UNWRITTEN: set[CallLog] = set()  # logs holding rows for later: written at exit
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) in _BUSY
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date. Runs inside the writer's ``BEGIN IMMEDIATE``: the
+    version is read under the lock, so two processes never run the same migration."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number}")
 
 
 class CallLog:
-    """An append-only SQLite log of model calls (WAL mode, safe across threads)."""
+    """An append-only SQLite log of model calls (WAL mode, safe across threads and processes).
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    Writing the log never fails a call. A row that cannot be written within
+    ``write_timeout`` (another writer holds the lock) is kept and written with the next
+    row, at :meth:`close` or at interpreter exit (waiting up to ``flush_timeout``). If it
+    still cannot be written (lock, read-only file, full disk), one message goes to the
+    ``llmkit.llm`` logger and the rows are dropped; the answers were already returned.
+
+    Args:
+        path: the SQLite file (default :func:`default_log_path`); created on first write.
+        write_timeout: seconds one call may wait for the lock.
+        flush_timeout: seconds :meth:`close` (and exit) may wait for it.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        write_timeout: float = 1.0,
+        flush_timeout: float = 10.0,
+    ) -> None:
         self.path = Path(path) if path is not None else default_log_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
-
-    def _migrate(self) -> None:
+        self.write_timeout = write_timeout
+        self.flush_timeout = flush_timeout
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._ready = False  # schema known to be current
+        self._pending: list[dict[str, Any] | tuple[Any, ...]] = []  # inserts, updates
+        self._dropped = 0
+        self._reported = False
+        self._closed = False
         with self._lock:
-            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    migration(self._db)
-                    self._db.execute(f"PRAGMA user_version = {number}")
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
+            self._write(self.write_timeout, final=False)  # create and migrate now if we can
+
+    @property
+    def pending(self) -> int:
+        """Rows (and updates) kept in memory until the log can be written."""
+        return len(self._pending)
+
+    # -- writing ------------------------------------------------------------------------------
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.path, timeout=timeout, check_same_thread=False, isolation_level=None
+            )
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):  # busy: another process is setting it (it persists)
+                    db.close()
                     raise
+            self._db = db
+        self._db.execute(f"PRAGMA busy_timeout = {max(1, int(timeout * 1000))}")
+        return self._db
+
+    def _flush(self, timeout: float) -> int | None:
+        """Write every pending row in one transaction; return the last inserted id."""
+        db = self._connect(timeout)
+        last: int | None = None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not self._ready:
+                _migrate(db)
+            for op in self._pending:
+                if isinstance(op, dict):
+                    cols = ", ".join(op)
+                    marks = ", ".join("?" for _ in op)
+                    cur = db.execute(
+                        f"INSERT INTO calls ({cols}) VALUES ({marks})", list(op.values())
+                    )
+                    last = int(cur.lastrowid or 0)
+                else:
+                    db.execute(_UPDATE_STRUCTURED, op)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._ready = True
+        self._pending.clear()
+        return last
+
+    def _write(self, timeout: float, *, final: bool) -> int | None:
+        """Try to write what is pending; never raises for a database or file problem."""
+        if self._ready and not self._pending:
+            return None
+        try:
+            last = self._flush(timeout)
+        except (sqlite3.Error, OSError) as exc:
+            if final:
+                self._report(exc, giving_up=True)
+                self._pending.clear()
+            else:
+                _UNWRITTEN.add(self)
+                if not _is_busy(exc):
+                    self._report(exc, giving_up=False)
+            return None
+        self._reported = False
+        _UNWRITTEN.discard(self)
+        return last
+
+    def _report(self, exc: BaseException, *, giving_up: bool) -> None:
+        """One message per episode through ``logging`` (never ``warnings``: no call fails)."""
+        rows = sum(isinstance(op, dict) for op in self._pending) + self._dropped
+        if giving_up:
+            what = f"{rows} call(s) were not written to the call log {self.path}"
+        else:
+            what = (
+                f"the call log {self.path} cannot be written; its rows are kept, retried"
+                " with the next call, and dropped at exit if it still fails"
+            )
+        # Said once: the first failure warns, the rest of the episode is debug detail.
+        level = logging.DEBUG if self._reported else logging.WARNING
+        self._reported = True
+        logger.log(level, "llmkit: %s: %s", what, exc)
+
+    def _keep(self, op: dict[str, Any] | tuple[Any, ...]) -> None:
+        if len(self._pending) >= _MAX_PENDING:
+            self._pending.pop(0)
+            self._dropped += 1
+        self._pending.append(op)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write what is pending now (waiting up to ``timeout``); ``True`` if nothing is left."""
+        with self._lock:
+            self._write(self.flush_timeout if timeout is None else timeout, final=False)
+            return not self._pending
 
     def close(self) -> None:
+        """Write what is pending (a last try) and close the file."""
         with self._lock:
-            self._db.close()
+            if self._closed:
+                return
+            self._closed = True
+            if self._pending:
+                self._write(self.flush_timeout, final=True)
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+        _UNWRITTEN.discard(self)
 
-    def append(self, row: dict[str, Any]) -> int:
-        """Insert one row (column -> value); returns its id."""
-        cols = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
+    def append(self, row: dict[str, Any]) -> int | None:
+        """Insert one row (column -> value); its id, or ``None`` if it was kept for later."""
         with self._lock:
-            cur = self._db.execute(
-                f"INSERT INTO calls ({cols}) VALUES ({marks})", list(row.values())
-            )
-            return int(cur.lastrowid or 0)
+            self._closed = False  # a write after close opens the file again
+            self._keep(dict(row))
+            return self._write(self.write_timeout, final=False)
 
     def append_call(
         self,
@@ -124,7 +267,8 @@ class CallLog:
         attempts: Sequence[Attempt],
         error: LLMCallError | None,
         structured: dict[str, Any] | None = None,
-    ) -> int:
+        template: tuple[str, str] | None = None,
+    ) -> int | None:
         row: dict[str, Any] = {
             "started_at": started_at,
             "base_url": base_url,
@@ -133,6 +277,8 @@ class CallLog:
             "attempts": len(attempts),
             "attempts_json": json.dumps([a.to_dict() for a in attempts], default=str),
         }
+        if template is not None:
+            row.update(prompt_name=template[0], prompt_version=template[1])
         if result is not None:
             usage = result.usage or {}
             timing = result.timing
@@ -168,35 +314,73 @@ class CallLog:
         """Attach a structured-output outcome to the logged call with this response id."""
         if response_id is None:
             return
+        values = {
+            "structured_stage": outcome.get("stage"),
+            "structured_repairs": json.dumps(list(outcome.get("repairs") or [])),
+            "structured_error": outcome.get("error"),
+        }
         with self._lock:
-            self._db.execute(
-                "UPDATE calls SET structured_stage = ?, structured_repairs = ?, structured_error = ?"
-                " WHERE id = (SELECT MAX(id) FROM calls WHERE response_id = ?)",
-                (
-                    outcome.get("stage"),
-                    json.dumps(list(outcome.get("repairs") or [])),
-                    outcome.get("error"),
-                    response_id,
-                ),
-            )
+            for op in reversed(self._pending):  # still waiting to be written: patch it
+                if isinstance(op, dict) and op.get("response_id") == response_id:
+                    op.update(values)
+                    return
+            self._keep((*values.values(), response_id))
+            self._write(self.write_timeout, final=False)
 
+    # -- reading ------------------------------------------------------------------------------
     def to_frame(self, limit: int | None = None) -> pd.DataFrame:
-        import pandas as pd
+        """Every written call as a DataFrame (writes what is pending first)."""
+        self.flush()
+        return read_log(self.path, limit)
 
-        query = "SELECT * FROM calls ORDER BY id"
-        if limit is not None:
-            query = f"SELECT * FROM (SELECT * FROM calls ORDER BY id DESC LIMIT {int(limit)}) ORDER BY id"
-        with self._lock:
-            return pd.read_sql_query(query, self._db)
+
+_UPDATE_STRUCTURED = (
+    "UPDATE calls SET structured_stage = ?, structured_repairs = ?, structured_error = ?"
+    " WHERE id = (SELECT MAX(id) FROM calls WHERE response_id = ?)"
+)
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for log in list(_UNWRITTEN):
+        log.close()
 
 
 def read_log(path: str | Path | None = None, limit: int | None = None) -> pd.DataFrame:
-    """The call log as a DataFrame, one row per call (most recent last)."""
-    log = CallLog(path)
+    """The call log as a DataFrame, one row per call (most recent last).
+
+    Reading never creates a file.
+
+    Raises:
+        ConfigError: there is no log at ``path``, or the file is not an llmkit call log.
+    """
+    import pandas as pd
+
+    target = Path(path) if path is not None else default_log_path()
+    if not target.is_file():
+        raise ConfigError(f"no call log at {target} (calls are logged with log=True)")
+    query = "SELECT * FROM calls ORDER BY id"
+    if limit is not None:
+        query = (
+            f"SELECT * FROM (SELECT * FROM calls ORDER BY id DESC LIMIT {int(limit)}) ORDER BY id"
+        )
     try:
-        return log.to_frame(limit)
+        # mode=rw: a file removed meanwhile is an error, never a new empty database.
+        db = sqlite3.connect(f"{target.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"cannot open the call log {target}: {exc}") from None
+    try:
+        try:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{target} is not an llmkit call log ({exc})") from None
+        if not found:
+            raise ConfigError(f"{target} is not an llmkit call log (it has no calls table)")
+        return pd.read_sql_query(query, db)
     finally:
-        log.close()
+        db.close()
 
 
 def open_log(target: bool | str | Path | CallLog | None) -> CallLog | None:

@@ -11,17 +11,80 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import BadResponseError
+from llmkit.llm._deadline import Budget
 from llmkit.llm._errors import AttemptFailed
 from llmkit.timing import StreamTimer, Timing
 
 __all__ = ["AttemptState"]
 
 
-def _reasoning_of(delta: Any) -> str:
+_NO_OBJECT = (str, int, float, bool, list, tuple)
+
+
+def _bad(where: str, value: Any, expected: str) -> AttemptFailed:
+    # A server that sends a wrong shape sends it again: not retried.
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return AttemptFailed(
+        BadResponseError,
+        f"malformed response: {where} is {type(value).__name__} {shown}, expected {expected}",
+        retryable=False,
+    )
+
+
+def _str_field(obj: Any, name: str, where: str) -> str | None:
+    value = getattr(obj, name, None)
+    if value is None or isinstance(value, str):
+        return value
+    raise _bad(f"{where}.{name}", value, "a string or null")
+
+
+def _object(value: Any, where: str) -> Any:
+    if value is None or isinstance(value, _NO_OBJECT):
+        raise _bad(where, value, "an object")
+    return value
+
+
+def _count(value: Any, where: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise _bad(where, value, "a non-negative integer or null")
+
+
+def _usage_dict(usage: Any, where: str) -> dict[str, Any]:
+    """The usage object as a dict, its token counts checked (pydantic does not check them)."""
+    if isinstance(usage, dict):
+        data = dict(usage)
+    elif hasattr(usage, "model_dump"):
+        data = usage.model_dump(warnings=False)
+    else:
+        raise _bad(where, usage, "an object")
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        _count(data.get(key), f"{where}.{key}")
+    details = data.get("completion_tokens_details")
+    if details is not None:
+        if not isinstance(details, dict):
+            raise _bad(f"{where}.completion_tokens_details", details, "an object")
+        _count(
+            details.get("reasoning_tokens"), f"{where}.completion_tokens_details.reasoning_tokens"
+        )
+    return data
+
+
+def _choices(obj: Any, where: str) -> list[Any]:
+    choices = getattr(obj, "choices", None)
+    if choices is None:
+        return []
+    if not isinstance(choices, list):
+        raise _bad(f"{where}.choices", choices, "a list")
+    return choices
+
+
+def _reasoning_of(delta: Any, where: str) -> str:
     # Servers name it differently: vLLM/DeepSeek `reasoning_content`, others `reasoning`.
     for name in ("reasoning_content", "reasoning"):
-        value = getattr(delta, name, None)
-        if isinstance(value, str) and value:
+        value = _str_field(delta, name, where)
+        if value:
             return value
     return ""
 
@@ -37,6 +100,7 @@ class AttemptState:
     response_id: str | None = None
     model: str | None = None
     status: int | None = None
+    budget: Budget | None = None
     _last_completion_tokens: int = 0
     _continuous_usage: bool = False
 
@@ -48,31 +112,50 @@ class AttemptState:
         self.timer.byte(time.perf_counter_ns())
 
     def on_chunk(self, chunk: Any) -> str:
-        """Fold one ``ChatCompletionChunk``; return the output text it released."""
+        """Fold one ``ChatCompletionChunk``; return the output text it released.
+
+        Raises:
+            AttemptFailed: (``BadResponseError``) a field holds the wrong JSON type.
+        """
         now = time.perf_counter_ns()
         if self.response_id is None:
-            self.response_id = getattr(chunk, "id", None)
-            self.model = getattr(chunk, "model", None)
+            self.response_id = _str_field(chunk, "id", "chunk")
+            self.model = _str_field(chunk, "model", "chunk")
         usage = getattr(chunk, "usage", None)
         chunk_tokens: int | None = None
         if usage is not None:
-            self.usage = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage)
+            self.usage = _usage_dict(usage, "chunk.usage")
             done = int(self.usage.get("completion_tokens") or 0)
             chunk_tokens = done - self._last_completion_tokens
             self._last_completion_tokens = done
-        choices = getattr(chunk, "choices", None) or []
+        choices = _choices(chunk, "chunk")
         if not choices:
+            if usage is not None:
+                self.progressed()
             return ""
         if usage is not None:
             self._continuous_usage = True
-        choice = choices[0]
-        if choice.finish_reason:
-            self.finish_reason = choice.finish_reason
-        delta = choice.delta
+        choice = _object(choices[0], "chunk.choices[0]")
+        finish = _str_field(choice, "finish_reason", "chunk.choices[0]")
+        if finish:
+            self.finish_reason = finish
+        delta = getattr(choice, "delta", None)
         if delta is None:
+            if finish:
+                self.progressed()
             return ""
+        delta = _object(delta, "chunk.choices[0].delta")
+        content = _str_field(delta, "content", "chunk.choices[0].delta")
+        reasoning = _reasoning_of(delta, "chunk.choices[0].delta")
+        if content or reasoning or finish or usage is not None:
+            self.progressed()
         tokens = chunk_tokens if self._continuous_usage else None
-        return self.timer.feed(now, delta.content, _reasoning_of(delta), tokens)
+        return self.timer.feed(now, content, reasoning, tokens)
+
+    def progressed(self) -> None:
+        """A chunk carried data: the stall timer starts again (comments never get here)."""
+        if self.budget is not None:
+            self.budget.progress()
 
     def end_of_stream(self) -> str:
         """The stream ended; return output text that was still held back."""
@@ -89,19 +172,22 @@ class AttemptState:
         # The SDK returns once the whole body is read: TTFB = TTFT = E2E here.
         now = time.perf_counter_ns()
         self.timer.byte(now)
-        choices = getattr(completion, "choices", None)
+        choices = _choices(completion, "response")
         if not choices:
             raise AttemptFailed(
                 BadResponseError, "response has no choices (not a chat completion?)", False
             )
-        self.response_id = getattr(completion, "id", None)
-        self.model = getattr(completion, "model", None)
-        message = choices[0].message
-        self.finish_reason = choices[0].finish_reason
+        self.response_id = _str_field(completion, "id", "response")
+        self.model = _str_field(completion, "model", "response")
+        choice = _object(choices[0], "response.choices[0]")
+        message = _object(getattr(choice, "message", None), "response.choices[0].message")
+        self.finish_reason = _str_field(choice, "finish_reason", "response.choices[0]")
         usage = getattr(completion, "usage", None)
         if usage is not None:
-            self.usage = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage)
-        self.timer.feed(now, message.content or "", _reasoning_of(message))
+            self.usage = _usage_dict(usage, "response.usage")
+        content = _str_field(message, "content", "response.choices[0].message")
+        reasoning = _reasoning_of(message, "response.choices[0].message")
+        self.timer.feed(now, content or "", reasoning)
         self.timer.end(now)
 
     # -- results -----------------------------------------------------------------------------

@@ -97,3 +97,16 @@ def test_async_structured(engine: Any) -> None:
 
     result = asyncio.run(main())
     assert result.ok and result.stage == "clean"
+
+
+def test_structured_calls_record_their_prompt_template(
+    make_engine: MakeEngine, tmp_path: Path
+) -> None:
+    """Every call of a structured answer (re-prompts too) carries the template's version."""
+    eng = make_engine(faults=Faults(script=("malformed:truncated", "ok")))
+    with _client(eng, tmp_path) as client:
+        result = client.structured(PROMPT, TICKET, max_tokens=400, template=("ticket", "4"))
+    assert result.attempts == 2
+    frame = read_log(tmp_path / "c.db")
+    assert list(frame["prompt_name"]) == ["ticket", "ticket"]
+    assert list(frame["prompt_version"]) == ["4", "4"]
