@@ -14,10 +14,6 @@ import pytest
 CLI = Path(__file__).resolve().parents[2] / "llmkit" / "cli"
 MODULES = sorted(p.stem for p in CLI.glob("*.py"))
 
-# Modules other branches still have to clean up; each entry is expected to go.
-NOT_YET_CLEAN = {"_bench", "_log"}
-
-
 def _is_private(module: str) -> bool:
     return any(part.startswith("_") for part in module.split(".")[1:])
 
@@ -80,6 +76,4 @@ def test_the_check_sees_private_imports(tmp_path: Path) -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_cli_module_imports_only_public_names(module: str) -> None:
     found = violations(CLI / f"{module}.py")
-    if found and module in NOT_YET_CLEAN:
-        pytest.xfail(f"llmkit/cli/{module}.py still imports private names: {found}")
     assert found == [], f"llmkit/cli/{module}.py: {found}"
