@@ -41,6 +41,7 @@ import csv
 import io
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ from llmkit.annotate._agreement_core import (
     _ac1_w,
     _alpha_w,
     _Coded,
+    _coerce_objects,
     _encode,
     _fleiss_w,
     _from_frame,
@@ -113,10 +115,11 @@ def cohen_kappa(
     >>> cohen_kappa([1, 2, 3, 1], [1, 2, 3, 2])
     0.6363636363636364
     """
-    left, right = list(a), list(b)
+    left = a.reset_index(drop=True) if isinstance(a, pd.Series) else pd.Series(a)
+    right = b.reset_index(drop=True) if isinstance(b, pd.Series) else pd.Series(b)
     if len(left) != len(right):
         raise AgreementDataError(f"cohen_kappa needs aligned ratings: {len(left)} vs {len(right)}")
-    both = coerce_values(left + right)
+    both = coerce_values(pd.concat([left, right], ignore_index=True))
     if labels is not None:
         domain = coerce_values(list(labels))
         if both.dtype != domain.dtype and both.notna().any():
@@ -662,6 +665,72 @@ def read_ratings_csv(source: str | Path | bytes | TextIO) -> pd.DataFrame:
     else:
         text = source.read()
     text = text.removeprefix("\ufeff")
+    fast = _read_fast(text)
+    return fast if fast is not None else _read_strict(text)
+
+
+def _frame(items: Any, raters: Any, values: Any, lines: Any) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": pd.Series(items, dtype=object),
+            "rater": pd.Series(raters, dtype=object),
+            "value": coerce_values(pd.Series(values, dtype=object)),
+            "line": pd.Series(lines, dtype=np.int64),
+        }
+    )
+
+
+_BLANK_LINE = re.compile(r"^[ \t\r\f\v]*$", re.MULTILINE)
+
+
+def _read_fast(text: str) -> pd.DataFrame | None:
+    """pandas' C parser for the common clean file; None sends it to the strict reader.
+
+    Anything unusual (a quote, which may hide a line break; a bad header, field count or
+    empty field; a duplicate) returns None, and :func:`_read_strict` names the line.
+    """
+    trimmed = text.rstrip("\r\n")
+    maybe_blank = trimmed[:1].isspace() or any(
+        s in trimmed for s in ("\n\n", "\n\r\n", "\n ", "\n\t", "\r\r")
+    )
+    if '"' in text or (maybe_blank and _BLANK_LINE.search(trimmed)):
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, na_filter=False, engine="c")
+    except (ValueError, pd.errors.ParserError):
+        return None
+    names = [str(c).strip().lower() for c in df.columns]
+    n_lines = text.rstrip("\r\n").count("\n") + 1
+    if n_lines != len(df) + 1 or any(names.count(n) != 1 for n in ("item", "rater", "value")):
+        return None
+    body = text[text.find("\n") + 1 :]
+    spaced = any(s in body for s in (" ,", ", ", "\t", "\n ", " \n", " \r")) or (
+        body[:1].isspace() or body[-1:] == " "
+    )
+    cols = {
+        n: np.array(
+            [v.strip() for v in df.iloc[:, names.index(n)]]
+            if spaced
+            else df.iloc[:, names.index(n)].to_numpy(),
+            dtype=object,
+        )
+        for n in ("item", "rater", "value")
+    }
+    if any((col == "").any() for col in cols.values()):
+        return None
+    if pd.DataFrame({"i": cols["item"], "r": cols["rater"]}).duplicated().any():
+        return None
+    return pd.DataFrame(
+        {
+            "item": pd.Series(cols["item"], dtype=object),
+            "rater": pd.Series(cols["rater"], dtype=object),
+            "value": _coerce_objects(cols["value"], strip=False),
+            "line": pd.Series(np.arange(2, len(df) + 2), dtype=np.int64),
+        }
+    )
+
+
+def _read_strict(text: str) -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -712,11 +781,4 @@ def read_ratings_csv(source: str | Path | bytes | TextIO) -> pd.DataFrame:
             lines.append(line)
     except csv.Error as exc:
         raise AgreementDataError(f"malformed CSV: {exc}", line=reader.line_num) from None
-    return pd.DataFrame(
-        {
-            "item": pd.Series(items, dtype=object),
-            "rater": pd.Series(raters, dtype=object),
-            "value": coerce_values(values),
-            "line": pd.Series(lines, dtype=np.int64),
-        }
-    )
+    return _frame(items, raters, values, lines)

@@ -52,14 +52,6 @@ class AgreementDataError(LLMKitError, ValueError):
 # --------------------------------------------------------------------------- values
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def coerce_values(values: Iterable[Any]) -> pd.Series:
     """Values as numbers when every one parses as a finite number, else as stripped labels.
 
@@ -70,26 +62,36 @@ def coerce_values(values: Iterable[Any]) -> pd.Series:
     >>> coerce_values(["4", "yes"]).tolist()
     ['4', 'yes']
     """
-    raw = list(values)
-    missing = [_is_missing(v) for v in raw]
-    present = [v for v, m in zip(raw, missing, strict=True) if not m]
-    numbers: list[float] = []
-    for v in present:
-        if isinstance(v, bool):
-            break
-        try:
-            number = float(v.strip() if isinstance(v, str) else v)
-        except (TypeError, ValueError):
-            break
-        if not math.isfinite(number):
-            break
-        numbers.append(number)
-    if len(numbers) == len(present):
-        it = iter(numbers)
-        return pd.Series(
-            [math.nan if m else next(it) for m in missing], dtype=np.float64, name="value"
-        )
-    labels = [None if m else str(v).strip() for v, m in zip(raw, missing, strict=True)]
+    if isinstance(values, pd.Series):
+        series = values.reset_index(drop=True)
+    elif isinstance(values, np.ndarray):
+        series = pd.Series(values)
+    else:
+        series = pd.Series(list(values), dtype=object)
+    if series.dtype.kind in "iuf":
+        numbers = series.to_numpy(dtype=np.float64)
+        if not np.isinf(numbers).any():
+            return pd.Series(numbers, name="value")
+    return _coerce_objects(series.astype(object).to_numpy(), strip=True)
+
+
+def _coerce_objects(objects: npt.NDArray[Any], *, strip: bool) -> pd.Series:
+    """:func:`coerce_values` over an object array; ``strip=False`` when known stripped."""
+    absent = np.asarray(pd.isna(objects), dtype=bool)
+    if strip:
+        # One pass of str.strip (fast in a list comprehension), then one C parse of all.
+        cells = ["" if gone else str(v).strip() for v, gone in zip(objects, absent, strict=True)]
+        text = np.array(cells, dtype=object)
+    else:
+        text = np.where(absent, "", objects)
+    present = ~absent & (text != "")
+    try:  # float() of each value, in numpy's C loop; one that does not parse stops it
+        parsed = np.where(present, text, "0").astype(np.float64)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is not None and np.isfinite(parsed[present]).all():
+        return pd.Series(np.where(present, parsed, np.nan), name="value")
+    labels = np.where(present, text, None)
     return pd.Series(labels, dtype=object, name="value")
 
 
@@ -133,8 +135,8 @@ def _encode(
 ) -> _Coded:
     """Code ratings; missing values dropped; a duplicate (item, rater) raises."""
     keep = values.notna().to_numpy()
-    item_codes, item_labels = pd.factorize(pd.Series(items, dtype=object)[keep], sort=True)
-    rater_codes, rater_labels = pd.factorize(pd.Series(raters, dtype=object)[keep], sort=True)
+    item_codes, item_labels = pd.factorize(pd.Series(items)[keep], sort=True)
+    rater_codes, rater_labels = pd.factorize(pd.Series(raters)[keep], sort=True)
     kept = values[keep]
     numeric = kept.dtype.kind == "f" or (kept.size == 0 and values.dtype.kind == "f")
     value_codes, domain = pd.factorize(kept, sort=True)

@@ -273,3 +273,23 @@ def test_csv_reader_names_the_bad_line(text: str, line: int, message: str) -> No
 def test_csv_reader_reports_bad_encoding_by_line() -> None:
     with pytest.raises(AgreementDataError, match="line 3: not UTF-8"):
         read_ratings_csv(b"item,rater,value\n1,a,x\n2,a,\xff\n")
+
+
+def test_clean_and_quoted_files_read_the_same() -> None:
+    clean = "item,rater,value\n1,a,4\n1,b,5\n2,a,3\n"
+    quoted = 'item,rater,value\n"1",a,4\n1,"b",5\n2,a,"3"\n'
+    spaced = "item , rater,value\n1, a,4\n1 ,b,5 \n2,a,3\n"
+    frames = [read_ratings_csv(io.StringIO(t)) for t in (clean, quoted, spaced)]
+    for other in frames[1:]:
+        pd.testing.assert_frame_equal(frames[0], other)
+    assert frames[0].line.tolist() == [2, 3, 4]
+    assert frames[0].value.dtype == np.float64
+
+
+def test_quoted_line_breaks_keep_line_numbers() -> None:
+    text = 'item,rater,value\n1,a,"very\ngood"\n1,b,"ok, fine"\n1,b,x\n'
+    with pytest.raises(AgreementDataError, match="rated twice") as info:
+        read_ratings_csv(io.StringIO(text))
+    assert info.value.line == 5
+    df = read_ratings_csv(io.StringIO(text.rsplit("1,b,x\n", 1)[0]))
+    assert df.value.tolist() == ["very\ngood", "ok, fine"] and df.line.tolist() == [2, 4]
