@@ -159,10 +159,11 @@ def _encode(
                 line=line,
             )
     m = np.bincount(item, minlength=n_items).astype(np.intp)
-    n_dom = len(domain)
-    cell = np.bincount(item * n_dom + code, minlength=n_items * n_dom) if n_dom else item[:0]
-    cell_nz = np.flatnonzero(cell)
-    sq = np.bincount(cell_nz // max(n_dom, 1), weights=cell[cell_nz] ** 2.0, minlength=n_items)
+    # Per item, the sum over its values of (how many raters gave that value)²; the
+    # (item, value) cells come from a sort, never a dense items x values table.
+    n_dom = max(len(domain), 1)
+    cells, counts = np.unique(item.astype(np.int64) * n_dom + code, return_counts=True)
+    sq = np.bincount(cells // n_dom, weights=counts.astype(np.float64) ** 2, minlength=n_items)
     return _Coded(
         item=item,
         rater=rater,
