@@ -233,6 +233,10 @@ class Store:
                     f"the {self.dialect} driver is missing ({exc.name}): "
                     "pip install 'llmkit[postgres]'"
                 ) from None
+            except sa.exc.ArgumentError as exc:
+                raise AnnotationError(
+                    f"unsupported database URL {_redact_url(self.url)}: {exc}"
+                ) from None
         try:
             self._migrate()
         except sa.exc.SQLAlchemyError as exc:
