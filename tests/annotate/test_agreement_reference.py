@@ -8,6 +8,7 @@ category only, single items and raters who share nothing.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +30,7 @@ from llmkit.annotate._agreement import (
     percent_agreement,
 )
 from llmkit.annotate._agreement_core import _alpha_w, _from_frame, _Pairs
+from llmkit.cli._annotate_agreement import agreement as agreement_command
 
 krippendorff = pytest.importorskip("krippendorff")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
@@ -278,3 +281,63 @@ def test_gwet_ac1_on_one_item_by_hand() -> None:
     assert gwet_ac1(frame) == -1.0
     assert percent_agreement(frame) == 0.0
     assert gwet_ac1(_long([["yes", "yes"]])) == 1.0  # one category only: AC1's limit, 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(matrices(labels=True) | matrices(), st.sampled_from(LEVELS), st.booleans())
+def test_cli_json_equals_the_reference_packages(data: Any, level: str, messy: bool) -> None:
+    """The held-out check's shape: a long CSV in, each JSON key against its reference."""
+    rows, pool = data
+    labels = isinstance(pool[0], str)
+    if labels and level in ("interval", "ratio"):
+        level = "ordinal"
+    if not _rated(rows):
+        return
+
+    def cell(v: Any) -> str:
+        if isinstance(v, str):
+            return f"  {v} " if messy else v
+        return (f" {v:.3f}" if messy else f"{v:g}") if v != int(v) or messy else str(int(v))
+
+    body = [
+        f"item {i},{'R' if messy else 'r'}{j},{cell(v)}"
+        for i, row in enumerate(rows)
+        for j, v in enumerate(row)
+        if v is not None
+    ]
+    header = "\ufeffItem , RATER , Value" if messy else "item,rater,value"
+    result = CliRunner().invoke(
+        agreement_command, ["-", "--level", level, "--json"], input="\n".join([header, *body])
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    rated = _rated(rows)
+    raters_used = {j for row in rows for j, v in enumerate(row) if v is not None}
+    assert out["n_items"] == len(rated) and out["n_raters"] == len(raters_used)
+
+    def check(key: str, ref: float) -> None:
+        got = out[key]
+        assert (got is None) if math.isnan(ref) else abs(got - ref) <= TOL, (key, got, ref)
+
+    check("krippendorff_alpha", _kripp_ref(rated, level, labels))
+    check("fleiss_kappa", _fleiss_ref(rated))
+    gwet = _gwet_ref(rows)
+    if gwet is not None:
+        check("gwet_ac1", gwet[0])
+        check("percent_agreement", gwet[1])
+    if len(raters_used) == 2:
+        first, second = sorted(raters_used)
+        ref_code = {v: v if labels else i for i, v in enumerate(sorted(pool))}
+        both = [
+            (ref_code[r[first]], ref_code[r[second]])
+            for r in rows
+            if r[first] is not None and r[second] is not None
+        ]
+        ref = (
+            _quiet(sklearn_metrics.cohen_kappa_score, [x for x, _ in both], [y for _, y in both])
+            if both
+            else math.nan
+        )
+        check("cohen_kappa", ref)
+    else:
+        assert out["cohen_kappa"] is None
