@@ -59,11 +59,17 @@ def _misuse(message: str) -> NoReturn:
     help="Level of measurement for Krippendorff's α.",
 )
 @click.option("--ci", is_flag=True, help="Add seeded bootstrap intervals (items resampled).")
-@click.option("--resamples", type=click.IntRange(1), default=2000, show_default=True)
 @click.option(
-    "--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95
+    "--resamples", type=click.IntRange(1), default=2000, show_default=True, help="With --ci."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Interval level, with --ci.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @json_option
 def agreement(
     file: str,
@@ -74,7 +80,20 @@ def agreement(
     seed: int,
     as_json: bool,
 ) -> None:
-    """Agreement between raters in FILE.csv (columns item,rater,value; - for stdin)."""
+    """Agreement between raters in FILE.csv (columns item,rater,value; - for stdin).
+
+    Values are numbers when every value parses as one, labels otherwise (ordered by sort
+    order where an order is needed). One rating per item and rater: a repeat, a short row
+    or an empty field exits 2 naming its line.
+
+    \b
+    krippendorff_alpha  items with 2+ ratings, at --level
+    fleiss_kappa        items with the largest number of ratings any item has
+    cohen_kappa         exactly two raters, items both rated (+ _linear, _quadratic)
+    gwet_ac1            Gwet's AC1, missing ratings allowed
+    percent_agreement   mean over items with 2+ ratings of the share of agreeing pairs
+    Undefined on the data (one category, no pairs): null in --json, n/a in the table.
+    """
     name = "<stdin>" if file == "-" else file
     try:
         if file == "-":
