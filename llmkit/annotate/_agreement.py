@@ -27,8 +27,13 @@ Definitions, stated once:
   categories observed. With one category only, AC1 is 1 (irrCAC's limit).
 - **Percent agreement** is, per item with two or more ratings, the share of agreeing rater
   pairs, averaged over those items.
+- **Counts**: ``n_items`` counts every item with at least one rating (an item rated once
+  counts, though it enters no pairwise statistic); ``n_raters`` every rater with one.
 - A statistic that is undefined on the data (no pair, one category only, no variation)
   is ``NaN`` here and ``None`` in :meth:`AgreementSummary.to_dict`; never an exception.
+  So κ and α are undefined, not 1, when every rating is the same value.
+- Cost: one sort of the ratings, then O(ratings) per statistic; ratio α with more than
+  2,048 distinct values adds O(values²) for its expected disagreement.
 
 Confidence intervals are seeded percentile bootstraps from :func:`llmkit.stats.bootstrap_ci`
 that resample *items* with all their ratings (clusters). A resample enters each statistic as
