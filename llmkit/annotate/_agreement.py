@@ -74,7 +74,7 @@ from llmkit.annotate._agreement_core import (
     _ones,
     _Pairs,
     _pairwise_w,
-    _ratio_matrix,
+    _RatioParts,
     coerce_values,
 )
 from llmkit.stats import DEFAULT_RESAMPLES, Interval, bootstrap_ci
@@ -255,11 +255,11 @@ class AgreementSummary:
 
 
 def _statistic_functions(c: _Coded, level: Level) -> dict[str, Callable[[FloatArray], float]]:
-    ratio_d = _ratio_matrix(c) if level == "ratio" else None
+    ratio = _RatioParts.of(c) if level == "ratio" else None
     if level in ("interval", "ratio"):
         c.numbers()  # raise now on labels, not inside a bootstrap
     funcs: dict[str, Callable[[FloatArray], float]] = {
-        "krippendorff_alpha": lambda w: _alpha_w(c, w, level, ratio_d),
+        "krippendorff_alpha": lambda w: _alpha_w(c, w, level, ratio),
         "fleiss_kappa": lambda w: _fleiss_w(c, w),
         "gwet_ac1": lambda w: _ac1_w(c, w),
         "percent_agreement": lambda w: _pairwise_w(c, w),
@@ -486,14 +486,14 @@ def _pair_functions(
     pairs: _Pairs, sub: _Coded, level: Level
 ) -> dict[str, Callable[[FloatArray], float]]:
     # `sub` codes items by their position in `pairs.item`, so one weight vector fits both.
-    ratio_d = _ratio_matrix(sub) if level == "ratio" else None
+    ratio = _RatioParts.of(sub) if level == "ratio" else None
     local = _Pairs(np.arange(pairs.item.size), pairs.a, pairs.b, pairs.k)
     return {
         "percent_agreement": lambda w: _pairwise_w(sub, w),
         "cohen_kappa": lambda w: local.kappa(w, None),
         "cohen_kappa_linear": lambda w: local.kappa(w, "linear"),
         "cohen_kappa_quadratic": lambda w: local.kappa(w, "quadratic"),
-        "krippendorff_alpha": lambda w: _alpha_w(sub, w, level, ratio_d),
+        "krippendorff_alpha": lambda w: _alpha_w(sub, w, level, ratio),
     }
 
 

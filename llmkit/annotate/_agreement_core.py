@@ -202,7 +202,19 @@ def _nan_div(num: float, den: float) -> float:
 # Each takes item weights `w` (1 per item; a bootstrap resample's multiplicities).
 
 
-def _alpha_w(c: _Coded, w: FloatArray, level: Level, ratio_d: FloatArray | None) -> float:
+@dataclass(frozen=True)
+class _RatioParts:
+    """What ratio α needs that no resample changes: computed once per data set."""
+
+    within: FloatArray  # per item: ratio distances over its rating pairs, over (m - 1)
+    matrix: FloatArray | None  # value x value distances (None: too many values, sliced)
+
+    @staticmethod
+    def of(c: _Coded) -> _RatioParts:
+        return _RatioParts(_ratio_within(c), _ratio_matrix(c))
+
+
+def _alpha_w(c: _Coded, w: FloatArray, level: Level, ratio: _RatioParts | None = None) -> float:
     pair = c.m >= 2
     wu = w * pair
     wr = wu[c.item]
@@ -217,10 +229,9 @@ def _alpha_w(c: _Coded, w: FloatArray, level: Level, ratio_d: FloatArray | None)
         expected = n * n - float((n_c * n_c).sum())
         return 1.0 - _nan_div((n - 1.0) * observed, expected)
     if level == "ratio":
-        per_item = _ratio_within(c)
-        observed = float((wu * per_item).sum())
-        d = ratio_d if ratio_d is not None else _ratio_matrix(c)
-        expected = _quad(n_c, d, np.asarray(c.domain, dtype=np.float64))
+        parts = ratio if ratio is not None else _RatioParts.of(c)
+        observed = float((wu * parts.within).sum())
+        expected = _quad(n_c, parts.matrix, np.asarray(c.domain, dtype=np.float64))
         return 1.0 - _nan_div((n - 1.0) * observed, expected)
     # Krippendorff's ordinal distance between values c < k is (M_k - M_c)², M the mid-rank
     # of each value among the pairable values: ordinal α is interval α on mid-ranks.
