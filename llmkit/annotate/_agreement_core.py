@@ -91,7 +91,8 @@ def _coerce_objects(objects: npt.NDArray[Any], *, strip: bool) -> pd.Series:
         parsed = None
     if parsed is not None and np.isfinite(parsed[present]).all():
         return pd.Series(np.where(present, parsed, np.nan), name="value")
-    labels = np.where(present, text, None)
+    labels = np.array(text, dtype=object)
+    labels[~present] = None
     return pd.Series(labels, dtype=object, name="value")
 
 
