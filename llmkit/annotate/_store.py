@@ -227,7 +227,9 @@ class Store:
             _sqlite_setup(self.engine)
         else:
             try:
-                self.engine = sa.create_engine(url, pool_pre_ping=True)
+                # No pre-ping (a round trip per checkout): a dropped connection fails one
+                # call and SQLAlchemy then discards the pool; recycle idle ones hourly.
+                self.engine = sa.create_engine(url, pool_recycle=3600)
             except ModuleNotFoundError as exc:
                 raise AnnotationError(
                     f"the {self.dialect} driver is missing ({exc.name}): "
@@ -342,14 +344,16 @@ class Store:
             return None
         return User(id=row.id, name=row.name, role=row.role, active=row.active)
 
-    def user(self, name: str) -> User:
+    def user(self, name: str, *, conn: sa.Connection | None = None) -> User:
         """The user called ``name``.
 
         Raises:
             AnnotationError: no such user.
         """
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.user(name, conn=own)
+        row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
         if row is None:
             raise AnnotationError(f"no user {name!r} (add one: llmkit annotate user add)")
         return User(id=row.id, name=row.name, role=row.role, active=row.active)
@@ -640,9 +644,9 @@ class Store:
         Raises:
             AnnotationError: not the rater's item, unknown dimension, value off the scale.
         """
-        user = self.user(rater)
         # Reads first (assignments and rubric versions never change), then one short write.
         with self.engine.connect() as conn:
+            user = self.user(rater, conn=conn)
             assignment = self._assignment_for(conn, user, item_id, assignment_id)
             exists = conn.execute(sa.select(t.items.c.id).where(t.items.c.id == item_id)).first()
         if exists is None:
