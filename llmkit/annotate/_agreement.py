@@ -13,6 +13,10 @@ Definitions, stated once:
   ratings that were not made. Labels are ordered by their sort order wherever an order is
   needed (weighted κ, ordinal α), as the reference packages order them; give numbers when
   the order matters. Interval and ratio α need numbers.
+- **Categories** (``categories=``, the rubric's scale) fix the value domain: labels take
+  the order given, a value outside it raises, and unused categories count where a
+  definition counts categories (AC1's chance agreement, Cohen's weights: sklearn's
+  ``labels=``, irrCAC's ``categories=``). Without them, the domain is the values observed.
 - An (item, rater) pair rated twice is an error (:class:`AgreementDataError`), never a
   silent average.
 - **Krippendorff's α** uses every item with two or more ratings (an item rated once has no
@@ -155,33 +159,49 @@ def krippendorff_alpha(
     item: str = "item",
     rater: str = "rater",
     value: str = "value",
+    categories: Sequence[Any] | None = None,
 ) -> float:
     """Krippendorff's α at ``level`` over a long ratings frame; NaN when undefined."""
-    c = _from_frame(frame, item, rater, value)
+    c = _from_frame(frame, item, rater, value, categories)
     return _alpha_w(c, _ones(c), _check_level(level), None)
 
 
 def fleiss_kappa(
-    frame: pd.DataFrame, *, item: str = "item", rater: str = "rater", value: str = "value"
+    frame: pd.DataFrame,
+    *,
+    item: str = "item",
+    rater: str = "rater",
+    value: str = "value",
+    categories: Sequence[Any] | None = None,
 ) -> float:
     """Fleiss' κ over the items with the most ratings (see module docstring); NaN if undefined."""
-    c = _from_frame(frame, item, rater, value)
+    c = _from_frame(frame, item, rater, value, categories)
     return _fleiss_w(c, _ones(c))
 
 
 def gwet_ac1(
-    frame: pd.DataFrame, *, item: str = "item", rater: str = "rater", value: str = "value"
+    frame: pd.DataFrame,
+    *,
+    item: str = "item",
+    rater: str = "rater",
+    value: str = "value",
+    categories: Sequence[Any] | None = None,
 ) -> float:
     """Gwet's AC1 (missing ratings allowed); NaN when no item has two ratings."""
-    c = _from_frame(frame, item, rater, value)
+    c = _from_frame(frame, item, rater, value, categories)
     return _ac1_w(c, _ones(c))
 
 
 def percent_agreement(
-    frame: pd.DataFrame, *, item: str = "item", rater: str = "rater", value: str = "value"
+    frame: pd.DataFrame,
+    *,
+    item: str = "item",
+    rater: str = "rater",
+    value: str = "value",
+    categories: Sequence[Any] | None = None,
 ) -> float:
     """Mean over items with two or more ratings of the share of agreeing rater pairs."""
-    c = _from_frame(frame, item, rater, value)
+    c = _from_frame(frame, item, rater, value, categories)
     return _pairwise_w(c, _ones(c))
 
 
@@ -330,6 +350,7 @@ def agreement_summary(
     item: str = "item",
     rater: str = "rater",
     value: str = "value",
+    categories: Sequence[Any] | None = None,
     ci: bool = False,
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
@@ -337,11 +358,18 @@ def agreement_summary(
 ) -> AgreementSummary:
     """All agreement statistics of one long ratings frame, with bootstrap intervals if ``ci``.
 
+    Args:
+        frame: one row per rating; ``item``, ``rater`` and ``value`` name its columns.
+        level: Krippendorff's α level of measurement.
+        categories: the scale, in order (see module docstring); None: values observed.
+        ci: add a bootstrap interval per statistic (items resampled with their ratings).
+        n_resamples, confidence, seed: of the bootstrap.
+
     Raises:
         AgreementDataError: a column is missing, an (item, rater) pair is rated twice, or
             ``level`` is interval/ratio while the values are labels.
     """
-    c = _from_frame(frame, item, rater, value)
+    c = _from_frame(frame, item, rater, value, categories)
     return _summary(
         c,
         _check_level(level),
@@ -375,6 +403,7 @@ def agreement_by(
     item: str = "item",
     rater: str = "rater",
     value: str = "value",
+    categories: Sequence[Any] | None = None,
     ci: bool = True,
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
@@ -390,7 +419,7 @@ def agreement_by(
     rows: list[dict[str, Any]] = []
     for key, group in groups:
         s = _summary(
-            _from_frame(group, item, rater, value),
+            _from_frame(group, item, rater, value, categories),
             lvl,
             ci=ci,
             n_resamples=n_resamples,
@@ -425,6 +454,7 @@ def pairwise_agreement(
     item: str = "item",
     rater: str = "rater",
     value: str = "value",
+    categories: Sequence[Any] | None = None,
     ci: bool = True,
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
@@ -441,7 +471,7 @@ def pairwise_agreement(
     keys, groups = _groups(frame, by)
     rows: list[dict[str, Any]] = []
     for key, group in groups:
-        c = _from_frame(group, item, rater, value)
+        c = _from_frame(group, item, rater, value, categories)
         for first, second in itertools.combinations(range(c.raters.size), 2):
             pairs = _Pairs.of(c, first, second)
             if pairs.item.size == 0:
@@ -479,7 +509,8 @@ def _two_rater_subset(c: _Coded, first: int, second: int, shared: IntArray) -> _
     pos[shared] = np.arange(shared.size)
     sel = ((c.rater == first) | (c.rater == second)) & (pos[c.item] >= 0)
     values = pd.Series(c.domain[c.code[sel]], dtype=np.float64 if c.numeric else object)
-    return _encode(pos[c.item[sel]], c.rater[sel], values)
+    fixed = list(c.domain) if c.fixed else None
+    return _encode(pos[c.item[sel]], c.rater[sel], values, categories=fixed)
 
 
 def _pair_functions(
@@ -557,6 +588,7 @@ def consensus_agreement(
     item: str = "item",
     rater: str = "rater",
     value: str = "value",
+    categories: Sequence[Any] | None = None,
     ci: bool = True,
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
@@ -578,7 +610,7 @@ def consensus_agreement(
     keys, groups = _groups(frame, by)
     rows: list[dict[str, Any]] = []
     for key, group in groups:
-        c = _from_frame(group, item, rater, value)
+        c = _from_frame(group, item, rater, value, categories)
         if lvl == "nominal":
             cons, defined = _leave_one_out_mode(c)
             consensus = cons.astype(np.float64)

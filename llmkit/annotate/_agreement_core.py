@@ -105,13 +105,14 @@ class _Coded:
 
     item: IntArray  # per rating: item code 0..N-1
     rater: IntArray  # per rating: rater code 0..K-1
-    code: IntArray  # per rating: value code 0..V-1 into `domain` (sorted)
-    domain: npt.NDArray[Any]  # sorted distinct values (float64 or object labels)
+    code: IntArray  # per rating: value code 0..V-1 into `domain`
+    domain: npt.NDArray[Any]  # values in order: sorted, or the categories given
     numeric: bool
     items: npt.NDArray[Any]  # item labels by code
     raters: npt.NDArray[Any]  # rater labels by code
     m: IntArray = field(repr=False)  # ratings per item
     sq: FloatArray = field(repr=False)  # per item: sum over values of (count of that value)²
+    fixed: bool = False  # domain is the categories given (unused ones included)
 
     @property
     def n_items(self) -> int:
@@ -133,6 +134,7 @@ def _encode(
     values: pd.Series,
     *,
     lines: Sequence[int] | None = None,
+    categories: Sequence[Any] | None = None,
 ) -> _Coded:
     """Code ratings; missing values dropped; a duplicate (item, rater) raises."""
     keep = values.notna().to_numpy()
@@ -140,7 +142,12 @@ def _encode(
     rater_codes, rater_labels = pd.factorize(pd.Series(raters)[keep], sort=True)
     kept = values[keep]
     numeric = kept.dtype.kind == "f" or (kept.size == 0 and values.dtype.kind == "f")
-    value_codes, domain = pd.factorize(kept, sort=True)
+    if categories is None:
+        value_codes, domain = pd.factorize(kept, sort=True)
+    else:
+        rows = np.flatnonzero(keep)
+        where = [lines[int(r)] for r in rows] if lines is not None else None
+        value_codes, domain, numeric = _by_categories(kept, numeric, categories, where)
     item = np.asarray(item_codes, dtype=np.intp)
     rater = np.asarray(rater_codes, dtype=np.intp)
     code = np.asarray(value_codes, dtype=np.intp)
@@ -175,19 +182,56 @@ def _encode(
         raters=np.asarray(rater_labels, dtype=object),
         m=m,
         sq=sq.astype(np.float64),
+        fixed=categories is not None,
     )
 
 
-def _from_frame(frame: pd.DataFrame, item: str, rater: str, value: str) -> _Coded:
+def _by_categories(
+    kept: pd.Series, numeric: bool, categories: Sequence[Any], lines: Sequence[int] | None
+) -> tuple[IntArray, npt.NDArray[Any], bool]:
+    """Codes into the categories given: labels in the order given, numbers in numeric order."""
+    domain = coerce_values(list(categories))
+    if domain.isna().any() or domain.duplicated().any() or domain.empty:
+        raise AgreementDataError(f"categories must be distinct and non-empty: {list(categories)}")
+    dom_numeric = domain.dtype.kind == "f"
+    if kept.size and numeric != dom_numeric:
+        kinds = ("numbers", "labels")
+        raise AgreementDataError(
+            f"categories are {kinds[not dom_numeric]} but the values are {kinds[not numeric]}"
+        )
+    if dom_numeric:
+        domain = domain.sort_values(ignore_index=True)
+    codes = pd.Index(domain).get_indexer(kept)
+    if (codes < 0).any():
+        bad = int(np.flatnonzero(codes < 0)[0])
+        raise AgreementDataError(
+            f"value {kept.iloc[bad]!r} is not among the categories {list(domain)}",
+            line=lines[bad] if lines is not None else None,
+        )
+    return np.asarray(codes, dtype=np.intp), domain.to_numpy(), dom_numeric
+
+
+def _from_frame(
+    frame: pd.DataFrame,
+    item: str,
+    rater: str,
+    value: str,
+    categories: Sequence[Any] | None = None,
+) -> _Coded:
     missing = [c for c in (item, rater, value) if c not in frame.columns]
     if missing:
         raise AgreementDataError(
             f"ratings frame lacks column(s) {', '.join(missing)}; it has {list(frame.columns)}"
         )
+    # A frame from read_ratings_csv carries each rating's CSV line, for error messages.
+    has_lines = "line" in frame.columns and frame["line"].dtype.kind in "iu"
+    lines = frame["line"].tolist() if has_lines else None
     return _encode(
         frame[item].to_numpy(),
         frame[rater].to_numpy(),
         coerce_values(frame[value].to_numpy()),
+        categories=categories,
+        lines=lines,
     )
 
 
@@ -369,6 +413,8 @@ class _Pairs:
         by_a[c.item[sel_a]] = c.code[sel_a]
         by_b[c.item[sel_b]] = c.code[sel_b]
         both = np.flatnonzero((by_a >= 0) & (by_b >= 0))
+        if c.fixed:  # sklearn's labels=categories: every category has its position
+            return _Pairs(both, by_a[both], by_b[both], c.n_values)
         used, inverse = np.unique(np.concatenate([by_a[both], by_b[both]]), return_inverse=True)
         inverse = inverse.astype(np.intp)
         return _Pairs(both, inverse[: both.size], inverse[both.size :], int(used.size))

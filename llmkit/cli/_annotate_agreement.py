@@ -15,6 +15,7 @@ undefined on the data is ``null``, never NaN. ``--ci`` adds ``confidence_interva
 
 from __future__ import annotations
 
+import csv
 import sys
 from typing import Any, NoReturn
 
@@ -58,6 +59,11 @@ def _misuse(message: str) -> NoReturn:
     show_default=True,
     help="Level of measurement for Krippendorff's α.",
 )
+@click.option(
+    "--categories",
+    metavar="A,B,...",
+    help="The scale in order (labels for ordinal α and weighted κ; unused ones count for AC1).",
+)
 @click.option("--ci", is_flag=True, help="Add seeded bootstrap intervals (items resampled).")
 @click.option(
     "--resamples", type=click.IntRange(1), default=2000, show_default=True, help="With --ci."
@@ -74,6 +80,7 @@ def _misuse(message: str) -> NoReturn:
 def agreement(
     file: str,
     level: str,
+    categories: str | None,
     ci: bool,
     resamples: int,
     confidence: float,
@@ -110,6 +117,7 @@ def agreement(
         summary = agreement_summary(
             frame,
             level=level,  # type: ignore[arg-type]
+            categories=_split(categories),
             ci=ci,
             n_resamples=resamples,
             confidence=confidence,
@@ -121,6 +129,12 @@ def agreement(
         print_json(summary.to_dict())
     else:
         _print_table(summary, name)
+
+
+def _split(categories: str | None) -> list[str] | None:
+    if categories is None:
+        return None
+    return next(csv.reader([categories]))
 
 
 def _fmt(value: Any) -> str:

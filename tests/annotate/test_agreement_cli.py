@@ -195,3 +195,25 @@ def test_through_python_dash_m_llmkit(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2 and "line 2: empty value" in bad.stderr
     assert bad.stderr.count("\n") == 1
+
+
+def test_categories_fix_the_scale_and_name_a_stray_value(tmp_path: Path) -> None:
+    text = "item,rater,value\n1,a,low\n1,b,mid\n2,a,high\n2,b,high\n3,a,low\n3,b,high\n"
+    path = write(tmp_path, text)
+    scale = ["low", "mid", "high", "extreme"]
+    out = json.loads(
+        run([path, "--level", "ordinal", "--categories", ",".join(scale), "--json"]).output
+    )
+    a, b = ["low", "high", "low"], ["mid", "high", "high"]
+    ref = sklearn_metrics.cohen_kappa_score(a, b, labels=scale, weights="quadratic")
+    assert abs(out["cohen_kappa_quadratic"] - ref) < 1e-9
+    # Sorted order would put "high" first: the order given is the one used.
+    sorted_out = json.loads(run([path, "--level", "ordinal", "--json"]).output)
+    assert sorted_out["cohen_kappa_quadratic"] != out["cohen_kappa_quadratic"]
+    bad = run([path, "--categories", "low,high", "--json"])
+    assert bad.exit_code == 2 and "line 3: value 'mid' is not among the categories" in bad.output
+    numbers = run([path, "--categories", "1,2,3", "--json"])
+    assert (
+        numbers.exit_code == 2
+        and "categories are numbers but the values are labels" in numbers.output
+    )

@@ -341,3 +341,58 @@ def test_cli_json_equals_the_reference_packages(data: Any, level: str, messy: bo
         check("cohen_kappa", ref)
     else:
         assert out["cohen_kappa"] is None
+
+
+@SETTINGS
+@given(matrices(labels=True) | matrices(), st.randoms(use_true_random=False))
+def test_categories_given_equal_the_references_given_the_same_scale(data: Any, random: Any) -> None:
+    """A scale with unused categories: sklearn labels=, krippendorff value_domain=, irrCAC
+    categories=. Labels take the order given (here shuffled), numbers their numeric order."""
+    rows, pool = data
+    if not _rated(rows):
+        return
+    labels = isinstance(pool[0], str)
+    scale = list(LABELS) if labels else sorted({*pool, 99.0})
+    if labels:
+        random.shuffle(scale)
+    frame = _long(rows)
+    rated = _rated(rows)
+    matrix = np.array(
+        [
+            [("nan" if v is None else v) if labels else (np.nan if v is None else v) for v in r]
+            for r in rated
+        ],
+        dtype=object if labels else float,
+    )
+    data_t = matrix.astype(str).T if labels else matrix.T
+    for level in ("nominal", "ordinal"):
+        ref = _quiet(krippendorff.alpha, data_t, value_domain=scale, level_of_measurement=level)
+        assert _same(krippendorff_alpha(frame, level, categories=scale), ref), level
+    wide = pd.DataFrame(rated).astype(object)
+    wide = wide.where(wide.notna(), np.nan)
+    if len(wide) >= 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = irrcac_raw.CAC(wide, categories=scale, digits=15).gwet()["est"]
+        assert _same(gwet_ac1(frame, categories=scale), float(est["coefficient_value"]))
+    a = [r[0] for r in rows]
+    b = [r[1] for r in rows]
+    both = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    code = {v: v if labels else i for i, v in enumerate(scale)}
+    for weights in (None, "linear", "quadratic"):
+        ref = (
+            _quiet(
+                sklearn_metrics.cohen_kappa_score,
+                [code[x] for x, _ in both],
+                [code[y] for _, y in both],
+                labels=[code[v] for v in scale],
+                weights=weights,
+            )
+            if both
+            else math.nan
+        )
+        two = frame[frame.rater.isin(["r0", "r1"])]
+        summary = agreement_summary(two, categories=scale)
+        got = getattr(summary, "cohen_kappa" + (f"_{weights}" if weights else ""))
+        if summary.n_raters == 2:
+            assert _same(got, ref), weights
