@@ -142,12 +142,13 @@ def _encode(
     rater_codes, rater_labels = pd.factorize(pd.Series(raters)[keep], sort=True)
     kept = values[keep]
     numeric = kept.dtype.kind == "f" or (kept.size == 0 and values.dtype.kind == "f")
+    domain: Any
     if categories is None:
         value_codes, domain = pd.factorize(kept, sort=True)
     else:
         rows = np.flatnonzero(keep)
-        where = [lines[int(r)] for r in rows] if lines is not None else None
-        value_codes, domain, numeric = _by_categories(kept, numeric, categories, where)
+        kept_lines = [lines[int(r)] for r in rows] if lines is not None else None
+        value_codes, domain, numeric = _by_categories(kept, numeric, categories, kept_lines)
     item = np.asarray(item_codes, dtype=np.intp)
     rater = np.asarray(rater_codes, dtype=np.intp)
     code = np.asarray(value_codes, dtype=np.intp)
