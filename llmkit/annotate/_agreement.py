@@ -529,6 +529,8 @@ def _pair_functions(
 
 def _leave_one_out_mode(c: _Coded) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """Per rating: the unique most frequent value code among the item's *other* ratings."""
+    if c.item.size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool)
     v = max(c.n_values, 1)
     keys, counts = np.unique(c.item * v + c.code, return_counts=True)
     cell_item, cell_code = keys // v, keys % v

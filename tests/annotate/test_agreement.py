@@ -293,3 +293,13 @@ def test_quoted_line_breaks_keep_line_numbers() -> None:
     assert info.value.line == 5
     df = read_ratings_csv(io.StringIO(text.rsplit("1,b,x\n", 1)[0]))
     assert df.value.tolist() == ["very\ngood", "ok, fine"] and df.line.tolist() == [2, 4]
+
+
+def test_no_ratings_at_all_is_all_undefined_not_an_error() -> None:
+    empty = frame([])
+    out = agreement_summary(empty, ci=True).to_dict()
+    assert out["n_items"] == 0 and out["n_raters"] == 0
+    stats = ("krippendorff_alpha", "fleiss_kappa", "cohen_kappa", "gwet_ac1", "percent_agreement")
+    assert all(out[name] is None for name in stats)
+    for table in (agreement_by(empty), pairwise_agreement(empty), consensus_agreement(empty)):
+        assert table.empty or (table["n_items"] == 0).all()
