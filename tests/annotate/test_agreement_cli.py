@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmkit.cli._annotate_agreement import agreement
 
@@ -217,3 +219,26 @@ def test_categories_fix_the_scale_and_name_a_stray_value(tmp_path: Path) -> None
         numbers.exit_code == 2
         and "categories are numbers but the values are labels" in numbers.output
     )
+
+
+_CELLS = st.sampled_from(["1", "2", " 3 ", "x", "", "nan", '"a,b"', '"', "1.5", "\ufeff", "é"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(_CELLS, min_size=1, max_size=4), max_size=12),
+    st.sampled_from(["item,rater,value", "Item,Rater,Value,x", "item,value", ""]),
+    st.sampled_from(["nominal", "ordinal", "interval", "ratio"]),
+)
+def test_any_input_exits_0_with_json_or_2_with_one_line(
+    rows: list[list[str]], header: str, level: str
+) -> None:
+    text = "\n".join([header, *(",".join(r) for r in rows)])
+    result = CliRunner().invoke(agreement, ["-", "--level", level, "--json"], input=text)
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code == 0:
+        out = json.loads(result.output)
+        assert set(out) >= REQUIRED and "NaN" not in result.output
+    else:
+        assert result.output.startswith("error:") and "Traceback" not in result.output
