@@ -353,9 +353,11 @@ def import_log(
         redact: replace e-mail addresses and phone numbers first.
     """
     from llmkit.llm import read_log
+    from llmkit.llm._log import default_log_path
 
-    if path is not None and not Path(path).exists():
-        raise AnnotationError(f"no call log at {path}")
+    path = Path(path) if path is not None else default_log_path()
+    if not path.exists():  # reading would create an empty log
+        raise AnnotationError(f"no call log at {path} (calls are logged with log=True)")
     conversations = conversations_from_log(read_log(path))
     stored = store.item_ids()
     fresh = [c for c in conversations if c.id not in stored]
