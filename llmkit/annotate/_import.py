@@ -5,7 +5,8 @@ One conversation per line::
     {"id": "c-001", "messages": [{"role": "user", "content": "..."}, ...],
      "metadata": {"model": "...", "prompt_version": "2"}, "gold": {"hallucination": "no"}}
 
-``metadata`` and ``gold`` are optional. A malformed line, an unknown field or a repeated id
+``metadata`` and ``gold`` are optional; a pairwise A/B item adds ``alternatives``:
+``{"A": "first answer", "B": "second answer"}``. A malformed line, an unknown field or a repeated id
 rejects the whole file with the line named; the store then inserts every conversation in
 one transaction, so an import is all or nothing.
 """
@@ -36,7 +37,7 @@ __all__ = [
     "redact_text",
 ]
 
-FIELDS = frozenset({"id", "messages", "metadata", "gold"})
+FIELDS = frozenset({"id", "messages", "metadata", "gold", "alternatives"})
 MESSAGE_FIELDS = frozenset({"role", "content", "name"})
 ROLES = frozenset({"system", "user", "assistant", "tool", "developer"})
 MAX_ID = 200
@@ -179,11 +180,19 @@ def _conversation(obj: Any, where: str, line: int) -> Conversation:
         for k, v in gold.items()
     ):
         raise bad("gold must map dimension names to values")
+    alternatives = obj.get("alternatives") or {}
+    if alternatives and (
+        not isinstance(alternatives, dict)
+        or set(alternatives) != {"A", "B"}
+        or not all(isinstance(v, str) for v in alternatives.values())
+    ):
+        raise bad('alternatives must be {"A": text, "B": text} (pairwise items)')
     return Conversation(
         id=item_id,
         messages=tuple(messages),
         metadata=metadata,
         gold={k: str(v) for k, v in gold.items()},
+        alternatives=dict(alternatives),
     )
 
 
@@ -235,8 +244,9 @@ def _redact_all(conversations: list[Conversation]) -> tuple[list[Conversation], 
     for c in conversations:
         messages, n1 = _redact_value([dict(m) for m in c.messages])
         metadata, n2 = _redact_value(c.metadata)
-        total += n1 + n2
-        out.append(Conversation(c.id, tuple(messages), metadata, c.gold))
+        alternatives, n3 = _redact_value(c.alternatives)
+        total += n1 + n2 + n3
+        out.append(Conversation(c.id, tuple(messages), metadata, c.gold, alternatives))
     return out, total
 
 

@@ -157,12 +157,18 @@ def _m001_initial(conn: sa.Connection) -> None:
     md.create_all(conn)
 
 
-# Append-only: position + 1 is the schema version.
-MIGRATIONS: Sequence[Callable[[sa.Connection], None]] = (_m001_initial,)
+def _m002_alternatives(conn: sa.Connection) -> None:
+    """Pairwise items: the two answers to compare, ``{"A": ..., "B": ...}`` as JSON."""
+    conn.execute(sa.text("ALTER TABLE items ADD COLUMN alternatives_json TEXT"))
 
-# The current shape of every table, for queries.
+
+# Append-only: position + 1 is the schema version.
+MIGRATIONS: Sequence[Callable[[sa.Connection], None]] = (_m001_initial, _m002_alternatives)
+
+# The current shape of every table, for queries: v1 plus what later migrations added.
 metadata = sa.MetaData()
 _tables_v1(metadata)
+metadata.tables["items"].append_column(sa.Column("alternatives_json", sa.Text))
 schema_version = metadata.tables["schema_version"]
 users = metadata.tables["users"]
 rubrics = metadata.tables["rubrics"]

@@ -34,6 +34,7 @@ __all__ = [
     "Store",
     "User",
     "default_db_url",
+    "left_side",
     "open_store",
     "ratings",
     "records",
@@ -121,12 +122,14 @@ class Conversation:
         messages: chat-format messages (``role``, ``content``).
         metadata: free fields (model, prompt version, structured stage, latency band...).
         gold: known answers per dimension, for gold items.
+        alternatives: for pairwise A/B items, the two answers to compare (``A``, ``B``).
     """
 
     id: str
     messages: tuple[dict[str, Any], ...]
     metadata: dict[str, Any] = field(default_factory=dict)
     gold: dict[str, str] = field(default_factory=dict)
+    alternatives: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -136,6 +139,8 @@ class Conversation:
         }
         if self.gold:
             out["gold"] = self.gold
+        if self.alternatives:
+            out["alternatives"] = self.alternatives
         return out
 
 
@@ -151,6 +156,9 @@ class QueueEntry:
         rubric_id: the rubric version to rate with.
         status: ``pending``, ``rated`` or ``skipped`` (the rater's own latest submission).
         messages: the conversation.
+        alternatives: pairwise items' answers ``A`` and ``B`` (empty otherwise).
+        left: which alternative to show on the left, drawn once per assignment so a reload
+            shows the same sides; :meth:`Store.rate` records it.
     """
 
     assignment_id: int
@@ -160,9 +168,13 @@ class QueueEntry:
     rubric_id: int
     status: str
     messages: tuple[dict[str, Any], ...]
+    alternatives: dict[str, str] = field(default_factory=dict)
+    left: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "alternatives": self.alternatives,
+            "left": self.left,
             "assignment_id": self.assignment_id,
             "item_id": self.item_id,
             "position": self.position,
@@ -472,6 +484,11 @@ class Store:
                     {
                         "id": c.id,
                         "messages_json": json.dumps(list(c.messages), ensure_ascii=False),
+                        "alternatives_json": (
+                            json.dumps(c.alternatives, ensure_ascii=False)
+                            if c.alternatives
+                            else None
+                        ),
                         "metadata_json": json.dumps(c.metadata, ensure_ascii=False, default=str),
                         "source": source[:200],
                         "imported_at": now,
@@ -506,6 +523,7 @@ class Store:
             messages=tuple(json.loads(row.messages_json)),
             metadata=json.loads(row.metadata_json),
             gold={g.dimension: g.value for g in gold},
+            alternatives=json.loads(row.alternatives_json or "{}"),
         )
 
     def conversations(self) -> Iterator[Conversation]:
@@ -570,6 +588,7 @@ class Store:
                     a.c.rubric_id,
                     s.c.day,
                     t.items.c.messages_json,
+                    t.items.c.alternatives_json,
                     sub.c.status,
                 )
                 .select_from(
@@ -590,6 +609,8 @@ class Store:
                 rubric_id=r.rubric_id,
                 status=r.status or "pending",
                 messages=tuple(json.loads(r.messages_json)),
+                alternatives=json.loads(r.alternatives_json or "{}"),
+                left=left_side(r.id) if r.alternatives_json else None,
             )
             for r in rows
         ]
@@ -658,6 +679,14 @@ class Store:
                 raise AnnotationError("give rubric_id when rating outside a queue")
             rubric_id = int(assignment.rubric_id)
         clean = _check_values(self.rubric_version(rubric_id).rubric, values)
+        kept = dict(extra or {})
+        if assignment is not None and "left" not in kept:
+            with self.engine.connect() as conn:
+                pairwise = conn.execute(
+                    sa.select(t.items.c.alternatives_json).where(t.items.c.id == item_id)
+                ).scalar()
+            if pairwise:  # record which answer the rater saw on the left
+                kept["left"] = left_side(int(assignment.id))
         with self.transaction() as conn:
             key = conn.execute(
                 t.submissions.insert().values(
@@ -667,7 +696,7 @@ class Store:
                     assignment_id=None if assignment is None else assignment.id,
                     status="rated",
                     seconds=seconds,
-                    extra_json=json.dumps(dict(extra), default=str) if extra else None,
+                    extra_json=json.dumps(kept, default=str) if kept else None,
                     rated_at=time.time() if rated_at is None else rated_at,
                 )
             ).inserted_primary_key
@@ -795,6 +824,14 @@ class Store:
             frame = frame[~frame["is_gold"]].reset_index(drop=True)
         order = [*columns[:7], "rubric_id", "score", "is_gold", "submission_id", "seconds"]
         return frame[order]
+
+
+def left_side(assignment_id: int) -> str:
+    """``A`` or ``B``: the side shown on the left, random per assignment but stable."""
+    import hashlib
+
+    digest = hashlib.sha256(f"llmkit-pairwise-{assignment_id}".encode()).digest()
+    return "A" if digest[0] % 2 == 0 else "B"
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -202,3 +202,25 @@ def test_ratings_frame_columns(store: Store, rubric: Rubric) -> None:
         1.0,
     )
     assert str(frame["rated_at"].dt.tz) == "UTC"
+
+
+def test_an_old_store_migrates_forward_keeping_its_data(store_url: str) -> None:
+    from llmkit.annotate import _schema
+
+    # A store as the first release left it: only migration 1, one item.
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        _schema.schema_version.create(conn)
+        MIGRATIONS[0](conn)
+        conn.execute(_schema.schema_version.insert().values(version=1, applied_at=0.0))
+        conn.execute(
+            sa.text(
+                "INSERT INTO items (id, messages_json, metadata_json, source, imported_at)"
+                " VALUES ('old', '[{\"role\": \"user\", \"content\": \"hi\"}]', '{}', 'v1', 0)"
+            )
+        )
+    engine.dispose()
+    with Store(store_url) as store:
+        assert store.schema_version == len(MIGRATIONS) > 1
+        old = store.conversation("old")
+        assert old.messages == ({"role": "user", "content": "hi"},) and old.alternatives == {}
