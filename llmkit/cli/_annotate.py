@@ -416,6 +416,19 @@ def report_cmd(
             _f(row["median_seconds"], 0),
         )
     out.print(people)
+    if drift["day"].nunique() > 1:  # drift needs more than one day to show
+        trend = Table(title="rater drift: gold accuracy and bias vs the others, per day")
+        for column in ("rater", "day", "ratings", "gold acc.", "bias"):
+            trend.add_column(column)
+        for row in drift.to_dict("records"):
+            trend.add_row(
+                str(row["rater"]),
+                str(row["day"]),
+                str(row["ratings"]),
+                _f(row["gold_accuracy"]),
+                _f(row["bias"]),
+            )
+        out.print(trend)
     if plot is not None:
         out.print(f"trend plot: {plot}")
 

@@ -184,3 +184,42 @@ def test_annotate_is_registered_with_agreement() -> None:
         "agreement",
     ):
         assert command in result.output
+
+
+def test_report_shows_drift_over_days(tmp_path: Path) -> None:
+    from llmkit.annotate import Conversation, default_rubric
+
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        rubric_id = store.register_rubric(default_rubric()).id
+        store.add_conversations(
+            [Conversation(f"i{k}", ({"role": "user", "content": "q"},)) for k in range(4)],
+            source="t",
+        )
+        for name in ("ada", "bob"):
+            store.add_user(name, "rater", "password-123")
+        for k, day in enumerate((1_793_000_000.0, 1_793_100_000.0)):
+            for item in (f"i{2 * k}", f"i{2 * k + 1}"):
+                for name, quality in (("ada", 5), ("bob", 3)):
+                    store.rate(
+                        name,
+                        item,
+                        {"overall_quality": quality},
+                        rubric_id=rubric_id,
+                        require_assignment=False,
+                        rated_at=day,
+                    )
+    result = _run(["report", "--resamples", "200", "--db", str(db)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "rater drift" in result.output
+    drift = json.loads(_run(["report", "--json", "--resamples", "200", "--db", str(db)]).output)[
+        "drift"
+    ]
+    # ada is 2 points above bob on 1 of the 5 Likert dimensions (defaults agree): 2/5.
+    assert [(d["rater"], d["day"]) for d in drift] == [
+        ("ada", "2026-10-26"),
+        ("ada", "2026-10-27"),
+        ("bob", "2026-10-26"),
+        ("bob", "2026-10-27"),
+    ]
+    assert [d["bias"] for d in drift] == pytest.approx([0.4, 0.4, -0.4, -0.4])
