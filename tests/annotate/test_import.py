@@ -131,3 +131,23 @@ def test_import_from_the_call_log(store: Store, tmp_path: Path, engine: Any) -> 
     assert store.count("items") == 2
     with pytest.raises(AnnotationError, match="no call log"):
         import_log(store, tmp_path / "missing.db")
+
+
+def test_redaction_property_no_email_or_phone_survives() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    local = st.from_regex(r"[a-z][a-z0-9._+-]{0,12}[a-z0-9]", fullmatch=True)
+    domain = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|org|co\.uk|io)", fullmatch=True)
+    phone = st.from_regex(r"\+[1-9][0-9]{0,2} [0-9]{2,4} [0-9]{3,4} [0-9]{3,4}", fullmatch=True)
+    words = st.lists(st.sampled_from(["order", "shipped", "on", "Monday,", "thanks!"]), max_size=4)
+
+    @settings(max_examples=150, deadline=None)
+    @given(local, domain, phone, words, words)
+    def check(user: str, host: str, number: str, before: list[str], after: list[str]) -> None:
+        text = " ".join([*before, f"{user}@{host}", "or", number, *after])
+        out, n = redact_text(text)
+        assert "@" not in out and n == 2
+        assert out.split() == [*before, "[EMAIL]", "or", "[PHONE]", *after]
+
+    check()
