@@ -2,7 +2,8 @@
 
 Each section shows one capability on its embedded defaults: the client's timing and
 retries, structured output repaired at a realistic error rate with the taxonomy and the
-hints it suggests, and a load sweep showing the latency/throughput trade-off.
+hints it suggests, a load sweep showing the latency/throughput trade-off, and a simulated
+day of human rating (agreement, gold accuracy, the day's quality metrics).
 ``--quick`` runs the same sections smaller (fewer answers, shorter load levels), for
 tests and a first look.
 """
@@ -37,6 +38,7 @@ class DemoSize:
         latency_duration_s: seconds per load level.
         latency_tokens: ``max_tokens`` per benchmark request.
         latency_prompt_tokens: prompt length of each benchmark request.
+        annotation_items: conversations rated in the simulated annotation day.
     """
 
     client_tokens: int
@@ -45,6 +47,7 @@ class DemoSize:
     latency_duration_s: float
     latency_tokens: int
     latency_prompt_tokens: int
+    annotation_items: int
 
 
 FULL = DemoSize(
@@ -54,6 +57,7 @@ FULL = DemoSize(
     latency_duration_s=2.0,
     latency_tokens=32,
     latency_prompt_tokens=256,
+    annotation_items=60,
 )
 QUICK = DemoSize(
     client_tokens=12,
@@ -62,6 +66,7 @@ QUICK = DemoSize(
     latency_duration_s=0.5,
     latency_tokens=16,
     latency_prompt_tokens=32,
+    annotation_items=30,
 )
 
 
@@ -70,7 +75,7 @@ QUICK = DemoSize(
     "--section",
     "sections",
     multiple=True,
-    help="Run only these sections (repeatable): client, structured, latency.",
+    help="Run only these sections (repeatable): client, structured, latency, annotation.",
 )
 @click.option(
     "--quick",
@@ -315,10 +320,18 @@ def latency_section(console: Console, report: dict[str, Any], size: DemoSize) ->
     ]
 
 
+def annotation_section(console: Console, report: dict[str, Any], size: DemoSize) -> None:
+    """A simulated day of human rating: agreement, gold accuracy and the day's metrics."""
+    from llmkit.annotate import run_demo as run_annotation_demo
+
+    report["annotation"] = run_annotation_demo(console, n_items=size.annotation_items)
+
+
 SECTIONS: dict[str, Callable[[Console, dict[str, Any], DemoSize], None]] = {
     "client": client_section,
     "structured": structured_section,
     "latency": latency_section,
+    "annotation": annotation_section,
 }
 
 
