@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "rater_report": "llmkit.annotate._adjudicate",
     "set_final_label": "llmkit.annotate._adjudicate",
     "DailyMetric": "llmkit.annotate._metrics",
+    "PLOT_HINT": "llmkit.annotate._metrics",
     "daily_metrics": "llmkit.annotate._metrics",
     "export_ratings": "llmkit.annotate._metrics",
     "plot_trend": "llmkit.annotate._metrics",
@@ -85,6 +86,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DEFAULT_RUBRIC",
     "LEVELS",
+    "PLOT_HINT",
     "ROLES",
     "AgreementDataError",
     "AgreementSummary",
@@ -190,6 +192,7 @@ if TYPE_CHECKING:
         redact_text,
     )
     from llmkit.annotate._metrics import (
+        PLOT_HINT,
         DailyMetric,
         daily_metrics,
         export_ratings,

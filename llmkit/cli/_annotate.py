@@ -360,8 +360,7 @@ def report_cmd(
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
     from rich.table import Table
 
-    from llmkit.annotate import daily_metrics, plot_trend, rater_drift, rater_report
-    from llmkit.annotate._metrics import PLOT_HINT
+    from llmkit.annotate import PLOT_HINT, daily_metrics, plot_trend, rater_drift, rater_report
 
     if plot is not None:
         try:

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import click
 
-from llmkit.annotate._agreement import (
+from llmkit.annotate import (
     LEVELS,
     AgreementDataError,
     AgreementSummary,
