@@ -205,3 +205,16 @@ def test_pooled_bootstrap_counts_a_request_as_one_unit_of_noise() -> None:
     assert naive.excludes(0.0) and not pooled.excludes(0.0)
     with pytest.raises(ValueError, match="empty"):
         stats.bootstrap_pooled_diff_ci([[]], [[1.0]], 50)
+
+
+def test_bootstrap_draws_in_blocks_without_changing_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = np.random.default_rng(9).normal(size=300)
+
+    def run() -> stats.Interval:
+        return stats.bootstrap_ci(300, lambda idx: float(data[idx].mean()), n_resamples=50, seed=4)
+
+    whole = run()
+    monkeypatch.setattr(stats, "_DRAW_BLOCK", 7 * 300)  # 7 resamples per block, 8 blocks
+    assert run() == whole
