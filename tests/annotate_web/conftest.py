@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
@@ -54,7 +55,7 @@ class Seeded:
     path: Path
 
 
-def seed(url: str, path: Path, *, n: int = 12, overlap: float = 1.0) -> Store:
+def seed(url: str, path: Path, *, n: int = 12, overlap: float = 0.5) -> Store:
     store = Store(url)
     lines = [json.dumps(c) for c in conversations(n)]
     import_jsonl(store, lines, name="web-test.jsonl")
@@ -70,11 +71,23 @@ def seed(url: str, path: Path, *, n: int = 12, overlap: float = 1.0) -> Store:
     return store
 
 
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One seeded SQLite file per session (argon2 hashing is slow on purpose); tests copy it."""
+    path = tmp_path_factory.mktemp("web-template") / "web.db"
+    store = seed(f"sqlite:///{path}", path)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
 @pytest.fixture
-def seeded(tmp_path: Path) -> Iterator[Seeded]:
+def seeded(tmp_path: Path, seeded_template: Path) -> Iterator[Seeded]:
     path = tmp_path / "web.db"
+    shutil.copyfile(seeded_template, path)
     url = f"sqlite:///{path}"
-    store = seed(url, path)
+    store = Store(url)
     try:
         yield Seeded(store, url, path)
     finally:
