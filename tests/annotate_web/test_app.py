@@ -10,15 +10,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
-from llmkit.annotate import final_labels, ratings
+from annotate_web.support import PASSWORD, Seeded, login, token
 from llmkit.annotate import _schema as t
-from tests.annotate_web.conftest import PASSWORD, Seeded
-from tests.annotate_web.helpers import login, token
-
-from starlette.testclient import TestClient  # noqa: E402  (after the importorskip in conftest)
-
-from llmkit.annotate._web import create_app  # noqa: E402
+from llmkit.annotate import final_labels, ratings
+from llmkit.annotate._web import create_app
 
 
 def client(seeded: Seeded, **kwargs: Any) -> TestClient:
@@ -254,17 +251,23 @@ def test_pairwise_sides_are_randomised_and_recorded(tmp_path: Any) -> None:
         lefts.add(left)
         html = c.get(f"/rate/{entry.assignment_id}").text
         i = entry.item_id.split("-")[1]
-        assert html.index(f"ANSWER-{left}-{i}") < html.index(f"ANSWER-{'B' if left == 'A' else 'A'}-{i}")
+        assert html.index(f"ANSWER-{left}-{i}") < html.index(
+            f"ANSWER-{'B' if left == 'A' else 'A'}-{i}"
+        )
         # key 1 (the left answer) carries the left answer's value
         assert re.search(rf'value="{left}" data-key="1"', html)
         rate(c, entry.assignment_id, {"better": left})
     assert lefts == {"A", "B"}  # both sides occur over 12 items
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t.submissions.c.assignment_id, t.submissions.c.extra_json)).all()
+        rows = conn.execute(
+            sa.select(t.submissions.c.assignment_id, t.submissions.c.extra_json)
+        ).all()
     for aid, extra in rows:
         assert json.loads(extra) == {"pairwise_left": pairwise_left(aid)}
     frame = ratings(store)
-    assert sorted(frame["value"]) == sorted(pairwise_left(e.assignment_id) for e in store.queue("ada"))
+    assert sorted(frame["value"]) == sorted(
+        pairwise_left(e.assignment_id) for e in store.queue("ada")
+    )
     store.close()
 
 
@@ -300,7 +303,8 @@ def test_adjudicator_sees_every_rating_and_sets_a_final_label(seeded: Seeded) ->
     assert shared not in j.get("/adjudicate").text  # settled
     csrf = token(a.get("/queue").text)
     refused = a.post(
-        f"/adjudicate/{shared}", data={"csrf_token": csrf, "dimension": "overall_quality", "value": "1"}
+        f"/adjudicate/{shared}",
+        data={"csrf_token": csrf, "dimension": "overall_quality", "value": "1"},
     )
     assert refused.status_code == 403
 
@@ -310,7 +314,9 @@ def test_admin_imports_samples_assigns_and_sees_reports(seeded: Seeded) -> None:
     page = login(c, "root")
     csrf = token(page.text)
     lines = "\n".join(
-        json.dumps({"id": f"new-{i}", "messages": [{"role": "user", "content": "mail a@b.example"}]})
+        json.dumps(
+            {"id": f"new-{i}", "messages": [{"role": "user", "content": "mail a@b.example"}]}
+        )
         for i in range(4)
     )
     r = c.post(
@@ -320,11 +326,24 @@ def test_admin_imports_samples_assigns_and_sees_reports(seeded: Seeded) -> None:
         follow_redirects=True,
     )
     assert "Imported 4 conversations (4 redactions)" in r.text
-    r = c.post("/admin/import", data={"csrf_token": csrf}, files={"file": ("x.jsonl", b"{bad", "x")}, follow_redirects=True)
+    r = c.post(
+        "/admin/import",
+        data={"csrf_token": csrf},
+        files={"file": ("x.jsonl", b"{bad", "x")},
+        follow_redirects=True,
+    )
     assert "Refused:" in r.text and seeded.store.count("items") == 17
-    r = c.post("/admin/sample", data={"csrf_token": csrf, "n": "4", "day": "2026-12-01"}, follow_redirects=True)
+    r = c.post(
+        "/admin/sample",
+        data={"csrf_token": csrf, "n": "4", "day": "2026-12-01"},
+        follow_redirects=True,
+    )
     assert "Sampled 4 conversations for 2026-12-01" in r.text
-    r = c.post("/admin/assign", data={"csrf_token": csrf, "raters": "ada", "overlap": "0"}, follow_redirects=True)
+    r = c.post(
+        "/admin/assign",
+        data={"csrf_token": csrf, "raters": "ada", "overlap": "0"},
+        follow_redirects=True,
+    )
     assert "Assigned sample" in r.text
     assert len(seeded.store.queue("ada")) == 4
     csv = c.get("/admin/files/ratings.csv")
@@ -345,7 +364,9 @@ def test_sessions_are_signed_and_expire(seeded: Seeded) -> None:
     assert c.get("/queue", follow_redirects=False).status_code == 303
 
 
-def test_serve_without_the_web_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_without_the_web_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from click.testing import CliRunner
 
     from llmkit.cli._annotate import annotate

@@ -128,4 +128,3 @@ def report_file(store: Store, what: str) -> tuple[bytes, str]:
             path = plot_trend(metrics, Path(tmp) / "trend.png")
             return path.read_bytes(), "image/png"
     raise LookupError(what)
-

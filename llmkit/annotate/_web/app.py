@@ -227,8 +227,7 @@ def create_app(
             except AnnotationError as exc:
                 raise HTTPException(400, str(exc)) from None
             refreshed = [
-                e if e.assignment_id != assignment_id else _with_status(e, "skipped")
-                for e in queue
+                e if e.assignment_id != assignment_id else _with_status(e, "skipped") for e in queue
             ]
             following = next_pending(refreshed, entry.position)
             return f"/rate/{following.assignment_id}" if following else "/queue"
@@ -426,4 +425,3 @@ def _quote(text: str) -> str:
     from urllib.parse import quote
 
     return quote(text, safe="")
-

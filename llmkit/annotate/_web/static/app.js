@@ -18,13 +18,9 @@
     if (!dims.length) return;
     active = (index + dims.length) % dims.length;
     dims.forEach(function (d, i) { d.classList.toggle("active", i === active); });
-    var dim = dims[active];
-    if (dim.getAttribute("data-type") === "comment") {
-      dim.querySelector("textarea").focus();
-    } else {
-      if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
-      dim.scrollIntoView({ block: "nearest" });
-    }
+    // Never focus the comment box here: Enter must still submit. C (or a click) types in it.
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+    dims[active].scrollIntoView({ block: "nearest" });
   }
 
   function pick(key) {
@@ -91,7 +87,9 @@
     }
     if (key === "C") {
       for (var i = 0; i < dims.length; i++) {
-        if (dims[i].getAttribute("data-type") === "comment") { event.preventDefault(); activate(i); return; }
+        if (dims[i].getAttribute("data-type") === "comment") {
+          event.preventDefault(); activate(i); dims[i].querySelector("textarea").focus(); return;
+        }
       }
       return;
     }
