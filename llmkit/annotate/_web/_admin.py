@@ -27,7 +27,17 @@ def overview(store: Store) -> dict[str, Any]:
     day = metrics[0]["day"] if metrics else ""
     if not frame.empty:
         today = frame[frame["rated_at"].dt.strftime("%Y-%m-%d") == day] if day else frame
-        rated = today[today["value"].notna()]
+        comments = {
+            (rubric_id, d.key)
+            for rubric_id in today["rubric_id"].unique()
+            for d in store.rubric_version(int(rubric_id)).rubric.dimensions
+            if d.scale.type == "comment"
+        }
+        keep = [
+            (int(r), str(d)) not in comments
+            for r, d in zip(today["rubric_id"], today["dimension"], strict=True)
+        ]
+        rated = today[keep]
         if not rated.empty:
             table = agreement_by(
                 rated.rename(columns={"item_id": "item"}), by=("dimension",), ci=False

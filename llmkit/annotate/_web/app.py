@@ -126,8 +126,9 @@ def create_app(
         raise HTTPException(404, "no such item in your queue")
 
     def next_pending(queue: list[QueueEntry], after: int = -1) -> QueueEntry | None:
-        later = [e for e in queue if e.status == "pending" and e.position > after]
-        return (later or [e for e in queue if e.status == "pending"] or [None])[0]
+        pending = [e for e in queue if e.status == "pending"]
+        later = [e for e in pending if e.position > after]
+        return (later or pending)[0] if pending else None
 
     def rate_next(request: Request) -> Response:
         user = current(request)
