@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from llmkit.annotate import AnnotationError, Store, User
+from llmkit.annotate._web._view import rows_of
 
 __all__ = ["do_assign", "do_import", "do_sample", "overview", "report_file"]
 
@@ -19,9 +20,8 @@ def _num(value: Any) -> str:
 def overview(store: Store) -> dict[str, Any]:
     """Counts, users, and the latest day's metrics and agreement, as display strings."""
     from llmkit.annotate import agreement_by, daily_metrics
-    from llmkit.annotate._store import records
 
-    metrics = records(daily_metrics(store, days=1, n_resamples=200))
+    metrics = rows_of(daily_metrics(store, days=1, n_resamples=200))
     frame = store.ratings_frame(include_gold=False)
     agreement: list[dict[str, Any]] = []
     day = metrics[0]["day"] if metrics else ""
@@ -49,7 +49,7 @@ def overview(store: Store) -> dict[str, Any]:
                     "alpha": _num(r.get("krippendorff_alpha")),
                     "percent": _num(r.get("percent_agreement")),
                 }
-                for r in records(table)
+                for r in rows_of(table)
             ]
     return {
         "counts": {w: store.count(w) for w in ("items", "users", "submissions", "ratings")},

@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit.annotate import Dimension
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FOLD_CHARS",
@@ -21,6 +24,7 @@ __all__ = [
     "choices",
     "pairwise_left",
     "render_messages",
+    "rows_of",
     "split_pairwise",
 ]
 
@@ -149,3 +153,9 @@ def choices(dim: Dimension, *, left: str = "A") -> list[Choice]:
             out.append(Choice("tie", "tie", "0", "Neither is better."))
         return out
     return []
+
+
+def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame's rows as plain dicts, for the templates."""
+    rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+    return rows

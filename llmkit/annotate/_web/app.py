@@ -28,7 +28,13 @@ from starlette.templating import Jinja2Templates
 
 from llmkit.annotate import AnnotationError, QueueEntry, Store, User
 from llmkit.annotate._web._security import SecurityHeaders, csrf_token, verified_form
-from llmkit.annotate._web._view import choices, pairwise_left, render_messages, split_pairwise
+from llmkit.annotate._web._view import (
+    choices,
+    pairwise_left,
+    render_messages,
+    rows_of,
+    split_pairwise,
+)
 
 __all__ = ["SESSION_MAX_AGE", "create_app"]
 
@@ -256,7 +262,6 @@ def create_app(
     def adjudicate_item(request: Request) -> Response:
         user = current(request, "adjudicator", "admin")
         from llmkit.annotate import adjudication_queue, final_labels
-        from llmkit.annotate._store import records
 
         item_id = str(request.path_params["item_id"])
         try:
@@ -264,7 +269,7 @@ def create_app(
         except AnnotationError:
             raise HTTPException(404, "no such item") from None
         frame = store.ratings_frame()
-        rows = records(frame[frame["item_id"] == item_id])
+        rows = rows_of(frame[frame["item_id"] == item_id])
         raters = sorted({str(r["rater"]) for r in rows})
         table: dict[str, dict[str, str]] = {}
         rubric_id = None
@@ -273,7 +278,7 @@ def create_app(
             rubric_id = int(r["rubric_id"])
         rubric = store.rubric_version(rubric_id).rubric if rubric_id is not None else None
         disputed = {d.dimension for d in adjudication_queue(store) if d.item_id == item_id}
-        finals = records(final_labels(store))
+        finals = rows_of(final_labels(store))
         settled = {str(f["dimension"]): f for f in finals if f["item_id"] == item_id}
         dims = []
         for dim in rubric.dimensions if rubric else ():
