@@ -35,6 +35,7 @@ from llmkit.annotate._web._view import (
     rows_of,
     split_pairwise,
 )
+from llmkit.annotate._web_store import QueueSlot, queue_entry, queue_slots
 
 __all__ = ["SESSION_MAX_AGE", "create_app"]
 
@@ -123,23 +124,23 @@ def create_app(
 
     # -- rating ---------------------------------------------------------------------------
 
-    def own_entry(user: User, assignment_id: int) -> tuple[QueueEntry, list[QueueEntry]]:
-        queue = store.queue(user.name)
-        for entry in queue:
-            if entry.assignment_id == assignment_id:
-                return entry, queue
+    def own_entry(user: User, assignment_id: int) -> tuple[QueueEntry, list[QueueSlot]]:
+        slots = queue_slots(store, user.name)
+        for slot in slots:
+            if slot.assignment_id == assignment_id:
+                return queue_entry(store, user.name, slot), slots
         # the same answer for someone else's assignment and for none at all
         raise HTTPException(404, "no such item in your queue")
 
-    def next_pending(queue: list[QueueEntry], after: int = -1) -> QueueEntry | None:
+    def next_pending(queue: list[QueueSlot], after: int = -1) -> QueueSlot | None:
         pending = [e for e in queue if e.status == "pending"]
         later = [e for e in pending if e.position > after]
         return (later or pending)[0] if pending else None
 
     def rate_next(request: Request) -> Response:
         user = current(request)
-        entry = next_pending(store.queue(user.name))
-        return RedirectResponse(f"/rate/{entry.assignment_id}" if entry else "/queue", 303)
+        slot = next_pending(queue_slots(store, user.name))
+        return RedirectResponse(f"/rate/{slot.assignment_id}" if slot else "/queue", 303)
 
     def rate_page(request: Request) -> Response:
         user = current(request)
@@ -159,7 +160,7 @@ def create_app(
                     "value": mine.get(dim.key, dim.default or ""),
                 }
             )
-        index = queue.index(entry)
+        index = next(i for i, e in enumerate(queue) if e.assignment_id == entry.assignment_id)
         done = sum(1 for e in queue if e.status != "pending")
         return page(
             request,
@@ -243,7 +244,7 @@ def create_app(
 
     def queue_page(request: Request) -> Response:
         user = current(request)
-        queue = store.queue(user.name)
+        queue = queue_slots(store, user.name)
         done = sum(1 for e in queue if e.status != "pending")
         return page(request, "queue.html", user, queue=queue, done=done)
 
@@ -421,7 +422,7 @@ def create_app(
     )
 
 
-def _with_status(entry: QueueEntry, status: str) -> QueueEntry:
+def _with_status(entry: QueueSlot, status: str) -> QueueSlot:
     from dataclasses import replace
 
     return replace(entry, status=status)
