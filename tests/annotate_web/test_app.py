@@ -375,3 +375,25 @@ def test_serve_without_the_web_extra_says_how_to_install_it(
     result = CliRunner().invoke(annotate, ["serve", "--port", "0"])
     assert result.exit_code == 1
     assert "pip install 'llmkit[web]'" in result.output
+
+
+def test_templates_and_static_files_are_package_data() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    import llmkit
+
+    root = Path(llmkit.__file__).parent
+    pyproject = root.parent / "pyproject.toml"
+    if not pyproject.exists():
+        pytest.skip("installed without the source tree")
+    globs = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]["llmkit"]
+    files = [
+        p.relative_to(root).as_posix()
+        for folder in ("templates", "static")
+        for p in (root / "annotate" / "_web" / folder).iterdir()
+    ]
+    assert len(files) >= 10
+    for name in files:
+        assert any(fnmatch.fnmatch(name, g) for g in globs), f"{name} is not package data"

@@ -64,7 +64,22 @@ def open_page(browser: Any, live: LiveServer) -> Any:
     page.set_default_timeout(15_000)
     page.dialogs: list[str] = []  # type: ignore[misc]
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    # a Content-Security-Policy violation (inline script or style) would be logged here
+    page.on(
+        "console",
+        lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     return page
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
 
 
 def keyboard_login(page: Any, live: LiveServer, name: str) -> None:
