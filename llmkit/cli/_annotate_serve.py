@@ -82,6 +82,12 @@ def serve(
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         print(f"llmkit annotate: serving on http://{shown}:{bound}/ (Ctrl+C stops)", flush=True)
+        if host not in ("127.0.0.1", "::1", "localhost") and not https_only:
+            click.echo(
+                "warning: listening beyond this machine without --https-only: put it behind "
+                "an HTTPS proxy so passwords and session cookies are not sent in clear",
+                err=True,
+            )
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         try:
             uvicorn.Server(config).run(sockets=[sock])
