@@ -9,8 +9,7 @@ never the gold flag nor anyone else's ratings.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -20,9 +19,12 @@ from llmkit.annotate._store import QueueEntry, Store
 __all__ = ["QueueSlot", "queue_entry", "queue_slots"]
 
 
-@dataclass(frozen=True)
-class QueueSlot:
-    """One queue entry without its conversation."""
+class QueueSlot(NamedTuple):
+    """One queue entry without its conversation.
+
+    A NamedTuple, not a frozen dataclass: a page builds hundreds of these per request and
+    a tuple is several times cheaper to create.
+    """
 
     assignment_id: int
     item_id: str
@@ -32,7 +34,7 @@ class QueueSlot:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return dict(self._asdict())
 
 
 def _rows(store: Store, rater: str, day: str | None, columns: list[Any]) -> list[Any]:
@@ -59,8 +61,8 @@ def _rows(store: Store, rater: str, day: str | None, columns: list[Any]) -> list
                     a.c.id,
                     a.c.item_id,
                     a.c.position,
-                    a.c.rubric_id,
                     s.c.day,
+                    a.c.rubric_id,
                     sub.c.status,
                     *columns,
                 )
@@ -77,9 +79,10 @@ def _rows(store: Store, rater: str, day: str | None, columns: list[Any]) -> list
 
 def queue_slots(store: Store, rater: str, *, day: str | None = None) -> list[QueueSlot]:
     """The rater's queue (latest day, or ``day``) in order, without the conversations."""
+    # rows unpacked as plain tuples: attribute access on SQLAlchemy rows costs more
     return [
-        QueueSlot(r.id, r.item_id, r.position, r.day, r.rubric_id, r.status or "pending")
-        for r in _rows(store, rater, day, [])
+        QueueSlot(aid, item, pos, day_, rubric, status or "pending")
+        for aid, item, pos, day_, rubric, status in _rows(store, rater, day, [])
     ]
 
 

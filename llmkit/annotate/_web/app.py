@@ -423,9 +423,7 @@ def create_app(
 
 
 def _with_status(entry: QueueSlot, status: str) -> QueueSlot:
-    from dataclasses import replace
-
-    return replace(entry, status=status)
+    return entry._replace(status=status)
 
 
 def _quote(text: str) -> str:
