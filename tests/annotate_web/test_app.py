@@ -397,3 +397,24 @@ def test_templates_and_static_files_are_package_data() -> None:
     assert len(files) >= 10
     for name in files:
         assert any(fnmatch.fnmatch(name, g) for g in globs), f"{name} is not package data"
+
+
+def test_pairwise_choices_by_side_for_raters_and_by_name_for_adjudicators() -> None:
+    from llmkit.annotate import parse_rubric
+    from llmkit.annotate._web._view import choices
+
+    dim = parse_rubric(
+        "name: pairs\ndimensions:\n  - key: better\n    title: Better\n"
+        "    scale: {type: pairwise}\n    guideline: Which?\n"
+    ).dimension("better")
+    shown = choices(dim, left="B")
+    assert [(c.value, c.label, c.key) for c in shown] == [
+        ("B", "left", "1"),
+        ("A", "right", "2"),
+        ("tie", "tie", "0"),
+    ]
+    assert [(c.value, c.label) for c in choices(dim, left=None)] == [
+        ("A", "A"),
+        ("B", "B"),
+        ("tie", "tie"),
+    ]

@@ -122,11 +122,12 @@ def render_messages(messages: tuple[dict[str, Any], ...]) -> list[Answer]:
     return [_answer(m) for m in messages]
 
 
-def choices(dim: Dimension, *, left: str = "A") -> list[Choice]:
+def choices(dim: Dimension, *, left: str | None = "A") -> list[Choice]:
     """The dimension's values in display order, each with its keyboard key.
 
     Likert points take their digit, binary takes ``y``/``n``, categorical options take
-    their ``key`` (or their number), pairwise takes ``1`` left, ``2`` right, ``0`` tie.
+    their ``key`` (or their number), pairwise takes ``1`` left, ``2`` right, ``0`` tie
+    (``left`` names the answer shown on the left; ``None`` lists ``A`` and ``B`` by name).
     """
     scale = dim.scale
     if scale.type == "likert":
@@ -143,7 +144,12 @@ def choices(dim: Dimension, *, left: str = "A") -> list[Choice]:
             Choice(o.value, o.value, o.key or str(i + 1), o.description)
             for i, o in enumerate(scale.options or ())
         ]
+    if scale.type == "pairwise" and left is None:  # by name, for adjudicators
+        named = [Choice(v, v, str(i + 1), f"Answer {v} is better.") for i, v in enumerate("AB")]
+        tie = [Choice("tie", "tie", "0", "Neither is better.")] if scale.allow_tie else []
+        return named + tie
     if scale.type == "pairwise":
+        left = left or "A"
         right = "B" if left == "A" else "A"
         out = [
             Choice(left, "left", "1", "The answer on the left is better."),

@@ -287,7 +287,7 @@ def create_app(
                 {
                     "dim": dim,
                     "values": table.get(dim.key, {}),
-                    "choices": choices(dim),
+                    "choices": choices(dim, left=None),
                     "disputed": dim.key in disputed,
                     "final": settled.get(dim.key),
                 }
