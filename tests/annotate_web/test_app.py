@@ -191,6 +191,8 @@ def test_hostile_text_is_escaped_and_no_page_has_inline_script(seeded: Seeded) -
     assert "&lt;i&gt;with tags&lt;/i&gt;" in page.text
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert page.headers["x-frame-options"] == "DENY"
+    assert float(page.headers["server-timing"].split("dur=")[1]) >= 0
     pages = [page.text, c.get("/queue").text, c.get("/login").text]
     root = client(seeded)
     pages += [login(root, "root").text, root.get("/adjudicate").text]
