@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from llmkit.cli._annotate_agreement import agreement
+from llmkit.cli._annotate_serve import serve
 from llmkit.cli._common import console, fail_cleanly, json_option, print_json
 
 __all__ = ["annotate"]
@@ -51,6 +52,7 @@ def annotate() -> None:
 
 
 annotate.add_command(agreement)
+annotate.add_command(serve)
 
 
 @annotate.command("import")

@@ -1,0 +1,10 @@
+"""The raters' web app for :mod:`llmkit.annotate` (``llmkit annotate serve``).
+
+Needs the ``web`` extra: ``pip install 'llmkit[web]'``.
+"""
+
+from __future__ import annotations
+
+from llmkit.annotate._web.app import SESSION_MAX_AGE, create_app
+
+__all__ = ["SESSION_MAX_AGE", "create_app"]

@@ -1,0 +1,140 @@
+"""The admin page's data and actions: import, sample, assign, today's metrics, reports."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from llmkit.annotate import AnnotationError, Store, User
+from llmkit.annotate._web._view import rows_of
+
+__all__ = ["do_assign", "do_import", "do_sample", "overview", "report_file"]
+
+
+def _num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def overview(store: Store) -> dict[str, Any]:
+    """Counts, users, and the latest day's metrics and agreement, as display strings."""
+    from llmkit.annotate import agreement_by, daily_metrics
+
+    metrics = rows_of(daily_metrics(store, days=1, n_resamples=200))
+    frame = store.ratings_frame(include_gold=False)
+    agreement: list[dict[str, Any]] = []
+    day = metrics[0]["day"] if metrics else ""
+    if not frame.empty:
+        today = frame[frame["rated_at"].dt.strftime("%Y-%m-%d") == day] if day else frame
+        comments = {
+            (rubric_id, d.key)
+            for rubric_id in today["rubric_id"].unique()
+            for d in store.rubric_version(int(rubric_id)).rubric.dimensions
+            if d.scale.type == "comment"
+        }
+        keep = [
+            (int(r), str(d)) not in comments
+            for r, d in zip(today["rubric_id"], today["dimension"], strict=True)
+        ]
+        rated = today[keep]
+        if not rated.empty:
+            table = agreement_by(
+                rated.rename(columns={"item_id": "item"}), by=("dimension",), ci=False
+            )
+            agreement = [
+                {
+                    "dimension": r["dimension"],
+                    "n_items": r["n_items"],
+                    "alpha": _num(r.get("krippendorff_alpha")),
+                    "percent": _num(r.get("percent_agreement")),
+                }
+                for r in rows_of(table)
+            ]
+    return {
+        "counts": {w: store.count(w) for w in ("items", "users", "submissions", "ratings")},
+        "users": store.users(),
+        "day": day,
+        "metrics": [
+            {
+                "metric": m["metric"],
+                "dimension": m["dimension"],
+                "estimate": _num(m["estimate"]),
+                "low": _num(m["low"]),
+                "high": _num(m["high"]),
+                "n_items": m["n_items"],
+            }
+            for m in metrics
+        ],
+        "agreement": agreement,
+    }
+
+
+def do_import(store: Store, form: dict[str, Any], user: User) -> str:
+    from llmkit.annotate import import_jsonl
+
+    data = form.get("file")
+    if not isinstance(data, bytes) or not data:
+        return "Refused: choose a JSONL file to import."
+    try:
+        lines = data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        return "Refused: the file is not UTF-8 text."
+    result = import_jsonl(store, lines, redact=bool(form.get("redact")), name="upload.jsonl")
+    return f"Imported {result.imported} conversations ({result.redacted} redactions)."
+
+
+def do_sample(store: Store, form: dict[str, Any], user: User) -> str:
+    from llmkit.annotate import sample
+
+    n = int(str(form.get("n", "0")) or 0)
+    drawn = sample(
+        store,
+        n,
+        day=str(form.get("day", "")).strip() or None,
+        stratify_by=str(form.get("stratify_by", "")).strip() or None,
+    )
+    return f"Sampled {len(drawn.item_ids)} conversations for {drawn.day}."
+
+
+def do_assign(store: Store, form: dict[str, Any], user: User) -> str:
+    from llmkit.annotate import assign
+
+    raters = [r.strip() for r in str(form.get("raters", "")).split(",") if r.strip()]
+    done = assign(
+        store,
+        raters,
+        overlap=float(str(form.get("overlap", "0.2")) or 0.2),
+        raters_per_item=int(str(form.get("raters_per_item", "2")) or 2),
+        gold_per_rater=int(str(form.get("gold_per_rater", "0")) or 0),
+    )
+    queues = ", ".join(f"{k}: {v}" for k, v in done.per_rater.items())
+    return f"Assigned sample {done.sample_id} ({done.rubric}): {queues}; {done.overlap_items} overlap, {done.gold_items} gold."
+
+
+def report_file(store: Store, what: str) -> tuple[bytes, str]:
+    """One of part 1's reports: ``ratings.csv``, ``raters.csv``, ``metrics.csv``, ``trend.png``.
+
+    Raises:
+        LookupError: no such report.
+        AnnotationError: the report cannot be made (e.g. matplotlib missing, no data).
+    """
+    from llmkit.annotate import daily_metrics, plot_trend, rater_report
+
+    if what == "ratings.csv":
+        return store.ratings_frame().to_csv(index=False).encode(), "text/csv"
+    if what == "raters.csv":
+        return rater_report(store).to_csv(index=False).encode(), "text/csv"
+    if what == "metrics.csv":
+        return daily_metrics(store, n_resamples=200).to_csv(index=False).encode(), "text/csv"
+    if what == "trend.png":
+        import tempfile
+        from pathlib import Path
+
+        metrics = daily_metrics(store, n_resamples=200)
+        if metrics.empty:
+            raise AnnotationError("no ratings yet: nothing to plot")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = plot_trend(metrics, Path(tmp) / "trend.png")
+            return path.read_bytes(), "image/png"
+    raise LookupError(what)

@@ -1,0 +1,96 @@
+"""``llmkit annotate serve``: the raters' web app on a local port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import click
+
+from llmkit.cli._common import fail_cleanly
+
+__all__ = ["serve"]
+
+WEB_EXTRA_HINT = "the web app needs the web extra: pip install 'llmkit[web]'"
+SECRET_ENV = "LLMKIT_ANNOTATE_SECRET"
+
+
+@click.command("serve")
+@click.option(
+    "--db",
+    envvar="LLMKIT_ANNOTATE_DB",
+    help="Store: SQLAlchemy URL or SQLite file [default: $LLMKIT_HOME/annotate.db].",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one; the URL line says which).",
+)
+@click.option(
+    "--secret-env",
+    default=SECRET_ENV,
+    show_default=True,
+    help="Environment variable holding the session-signing key (unset: a random key, so "
+    "logins end when the server stops).",
+)
+@click.option(
+    "--session-hours",
+    default=8.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 24 * 30),
+    help="How long a login lasts.",
+)
+@click.option("--https-only", is_flag=True, help="Secure cookies (behind an HTTPS proxy).")
+def serve(
+    db: str | None,
+    host: str,
+    port: int,
+    secret_env: str,
+    session_hours: float,
+    https_only: bool,
+) -> None:
+    """Serve the raters' web app: rating, queue, adjudication and admin pages."""
+    try:
+        import uvicorn
+
+        from llmkit.annotate._web import create_app
+    except ImportError as exc:
+        click.echo(f"error: {WEB_EXTRA_HINT} (missing {exc.name})", err=True)
+        raise SystemExit(1) from None
+    from llmkit.annotate import Store
+
+    with fail_cleanly():
+        store = Store(db)
+        app = create_app(
+            store,
+            secret_key=os.environ.get(secret_env) or None,
+            session_max_age=int(session_hours * 3600),
+            https_only=https_only,
+        )
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+            raise SystemExit(1) from None
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        print(f"llmkit annotate: serving on http://{shown}:{bound}/ (Ctrl+C stops)", flush=True)
+        if host not in ("127.0.0.1", "::1", "localhost") and not https_only:
+            click.echo(
+                "warning: listening beyond this machine without --https-only: put it behind "
+                "an HTTPS proxy so passwords and session cookies are not sent in clear",
+                err=True,
+            )
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            store.close()
+    sys.exit(0)
