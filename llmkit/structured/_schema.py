@@ -59,6 +59,7 @@ _CACHE_SIZE = 256
 _MEMO: ContextVar[dict[tuple[int, int], tuple[Any, bool]] | None] = ContextVar(
     "llmkit_validation_memo", default=None
 )
+_JUDGING: ContextVar[bool] = ContextVar("llmkit_validation_judging", default=False)
 _REPR = reprlib.Repr()
 _REPR.maxstring = 80
 _REPR.maxother = 80
@@ -118,7 +119,11 @@ def memo_valid(validator: Any, instance: Any, schema: Any) -> bool:
         hit = memo.get(key)
         if hit is not None:
             return hit[1]
-    ok = next(iter(validator.descend(instance, schema)), None) is None
+    token = _JUDGING.set(True)  # only the verdict counts: no error context to build
+    try:
+        ok = next(iter(validator.descend(instance, schema)), None) is None
+    finally:
+        _JUDGING.reset(token)
     if memo is not None:
         memo[key] = (instance, ok)
     return ok
@@ -128,7 +133,7 @@ def _none_valid(validator: Any, branches: list[Any], instance: Any) -> Validatio
     # The context holds the errors of one branch only (the first whose type fits): enough
     # for ``best_match`` to point inside, without descending into every branch again.
     context: list[ValidationError] = []
-    for index, sub in enumerate(branches):
+    for index, sub in enumerate([] if _JUDGING.get() else branches):
         if isinstance(sub, dict) and "type" in sub and not _type_fits(instance, sub["type"]):
             continue
         context = list(validator.descend(instance, sub, schema_path=index))[:5]
