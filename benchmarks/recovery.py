@@ -77,7 +77,7 @@ def judge(case: dict[str, Any], got: dict[str, Any] | None) -> str:
     return "wrong_ok" if stage and got.get("stage") != stage else "exact"
 
 
-class _Timeout(Exception):
+class _Timeout(BaseException):  # not Exception: parsers may catch that
     pass
 
 
