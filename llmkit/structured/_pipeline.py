@@ -9,7 +9,7 @@ at most a bounded number of linear passes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from llmkit.structured._load import (
     load_yaml,
 )
 from llmkit.structured._result import StructuredResult
-from llmkit.structured._rules import F, RepairContext, register_rule, rules
+from llmkit.structured._rules import RepairContext, register_entries, rules
 from llmkit.structured._schema import CompiledSchema, compile_schema, format_errors
 
 __all__ = ["detect_format", "loads", "parse"]
@@ -34,86 +34,119 @@ _FORMATS = ("auto", "yaml", "json")
 _MAX_ERROR_DRIVEN = 25
 
 
-def _load_rule(name: str, error_class: str, hint: str, lossless: bool = False) -> Callable[[F], F]:
-    return register_rule(name, phase="load", error_class=error_class, hint=hint, lossless=lossless)
-
-
-@_load_rule(
-    "hash_in_value",
-    "` #` inside a value read as a comment",
-    "Quote values that contain ' #', e.g. title: \"Fix bug #12\".",
+# Decided inside the loader (and by the pipeline for documents and truncation).
+register_entries(
+    "load",
+    [
+        (
+            "hash_in_value",
+            "` #` inside a value read as a comment",
+            "Quote values that contain ' #', e.g. title: \"Fix bug #12\".",
+            "title: Fix bug #123",
+            '"Fix bug #123" (a `#` glued to a word is text)',
+            False,
+        ),
+        (
+            "trailing_comment",
+            "comment after a value",
+            "Do not add comments after values.",
+            "priority: high  # urgent",
+            '"high" (`# ` with a space is a comment)',
+            False,
+        ),
+        (
+            "literal_anchor",
+            "value starting with & read as an anchor",
+            "Quote values that start with & or *.",
+            "company: &Co Inc",
+            '"&Co Inc"',
+            False,
+        ),
+        (
+            "yaml_alias",
+            "anchors and aliases",
+            "Do not use YAML anchors (&) or aliases (*).",
+            "a: &x 1\nb: *x",
+            '{"a": 1, "b": 1}',
+        ),
+        (
+            "duplicate_keys",
+            "the same key twice in one mapping",
+            "Write each key once; put several values in a list.",
+            "a: 1\na: 2",
+            '{"a": 2}',
+            False,
+        ),
+        (
+            "ignore_tag",
+            "YAML tags (!foo) on values",
+            "Do not use YAML tags (! or !!).",
+            "note: !important",
+            '"!important"',
+            False,
+        ),
+        (
+            "stray_document_marker",
+            "stray --- or ... lines",
+            "Do not add --- or ... lines.",
+            "a: 1\n---\n",
+            '{"a": 1}',
+        ),
+        (
+            "multiple_documents",
+            "several documents in one answer",
+            "Return exactly one document.",
+            "a: 1\n---\na: 2",
+            "the one document that fits the schema",
+            False,
+        ),
+        (
+            "json_nonfinite",
+            "NaN or Infinity in JSON",
+            "Use null instead of NaN or Infinity.",
+            '{"x": NaN}',
+            '{"x": nan} (written as null in JSON output)',
+            False,
+        ),
+        (
+            "yaml_as_json",
+            "YAML where JSON was asked",
+            "Answer in JSON, not YAML.",
+            "name: Ann",
+            '{"name": "Ann"}',
+        ),
+        (
+            "truncated",
+            "answer cut at the token limit (finish_reason=length)",
+            "Keep the answer short enough to finish within the token limit.",
+            'finish_reason "length"',
+            "the value kept where it validates, marked truncated",
+            False,
+        ),
+        (
+            "strip_prose_line",
+            "a line of prose at the edge of a YAML document",
+            "Reply with the document only: no introduction, no closing remarks.",
+            "Result: here it is\nname: Eli",
+            '{"name": "Eli"}',
+        ),
+        (
+            "scalar_in_sentence",
+            "a single value answered inside a sentence",
+            "Reply with the value only, no sentence around it.",
+            "The answer is 42.",
+            "42",
+        ),
+        (
+            "key_value_lines",
+            "an object written as a numbered or bulleted list of Key: value",
+            "Write the object as YAML keys, not a numbered or bulleted list.",
+            "1. Name: Eli\n2. Age: 4",
+            '{"name": "Eli", "age": 4}',
+            False,
+        ),
+    ],
 )
-def _doc_hash() -> None:
-    """`title: Fix bug #123` → `"Fix bug #123"` (a `#` glued to a word is text)"""
-
-
-@_load_rule("trailing_comment", "comment after a value", "Do not add comments after values.")
-def _doc_comment() -> None:
-    """`priority: high  # urgent` → `"high"` (`# ` with a space is a comment)"""
-
-
-@_load_rule(
-    "literal_anchor",
-    "value starting with & read as an anchor",
-    "Quote values that start with & or *.",
-)
-def _doc_anchor() -> None:
-    """`company: &Co Inc` (anchor never used) → `"&Co Inc"`"""
-
-
-@_load_rule(
-    "yaml_alias",
-    "anchors and aliases",
-    "Do not use YAML anchors (&) or aliases (*).",
-    lossless=True,
-)
-def _doc_alias() -> None:
-    """`a: &x 1\\nb: *x` → `{"a": 1, "b": 1}` (expanded as copies, under a budget)"""
-
-
-@_load_rule(
-    "duplicate_keys",
-    "the same key twice in one mapping",
-    "Write each key once; put several values in a list.",
-)
-def _doc_dupes() -> None:
-    """`a: 1\\na: 2` → `{"a": 2}`; two mappings under one key are merged"""
-
-
-@_load_rule("ignore_tag", "YAML tags (!foo) on values", "Do not use YAML tags (! or !!).")
-def _doc_tag() -> None:
-    """`note: !important` → `"!important"` (tags are read as text, never constructed)"""
-
-
-@_load_rule(
-    "stray_document_marker", "stray --- or ... lines", "Do not add --- or ... lines.", lossless=True
-)
-def _doc_marker() -> None:
-    """`a: 1\\n---\\n` → `{"a": 1}`"""
-
-
-@_load_rule("multiple_documents", "several documents in one answer", "Return exactly one document.")
-def _doc_multi() -> None:
-    """`a: 1\\n---\\na: 2` → the first document that fits the schema"""
-
-
-@_load_rule("json_nonfinite", "NaN or Infinity in JSON", "Use null instead of NaN or Infinity.")
-def _doc_nonfinite() -> None:
-    """`{"x": NaN}` → `{"x": nan}` (written as null in JSON output)"""
-
-
-@_load_rule("yaml_as_json", "YAML where JSON was asked", "Answer in JSON, not YAML.", lossless=True)
-def _doc_yaml_as_json() -> None:
-    """`name: Ann` when JSON was asked → `{"name": "Ann"}`"""
-
-
-@_load_rule(
-    "truncated",
-    "answer cut at the token limit (finish_reason=length)",
-    "Keep the answer short enough to finish within the token limit.",
-)
-def _doc_truncated() -> None:
-    """finish_reason == "length": the value is kept where it validates, marked truncated"""
 
 
 def detect_format(text: str, format: str = "auto") -> str:
@@ -135,6 +168,7 @@ class _Attempt:
     column: int | None = None
     position: int | None = None
     notes: list[str] = field(default_factory=list)
+    final: bool = False  # a verdict no later repair may overturn (a conflict, a cut value)
 
 
 class _Run:
@@ -144,11 +178,12 @@ class _Run:
         self.fmt = fmt
         self.best_invalid: _Attempt | None = None
         self.last_failure: _Attempt | None = None
+        self.cut_at_limit = False  # finish_reason "length"
 
     def attempt(self, payload: str, fmt: str) -> _Attempt:
         try:
             loaded = (
-                load_json(payload, self.limits)
+                load_json(payload, self.limits, typed=self.compiled is not None)
                 if fmt == "json"
                 else load_yaml(payload, typed=self.compiled is not None, limits=self.limits)
             )
@@ -174,6 +209,9 @@ class _Run:
                 a.valid = True
             else:
                 errors = self.compiled.errors(value)
+                if errors and not json_doc:
+                    value, errors = self.colon_items(value, fired, errors)
+                    a.value = value
                 a.valid = not errors
                 if errors:
                     a.error = "schema: " + format_errors(errors)
@@ -185,6 +223,50 @@ class _Run:
         if self.best_invalid is None:
             self.best_invalid = first
         return first
+
+    def colon_items(self, value: Any, fired: list[str], errors: list[Any]) -> tuple[Any, list[Any]]:
+        """`- Step 1: open it` read as a one-key mapping where the schema says string.
+
+        YAML reads an unquoted `: ` as a mapping; where the schema asks for a string and
+        the mapping is one key with a scalar value, the text the model wrote is
+        `key: value`, so that is the string.
+        """
+        assert self.compiled is not None
+        changed = False
+        for error in list(self.compiled.validator.iter_errors(value))[:50]:
+            types = error.schema.get("type") if isinstance(error.schema, dict) else None
+            inst = error.instance
+            if error.validator != "type" or "string" not in (
+                types if isinstance(types, list) else [types]
+            ):
+                continue
+            if not isinstance(inst, dict) or len(inst) != 1:
+                continue
+            ((key, val),) = inst.items()
+            if isinstance(val, (dict, list)) or val is None or not isinstance(key, str):
+                continue
+            text = f"{key}: {_scalar_text(val)}"
+            path = list(error.absolute_path)
+            if not path:
+                value = text
+            else:
+                parent = value
+                for step in path[:-1]:
+                    parent = parent[step]
+                parent[path[-1]] = text
+            changed = True
+        if not changed:
+            return value, errors
+        errors = self.compiled.errors(value)
+        if not errors:
+            _fire(fired, "quote_colon_value")
+        return value, errors
+
+
+def _scalar_text(val: Any) -> str:
+    if isinstance(val, bool):
+        return "true" if val else "false"
+    return str(val)
 
 
 def _fire(fired: list[str], names: list[str] | str) -> None:
@@ -216,6 +298,33 @@ def _prose_head(value: Any, compiled: CompiledSchema | None) -> bool:
     if not (lead_in or sentence):
         return False
     return normalize_key(key) not in _schema_keys(compiled)
+
+
+_TOP_KEY = re.compile(r"^([^\s#\-][^:\n]*):(?:[ \t]|$)", re.M)
+
+
+def _edge_prose(run: _Run, payload: str) -> str | _Attempt | None:
+    """The payload without prose-shaped lines at its edges (`Note: a sentence.`).
+
+    Only labels the schema does not name are dropped (the caller keeps the result only
+    when it validates). A label the schema names that is also written as a key elsewhere
+    gives two candidates for one field: a conflict (a final failed attempt).
+    """
+    keys = _schema_keys(run.compiled)
+    if not keys:
+        return None
+    idx, labels = _extract.edge_prose_lines(payload)
+    if not idx:
+        return None
+    written = [m.group(1).strip() for m in _TOP_KEY.finditer(payload)]
+    drop = []
+    for i, label in zip(idx, labels, strict=True):
+        norm = normalize_key(label)
+        if norm not in keys:
+            drop.append(i)
+        elif sum(1 for k in written if normalize_key(k) == norm) > 1:
+            return _final(f"two candidates for the field {label!r}: a prose line and a key")
+    return _extract.drop_lines(payload, drop) if drop else None
 
 
 def _prose_tail(payload: str, value: Any, compiled: CompiledSchema | None) -> str | None:
@@ -359,23 +468,43 @@ def _parse(
     fmt = detect_format(payload, format)
     ctx.format = fmt
     run = _Run(compiled, limits, fmt)
+    run.cut_at_limit = truncated
     result = _solve(run, payload, fmt, format, ctx, fired)
-    for candidate in [] if result.valid else list(ctx.candidates):
+    # other candidate payloads (fenced blocks, a second JSON value): the schema chooses;
+    # two that fit with different values are a conflict, never a guess
+    for candidate in [] if result.final else list(ctx.candidates):
         cand_fired = list(fired)
         cand_ctx = RepairContext(format=fmt, truncated=truncated)
         cand = _solve(
             run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
         )
-        if cand.valid:
-            result, fired, payload = cand, cand_fired, candidate
-            _fire(fired, "multiple_documents")
-            break
+        if not cand.valid:
+            continue
+        if result.valid and _json_like(candidate):
+            got = _engine(run, candidate, RepairContext(format="json"))
+            if got is None or not got[0].valid:
+                continue  # flow YAML's reading of `{more}` is no rival
+        if result.valid:
+            if compiled is not None and repr(cand.value) != repr(result.value):
+                result = _final("several different documents fit the schema")
+                break
+            continue
+        result, fired, payload = cand, cand_fired, candidate
+        _fire(fired, "multiple_documents")
+    if not result.valid and not result.final and compiled is not None:
+        alt = _reshaped(run, payload, fmt)
+        if alt is not None:
+            result, payload = alt
+            _fire(fired, result.fired)
     if truncated:
         _fire(fired, "truncated")
+        final = getattr(result, "payload", payload)
+        if result.valid and _cut_inside_payload(text, final, fired):
+            result = _final("answer cut at the token limit inside the document")
     notes = tuple(ctx.notes)
     if not result.valid:
         failure = result if result.loaded or run.best_invalid is None else run.best_invalid
-        if not result.loaded and run.best_invalid is not None:
+        if not result.loaded and run.best_invalid is not None and not result.final:
             failure = run.best_invalid
         error = failure.error or result.error or "could not be parsed"
         return StructuredResult(
@@ -419,6 +548,55 @@ def _parse(
     )
 
 
+# coercions that read a scalar's type: all a reshaped answer may need besides key case
+_PLAIN_COERCIONS = frozenset(
+    ["coerce_key", "coerce_boolean", "coerce_integer", "coerce_number", "fill_default"]
+)
+
+
+def _reshaped(run: _Run, payload: str, fmt: str) -> tuple[_Attempt, str] | None:
+    """Answers that are no document at all, read by shape (tried only after all failed).
+
+    A numbered or bulleted list of `Key: value` lines becomes an object (only when it
+    then needs no coercion beyond key case and scalar types); a scalar schema answered in
+    a sentence takes the one candidate value the sentence holds.
+    """
+    assert run.compiled is not None
+    if fmt == "yaml" or not _json_like(payload):
+        kv = _extract.key_value_lines(payload)
+        if kv is not None:
+            b = run.attempt(kv, "yaml")
+            if b.valid and set(b.fired) <= _PLAIN_COERCIONS:
+                b.fired = ["key_value_lines", *b.fired]
+                b.payload = kv  # type: ignore[attr-defined]
+                return b, kv
+    ok, value = _extract.scalar_in_sentence(payload, run.compiled.schema)
+    if ok and not run.compiled.errors(value):
+        a = _Attempt(value=value, loaded=True, valid=True, fired=["scalar_in_sentence"])
+        a.payload = payload  # type: ignore[attr-defined]
+        return a, payload
+    return None
+
+
+def _cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
+    """At the token limit: does the document run to the end of the answer?
+
+    A JSON document the engine reads without closing anything is complete; otherwise (and
+    for YAML, which has no closer to tell) the document was cut unless text after it (a
+    closing fence, prose) shows it ended before the limit.
+    """
+    if _json_like(payload):
+        read = _json_repair.repair_json(payload)
+        if read is not None:
+            return read.truncated
+    if "close_truncated_yaml" in fired:
+        return True
+    last = text.rstrip().rsplit("\n", 1)[-1].strip()
+    if last.startswith(("```", "~~~")):
+        return False
+    return bool(last) and last in payload
+
+
 def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
     """Does the answer, exactly as written, load strictly and validate as a document?"""
     fmt = detect_format(text, format)
@@ -447,6 +625,94 @@ def _done(a: _Attempt, payload: str, fired: list[str]) -> _Attempt:
     return a
 
 
+_JSON_START = ("{", "[", "(")
+
+
+def _json_like(payload: str) -> bool:
+    return payload.lstrip()[:1] in _JSON_START
+
+
+def _user_json_rules(payload: str, ctx: RepairContext, fired: list[str]) -> str:
+    """Text rules users registered for the ``json`` phase run before the engine."""
+    for rule in rules("json"):
+        if rule.func is None:
+            continue
+        new = rule.func(payload, ctx)
+        if new is not None and new != payload:
+            payload = new
+            _fire(fired, rule.name)
+    return payload
+
+
+def _array_schema(compiled: CompiledSchema | None) -> bool:
+    return compiled is not None and compiled.schema.get("type") == "array"
+
+
+def _final(error: str) -> _Attempt:
+    return _Attempt(error=error, final=True)
+
+
+def _engine(run: _Run, payload: str, ctx: RepairContext) -> tuple[_Attempt, list[str]] | None:
+    """Read ``payload`` with the JSON repair engine; the attempt and the repairs named.
+
+    Several top-level values: collected into one list for an array schema, else the one
+    that validates; when several validate and differ, none is chosen (no guessing). A
+    value cut inside (a string, or after a `,`) is never completed by a guess, nor is
+    anything the engine had to close when the answer hit the token limit.
+    """
+    scratch = RepairContext(format="json", truncated=ctx.truncated)
+    names: list[str] = []
+    payload = _user_json_rules(payload, scratch, names)
+    read = _json_repair.repair_json(payload)
+    if read is None:
+        return None
+    names.extend(n for n in read.repairs if n not in names)
+    if read.trailing.strip():
+        names.append("strip_prose")
+    if read.cut_inside:
+        return _final("answer cut inside a value: its end is unknown"), names
+    if read.truncated and run.cut_at_limit:
+        return _final("answer cut at the token limit before the JSON ended"), names
+    if read.truncated:
+        ctx.truncated = True
+    if len(read.values) == 1:
+        first = run.attempt(read.values[0], "json")
+        if first.valid and run.compiled and _other_fit(run, read.trailing, first.value):
+            return _final("several different documents fit the schema"), names
+        return first, names
+    if _array_schema(run.compiled):
+        whole = run.attempt("[" + ", ".join(read.values) + "]", "json")
+        if whole.valid:
+            return whole, names
+    tries = [run.attempt(v, "json") for v in read.values]
+    valid = [t for t in tries if t.valid]
+    distinct = {repr(t.value) for t in valid}
+    if len(distinct) == 1 or (valid and run.compiled is None):
+        return valid[0], names
+    if valid:
+        return _final("several different documents fit the schema"), names
+    return tries[-1], names
+
+
+def _other_fit(run: _Run, rest: str, value: Any, limit: int = 5) -> bool:
+    """Does prose after a value hold another JSON value that fits, with another value?"""
+    for _ in range(limit):
+        start = _extract.json_payload_start(rest)
+        if start is None:
+            return False
+        read = _json_repair.repair_json(rest[start:])
+        if read is None:
+            return False
+        for text in read.values:
+            other = run.attempt(text, "json")
+            if other.valid and repr(other.value) != repr(value):
+                return True
+        if len(rest) - start <= len(read.trailing):
+            return False
+        rest = read.trailing
+    return False
+
+
 def _solve(
     run: _Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> _Attempt:
@@ -457,39 +723,24 @@ def _solve(
         if new is not None:
             _fire(fired, "close_truncated_yaml")
             payload = new
+    if fmt == "yaml" and "#" in payload and not _json_like(payload):
+        new = _repair_yaml.hash_values(payload, ctx)  # `tag: #x` is text, never null
+        if new is not None:
+            _fire(fired, "hash_value")
+            payload = new
     # 1. strict load: the fast path
     a = run.attempt(payload, fmt)
-    if not a.loaded and fmt == "json" and requested == "auto":
-        b = run.attempt(payload, "yaml")  # `{a: 1}` is flow YAML
-        if b.valid:
-            # Not valid JSON, so not clean: name the JSON error classes. The JSON repairs
-            # decide the value too: flow YAML reads `[1, // note\n 2]` as the text
-            # "// note 2", where the JSON reading is [1, 2].
-            fast, names, _ = _json_repair.fast_repair_json(payload)
-            c = run.attempt(fast, "json") if names else b
-            if names and c.valid:
-                _fire(fired, names)
-                return _done(c, fast, fired)
-            scratch = RepairContext(format="json", truncated=ctx.truncated)
-            new, names = _json_repair.repair_json_text(payload, scratch)
-            c = run.attempt(new, "json") if names else b
-            if names and c.valid and c.value == b.value and not scratch.truncated:
-                _fire(fired, names)
-                return _done(c, new, fired)
-            _fire(fired, "yaml_as_json")  # only YAML's flow syntax could read it
-            return _done(b, payload, fired)
-        if b.loaded:
-            a = b
-    elif not a.loaded and fmt == "yaml" and payload.lstrip()[:1] in ("{", "["):
+    if not a.loaded and fmt == "yaml" and _json_like(payload):
         b = run.attempt(payload, "json")  # JSON is YAML 1.2; libyaml refuses `\ud83d`
         if b.loaded:
             a = b
     if a.loaded and fmt == "yaml" and _prose_head(a.value, run.compiled):
         new = _extract.strip_prose(payload, ctx)
         if new is not None:
-            _fire(fired, "strip_prose")
-            payload = new
-            a = run.attempt(payload, fmt)
+            b = run.attempt(new, fmt)
+            if b.valid or not a.valid:  # a valid document stays as written
+                _fire(fired, "strip_prose")
+                payload, a = new, b
     if a.loaded and fmt == "yaml":
         new = _prose_tail(payload, a.value, run.compiled)
         if new is not None:
@@ -497,24 +748,25 @@ def _solve(
             if b.valid:
                 _fire(fired, "strip_prose")
                 payload, a = new, b
+    if a.loaded and fmt == "yaml" and isinstance(a.value, dict):
+        edge = _edge_prose(run, payload)
+        if isinstance(edge, _Attempt):
+            return edge
+        if edge is not None:
+            b = run.attempt(edge, fmt)
+            if b.valid:
+                _fire(fired, "strip_prose_line")
+                payload, a = edge, b
     if a.valid:
         return _done(a, payload, fired)
     ctx.error = a.error
-    # 2a. JSON: one regex pass fixes the common classes
-    if fmt == "json" or payload.lstrip()[:1] in ("{", "["):
-        fast, names, _ = _json_repair.fast_repair_json(payload)
-        if names:
-            if fast.rstrip()[-1:] not in ("}", "]"):
-                closed = _json_repair.fast_close_json(fast)
-                if closed is not None:
-                    ctx.truncated = True
-                    fast = closed
-                    names = [*names, "json_close_truncated"]
-            b = run.attempt(fast, "json")
-            if b.valid:
-                _fire(fired, names)
-                return _done(b, fast, fired)
-    # 2b. repairs, cheapest first, a load attempt after each one that changed the text
+    # 2a. JSON: the repair engine reads every JSON error class in one pass
+    if fmt == "json" or _json_like(payload):
+        got = _engine(run, payload, ctx)
+        if got is not None and (got[0].valid or got[0].final):
+            _fire(fired, got[1])
+            return _done(got[0], payload, fired)
+    # 2b. text repairs, cheapest first, a load attempt after each one that changed it
     for rule in rules("text"):
         if rule.func is None:
             continue
@@ -527,22 +779,31 @@ def _solve(
             a = run.attempt(payload, fmt)
             if a.valid:
                 return _done(a, payload, fired)
-    if fmt == "json" or payload.lstrip()[:1] in ("{", "["):
-        new, names = _json_repair.repair_json_text(payload, ctx)
-        if names:
-            b = run.attempt(new, "json")
-            if b.valid:
-                _fire(fired, names)
-                return _done(b, new, fired)
-            if b.loaded and not a.loaded:
-                _fire(fired, names)
-                payload, a = new, b
-        if fmt == "json":
+            if fmt == "json" or _json_like(payload):
+                got = _engine(run, payload, ctx)
+                if got is not None and (got[0].valid or got[0].final):
+                    _fire(fired, got[1])
+                    return _done(got[0], payload, fired)
+    if not _json_like(payload):
+        # `Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
+        # line of prose; the engine reads from its first bracket and stops at its end
+        start = _extract.json_payload_start(payload)
+        if start is not None:
+            got = _engine(run, payload[start:], ctx)
+            if got is not None and got[0].valid:
+                _fire(fired, ["strip_prose", *got[1]])
+                return _done(got[0], payload[start:], fired)
+    if fmt == "json" or _json_like(payload):
+        got = _engine(run, payload, ctx)
+        if got is not None and got[0].loaded and not a.loaded:
+            a = got[0]
+        if fmt == "json" and not _json_like(payload):
             b = run.attempt(payload, "yaml")
             if b.valid:
                 _fire(fired, "yaml_as_json")
                 return _done(b, payload, fired)
-        if payload.lstrip()[:1] in ("{", "["):
+        if _json_like(payload):
+            a.payload = payload  # type: ignore[attr-defined]
             return a
     yaml_rules = [r for r in rules("yaml") if r.func is not None]
     if a.line is not None:

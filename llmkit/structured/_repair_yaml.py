@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
-__all__ = ["split_line"]
+__all__ = ["hash_values", "split_line"]
 
 # `  - - key: value` → lead, key, value (value None when nothing follows the colon).
 # Linear per line: a plain key runs (possessively) up to its first colon followed by a
@@ -469,3 +469,46 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
             del lines[i]
             return "\n".join(lines)
     return None
+
+
+_HASH_VALUE = re.compile(
+    r"""(?P<lead>[ ]*(?:-[ ]+)*)(?P<key>(?:"[^"\n]*"|'[^'\n]*'|[^\s#"'\-?:\[\]{}][^\n#]*?)[ \t]*:[ \t]+|-[ \t]+)(?P<value>\#[^\n]*?)[ \t]*$"""
+)
+
+
+@register_rule(
+    "hash_value",
+    phase="load",
+    lossless=False,
+    error_class="a value starting with # read as a comment",
+    hint='Quote values that start with #, e.g. channel: "#general".',
+)
+def hash_values(text: str, ctx: RepairContext) -> str | None:
+    """`channel: #general` → `channel: "#general"`; `- #urgent` → `- "#urgent"`
+
+    YAML reads a ``#`` after a blank as a comment, so the value would vanish (null). A key
+    whose block follows on the next lines keeps its comment: `address: # home` then an
+    indented `street: x`.
+    """
+    if "#" not in text:
+        return None
+    lines = text.split("\n")
+    structure = list(_structure_lines(lines))
+    changed = False
+    for n, i in enumerate(structure):
+        line = lines[i]
+        if "#" not in line:
+            continue
+        m = _HASH_VALUE.fullmatch(line)
+        if m is None:
+            continue
+        nxt = lines[structure[n + 1]] if n + 1 < len(structure) else ""
+        is_key = m.group("key").rstrip().endswith(":")
+        if nxt and (
+            _indent(nxt) > _indent(line)
+            or (is_key and _indent(nxt) == _indent(line) and nxt.lstrip(" ").startswith("- "))
+        ):
+            continue  # the key's value is the block below: the `#` starts a comment
+        lines[i] = f"{m.group('lead')}{m.group('key')}{_quote(m.group('value'))}"
+        changed = True
+    return "\n".join(lines) if changed else None
