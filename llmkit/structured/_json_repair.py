@@ -239,6 +239,10 @@ _UNQUOTED_VALUE_ARR = re.compile(r"[^,{}\[\]()\n\"]*+")
 _MAX_DEPTH = 200
 _ONLY_CLOSERS = re.compile(r"\s*+[}\]][\s}\]]*+\Z")
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_PY_HEX = {
+    "x": re.compile(r"[0-9a-fA-F]{2}"),
+    "U": re.compile(r"000[0-9a-fA-F]{5}|0010[0-9a-fA-F]{4}"),
+}
 _JSON_ESCAPES = frozenset('"\\/bfnrt')
 
 
@@ -423,6 +427,11 @@ class _Reader:
                 elif e and e in _JSON_ESCAPES:
                     out.append("\\" + e)
                     j += 2
+                elif e and e in "xU" and _PY_HEX[e].match(s, j + 2):
+                    # Python's `\x7f` / `\U0001f600` (a repr() answer)
+                    width = 2 if e == "x" else 8
+                    out.append(_escape(chr(int(s[j + 2 : j + 2 + width], 16))))
+                    j += 2 + width
                 elif e in ("'", "\u2019", "\u201d"):
                     out.append(e)
                     j += 2

@@ -398,6 +398,18 @@ def parse(
             str(exc),
             truncated=finish_reason == "length",
             position=exc.position,
+            error_kind=type(exc).__name__,
+        )
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+        # model text never raises: a bug or an exhausted resource is a failed result
+        return StructuredResult(
+            None,
+            "failed",
+            (),
+            raw_text,
+            f"could not be parsed: {type(exc).__name__}: {exc}"[:300],
+            truncated=finish_reason == "length",
+            error_kind=type(exc).__name__,
         )
 
 
@@ -412,7 +424,9 @@ def loads(text: str | bytes, schema: Any = None, **kwargs: Any) -> Any:
     if result.ok:
         return result.value
     message = result.error or "unparseable"
-    if message.startswith(("input refused", "unsafe")):
+    if result.error_kind == UnsafeInputError.__name__ or (
+        result.error_kind is None and message.startswith("input refused")
+    ):
         raise UnsafeInputError(message, raw=result.raw, position=result.position)
     raise ParseError(message, raw=result.raw, position=result.position)
 
@@ -520,6 +534,19 @@ def _parse(
             diff=_diff(text, result.__dict__.get("payload", payload)) if want_diff else None,
         )
     value = result.value
+    if compiled is None and value is None and fired:
+        # without a schema, repairs that leave nothing (every line dropped) found no
+        # document: failed, not a null made up by the repairs
+        return StructuredResult(
+            None,
+            "failed",
+            tuple(fired),
+            text,
+            "no document left after repairs",
+            truncated=truncated,
+            notes=notes,
+            format=fmt,
+        )
     if compiled is not None and compiled.kind != "json":
         try:
             value = compiled.instance(value)

@@ -464,7 +464,10 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
         return None
     lines = text.split("\n")
     for i in (ctx.error_line, ctx.error_line - 1):
-        if 0 <= i < len(lines) and lines[i].strip() and split_line(lines[i]) is None:
+        line = lines[i].strip() if 0 <= i < len(lines) else ""
+        if line[:1] in "\"'{[" and line[-1:] in "\"'}]":
+            return None  # a quoted scalar or a flow collection: a rival value, not prose
+        if line and split_line(lines[i]) is None:
             ctx.notes.append(f"dropped line {i + 1}: {lines[i].strip()[:60]}")
             del lines[i]
             return "\n".join(lines)
