@@ -27,6 +27,7 @@ import math
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -83,21 +84,33 @@ class _Timeout(BaseException):  # not Exception: parsers may catch that
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise _Timeout after ``seconds`` (SIGALRM; a no-op where it is unavailable)."""
-    if seconds <= 0 or not hasattr(signal, "setitimer"):
+    """Raise _Timeout after ``seconds`` (SIGALRM, main thread only; else a no-op).
+
+    An alarm already set by someone else (pytest-timeout) is restored afterwards, less
+    the time spent here.
+    """
+    if (
+        seconds <= 0
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
 
     def _raise(signum: int, frame: Any) -> None:
         raise _Timeout(f"over {seconds:g} s")
 
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    old_handler = signal.signal(signal.SIGALRM, _raise)
+    t0 = time.monotonic()
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay > 0:
+            left = max(old_delay - (time.monotonic() - t0), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
 
 
 @dataclass

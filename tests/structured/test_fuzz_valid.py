@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from llmkit.structured import parse
@@ -65,12 +65,26 @@ def infer_schema(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"type": "string"}
     if isinstance(value, list):
+        kinds = [infer_schema(v) for v in value]
+        if kinds and all(k == kinds[0] for k in kinds):
+            return {"type": "array", "items": kinds[0]}
         return {"type": "array"}
     return {
         "type": "object",
         "properties": {k: infer_schema(v) for k, v in value.items()},
         "required": list(value),
     }
+
+
+def _fully_typed(value: Any) -> bool:
+    """Every scalar has a schema type: no list mixes kinds (a YAML 1.1 dumper leaves
+    ``0E0`` plain, which YAML 1.2 reads as a number unless the schema says string)."""
+    if isinstance(value, dict):
+        return all(_fully_typed(v) for v in value.values())
+    if isinstance(value, list):
+        homogeneous = not value or "items" in infer_schema(value)
+        return homogeneous and all(_fully_typed(v) for v in value)
+    return True
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -114,6 +128,8 @@ def test_keys_are_never_renamed_when_the_document_validates(doc: dict[str, Any])
 @given(doc=st.dictionaries(KEY, JSON_VALUE, min_size=1, max_size=6))
 def test_valid_yaml_comes_back_equal(doc: dict[str, Any]) -> None:
     text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    # PyYAML's dumper itself does not round-trip every string (NEL, U+0085): skip those
+    assume(_same(yaml.safe_load(text), doc) and _fully_typed(doc))
     r = parse(text, infer_schema(doc), format="yaml")
     assert r.ok, (r.error, text)
     assert _same(r.value, doc), (r.value, text)
