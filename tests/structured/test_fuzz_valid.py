@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from llmkit.structured import parse
 
-FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # NUL is refused by design (see test_properties.py); surrogates are not valid UTF-8 text.
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=20)
