@@ -68,8 +68,8 @@ def test_corpus_files_are_well_formed() -> None:
         for c in cases:
             assert c["format"] in ("yaml", "json", "auto"), c["id"]
             assert isinstance(c["text"], str) and c["class"] and c["source"], c["id"]
-            if not c["expect_ok"]:
-                assert c["expected"] is None, c["id"]
+            # null is "must fail" here and in test_corpus.py: never a value to expect
+            assert (c["expected"] is None) == (not c["expect_ok"]), c["id"]
 
 
 def test_scoring_is_strict() -> None:
