@@ -379,19 +379,21 @@ def drop_lines(payload: str, indexes: list[int]) -> str:
 
 
 _LINE_BRACKET = re.compile(r"^[ \t]*+[{\[(]", re.M)
+# `{"`, `{'`, `{“`, or `{` ending its line (`<answer>{\n  "a": 1`)
+_JSON_OPEN = re.compile(r"\{(?=\s*+[\"'\u201c\u2018}]|[ \t]*+\n)")
 
 
 def json_payload_start(text: str) -> int | None:
     """Where a JSON value after prose starts: a bracket opening a line, or a `{"`."""
     m = _LINE_BRACKET.search(text)
-    j = _JSONISH_START.search(text)
+    j = _JSON_OPEN.search(text)
     found = [x for x in (m.end() - 1 if m else None, j.start() if j else None) if x is not None]
     return min(found) if found else None
 
 
 # `1. Name: Eli`, `- Age: 4`, `* **Email:** a@b.c`, `2) Next inputs: why?`
 _KV_LINE = re.compile(
-    r"[ \t]*+(?:[0-9]{1,3}[.)]|[-*\u2022+])[ \t]++(?:\*\*)?+"
+    r"[ \t]*+(?:(?:[0-9]{1,3}[.)]|[-*\u2022+])[ \t]++(?:\*\*)?+|\*\*)"
     r"(?P<key>[A-Za-z][\w/-]*+(?:[ ][\w/-]++){0,4}+)[ \t]*+(?:\*\*:|:\*\*|:)[ \t]++"
     r"(?P<value>\S(?:.*\S)?+)[ \t]*+"
 )
@@ -423,7 +425,9 @@ def key_value_lines(text: str) -> str | None:
 
 _BOOL_WORDS = {"yes": True, "true": True, "no": False, "false": False}
 _BOOL_RE = re.compile(r"(?<![\w-])(yes|no|true|false)(?![\w-])", re.I)
-_NUM_RE = re.compile(r"(?<![\w.-])-?[0-9]++(?:\.[0-9]++)?+(?![\w]|\.[0-9])")
+_NUM_RE = re.compile(
+    r"(?<![\w.,-])-?(?:[0-9]{1,3}+(?:,[0-9]{3})++|[0-9]++)(?:\.[0-9]++)?+(?![\w]|[.,][0-9])"
+)
 _NEGATION = re.compile(r"(?:\bnot|n't)\s++\Z", re.I)
 
 
@@ -450,7 +454,7 @@ def scalar_in_sentence(text: str, schema: dict[str, object]) -> tuple[bool, obje
             spans.append(m.start())
     elif kind in ("integer", "number"):
         for m in _NUM_RE.finditer(text):
-            tok = m.group()
+            tok = m.group().replace(",", "")  # `1,024`
             num: object = float(tok) if "." in tok else int(tok)
             if kind == "integer" and isinstance(num, float):
                 if not num.is_integer():

@@ -379,6 +379,11 @@ class _Reader:
             if tok in _PY_LITERALS:
                 self.note("json_python_literals")
             return lit
+        if self.peek() == '"' and raw == raw.rstrip() and self._closes(self.i + 1, ctx):
+            # `"name": Eli Navarro",`: the opening quote is missing, the closing one is not
+            self.i += 1
+            self.note("json_missing_quote")
+            return json.dumps(tok, ensure_ascii=False)
         self.note("json_unquoted_values")
         return json.dumps(tok, ensure_ascii=False)
 
@@ -402,7 +407,7 @@ class _Reader:
         noted = list(self.repairs)
         out: list[str] = []  # JSON-escaped pieces
         last_inner = -1  # a quote read as text: where the string may really have ended
-        inner_out = inner_seg = 0
+        inner_out = inner_seg = inner = letters = invalid = 0
         while True:
             if j >= self.n:
                 nl = s.rfind("\n", seg, j)
@@ -426,6 +431,7 @@ class _Reader:
                     j += 6
                 elif e and e in _JSON_ESCAPES:
                     out.append("\\" + e)
+                    letters += e in "bfnrt"
                     j += 2
                 elif e and e in "xU" and _PY_HEX[e].match(s, j + 2):
                     # Python's `\x7f` / `\U0001f600` (a repr() answer)
@@ -437,6 +443,7 @@ class _Reader:
                     j += 2
                 else:  # `\d`, `C:\x`: a backslash meant as text
                     self.note("json_invalid_escapes")
+                    invalid += 1
                     out.append("\\\\")
                     j += 1
                 seg = j
@@ -463,6 +470,7 @@ class _Reader:
                     self.member_ended = True
                     return f'"{body}"'
                 last_inner, inner_out, inner_seg = j, len(out), seg
+                inner += 1
                 self.note("json_inner_quotes")
                 j += 1
                 continue
@@ -475,6 +483,13 @@ class _Reader:
             if c < " ":
                 self.note("json_control_chars")
             j += 1
+        if invalid and letters:
+            # `C:\Users\kim\notes.txt`: `\U` is a path separator, so `\n` may be one too
+            raise _Fail("backslashes that are text next to ones that may be escapes")
+        if inner % 2 and ctx == "arr" and q == '"':
+            # `["a" b", "c"]`: one stray quote in a list item may end the item (then `b"`
+            # is another) or be text: two readings, so none is chosen
+            raise _Fail("an odd quote inside a list item")
         return '"' + "".join(out) + '"'
 
     def _ends_member(self, lo: int, pos: int) -> bool:

@@ -313,8 +313,9 @@ def _opens_block(line: str) -> bool:
     parts = split_line(line)
     if parts is None:
         return False
-    lead, key, value = parts
-    return (key and value is None) or (not key and not value) or (bool(key) and "-" in lead)
+    _, key, value = parts
+    # `- id: 4` holds a scalar: a deeper line after it is the item's next key, not a child
+    return (key and value is None) or (not key and not value)
 
 
 @register_rule(

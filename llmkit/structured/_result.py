@@ -83,15 +83,24 @@ class StructuredResult:
             "value": value,
             "stage": self.stage,
             "repairs": list(self.repairs),
-            "error": self.error,
+            "error": _printable(self.error) if self.error else self.error,
             "truncated": self.truncated,
             "attempts": self.attempts,
             "tokens": self.tokens,
             "format": self.format,
-            "notes": notes,
+            "notes": [_printable(n) for n in notes],
             "diff": self.diff,
             "raw": self.raw,
         }
+
+
+def _printable(text: str) -> str:
+    """``text`` with any lone surrogate escaped (`\\ud800`): messages must encode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def to_jsonable(value: Any, _depth: int = 0) -> Any:

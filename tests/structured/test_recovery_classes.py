@@ -210,3 +210,22 @@ def test_stream_partial_never_holds_a_made_up_field() -> None:
         assert "mode" not in value or value["mode"] == "y"
     final = p.close().value
     assert final["name"] == "Ann" and final["mode"] == "y" and "Sure" not in final
+
+
+def test_a_lone_surrogate_escape_fails_and_the_cli_writes_a_line() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from llmkit.cli._parse import parse as parse_cli
+
+    for text in ('{"a": "\\ud800"}', "{'a': '\\udc00x'}", '["\\ud83d"]'):
+        r = parse(text, None)
+        assert not r.ok and "surrogate" in (r.error or ""), text
+    pair = parse('{"a": "\\ud83d\\ude00"}', None)
+    assert pair.ok and pair.value == {"a": "\U0001f600"}
+    lines = json.dumps({"text": '{"a": "\\ud800"}'}) + "\n" + json.dumps({"text": "a: 1"}) + "\n"
+    out = CliRunner().invoke(parse_cli, ["--jsonl"], input=lines)
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [row["ok"] for row in rows] == [False, True]
