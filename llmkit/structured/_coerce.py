@@ -14,8 +14,8 @@ What coercion never does:
 * turn a number that overflows (``1e400``) into infinity;
 * rename keys (case, snake/camel, stray characters) in a document that validates as it is
   written, or where two keys or two properties would claim the same name;
-* fill a default for a property that is present (null included): defaults are filled only
-  for a required property that is missing.
+* fill a default for a property that is present (null included): a declared default is
+  filled only for a missing property (a recorded coercion, so the answer is ``repaired``).
 
 Cost: polynomial on any schema. Each (value node, subschema) pair is coerced once and
 memoised, union branches whose type fits the value are tried first, and a union re-entered
@@ -139,9 +139,9 @@ def _doc_embedded() -> None:
     """`address: '{"city": "Oslo"}'` with `type: object` → `{"city": "Oslo"}`"""
 
 
-@_rule("fill_default", "required field missing", "Fill in every required field.")
+@_rule("fill_default", "field with a default missing", "Fill in every field.")
 def _doc_default() -> None:
-    """`{}` with required `lang` (default `"en"`) → `{"lang": "en"}`"""
+    """`{}` with property `lang` (default `"en"`) → `{"lang": "en"}`"""
 
 
 @_rule(
@@ -197,43 +197,50 @@ class _Fail:
 
 _FAIL: Any = _Fail()
 
-_SCALAR_TYPES = {
-    bool: "boolean",
-    int: "integer",
-    float: "number",
-    str: "string",
-    type(None): "null",
-    dict: "object",
-    list: "array",
-}
+
+_JSON_TYPE_NAMES = frozenset(["object", "array", "string", "number", "integer", "boolean", "null"])
+_OBJ = frozenset(["object"])
+_ARR = frozenset(["array"])
+_STR = frozenset(["string"])
+_BOOL = frozenset(["boolean"])
+_NULL = frozenset(["null"])
+_NUM = frozenset(["number"])
+_INTNUM = frozenset(["integer", "number"])
+_PLAIN_BOOL = frozenset(["string", "boolean"])
+_PLAIN_NUM = frozenset(["string", "number", "integer"])
+_EXACT = {dict: _OBJ, list: _ARR, str: _STR, bool: _BOOL, type(None): _NULL, int: _INTNUM}
 
 
-def _types_of(value: Any) -> set[str]:
+def _types_of(value: Any) -> frozenset[str]:
     """JSON types ``value`` can take without a coercion (a Plain scalar: text or its type)."""
+    exact = _EXACT.get(type(value))
+    if exact is not None:
+        return exact
+    if isinstance(value, float):
+        return _INTNUM if value.is_integer() else _NUM
     if isinstance(value, JsonNumber):
-        n = _core_or_text(value)
-        return {"number", "integer"} if _is_number(n) else {"string"}
+        return _INTNUM if _is_number(_core_or_text(value)) else _STR
     if isinstance(value, Plain):
         n = _core_or_text(value)
-        found = {"string"}
         if n is None:
-            found = {"null"}  # an empty or `null` scalar is no text
-        elif isinstance(n, bool):
-            found.add("boolean")
-        elif _is_number(n):
-            found |= {"number", "integer"}
-        return found
-    t = _SCALAR_TYPES.get(type(value))
-    if t is None:
-        for base, name in _SCALAR_TYPES.items():
-            if isinstance(value, base):
-                t = name
-                break
-    if t == "integer":
-        return {"integer", "number"}
-    if t == "number":
-        return {"number", "integer"} if float(value).is_integer() else {"number"}
-    return {t} if t else set()
+            return _NULL  # an empty or `null` scalar is no text
+        if isinstance(n, bool):
+            return _PLAIN_BOOL
+        return _PLAIN_NUM if _is_number(n) else _STR
+    for base, names in _EXACT.items():
+        if isinstance(value, base):
+            return names
+    return frozenset()
+
+
+_ANNOTATIONS = frozenset(["type", "title", "description", "$comment", "examples", "default"])
+
+
+def _simple_type(schema: Any) -> str | None:
+    if not isinstance(schema, dict) or not schema.keys() <= _ANNOTATIONS:
+        return None
+    t = schema.get("type")
+    return t if t in _JSON_TYPE_NAMES else None
 
 
 def _has_type(value: Any, t: Any) -> bool:
@@ -243,9 +250,6 @@ def _has_type(value: Any, t: Any) -> bool:
         )
     names = _types_of(value) - ({"integer"} if isinstance(value, float) else set())
     return not isinstance(t, str) or t in names or t not in _JSON_TYPE_NAMES
-
-
-_JSON_TYPE_NAMES = frozenset(["object", "array", "string", "number", "integer", "boolean", "null"])
 
 
 class _Coercer:
@@ -263,6 +267,7 @@ class _Coercer:
         self.derived: dict[tuple[str, int], tuple[Any, Any]] = {}
         self.keymaps: dict[int, tuple[Any, dict[str, str | None]]] = {}
         self.finals: dict[int, tuple[Any, Any]] = {}
+        self.orders: dict[tuple[int, frozenset[str]], tuple[Any, list[Any]]] = {}
         self.calls = 0  # coercion steps taken (the cost tests count them)
 
     def fire(self, name: str) -> None:
@@ -333,13 +338,22 @@ class _Coercer:
 
         return self.cached("types", schema, make)  # type: ignore[no-any-return]
 
-    def final(self, value: Any) -> Any:
-        """:func:`finalize`, memoised so a subtree resolved twice is one object."""
-        if not isinstance(value, (dict, list, Plain)):
+    def final(self, value: Any, depth: int = 0) -> Any:
+        """:func:`finalize`, memoised per node: a subtree resolved again (by each union
+        level that found no branch) is looked up, not copied again."""
+        if isinstance(value, Plain):
+            return resolve_core(value)
+        if not isinstance(value, (dict, list)):
             return value
         hit = self.finals.get(id(value))
         if hit is None:
-            hit = (value, finalize(value))
+            if depth > _MAX_DEPTH:
+                out: Any = value
+            elif isinstance(value, dict):
+                out = {k: self.final(v, depth + 1) for k, v in value.items()}
+            else:
+                out = [self.final(v, depth + 1) for v in value]
+            hit = (value, out)
             self.finals[id(value)] = hit
         return hit[1]
 
@@ -350,13 +364,22 @@ class _Coercer:
         if not isinstance(schema, dict) or not schema:
             return self.final(value)
         key = (id(value), id(schema))
-        hit = self.memo.get(key)
-        if hit is not None:
-            for name in hit[3]:
-                self.fire(name)
-            return hit[2]
+        container = type(value) is dict or type(value) is list
+        if container:
+            hit = self.memo.get(key)
+            if hit is not None:
+                for name in hit[3]:
+                    self.fire(name)
+                return hit[2]
         if key in self.active:
-            return _FAIL
+            return _FAIL  # re-entered (a value wrapped in a list of the same union)
+        if not container:  # scalars: cheap to redo, and no memo entry per leaf
+            self.calls += 1
+            self.active.add(key)
+            try:
+                return self.step(value, schema, depth)
+            finally:
+                self.active.discard(key)
         self.calls += 1
         self.active.add(key)
         saved, self.fired = self.fired, []
@@ -456,24 +479,39 @@ class _Coercer:
             return {"array"}
         return None
 
+    def simple_type(self, branch: Any) -> str | None:
+        """``T`` when the branch says only ``type: T`` (validity is then its type)."""
+        return self.cached("simple", branch, lambda: _simple_type(self.deref(branch)))  # type: ignore[no-any-return]
+
+    def order(self, branches: list[Any], have: frozenset[str]) -> list[Any]:
+        """Branches whose type fits ``have`` first (in schema order), then the others."""
+        key = (id(branches), have)
+        hit = self.orders.get(key)
+        if hit is None:
+            fitting: list[Any] = []
+            others: list[Any] = []
+            for branch in branches:
+                admits = self.branch_types(branch)
+                (fitting if admits is None or admits & have else others).append(branch)
+            hit = (branches, fitting + others)
+            self.orders[key] = hit
+        return hit[1]
+
     def union(self, value: Any, branches: list[Any], depth: int) -> Any:
         # branches whose type fits the value as written first: a clean fit needs no
         # coercion, and a document that validates as written never pays for the others
-        have = _types_of(value)
-        fitting: list[Any] = []
-        others: list[Any] = []
-        for branch in branches:
-            admits = self.branch_types(branch)
-            (fitting if admits is None or admits & have else others).append(branch)
         first: tuple[Any, list[str]] | None = None
-        for branch in fitting + others:
+        for branch in self.order(branches, _types_of(value)):
             saved, self.fired = self.fired, []
             try:
                 trial = self.run(value, branch, depth + 1)
                 scratch = self.fired
             finally:
                 self.fired = saved
-            if trial is _FAIL or not self.valid(branch, trial):
+            if trial is _FAIL:
+                continue
+            simple = self.simple_type(branch)
+            if not (_has_type(trial, simple) if simple else self.valid(branch, trial)):
                 continue
             if not scratch:
                 return trial
@@ -689,11 +727,10 @@ class _Coercer:
                 out[k] = self.final(v)
             if out[k] is _FAIL:
                 return _FAIL
-        required = schema.get("required") or ()
-        for name in required if isinstance(required, list) else ():
+        for name, sub in props.items():
             if name in out:
                 continue  # present, null included: never replaced by a default
-            sub = self.deref(props.get(name))
+            sub = self.deref(sub)
             if isinstance(sub, dict) and "default" in sub:
                 out[name] = copy.deepcopy(sub["default"])
                 self.fire("fill_default")
@@ -773,13 +810,111 @@ def _parse_embedded(text: str) -> Any:
         return None
 
 
+def _resolve(value: Any, compiled: CompiledSchema) -> Any:
+    """``value`` with its markers resolved by the core schema, or ``_FAIL`` where the
+    schema could type a YAML plain scalar otherwise (see :func:`_core_typing_agrees`)."""
+    stack: list[Any] = [value]
+    markers = plain = False
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+        elif t is JsonNumber:
+            markers = True
+        elif t is Plain:
+            markers = plain = True
+    if not markers:
+        return _FAIL if _declares_defaults(compiled.schema) else value
+    if plain and not _core_typing_agrees(compiled.schema):
+        return _FAIL
+    if _declares_defaults(compiled.schema):
+        return _FAIL  # a missing property may take its default: the walk decides
+    try:
+        return finalize(value)
+    except UnsafeInputError:
+        return _FAIL
+
+
+_AGREES: dict[int, tuple[Any, bool]] = {}
+_DEFAULTS: dict[int, tuple[Any, bool]] = {}
+
+
+def _declares_defaults(schema: dict[str, Any]) -> bool:
+    """Whether some subschema of the schema declares a ``default``."""
+    hit = _DEFAULTS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    found = False
+    stack: list[Any] = [v for v in schema.values() if isinstance(v, (dict, list))]
+    while stack and not found:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found = "default" in node
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(node)
+    if len(_DEFAULTS) > 256:
+        _DEFAULTS.clear()
+    _DEFAULTS[id(schema)] = (schema, found)
+    return found
+
+
+def _core_typing_agrees(schema: dict[str, Any]) -> bool:
+    """Whether typing plain scalars by the core schema is what coercion would do too.
+
+    It is, unless some union lists a branch that takes text before a branch that takes
+    a number, boolean or null (``anyOf: [{type: string}, {type: integer}]`` makes
+    ``5`` the text "5"): coercion tries branches in order, the core schema does not.
+    """
+    hit = _AGREES.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    probe = _Coercer.__new__(_Coercer)
+    probe.root = schema
+    probe.derived = {}
+    agrees = True
+    stack: list[Any] = [schema]
+    seen = 0
+    while stack and agrees and seen < 20_000:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        unions = [node.get("anyOf"), node.get("oneOf")]
+        t = node.get("type")
+        if isinstance(t, list):
+            unions.append([{"type": x} for x in t])
+        for branches in unions:
+            if not isinstance(branches, list):
+                continue
+            text_seen = False
+            for branch in branches:
+                admits = probe._branch_types(branch, 0)
+                if text_seen and (admits is None or admits - {"string", "object", "array"}):
+                    agrees = False
+                if admits is not None and "string" in admits:
+                    text_seen = True
+    if len(_AGREES) > 256:
+        _AGREES.clear()
+    _AGREES[id(schema)] = (schema, agrees)
+    return agrees
+
+
 @dataclass(frozen=True)
 class CoercionStats:
     """What one coercion cost (the complexity tests read it).
 
     Attributes:
         steps: (value node, subschema) pairs coerced, each once.
-        passes: 1, or 2 when keys were renamed in a second pass.
+        passes: 0 when the JSON document validated as written (nothing to coerce), 1,
+            or 2 when keys were renamed in a second pass.
     """
 
     steps: int
@@ -809,6 +944,13 @@ def coerce(
     """
     if compiled is None:
         return finalize(value)
+    resolved = _resolve(value, compiled)
+    if resolved is not _FAIL and compiled.is_valid(resolved):
+        # valid as loaded (plain scalars typed by the YAML 1.2 core schema, where that is
+        # what the schema would choose too): nothing to coerce
+        if stats is not None:
+            stats.append(CoercionStats(0, 0))
+        return resolved
     with validation_memo():
         first = _Coercer(compiled, rename=False)
         out = first.run(value, compiled.schema, 0)

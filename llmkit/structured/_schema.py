@@ -21,7 +21,6 @@ Validation is fast and costs polynomial time on any schema:
 
 from __future__ import annotations
 
-import math
 import reprlib
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -239,7 +238,20 @@ class _Fast:
         self.root: Any = jsonschema_rs.validator_for(schema) if jsonschema_rs else None
         self.subs: Any = None
         self.pointers: dict[int, str] | None = None
+        self.by_id: dict[int, Any] = {}
+        self.shallow: dict[int, tuple[Any, Any]] = {}
         self.broken = self.root is None
+        # jsonschema-rs reports an anyOf/oneOf failure with the errors of every branch,
+        # recursively: exponential on recursive unions, so errors come from elsewhere
+        self.errors_ok = not _has_union(schema)
+
+    def sub_shallow(self, schema: dict[str, Any], own: dict[str, Any]) -> Any:
+        """A validator of ``schema``'s own keywords (``own``: no subschemas, no refs)."""
+        hit = self.shallow.get(id(schema))
+        if hit is None:
+            hit = (schema, jsonschema_rs.validator_for(own))
+            self.shallow[id(schema)] = hit
+        return hit[1]
 
     def sub(self, subschema: Any) -> Any:
         """The validator of ``subschema`` (a mapping inside the schema), or ``None``."""
@@ -252,9 +264,14 @@ class _Fast:
             except Exception:
                 self.broken = True
                 return None
+        hit = self.by_id.get(id(subschema), False)
+        if hit is not False:
+            return hit
         assert self.pointers is not None
         ptr = self.pointers.get(id(subschema))
-        return None if ptr is None else self.subs.get(ptr)
+        found = None if ptr is None else self.subs.get(ptr)
+        self.by_id[id(subschema)] = found  # ids of the schema's own mappings: stable
+        return found
 
 
 def _fast_for(schema: dict[str, Any]) -> _Fast | None:
@@ -265,24 +282,216 @@ def _fast_for(schema: dict[str, Any]) -> _Fast | None:
     return None if fast.broken else fast
 
 
-def _has_nonfinite(value: Any) -> bool:
-    """NaN or infinity anywhere (``jsonschema-rs`` reads them as null)."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, float) and not math.isfinite(v):
+# keywords that apply subschemas; the rest of a schema judges the value itself
+_APPLICATORS = frozenset(
+    [
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "contains",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentSchemas",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$ref",
+        "$dynamicRef",
+        "$defs",
+        "definitions",
+    ]
+)
+_UNLOCATED = frozenset(
+    [
+        "patternProperties",
+        "contains",
+        "not",
+        "if",
+        "dependentSchemas",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$dynamicRef",
+    ]
+)
+
+
+_REF_SIBLINGS = frozenset(
+    ["$ref", "$defs", "definitions", "$comment", "$schema", "$id", "title", "description"]
+)
+
+
+class _Locator:
+    """Where and why a value fails, found with the fast subschema validators.
+
+    ``jsonschema-rs`` collects the errors of every branch of a failing union, recursively
+    (exponential on recursive unions). This walks down instead: at each node it asks the
+    fast validators which child or branch fails and goes there, once per level, and
+    reports the node's own keywords (type, required, enum, bounds) through a validator of
+    the schema without its subschemas. ``None`` where the schema uses keywords it does not
+    follow (the memoised ``jsonschema`` then decides).
+    """
+
+    def __init__(self, fast: _Fast) -> None:
+        self.fast = fast
+        self.steps = 0
+
+    def valid(self, schema: Any, value: Any) -> bool | None:
+        if schema is True or schema == {}:
             return True
-        if isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
+        if schema is False:
+            return False
+        v = self.fast.sub(schema)
+        return None if v is None else bool(v.is_valid(value))
+
+    def target(self, schema: Any) -> Any:
+        for _ in range(32):
+            if not isinstance(schema, dict) or not schema.keys() <= _REF_SIBLINGS:
+                return schema
+            ref = schema.get("$ref")
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                return schema
+            node: Any = self.fast.schema
+            for part in ref[1:].split("/"):
+                if part:
+                    part = part.replace("~1", "/").replace("~0", "~")
+                    if isinstance(node, dict) and part in node:
+                        node = node[part]
+                    elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                        node = node[int(part)]
+                    else:
+                        return schema
+            schema = node
+        return schema
+
+    def locate(self, value: Any) -> list[SchemaIssue] | None:
+        try:
+            return self.walk(value, self.fast.schema, (), 0)
+        except _Unlocated:
+            return None
+
+    def walk(
+        self, value: Any, schema: Any, path: tuple[str | int, ...], depth: int
+    ) -> list[SchemaIssue]:
+        self.steps += 1
+        schema = self.target(schema)
+        if not isinstance(schema, dict) or depth > 200 or self.steps > 20_000:
+            raise _Unlocated
+        if set(schema) & _UNLOCATED or "$ref" in schema:
+            raise _Unlocated  # a $ref next to other keywords: not followed here
+        own = {k: v for k, v in schema.items() if k not in _APPLICATORS}
+        if own:
+            v = self.fast.sub_shallow(schema, own)
+            issues = [_issue(e, path) for e in islice(v.iter_errors(value), 5)]
+            if issues:
+                return issues
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list) and branches:
+                found = self.union(value, branches, key, path, depth)
+                if found:
+                    return found
+        for sub in schema.get("allOf") or ():
+            if self.valid(sub, value) is False:
+                return self.walk(value, sub, path, depth + 1)
+        out: list[SchemaIssue] = []
+        if isinstance(value, dict):
+            props = schema.get("properties") or {}
+            extra = schema.get("additionalProperties")
+            for k, child in value.items():
+                sub = props.get(k, extra) if isinstance(props, dict) else extra
+                if sub is None or sub is True:
+                    continue
+                if sub is False:
+                    out.append(SchemaIssue(f"{k!r} is not an allowed property", path, "false"))
+                elif self.valid(sub, child) is False:
+                    out.extend(self.walk(child, sub, (*path, k), depth + 1))
+                if len(out) >= 5:
+                    break
+        elif isinstance(value, list):
+            prefix = schema.get("prefixItems") or []
+            items = schema.get("items")
+            for i, child in enumerate(value):
+                sub = prefix[i] if i < len(prefix) else items
+                if sub is None or sub is True:
+                    continue
+                if sub is False:
+                    out.append(SchemaIssue(f"item {i} is not allowed", path, "items"))
+                elif self.valid(sub, child) is False:
+                    out.extend(self.walk(child, sub, (*path, i), depth + 1))
+                if len(out) >= 5:
+                    break
+        if out:
+            return out
+        raise _Unlocated  # invalid, but not for any reason followed here
+
+    def union(
+        self,
+        value: Any,
+        branches: list[Any],
+        key: str,
+        path: tuple[str | int, ...],
+        depth: int,
+    ) -> list[SchemaIssue]:
+        verdicts = [self.valid(b, value) for b in branches]
+        if None in verdicts:
+            raise _Unlocated
+        passing = sum(1 for v in verdicts if v)
+        if key == "anyOf" and passing:
+            return []
+        if key == "oneOf" and passing == 1:
+            return []
+        here = _REPR.repr(value)
+        if passing > 1:
+            return [SchemaIssue(f"{here} is valid under more than one of the schemas", path, key)]
+        # blame the branch the value looks like (its own keywords pass: the failure is
+        # inside), else the first branch whose type fits
+        fallback: Any = None
+        for branch in branches:
+            target = self.target(branch)
+            if not isinstance(target, dict):
+                continue
+            t = target.get("type")
+            if t is not None and not _type_fits(value, t):
+                continue
+            own = {k: v for k, v in target.items() if k not in _APPLICATORS}
+            if not own or self.fast.sub_shallow(target, own).is_valid(value):
+                return self.walk(value, branch, path, depth + 1)
+            if fallback is None:
+                fallback = branch
+        if fallback is not None:
+            return self.walk(value, fallback, path, depth + 1)
+        return [SchemaIssue(f"{here} is not valid under any of the given schemas", path, key)]
+
+
+class _Unlocated(Exception):
+    """The schema uses a keyword the locator does not follow."""
+
+
+def _has_union(schema: Any) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "anyOf" in node or "oneOf" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return False
 
 
-def _issue(err: Any) -> SchemaIssue:
+def _issue(err: Any, prefix: tuple[str | int, ...] = ()) -> SchemaIssue:
     kind = type(err.kind).__name__
     keyword = kind[:1].lower() + kind[1:]
-    return SchemaIssue(str(err.message), tuple(err.instance_path), keyword)
+    return SchemaIssue(str(err.message), (*prefix, *err.instance_path), keyword)
 
 
 @dataclass(frozen=True)
@@ -310,9 +519,8 @@ class CompiledSchema:
         """Whether ``value`` validates (polynomial time, see the module doc)."""
         if self.fast is not None:
             try:
-                ok = bool(self.fast.root.is_valid(value))
-                if ok or not _has_nonfinite(value):
-                    return ok
+                # NaN and infinity are no JSON numbers: jsonschema-rs reads them as null
+                return bool(self.fast.root.is_valid(value))
             except Exception:  # a value it does not take (a str subclass, a set)
                 pass
         with validation_memo():
@@ -343,8 +551,11 @@ class CompiledSchema:
             try:
                 if self.fast.root.is_valid(value):
                     return []
-                if _has_nonfinite(value):
-                    raise ValueError("NaN: jsonschema-rs reads it as null")
+                if not self.fast.errors_ok:
+                    located = _Locator(self.fast).locate(value)
+                    if located is None:
+                        raise ValueError("unions: errors from the memoised validator")
+                    return sorted(located, key=_relevance)[:limit]
                 issues = [_issue(e) for e in islice(self.fast.root.iter_errors(value), 50)]
                 return sorted(issues, key=_relevance)[:limit]
             except Exception:

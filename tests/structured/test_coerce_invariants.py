@@ -126,9 +126,9 @@ DEFAULTS = {
 }
 
 
-def test_required_missing_properties_take_their_declared_default() -> None:
+def test_missing_properties_take_their_declared_default() -> None:
     r = parse("{}", DEFAULTS, format="json")
-    assert r.ok and r.value == {"lang": "en", "tags": [], "level": 3}
+    assert r.ok and r.value == {"lang": "en", "tags": [], "note": "none", "level": 3}
     assert r.stage == "repaired" and r.repairs == ("fill_default",)
     r.value["tags"].append("x")  # a copy: the schema's default is not shared
     assert DEFAULTS["properties"]["tags"]["default"] == []  # type: ignore[index]
@@ -139,9 +139,12 @@ def test_default_never_replaces_a_value_that_is_present() -> None:
     assert r.stage == "failed" and "fill_default" not in r.repairs
 
 
-def test_optional_missing_property_is_left_out() -> None:
-    r = parse('{"lang": "fr", "tags": [], "level": 1}', DEFAULTS, format="json")
-    assert r.stage == "clean" and "note" not in r.value
+def test_optional_missing_property_takes_its_default_as_a_recorded_coercion() -> None:
+    r = parse('{"lang": "fr", "tags": [], "level": 1}', DEFAULTS, format="yaml")
+    assert r.value == {"lang": "fr", "tags": [], "level": 1, "note": "none"}
+    assert r.stage == "repaired" and r.repairs == ("fill_default",)
+    complete = '{"lang": "fr", "tags": [], "level": 1, "note": "x"}'
+    assert parse(complete, DEFAULTS, format="json").stage == "clean"
 
 
 # --- key renaming ----------------------------------------------------------------------------
