@@ -321,7 +321,7 @@ def _first_json_start(text: str) -> int | None:
 # `Note: the email was not given.` / `Output:` / `Sure: here it is.`: a capitalised label
 # and either nothing or a sentence after it
 _PROSE_LABEL = re.compile(
-    r"(?P<key>[A-Z][a-z]++(?:[ ][A-Za-z]++){0,3}+)[ ]*+:(?:[ ]++(?P<value>.*))?"
+    r"(?P<key>[A-Z][a-z]*+(?:[ ][\w'\u2019(),/-]++){0,7}+)[ ]*+:(?:[ ]++(?P<value>.*))?"
 )
 _SENTENCE = re.compile(r"\S++(?:[ ]++\S++){2,}+|.*[.!?]\Z")
 

@@ -510,6 +510,7 @@ def _solve(
         if new is not None:
             fire(fired, "hash_value")
             payload = new
+    original = payload
     # 1. strict load: the fast path
     a = run.attempt(payload, fmt)
     if a.final:
@@ -568,15 +569,15 @@ def _solve(
                 if got is not None and (got[0].valid or got[0].final):
                     fire(fired, got[1])
                     return done(got[0], payload, fired)
-    if not json_like(payload):
+    if not json_like(original):
         # `Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
         # line of prose; the engine reads from its first bracket and stops at its end
-        start = _extract.json_payload_start(payload)
+        start = _extract.json_payload_start(original)
         if start is not None:
-            got = engine(run, payload[start:], ctx)
+            got = engine(run, original[start:], ctx)
             if got is not None and got[0].valid:
                 fire(fired, ["strip_prose", *got[1]])
-                return done(got[0], payload[start:], fired)
+                return done(got[0], original[start:], fired)
     if fmt == "json" or json_like(payload):
         got = engine(run, payload, ctx)
         if got is not None and got[0].loaded and not a.loaded:
