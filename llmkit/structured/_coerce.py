@@ -34,7 +34,7 @@ from typing import Any
 
 from llmkit._exceptions import UnsafeInputError
 from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
-from llmkit.structured._rules import F, register_rule
+from llmkit.structured._rules import register_entries
 from llmkit.structured._schema import CompiledSchema, memo_valid, validation_memo
 
 __all__ = ["CoercionStats", "coerce", "finalize", "normalize_key"]
@@ -56,101 +56,103 @@ def normalize_key(key: str) -> str:
     return _KEY_JUNK.sub("", key).casefold()
 
 
-def _rule(name: str, error_class: str, hint: str) -> Callable[[F], F]:
-    return register_rule(name, phase="coerce", error_class=error_class, hint=hint)
-
-
-@_rule("coerce_string", "number or boolean where text was asked", "Write text values as text.")
-def _doc_string() -> None:
-    """`{"zip": 1234}` with `zip: {type: string}` → `{"zip": "1234"}`"""
-
-
-@_rule("coerce_integer", "integer written as text", "Write integers as bare digits: `count: 3`.")
-def _doc_integer() -> None:
-    """`count: "1,200"` with `type: integer` → `1200`"""
-
-
-@_rule("coerce_number", "number written as text", "Write numbers as bare digits: `price: 9.5`.")
-def _doc_number() -> None:
-    """`price: "9.50"` with `type: number` → `9.5`"""
-
-
-@_rule("coerce_boolean", "boolean written as yes/no or text", "Write booleans as true or false.")
-def _doc_boolean() -> None:
-    """`active: yes` with `type: boolean` → `true` (only where the schema says boolean)"""
-
-
-@_rule("coerce_null", "null written as text", "Write a missing value as null.")
-def _doc_null() -> None:
-    """`"None"` / `"null"` / `"N/A"` where only null fits → `null`"""
-
-
-@_rule(
-    "coerce_enum",
-    "enum value with other case or spacing",
-    "Use one of the allowed values exactly as listed.",
+# The coercions are decided inside the walk below; the registry holds them as data.
+register_entries(
+    "coerce",
+    [
+        (
+            "coerce_string",
+            "number or boolean where text was asked",
+            "Write text values as text.",
+            '{"zip": 1234} with zip: {type: string}',
+            '{"zip": "1234"}',
+        ),
+        (
+            "coerce_integer",
+            "integer written as text",
+            "Write integers as bare digits: `count: 3`.",
+            'count: "1,200" with type: integer',
+            "1200",
+        ),
+        (
+            "coerce_number",
+            "number written as text",
+            "Write numbers as bare digits: `price: 9.5`.",
+            'price: "9.50" with type: number',
+            "9.5",
+        ),
+        (
+            "coerce_boolean",
+            "boolean written as yes/no or text",
+            "Write booleans as true or false.",
+            "active: yes with type: boolean",
+            "true (only where the schema says boolean)",
+        ),
+        (
+            "coerce_null",
+            "null written as text",
+            "Write a missing value as null.",
+            '"None" / "null" / "N/A" where only null fits',
+            "null",
+        ),
+        (
+            "coerce_enum",
+            "enum value with other case or spacing",
+            "Use one of the allowed values exactly as listed.",
+            "priority: High with enum: [low, medium, high]",
+            '"high"',
+        ),
+        (
+            "coerce_key",
+            "key with other case or snake/camel spelling",
+            "Use the field names exactly as given.",
+            '{"OrderId": 7} with property order_id (only when the answer does not validate)',
+            '{"order_id": 7}',
+        ),
+        (
+            "wrap_list",
+            "single value where a list was asked",
+            "Always write a list for list fields, even with one item.",
+            "tags: urgent with type: array",
+            '["urgent"]',
+        ),
+        (
+            "split_list",
+            "comma-separated text where a list was asked",
+            "Write list fields as YAML lists (`- item` lines), not comma-separated text.",
+            "tags: a, b, c with type: array of strings",
+            '["a", "b", "c"]',
+        ),
+        (
+            "unwrap_list",
+            "object wrapped in a one-item list",
+            "Write an object field as a mapping, not a list.",
+            '[{"a": 1}] where an object is asked',
+            '{"a": 1}',
+        ),
+        (
+            "parse_embedded",
+            "structure written as a quoted string",
+            "Do not quote nested objects or lists.",
+            """address: '{"city": "Oslo"}' with type: object""",
+            '{"city": "Oslo"}',
+        ),
+        (
+            "fill_default",
+            "field with a default missing",
+            "Fill in every field.",
+            '{} with property lang (default "en")',
+            '{"lang": "en"}',
+        ),
+        (
+            "renest_keys",
+            "nested keys written at the parent's indentation",
+            "Indent the keys of a nested object under its parent key.",
+            "address:\\nstreet: x (street not indented)",
+            '{"address": {"street": "x"}}',
+        ),
+    ],
 )
-def _doc_enum() -> None:
-    """`priority: High` with `enum: [low, medium, high]` → `"high"`"""
-
-
-@_rule(
-    "coerce_key",
-    "key with other case or snake/camel spelling",
-    "Use the field names exactly as given.",
-)
-def _doc_key() -> None:
-    """`{"OrderId": 7}` with property `order_id` → `{"order_id": 7}`"""
-
-
-@_rule(
-    "wrap_list",
-    "single value where a list was asked",
-    "Always write a list for list fields, even with one item.",
-)
-def _doc_wrap() -> None:
-    """`tags: urgent` with `type: array` → `["urgent"]`"""
-
-
-@_rule(
-    "split_list",
-    "comma-separated text where a list was asked",
-    "Write list fields as YAML lists (`- item` lines), not comma-separated text.",
-)
-def _doc_split() -> None:
-    """`tags: a, b, c` with `type: array` of strings → `["a", "b", "c"]`"""
-
-
-@_rule(
-    "unwrap_list",
-    "object wrapped in a one-item list",
-    "Write an object field as a mapping, not a list.",
-)
-def _doc_unwrap() -> None:
-    """`[{"a": 1}]` where an object is asked → `{"a": 1}`"""
-
-
-@_rule(
-    "parse_embedded",
-    "structure written as a quoted string",
-    "Do not quote nested objects or lists.",
-)
-def _doc_embedded() -> None:
-    """`address: '{"city": "Oslo"}'` with `type: object` → `{"city": "Oslo"}`"""
-
-
-@_rule("fill_default", "field with a default missing", "Fill in every field.")
-def _doc_default() -> None:
-    """`{}` with property `lang` (default `"en"`) → `{"lang": "en"}`"""
-
-
-@_rule(
-    "renest_keys",
-    "nested keys written at the parent's indentation",
-    "Indent the keys of a nested object under its parent key.",
-)
-def _doc_renest() -> None:
-    """`address:\\nstreet: x` (street not indented) → `{"address": {"street": "x"}}`"""
 
 
 def finalize(value: Any, depth: int = 0) -> Any:

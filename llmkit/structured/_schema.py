@@ -190,17 +190,25 @@ def _needs_plain_validator(schema: Any) -> bool:
 
 @dataclass(frozen=True)
 class SchemaIssue:
-    """One validation error found by the fast validator (same fields the pipeline reads).
+    """One validation error found by the fast validator.
+
+    It has the fields of ``jsonschema``'s ``ValidationError`` that a caller reads, so
+    either can come out of :meth:`CompiledSchema.errors`.
 
     Attributes:
         message: what is wrong, e.g. ``"x" is not of type "integer"``.
         absolute_path: where, as keys and indexes from the root.
         validator: the keyword that failed (``type``, ``required``, ...).
+        instance: the value that failed there.
+        validator_value: the keyword's value where known (the list of types for
+            ``type``), else ``None``.
     """
 
     message: str
     absolute_path: tuple[str | int, ...]
     validator: str
+    instance: Any = None
+    validator_value: Any = None
 
     @property
     def json_path(self) -> str:
@@ -410,7 +418,9 @@ class _Locator:
                 if sub is None or sub is True:
                     continue
                 if sub is False:
-                    out.append(SchemaIssue(f"{k!r} is not an allowed property", path, "false"))
+                    out.append(
+                        SchemaIssue(f"{k!r} is not an allowed property", path, "false", child)
+                    )
                 elif self.valid(sub, child) is False:
                     out.extend(self.walk(child, sub, (*path, k), depth + 1))
                 if len(out) >= 5:
@@ -423,7 +433,7 @@ class _Locator:
                 if sub is None or sub is True:
                     continue
                 if sub is False:
-                    out.append(SchemaIssue(f"item {i} is not allowed", path, "items"))
+                    out.append(SchemaIssue(f"item {i} is not allowed", path, "items", child))
                 elif self.valid(sub, child) is False:
                     out.extend(self.walk(child, sub, (*path, i), depth + 1))
                 if len(out) >= 5:
@@ -450,7 +460,9 @@ class _Locator:
             return []
         here = _REPR.repr(value)
         if passing > 1:
-            return [SchemaIssue(f"{here} is valid under more than one of the schemas", path, key)]
+            return [
+                SchemaIssue(f"{here} is valid under more than one of the schemas", path, key, value)
+            ]
         # blame the branch the value looks like (its own keywords pass: the failure is
         # inside), else the first branch whose type fits
         fallback: Any = None
@@ -468,7 +480,9 @@ class _Locator:
                 fallback = branch
         if fallback is not None:
             return self.walk(value, fallback, path, depth + 1)
-        return [SchemaIssue(f"{here} is not valid under any of the given schemas", path, key)]
+        return [
+            SchemaIssue(f"{here} is not valid under any of the given schemas", path, key, value)
+        ]
 
 
 class _Unlocated(Exception):
@@ -491,7 +505,14 @@ def _has_union(schema: Any) -> bool:
 def _issue(err: Any, prefix: tuple[str | int, ...] = ()) -> SchemaIssue:
     kind = type(err.kind).__name__
     keyword = kind[:1].lower() + kind[1:]
-    return SchemaIssue(str(err.message), (*prefix, *err.instance_path), keyword)
+    types = getattr(err.kind, "types", None) if keyword == "type" else None
+    return SchemaIssue(
+        str(err.message),
+        (*prefix, *err.instance_path),
+        keyword,
+        err.instance,
+        list(types) if types is not None else None,
+    )
 
 
 @dataclass(frozen=True)
