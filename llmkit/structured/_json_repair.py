@@ -184,6 +184,7 @@ _WS = re.compile(r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+
 _NUMBER = re.compile(
     r"[-+]?+(?:[0-9](?:_?[0-9])*+)?+(?:\.(?:[0-9](?:_?[0-9])*+)?+)?+(?:[eE][-+]?[0-9]++)?+"
 )
+_HEX_NUMBER = re.compile(r"[-+]?0[xX][0-9a-fA-F]++(?![\w.$-])")
 _WORD_END = re.compile(r"[\w$.-]*+")
 _LITERALS = {
     "true": "true",
@@ -331,6 +332,13 @@ class _Reader:
         return self.word(ctx)
 
     def number(self) -> str | None:
+        h = _HEX_NUMBER.match(self.s, self.i)
+        if h is not None and len(h.group()) <= 20:
+            # `0x1F`: a JavaScript/Python hex literal, written in decimal
+            self.i = h.end()
+            self.note("json_number_format")
+            sign = "-" if h.group().startswith("-") else ""
+            return sign + str(int(h.group().lstrip("+-")[2:], 16))
         m = _NUMBER.match(self.s, self.i)
         assert m is not None
         tok, end = m.group(), m.end()

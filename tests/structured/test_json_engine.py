@@ -39,6 +39,7 @@ CLASSES: list[tuple[str, Any, list[str]]] = [
     ('{"a": [1, 2,],}', {"a": [1, 2]}, ["json_trailing_commas"]),
     ('{"p": "C:\\data"}', {"p": "C:\\data"}, ["json_invalid_escapes"]),
     ('{"x": .5, "y": +2, "z": 5.}', {"x": 0.5, "y": 2, "z": 5.0}, ["json_number_format"]),
+    ('{"n": 0x1F, "m": -0xff}', {"n": 31, "m": -255}, ["json_number_format"]),
     ('{"a": "print("hi")"}', {"a": 'print("hi")'}, ["json_inner_quotes"]),
 ]
 
