@@ -751,9 +751,9 @@ class _Coercer:
         renames = {ks[0]: t for t, ks in claims.items() if len(ks) == 1}  # unambiguous only
         stray = [k for k in value if k not in props and k not in renames]
         closed = extra is not True and not isinstance(extra, dict)
-        if renames or (stray and closed):
-            self.rename_wanted = True
         if not self.rename:
+            if renames or (stray and closed and self.renest(dict(value), stray, props, True)):
+                self.rename_wanted = True
             return value
         out: dict[str, Any] = {}
         for k, v in value.items():
@@ -763,13 +763,19 @@ class _Coercer:
             else:
                 out[k] = v
         if stray and closed:
-            out = self.renest(out, stray, props)
+            moved = self.renest(out, stray, props)
+            assert isinstance(moved, dict)
+            out = moved
         return out
 
     def renest(
-        self, value: dict[str, Any], stray: list[str], props: dict[str, Any]
-    ) -> dict[str, Any]:
-        # `address:` followed by its keys at the same indentation loads as siblings
+        self, value: dict[str, Any], stray: list[str], props: dict[str, Any], probe: bool = False
+    ) -> dict[str, Any] | bool:
+        """Move stray keys under the empty property whose properties they are.
+
+        `address:` followed by its keys at the same indentation loads as siblings. With
+        ``probe``, only say whether some key would move.
+        """
         for name, sub in props.items():
             if _natural(value.get(name)) is not None:
                 continue
@@ -789,11 +795,13 @@ class _Coercer:
             moving = [k for k in stray if k in inner or keymap.get(normalize_key(str(k)))]
             if not moving or name not in value:
                 continue
+            if probe:
+                return True
             self.fire("renest_keys")
             nested = {k: value.pop(k) for k in moving}
             value[name] = nested
             stray = [k for k in stray if k not in moving]
-        return value
+        return False if probe else value
 
 
 _UNIONS = ("anyOf", "oneOf")

@@ -458,7 +458,7 @@ class _Locator:
             return []
         if key == "oneOf" and passing == 1:
             return []
-        here = _REPR.repr(value)
+        here = _LazyRepr(value)
         if passing > 1:
             return [
                 SchemaIssue(f"{here} is valid under more than one of the schemas", path, key, value)
@@ -483,6 +483,16 @@ class _Locator:
         return [
             SchemaIssue(f"{here} is not valid under any of the given schemas", path, key, value)
         ]
+
+
+class _LazyRepr:
+    """A short repr, made only when a message is (most blamed branches return deeper)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return _REPR.repr(self.value)
 
 
 class _Unlocated(Exception):
