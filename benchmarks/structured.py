@@ -334,11 +334,16 @@ def hostile_table() -> None:
     for name, text, schema, fmt in hostile_cases():
         size = len(text.encode("utf-8", "surrogatepass"))
         try:
-            with _deadline(20):
+            with _deadline(60):
+                first = time.process_time()
                 stage = parse(text, schema, format=fmt).stage
-                t = once(lambda text=text, schema=schema, fmt=fmt: parse(text, schema, format=fmt))
+                t = time.process_time() - first
+                if t < 0.5:  # quick enough to repeat: best of 3
+                    t = once(
+                        lambda text=text, schema=schema, fmt=fmt: parse(text, schema, format=fmt)
+                    )
         except TimeoutError:
-            print(f"{name:<32} {size:>8}B {'> 20 s':>9} {'':>8} {'(cut)':>9}")
+            print(f"{name:<32} {size:>8}B {'> 60 s':>9} {'':>8} {'(cut)':>9}")
             worst_small = (name, float("inf")) if size <= 10_240 else worst_small
             continue
         if size <= 10_240 and t > worst_small[1]:
