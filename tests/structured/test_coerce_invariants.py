@@ -308,3 +308,15 @@ def test_dataclass_tuple_is_a_pair_not_a_list_of_integers() -> None:
     assert r.ok and r.value == Pair((3, "abc")), r.error
     assert isinstance(r.value.pair, tuple)
     assert parse("pair: [3, 4, 5]", Pair).stage == "failed"
+
+
+def test_yaml_scalar_takes_the_first_union_branch_that_fits_as_written() -> None:
+    """The valid-as-loaded shortcut never overrides branch order (text before number)."""
+    text_first = {
+        "type": "object",
+        "properties": {"v": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+    }
+    number_first = {"type": "object", "properties": {"v": {"type": ["integer", "string"]}}}
+    assert parse("v: 5", text_first).value == {"v": "5"}
+    assert parse("v: 5", number_first).value == {"v": 5}
+    assert parse('{"v": 5}', text_first, format="json").value == {"v": 5}  # JSON said number
