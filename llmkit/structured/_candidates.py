@@ -31,6 +31,7 @@ __all__ = [
     "fire",
     "json_like",
     "other_fit",
+    "prose_edges",
     "reshaped",
     "schema_keys",
     "verdict",
@@ -352,3 +353,82 @@ def other_fit(run: Run, rest: str, value: Any, limit: int = 5) -> bool:
             return False
         rest = read.trailing
     return False
+
+
+# a top-level `label:` line, with or without a value; a quoted or flow value is data
+_EDGE_LINE = re.compile(r"(?P<key>[^\s#\-\"'{\[&*!|>%@`][^:\n]*?)[ \t]*:(?:[ \t]+(?P<value>.*))?")
+_IDENTIFIER = re.compile(r"[a-z_][\w.-]*", re.ASCII)
+_EDGE_SENTENCE = re.compile(r"\S+(?:[ ]+\S+)+")
+
+
+def _edge_candidate(line: str, has_schema: bool, invalid: bool) -> str | None:
+    """The label of a top-level line that may be prose (`Answer (YAML):`), else None."""
+    if not line or line[0].isspace() or line.startswith(("---", "...")):
+        return None
+    m = _EDGE_LINE.fullmatch(line.rstrip())
+    if m is None:
+        return None
+    key = m.group("key")
+    value = (m.group("value") or "").strip()
+    # `Output`, `My answer`, `Answer (YAML)`; a lowercase identifier (`notes`) is data
+    # unless the document fails with it
+    prose_key = invalid or _IDENTIFIER.fullmatch(key) is None
+    if not value:
+        # without a schema only a label no key would be written as: spaces, punctuation
+        if has_schema:
+            return key if prose_key else None
+        return key if re.fullmatch(r"[\w.-]+", key) is None else None
+    if not has_schema or value[0] in "\"'[{|>&*!#" or not prose_key:
+        return None
+    return key if _EDGE_SENTENCE.fullmatch(value) else None
+
+
+def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | None:
+    """The reading without prose lines shaped like keys at the edges of a YAML mapping.
+
+    `Here's the YAML you asked for:` above the payload or `Note: a sentence.` below it
+    reads as one more key. Such a line is dropped only at the edge of the document, only
+    when its label is no property the schema names, its value is empty or a sentence, the
+    line opens no block, and the rest still validates. A lowercase identifier (`notes:`)
+    qualifies only where the document is ``invalid`` with it. Without a schema (or one
+    naming no properties) only an empty label no key would be written as (spaces,
+    punctuation) qualifies, and only above or below a mapping of other keys.
+    """
+    if json_like(payload):
+        return None
+    lines = payload.split("\n")
+    keys = schema_keys(run.compiled)
+    has_schema = bool(keys)
+
+    def scan(order: range) -> list[int]:
+        found: list[int] = []
+        for i in order:
+            if not lines[i].strip():
+                continue
+            label = _edge_candidate(lines[i], has_schema, invalid)
+            if label is None or normalize_key(label) in keys or len(found) >= 3:
+                break
+            nxt = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
+            if nxt[:1].isspace() or nxt.startswith("-"):
+                break  # the label opens a block: it is the document's key
+            found.append(i)
+        return found
+
+    lead = scan(range(len(lines)))
+    tail = scan(range(len(lines) - 1, -1, -1))
+    if set(lead) & set(tail):
+        return None  # every line reads as prose: no document
+    for drop in (lead + tail, lead, tail):
+        if not drop:
+            continue
+        rest = [ln for i, ln in enumerate(lines) if i not in drop]
+        top = [m for ln in rest if ln[:1].strip() and (m := _EDGE_LINE.fullmatch(ln.rstrip()))]
+        if not top:
+            continue  # nothing shaped like a mapping remains
+        if not has_schema and any(" " in m.group("key") for m in top):
+            continue  # labels with spaces are this mapping's keys (`New York:`), not prose
+        new = "\n".join(rest).strip("\n")
+        b = run.attempt(new, "yaml")
+        if b.valid and isinstance(b.value, dict) and b.value:
+            return b, new
+    return None

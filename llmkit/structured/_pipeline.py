@@ -23,6 +23,7 @@ from llmkit.structured._candidates import (
     engine,
     fire,
     json_like,
+    prose_edges,
     reshaped,
     schema_keys,
     verdict,
@@ -496,6 +497,21 @@ def _diff(before: str, after: str) -> str:
 
 
 def _solve(
+    run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
+) -> Attempt:
+    a = _solve_once(run, payload, fmt, requested, ctx, fired)
+    if a.final or not a.loaded or not isinstance(a.value, dict):
+        return a
+    # the edges of the mapping read last: prose lines shaped like keys never stay keys
+    read = a.__dict__.get("payload", payload)
+    got = prose_edges(run, read, not a.valid)
+    if got is None:
+        return a
+    fire(fired, "strip_prose_line")
+    return done(got[0], got[1], fired)
+
+
+def _solve_once(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
     if ctx.truncated and fmt == "yaml" and not payload.endswith("\n"):
