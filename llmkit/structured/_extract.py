@@ -431,18 +431,45 @@ _NUM_RE = re.compile(
 _NEGATION = re.compile(r"(?:\bnot|n't)\s++\Z", re.I)
 
 
+def _string_choices(schema: object) -> list[str] | None:
+    """The strings a schema allows when it allows only listed strings, else None.
+
+    An ``enum`` of strings, a ``const`` string (a one-value enum), or an ``anyOf`` /
+    ``oneOf`` whose every branch is one of those.
+    """
+    if not isinstance(schema, dict):
+        return None
+    if "const" in schema:
+        const = schema["const"]
+        return [const] if isinstance(const, str) and const else None
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        return list(enum) if enum and all(isinstance(e, str) and e for e in enum) else None
+    for word in ("anyOf", "oneOf"):
+        branches = schema.get(word)
+        if isinstance(branches, list) and branches:
+            out: list[str] = []
+            for branch in branches:
+                got = _string_choices(branch)
+                if got is None:
+                    return None
+                out.extend(e for e in got if e not in out)
+            return out
+    return None
+
+
 def scalar_in_sentence(text: str, schema: dict[str, object]) -> tuple[bool, object]:
-    """The one value a scalar schema (boolean, number, integer, enum) can take in prose.
+    """The one value a scalar schema (boolean, number, integer, enum, const) can take in prose.
 
     `The sentiment is positive.` → `"positive"`; `There are 3 apples` → `3`. Returns
     ``(False, None)`` when there is no candidate, or several that differ, or a negated
     one (`not positive`).
     """
     kind = schema.get("type")
-    enum = schema.get("enum")
+    enum = _string_choices(schema)
     found: list[object] = []
     spans: list[int] = []
-    if isinstance(enum, list) and enum and all(isinstance(e, str) and e for e in enum):
+    if enum:
         for e in enum:
             pat = re.compile(rf"(?<![\w]){re.escape(str(e))}(?![\w])", re.I)
             for m in pat.finditer(text):
