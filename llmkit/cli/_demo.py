@@ -182,7 +182,7 @@ def structured_section(console: Console, report: dict[str, Any], size: DemoSize)
     from pathlib import Path
 
     from llmkit.engine import EngineConfig, Faults, start_engine
-    from llmkit.llm import AsyncClient
+    from llmkit.llm import AsyncClient, read_log
     from llmkit.structured import taxonomy_from_log, token_cost
 
     schema = _ticket_schema()
@@ -210,7 +210,7 @@ def structured_section(console: Console, report: dict[str, Any], size: DemoSize)
 
         results = asyncio.run(run_all())
         calls = engine.requests_served()
-        tax = taxonomy_from_log(log_path, top=4)
+        tax = taxonomy_from_log(read_log(log_path), top=4)
     stages = Counter(r.stage for r in results)
     malformed = n - stages["clean"]
     table = make_table(

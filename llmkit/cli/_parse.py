@@ -98,6 +98,7 @@ def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None
             continue  # blank lines are not records
         try:
             line = _dumps(_line_result(raw, schema, fmt))
+            line.encode("utf-8")  # a lone surrogate cannot be written: an error line instead
         except Exception as exc:  # never drop a line
             line = json.dumps(
                 _error_line(f"could not answer this line: {type(exc).__name__}: {_first_line(exc)}")

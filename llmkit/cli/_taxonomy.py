@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
 from llmkit.cli._common import console, fail_cleanly, json_option, print_json
@@ -12,7 +15,9 @@ __all__ = ["taxonomy"]
 @click.command("taxonomy")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--log", "use_log", is_flag=True, help="Read the model client's call log.")
-@click.option("--log-path", default=None, help="Call log path (default: the client's).")
+@click.option(
+    "--log-path", default=None, help="Call log path (implies --log; default: the client's)."
+)
 @click.option(
     "--schema",
     "schema_file",
@@ -41,13 +46,13 @@ def taxonomy(
     from llmkit.structured import taxonomy_from_jsonl, taxonomy_from_log
 
     with fail_cleanly():
+        use_log = use_log or log_path is not None
         if not file and not use_log:
             raise click.UsageError("give a JSONL FILE or --log")
+        if file and use_log:
+            raise click.UsageError("give a JSONL FILE or --log, not both")
         if use_log:
-            try:
-                report = taxonomy_from_log(log_path, top=top)
-            except ImportError as exc:
-                raise click.ClickException(f"the call log is not available: {exc}") from None
+            report = taxonomy_from_log(_log_rows(log_path), top=top)
         else:
             from llmkit.cli._parse import _load_schema_file
 
@@ -58,6 +63,37 @@ def taxonomy(
             print_json(report.to_dict())
             return
         _print(report)
+
+
+def _log_rows(log_path: str | None) -> Any:
+    """The call log's rows; a missing file or one that is not a call log is one clear error.
+
+    The file is opened read-only first: a typo never creates a database, and a text file
+    is never written to.
+    """
+    import sqlite3
+
+    from llmkit.llm import default_log_path, read_log
+
+    path = Path(log_path) if log_path else default_log_path()
+    if not path.is_file():
+        raise click.ClickException(f"no call log at {path} (calls are logged with log=True)")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
+            ).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"{path} is not a call log database ({exc})") from None
+    if not found:
+        raise click.ClickException(f"{path} is not a call log database (no calls table)")
+    try:
+        return read_log(path)
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"cannot read the call log {path}: {exc}") from None
 
 
 def _print(report: object) -> None:

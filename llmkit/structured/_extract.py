@@ -9,16 +9,22 @@ answer is never touched by them.
 
 from __future__ import annotations
 
+import json
 import re
 
 from llmkit.structured._rules import RepairContext, register_rule
 
 __all__ = [
     "LEAD_INS",
+    "drop_lines",
+    "edge_prose_lines",
     "extract_fence",
     "find_json_end",
+    "json_payload_start",
+    "key_value_lines",
     "normalize_newlines",
     "normalize_spaces",
+    "scalar_in_sentence",
     "strip_bom",
     "strip_prose",
     "strip_think",
@@ -310,3 +316,184 @@ def _first_json_start(text: str) -> int | None:
         return m.start()
     i = text.find("{")
     return i if i >= 0 else None
+
+
+# `Note: the email was not given.` / `Output:` / `Sure: here it is.`: a capitalised label
+# and either nothing or a sentence after it
+_PROSE_LABEL = re.compile(
+    r"(?P<key>[A-Z][a-z]*+(?:[ ][\w'\u2019(),/-]++){0,7}+)[ ]*+:(?:[ ]++(?P<value>.*))?"
+)
+_SENTENCE = re.compile(r"\S++(?:[ ]++\S++){2,}+|.*[.!?]\Z")
+
+
+def _edge_label(line: str) -> str | None:
+    """The label of a top-level line shaped like prose (`Note: a sentence.`), else None."""
+    if not line or line[0].isspace():
+        return None
+    m = _PROSE_LABEL.fullmatch(line.rstrip())
+    if m is None:
+        return None
+    value = (m.group("value") or "").strip()
+    if value and (value[0] in "\"'[{|>&*!" or not _SENTENCE.fullmatch(value)):
+        return None
+    return m.group("key")
+
+
+def edge_prose_lines(payload: str) -> tuple[list[int], list[str]]:
+    """Indexes and labels of prose-shaped lines at the top or bottom edge of a YAML text.
+
+    Only top-level lines qualify, and a line whose next line is indented deeper (the
+    label holds a block) never does. At most three lines at each edge.
+    """
+    lines = payload.split("\n")
+    found: list[int] = []
+    labels: list[str] = []
+
+    def scan(order: range) -> None:
+        taken = 0
+        for i in order:
+            if not lines[i].strip():
+                continue
+            label = _edge_label(lines[i])
+            if label is None or taken >= 3:
+                return
+            nxt = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
+            if nxt[:1].isspace() or nxt.startswith("- "):
+                return  # the label opens a block: it is the document's key
+            found.append(i)
+            labels.append(label)
+            taken += 1
+
+    scan(range(len(lines)))
+    scan(range(len(lines) - 1, -1, -1))
+    # a line found from both ends means every line is prose: no document
+    if len(set(found)) != len(found) or len(found) >= sum(1 for ln in lines if ln.strip()):
+        return [], []
+    return found, labels
+
+
+def drop_lines(payload: str, indexes: list[int]) -> str:
+    """``payload`` without the given lines."""
+    drop = set(indexes)
+    return "\n".join(ln for i, ln in enumerate(payload.split("\n")) if i not in drop).strip("\n")
+
+
+_LINE_BRACKET = re.compile(r"^[ \t]*+[{\[(]", re.M)
+# `{"`, `{'`, `{“`, or `{` ending its line (`<answer>{\n  "a": 1`)
+_JSON_OPEN = re.compile(r"\{(?=\s*+[\"'\u201c\u2018}]|[ \t]*+\n)")
+
+
+def json_payload_start(text: str) -> int | None:
+    """Where a JSON value after prose starts: a bracket opening a line, or a `{"`."""
+    m = _LINE_BRACKET.search(text)
+    j = _JSON_OPEN.search(text)
+    found = [x for x in (m.end() - 1 if m else None, j.start() if j else None) if x is not None]
+    return min(found) if found else None
+
+
+# `1. Name: Eli`, `- Age: 4`, `* **Email:** a@b.c`, `2) Next inputs: why?`
+_KV_LINE = re.compile(
+    r"[ \t]*+(?:(?:[0-9]{1,3}[.)]|[-*\u2022+])[ \t]++(?:\*\*)?+|\*\*)"
+    r"(?P<key>[A-Za-z][\w/-]*+(?:[ ][\w/-]++){0,4}+)[ \t]*+(?:\*\*:|:\*\*|:)[ \t]++"
+    r"(?P<value>\S(?:.*\S)?+)[ \t]*+"
+)
+_PLAIN_SAFE = re.compile(r"[^\s\"'\[\]{}|>&*!%@`#,-][^\n#]*+")
+
+
+def key_value_lines(text: str) -> str | None:
+    """An object written as a numbered or bulleted list of `Key: value` lines, as YAML.
+
+    `1. Name: Eli\\n2. Age: 4` → `Name: Eli\\nAge: 4`. Every line after an optional
+    lead-in line must be such an item, two at least; values that are not plain YAML
+    scalars are quoted as written.
+    """
+    lines = [ln for ln in text.strip().split("\n") if ln.strip()]
+    if lines and _KV_LINE.fullmatch(lines[0]) is None and lines[0].rstrip().endswith(":"):
+        lines = lines[1:]  # `Here are the details:`
+    if len(lines) < 2:
+        return None
+    out = []
+    for line in lines:
+        m = _KV_LINE.fullmatch(line)
+        if m is None:
+            return None
+        value = m.group("value")
+        plain = _PLAIN_SAFE.fullmatch(value) is not None and ": " not in value
+        out.append(f"{json.dumps(m.group('key'))}: {value if plain else json.dumps(value)}")
+    return "\n".join(out)
+
+
+_BOOL_WORDS = {"yes": True, "true": True, "no": False, "false": False}
+_BOOL_RE = re.compile(r"(?<![\w-])(yes|no|true|false)(?![\w-])", re.I)
+_NUM_RE = re.compile(
+    r"(?<![\w.,-])-?(?:[0-9]{1,3}+(?:,[0-9]{3})++|[0-9]++)(?:\.[0-9]++)?+(?![\w]|[.,][0-9])"
+)
+_NEGATION = re.compile(r"(?:\bnot|n't)\s++\Z", re.I)
+
+
+def _string_choices(schema: object) -> list[str] | None:
+    """The strings a schema allows when it allows only listed strings, else None.
+
+    An ``enum`` of strings, a ``const`` string (a one-value enum), or an ``anyOf`` /
+    ``oneOf`` whose every branch is one of those.
+    """
+    if not isinstance(schema, dict):
+        return None
+    if "const" in schema:
+        const = schema["const"]
+        return [const] if isinstance(const, str) and const else None
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        return list(enum) if enum and all(isinstance(e, str) and e for e in enum) else None
+    for word in ("anyOf", "oneOf"):
+        branches = schema.get(word)
+        if isinstance(branches, list) and branches:
+            out: list[str] = []
+            for branch in branches:
+                got = _string_choices(branch)
+                if got is None:
+                    return None
+                out.extend(e for e in got if e not in out)
+            return out
+    return None
+
+
+def scalar_in_sentence(text: str, schema: dict[str, object]) -> tuple[bool, object]:
+    """The one value a scalar schema (boolean, number, integer, enum, const) can take in prose.
+
+    `The sentiment is positive.` → `"positive"`; `There are 3 apples` → `3`. Returns
+    ``(False, None)`` when there is no candidate, or several that differ, or a negated
+    one (`not positive`).
+    """
+    kind = schema.get("type")
+    enum = _string_choices(schema)
+    found: list[object] = []
+    spans: list[int] = []
+    if enum:
+        for e in enum:
+            pat = re.compile(rf"(?<![\w]){re.escape(str(e))}(?![\w])", re.I)
+            for m in pat.finditer(text):
+                found.append(e)
+                spans.append(m.start())
+    elif kind == "boolean":
+        for m in _BOOL_RE.finditer(text):
+            found.append(_BOOL_WORDS[m.group(1).lower()])
+            spans.append(m.start())
+    elif kind in ("integer", "number"):
+        for m in _NUM_RE.finditer(text):
+            tok = m.group().replace(",", "")  # `1,024`
+            num: object = float(tok) if "." in tok else int(tok)
+            if kind == "integer" and isinstance(num, float):
+                if not num.is_integer():
+                    return False, None
+                num = int(num)
+            found.append(num)
+            spans.append(m.start())
+    else:
+        return False, None
+    distinct = {repr(v) for v in found}
+    if len(distinct) != 1:
+        return False, None
+    if any(_NEGATION.search(text[max(0, s - 8) : s]) for s in spans):
+        return False, None
+    return True, found[0]

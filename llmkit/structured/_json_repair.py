@@ -1,592 +1,689 @@
-"""Repair rules for JSON (and JSON-like flow YAML): one lenient lexer, small token passes.
+"""The JSON repair engine: one tolerant, linear-time parser that writes strict JSON.
 
-Every pass is linear in the number of tokens. The lexer is regex-driven (possessive
-quantifiers, and every quoted branch runs to its closing quote, the end of its line or the
-end of the text, so no input makes a scan restart: linear time) and never mis-lexes valid JSON: a double quote
-ends a string only where valid JSON could continue (``,`` ``:`` ``}`` ``]``, another
-string, a comment or the end), so unescaped inner quotes stay inside their string.
+Model answers break JSON in a few dozen ways (comments, single or smart quotes, Python
+literals and tuples, unquoted keys and values, unescaped inner quotes, a string missing
+its closing quote, missing or mismatched closers, a stray closer, several top-level
+values, ``...`` placeholders, ``1_000``, triple-quoted strings, raw newlines). Rather
+than chain text passes that drift apart, one recursive-descent reader accepts all of them
+and writes each top-level value back as strict JSON text, naming the repairs it made, so
+the strict loader, the coercer and the validator decide the rest.
+
+It never guesses a value: a member whose value is missing, a key with no ``:``, or text
+it cannot read makes the repair fail (``None``), and the pipeline reports ``failed``.
+Numbers are written back as the model wrote them (``1.10`` stays ``1.10``), so a string
+schema can keep the text. Every branch consumes input or fails, and each look-ahead is
+bounded by the next structural character, so the cost is linear in the text.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from llmkit.structured._rules import RepairContext, register_rule
+from llmkit.structured._rules import register_entries
 
-__all__ = [
-    "Token",
-    "fast_close_json",
-    "fast_repair_json",
-    "join_tokens",
-    "lex_json",
-    "repair_json_text",
-]
+__all__ = ["JsonRepair", "repair_json"]
 
-Token = tuple[str, str]  # (kind, text)
-
-_CLOSER = r'(?=[ \t\r\n]*(?:[,:}\]"]|//|/\*|\#|\Z))'
-_LEX = re.compile(
-    rf"""
-     (?P<ws>\s+)
-    |(?P<str>"(?:[^"\\]++|\\.|\\\Z|"(?!{_CLOSER[3:-1]}))*+(?:"|\Z))
-    |(?P<comment>//[^\n]*|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*)
-    |(?P<sstr>'(?:[^'\\\n]++|\\.|'(?!\s*+(?:[,:}}\]]|\Z)))*+(?:'|(?=\n)|\\?\Z))
-    |(?P<smart>[“”„‟](?:[^“”„‟\\\n]++|\\.)*+(?:[“”„‟]|(?=\n)|\\?\Z)|‘(?:[^’\\\n]++|\\.)*+(?:’|(?=\n)|\\?\Z))
-    |(?P<num>-?(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][-+]?[0-9]++)?+(?![\w.]))
-    |(?P<punct>[{{}}\[\]:,])
-    |(?P<word>[^\s{{}}\[\]:,"'/\#]+|/)
-    """,
-    re.S | re.X,
+# The repairs the engine names, as registry data: (name, error class, hint, broken, fixed).
+register_entries(
+    "json",
+    [
+        (
+            "json_smart_quotes",
+            "typographic quotes around strings",
+            'Use plain ASCII double quotes (") in JSON, never \u201c \u201d or \u2018 \u2019.',
+            "{\u201cname\u201d: \u201cAnn\u201d}",
+            '{"name": "Ann"}',
+        ),
+        (
+            "json_single_quotes",
+            "single-quoted strings in JSON",
+            "Quote JSON keys and strings with double quotes, not single quotes.",
+            "{'name': 'Ann'}",
+            '{"name": "Ann"}',
+        ),
+        (
+            "json_triple_quotes",
+            "triple-quoted strings",
+            "Write JSON strings in one pair of double quotes, never triple quotes.",
+            '{"a": """text"""}',
+            '{"a": "text"}',
+        ),
+        (
+            "json_comments",
+            "comments inside JSON",
+            "Do not put comments (// or #) in JSON.",
+            '{"a": 1 // one\n}',
+            '{"a": 1}',
+        ),
+        (
+            "json_python_literals",
+            "Python literals (True/False/None) in JSON",
+            "Write true, false and null in lowercase (not True, False, None).",
+            '{"ok": True, "x": None}',
+            '{"ok": true, "x": null}',
+        ),
+        (
+            "json_tuples",
+            "Python tuples in JSON",
+            "Write JSON arrays with [ ], not ( ).",
+            '{"a": (1, 2)}',
+            '{"a": [1, 2]}',
+        ),
+        (
+            "json_ellipsis",
+            "... placeholders",
+            "Write every item out; never use ... as a placeholder.",
+            '{"a": [1, 2, ...]}',
+            '{"a": [1, 2]}',
+        ),
+        (
+            "json_digit_separators",
+            "digit separators in numbers",
+            "Write numbers without separators (1000, not 1_000).",
+            '{"n": 1_000}',
+            '{"n": 1000}',
+        ),
+        (
+            "json_number_format",
+            "numbers JSON does not allow (+1, .5, 5.)",
+            "Write numbers as JSON does: 0.5, not .5; 5, not +5.",
+            '{"x": .5, "y": +2}',
+            '{"x": 0.5, "y": 2}',
+        ),
+        (
+            "json_control_chars",
+            "raw newlines or tabs in strings",
+            "Escape line breaks inside JSON strings as \\n.",
+            '{"a": "line1\nline2"}',
+            '{"a": "line1\\nline2"}',
+        ),
+        (
+            "json_inner_quotes",
+            "unescaped quotes inside strings",
+            'Escape double quotes inside JSON strings as \\".',
+            '{"q": "He said "hi" to me"}',
+            '{"q": "He said \\"hi\\" to me"}',
+        ),
+        (
+            "json_invalid_escapes",
+            "a backslash before a character JSON cannot escape",
+            "Write a backslash in a JSON string as \\\\.",
+            '{"path": "C:\\data"}',
+            '{"path": "C:\\\\data"}',
+        ),
+        (
+            "json_missing_quote",
+            "a string missing its closing quote before the next key",
+            "Close every JSON string with a double quote.",
+            '{"a": "x, "b": 1}',
+            '{"a": "x", "b": 1}',
+        ),
+        (
+            "json_unquoted_keys",
+            "unquoted object keys",
+            "Put every JSON key in double quotes.",
+            '{name: "Ann"}',
+            '{"name": "Ann"}',
+        ),
+        (
+            "json_unquoted_values",
+            "unquoted string values",
+            "Put every JSON string value in double quotes.",
+            '{"status": open now}',
+            '{"status": "open now"}',
+        ),
+        (
+            "json_key_equals",
+            "= instead of : between key and value",
+            "Separate JSON keys from values with a colon.",
+            '{"a" = 1}',
+            '{"a": 1}',
+        ),
+        (
+            "json_missing_commas",
+            "missing commas between items",
+            "Separate JSON items with commas.",
+            '{"a": 1 "b": 2}',
+            '{"a": 1, "b": 2}',
+        ),
+        (
+            "json_trailing_commas",
+            "trailing or doubled commas",
+            "No comma after the last item of a JSON object or array.",
+            '{"a": [1, 2,], }',
+            '{"a": [1, 2]}',
+        ),
+        (
+            "json_mismatched_closer",
+            "a closer that does not match its opener",
+            "Close every [ with ] and every { with }.",
+            '{"a": [1, 2}',
+            '{"a": [1, 2]}',
+        ),
+        (
+            "json_stray_closer",
+            "a closer with nothing open, or one that ends the object early",
+            "Close each object once, after its last member.",
+            '{"a": 1}, "b": 2}',
+            '{"a": 1, "b": 2}',
+        ),
+        (
+            "json_close_truncated",
+            "answer cut off before the JSON ended",
+            "Keep the answer short enough to finish; close every { and [.",
+            '{"a": [1, 2], "b": "te',
+            '{"a": [1, 2], "b": "te"}',
+            False,
+        ),
+    ],
 )
-_UNESCAPED_QUOTE = re.compile(r'(\\.)|"', re.S)
-_CONTROL = re.compile(r"[\x00-\x1f]")
-_CONTROL_ESC = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+_WS = re.compile(r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+)*+")
+_NUMBER = re.compile(
+    r"[-+]?+(?:[0-9](?:_?[0-9])*+)?+(?:\.(?:[0-9](?:_?[0-9])*+)?+)?+(?:[eE][-+]?[0-9]++)?+"
+)
+_HEX_NUMBER = re.compile(r"[-+]?0[xX][0-9a-fA-F]++(?![\w.$-])")
+_WORD_END = re.compile(r"[\w$.-]*+")
 _LITERALS = {
+    "true": "true",
+    "false": "false",
+    "null": "null",
     "True": "true",
     "False": "false",
     "None": "null",
-    "undefined": "null",
     "TRUE": "true",
     "FALSE": "false",
     "NULL": "null",
     "Null": "null",
     "nil": "null",
+    "undefined": "null",
+    "NaN": "NaN",
+    "Infinity": "Infinity",
+    "-Infinity": "-Infinity",
 }
-_VALUE_WORDS = frozenset(["true", "false", "null", "NaN", "Infinity", "-Infinity"])
-
-
-def lex_json(text: str) -> list[Token]:
-    """Split text into lenient JSON tokens (kinds: ws str sstr smart comment num punct word)."""
-    return [(m.lastgroup or "word", m.group()) for m in _LEX.finditer(text)]
-
-
-def join_tokens(tokens: list[Token]) -> str:
-    """Text of a token list."""
-    return "".join(t for _, t in tokens)
-
-
-def _dq(inner: str) -> str:
-    """Double-quote already-unquoted content, keeping its backslash escapes."""
-
-    def sub(m: re.Match[str]) -> str:
-        esc = m.group(1)
-        if esc is None:
-            return '\\"'
-        return "'" if esc == "\\'" else esc
-
-    body = _UNESCAPED_QUOTE.sub(sub, inner)
-    body = _CONTROL.sub(lambda m: _CONTROL_ESC.get(m.group(), f"\\u{ord(m.group()):04x}"), body)
-    if body.endswith("\\") and not body.endswith("\\\\"):
-        body += "\\"
-    return f'"{body}"'
-
-
-def _str_closed(tok: str) -> bool:
-    if len(tok) < 2 or not tok.endswith('"'):
-        return False
-    backslashes = len(tok) - 1 - len(tok[:-1].rstrip("\\"))
-    return backslashes % 2 == 0
-
-
-# --- token passes: each returns the new token list, or None when it changed nothing ----
-
-
-@register_rule(
-    "json_smart_quotes",
-    phase="json",
-    error_class="typographic quotes around strings",
-    hint='Use plain ASCII double quotes (") in JSON, never “ ” or ‘ ’.',
+_PY_LITERALS = frozenset(["True", "False", "None", "TRUE", "FALSE", "NULL", "Null", "nil"])
+_OPEN_QUOTES = {
+    '"': '"\u201d',
+    "'": "'",
+    "\u201c": "\u201d\u201c",
+    "\u2018": "\u2019",
+    "\u201e": "\u201d\u201c",
+    "\u201d": "\u201d\u201c",
+}
+_SMART = frozenset("\u201c\u201d\u2018\u2019\u201e")
+# after a closing quote of a value: a comma then a key, a closer, or the end
+_GAP = r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+)*+"
+_AFTER_VALUE = re.compile(
+    rf"""[ \t\r]*+(?:[}}\]]|\Z|\n|//|/\*|\#|"[^"\n]{{0,80}}+"[ \t]*+:|,{_GAP}(?:["'\u201c\u2018}}\])]|\Z|[\w$-]++[ \t]*+:|[-+0-9.tfnTFN\[{{(]))"""
 )
-def json_smart_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{“name”: “Ann”}` → `{"name": "Ann"}`"""
-    return _requote(tokens, "smart", "“”„‟’")
+# a key's closing quote: the colon, or (to fail cleanly) a separator where it is missing
+_KEY_END = re.compile(r"""\s*+[:=,}\]]|\s*+\Z""")
+_AFTER_KEY = re.compile(r"""\s*+:""")
+_BEFORE_KEY = re.compile(r",[ \t]*+\Z|\n[ \t]*+\Z")
+_KEY_START = re.compile(r"""\s*+["'\u201c\u2018]?[\w$ -]{0,80}+["'\u201d\u2019]?\s*+:""")
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "/": "/",
+    "\\": "\\",
+    '"': '"\u201d',
+    "'": "'",
+}
+_UNQUOTED_KEY = re.compile(r"[^\s:,{}\[\]\"'()]++(?:[ \t]++[^\s:,{}\[\]\"'()]++)*+")
+_UNQUOTED_VALUE_OBJ = re.compile(r"[^,{}\[\]\n\"]*+")
+_UNQUOTED_VALUE_ARR = re.compile(r"[^,{}\[\]()\n\"]*+")
+_MAX_DEPTH = 200
+_ONLY_CLOSERS = re.compile(r"\s*+[}\]][\s}\]]*+\Z")
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_PY_HEX = {
+    "x": re.compile(r"[0-9a-fA-F]{2}"),
+    "U": re.compile(r"000[0-9a-fA-F]{5}|0010[0-9a-fA-F]{4}"),
+}
+_JSON_ESCAPES = frozenset('"\\/bfnrt')
 
 
-@register_rule(
-    "json_single_quotes",
-    phase="json",
-    error_class="single-quoted strings in JSON",
-    hint="Quote JSON keys and strings with double quotes, not single quotes.",
-)
-def json_single_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{'name': 'Ann'}` → `{"name": "Ann"}`"""
-    return _requote(tokens, "sstr", "'")
+def _escape(raw: str) -> str:
+    """Raw string content (no backslashes) as the inside of a JSON string."""
+    return json.dumps(raw, ensure_ascii=False)[1:-1] if raw else ""
 
 
-def _requote(tokens: list[Token], kind: str, closers: str) -> list[Token] | None:
-    """Turn every string token of ``kind`` into a double-quoted JSON string."""
+class _Fail(Exception):
+    """The text cannot be read without guessing."""
 
-    def fix(k: str, tok: str) -> Token | None:
-        if k != kind:
+
+@dataclass
+class JsonRepair:
+    """What the engine read.
+
+    Attributes:
+        values: each top-level value, as strict JSON text, in order.
+        repairs: names of the repairs made (registry names), in order of first use.
+        truncated: the text ended before its last value was closed (closed here).
+        cut_inside: the text ended inside a string, or after a `,`, `:` or key: the
+            last value is unknown, so a caller should not trust it.
+        trailing: text after the last value that is not JSON (prose).
+    """
+
+    values: list[str]
+    repairs: list[str] = field(default_factory=list)
+    truncated: bool = False
+    trailing: str = ""
+    cut_inside: bool = False
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.n = len(text)
+        self.i = 0
+        self.repairs: list[str] = []
+        self.truncated = False
+        self.member_ended = False  # a value ended where the next key begins
+        self.stack: list[str] = []
+        self.cut_inside = False
+
+    def note(self, name: str) -> None:
+        if name not in self.repairs:
+            self.repairs.append(name)
+
+    def ws(self) -> None:
+        m = _WS.match(self.s, self.i)
+        assert m is not None
+        if m.end() > self.i:
+            chunk = m.group()
+            if "//" in chunk or "/*" in chunk or "#" in chunk:
+                self.note("json_comments")
+            self.i = m.end()
+
+    def peek(self) -> str:
+        return self.s[self.i] if self.i < self.n else ""
+
+    # --- values --------------------------------------------------------------------------
+
+    def value(self, depth: int, ctx: str) -> str | None:
+        """Read one value; ``None`` for a placeholder (``...``) that stands for nothing."""
+        if depth > _MAX_DEPTH:
+            raise _Fail("nested too deeply")
+        self.ws()
+        c = self.peek()
+        if not c:
+            raise _Fail("value missing at the end")
+        if c == "{":
+            return self.obj(depth)
+        if c in "[(":
+            return self.arr(depth)
+        if c in _OPEN_QUOTES:
+            return self.string(ctx)
+        if self.s.startswith("...", self.i) or c == "\u2026":
+            self.i += 1 if c == "\u2026" else 3
+            while self.peek() == ".":
+                self.i += 1
+            self.note("json_ellipsis")
             return None
-        return "str", _dq(tok[1:-1] if len(tok) > 1 and tok[-1] in closers else tok[1:])
+        if c in "-+.0123456789":
+            num = self.number()
+            if num is not None:
+                return num
+        return self.word(ctx)
 
-    return _map_tokens(tokens, fix)
-
-
-def _map_tokens(tokens: list[Token], fix: Callable[[str, str], Token | None]) -> list[Token] | None:
-    """Apply ``fix`` to each token (``None``: keep it); ``None`` when nothing changed."""
-    out: list[Token] = []
-    changed = False
-    for kind, tok in tokens:
-        new = fix(kind, tok)
-        if new is not None:
-            changed = True
-        out.append(new or (kind, tok))
-    return out if changed else None
-
-
-@register_rule(
-    "json_comments",
-    phase="json",
-    error_class="comments inside JSON",
-    hint="Do not put comments (// or #) in JSON.",
-)
-def json_comments(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"a": 1 // one}` → `{"a": 1 }`"""
-    if not any(k == "comment" for k, _ in tokens):
-        return None
-    return [t for t in tokens if t[0] != "comment"]
-
-
-@register_rule(
-    "json_python_literals",
-    phase="json",
-    error_class="Python literals (True/False/None) in JSON",
-    hint="Write true, false and null in lowercase (not True, False, None).",
-)
-def json_python_literals(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"ok": True, "x": None}` → `{"ok": true, "x": null}`"""
-    return _map_tokens(
-        tokens,
-        lambda kind, tok: ("word", _LITERALS[tok]) if kind == "word" and tok in _LITERALS else None,
-    )
-
-
-@register_rule(
-    "json_control_chars",
-    phase="json",
-    error_class="raw newlines or tabs in strings",
-    hint="Escape line breaks inside JSON strings as \\n.",
-)
-def json_control_chars(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"a": "line1⏎line2"}` → `{"a": "line1\\nline2"}`"""
-
-    def fix(kind: str, tok: str) -> Token | None:
-        if kind != "str" or not _CONTROL.search(tok):
+    def number(self) -> str | None:
+        h = _HEX_NUMBER.match(self.s, self.i)
+        if h is not None and len(h.group()) <= 20:
+            # `0x1F`: a JavaScript/Python hex literal, written in decimal
+            self.i = h.end()
+            self.note("json_number_format")
+            sign = "-" if h.group().startswith("-") else ""
+            return sign + str(int(h.group().lstrip("+-")[2:], 16))
+        m = _NUMBER.match(self.s, self.i)
+        assert m is not None
+        tok, end = m.group(), m.end()
+        if not any(ch.isdigit() for ch in tok):
             return None
-        return kind, _CONTROL.sub(
-            lambda m: _CONTROL_ESC.get(m.group(), f"\\u{ord(m.group()):04x}"), tok
-        )
+        rest = _WORD_END.match(self.s, end)
+        assert rest is not None
+        if rest.end() > end or self._is_text_run(end):
+            return None  # `3rd`, `1.2.3`, `4 years`: text, not a number
+        text = tok
+        if "_" in text:
+            self.note("json_digit_separators")
+            text = text.replace("_", "")
+        sign = "-" if text.startswith("-") else ""
+        body = text.lstrip("+-")
+        fixed = "0" + body if body.startswith(".") else body
+        fixed = re.sub(r"\.(?![0-9])", ".0", fixed, count=1)
+        if len(fixed) > 1 and fixed[0] == "0" and fixed[1].isdigit():
+            return None  # `0123`: an identifier, kept as text
+        if fixed != body or text.startswith("+"):
+            self.note("json_number_format")
+        self.i = end
+        return sign + fixed
 
-    return _map_tokens(tokens, fix)
+    def _is_text_run(self, pos: int) -> bool:
+        """Does a word follow a number on the same line (`4 years`)?"""
+        j = pos
+        while j < self.n and self.s[j] in " \t":
+            j += 1
+        return j < self.n and (self.s[j].isalpha() or self.s[j] in "%$")
 
+    def word(self, ctx: str) -> str:
+        m = (_UNQUOTED_VALUE_ARR if ctx == "arr" else _UNQUOTED_VALUE_OBJ).match(self.s, self.i)
+        assert m is not None
+        raw = m.group()
+        for marker in ("//", " #", "/*"):  # a comment ends the word (not `http://`)
+            k = raw.find(marker)
+            if k >= 0 and (marker != "//" or k == 0 or raw[k - 1] != ":"):
+                raw = raw[:k]
+        tok = raw.strip()
+        if not tok:
+            raise _Fail(f"unexpected {self.peek()!r} at {self.i}")
+        self.i += len(raw.rstrip())
+        lit = _LITERALS.get(tok)
+        if lit is not None:
+            if tok in _PY_LITERALS:
+                self.note("json_python_literals")
+            return lit
+        if self.peek() == '"' and raw == raw.rstrip() and self._closes(self.i + 1, ctx):
+            # `"name": Eli Navarro",`: the opening quote is missing, the closing one is not
+            self.i += 1
+            self.note("json_missing_quote")
+            return json.dumps(tok, ensure_ascii=False)
+        self.note("json_unquoted_values")
+        return json.dumps(tok, ensure_ascii=False)
 
-@register_rule(
-    "json_inner_quotes",
-    phase="json",
-    error_class="unescaped quotes inside strings",
-    hint='Escape double quotes inside JSON strings as \\".',
-)
-def json_inner_quotes(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"q": "He said "hi" to me"}` → `{"q": "He said \\"hi\\" to me"}`"""
-
-    def fix(kind: str, tok: str) -> Token | None:
-        if kind != "str" or tok.count('"') <= 2:
-            return None
-        closed = _str_closed(tok)
-        inner = tok[1:-1] if closed else tok[1:]
-        fixed = _UNESCAPED_QUOTE.sub(lambda m: m.group(1) or '\\"', inner)
-        return None if fixed == inner else (kind, '"' + fixed + ('"' if closed else ""))
-
-    return _map_tokens(tokens, fix)
-
-
-def _significant(tokens: list[Token]) -> list[int]:
-    return [i for i, (k, _) in enumerate(tokens) if k not in ("ws", "comment")]
-
-
-@register_rule(
-    "json_unquoted_keys",
-    phase="json",
-    error_class="unquoted object keys",
-    hint="Put every JSON key in double quotes.",
-)
-def json_unquoted_keys(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{name: "Ann", age: 3}` → `{"name": "Ann", "age": 3}`"""
-    sig = _significant(tokens)
-    out = list(tokens)
-    changed = False
-    for n, i in enumerate(sig):
-        kind, tok = tokens[i]
-        if kind not in ("word", "num") or n + 1 >= len(sig) or tokens[sig[n + 1]][1] != ":":
-            continue
-        prev = tokens[sig[n - 1]][1] if n else ""
-        if prev in ("{", ","):
-            out[i] = ("str", _dq(tok))
-            changed = True
-    return out if changed else None
-
-
-@register_rule(
-    "json_unquoted_values",
-    phase="json",
-    error_class="unquoted string values",
-    hint="Put every JSON string value in double quotes.",
-)
-def json_unquoted_values(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"status": open now}` → `{"status": "open now"}`"""
-    out: list[Token] = []
-    changed = False
-    i, n = 0, len(tokens)
-    expect_value = False
-    stack: list[str] = []
-    while i < n:
-        kind, tok = tokens[i]
-        if expect_value and kind in ("word", "num"):
-            j = i
-            while j < n and tokens[j][0] in ("word", "num", "ws") and "\n" not in tokens[j][1]:
+    def string(self, ctx: str) -> str:
+        """A quoted string, written back as a JSON string (valid escapes kept)."""
+        s, start = self.s, self.i
+        q = s[start]
+        closers = _OPEN_QUOTES[q]
+        if q in _SMART:
+            self.note("json_smart_quotes")
+        elif q == "'":
+            self.note("json_single_quotes")
+        if q in "\"'" and s.startswith(q * 3, start):
+            end = s.find(q * 3, start + 3)
+            if end < 0:
+                raise _Fail("unclosed triple-quoted string")
+            self.note("json_triple_quotes")
+            self.i = end + 3
+            return json.dumps(s[start + 3 : end], ensure_ascii=False)
+        j = seg = start + 1
+        noted = list(self.repairs)
+        out: list[str] = []  # JSON-escaped pieces
+        last_inner = -1  # a quote read as text: where the string may really have ended
+        inner_out = inner_seg = inner = letters = invalid = 0
+        while True:
+            if j >= self.n:
+                nl = s.rfind("\n", seg, j)
+                if nl >= 0 and _ONLY_CLOSERS.match(s, nl):
+                    # `"text\n}`: the quote is missing before the line that closes
+                    out.append(_escape(s[seg:nl].rstrip()))
+                    self.note("json_missing_quote")
+                    self.i = nl
+                    break
+                out.append(_escape(s[seg:j]))
+                self.truncated = self.cut_inside = True
+                self.note("json_close_truncated")
+                self.i = j
+                break
+            c = s[j]
+            if c == "\\":
+                out.append(_escape(s[seg:j]))
+                e = s[j + 1 : j + 2]
+                if e == "u" and _HEX4.match(s, j + 2):
+                    out.append(s[j : j + 6])
+                    j += 6
+                elif e and e in _JSON_ESCAPES:
+                    out.append("\\" + e)
+                    letters += e in "bfnrt"
+                    j += 2
+                elif e and e in "xU" and _PY_HEX[e].match(s, j + 2):
+                    # Python's `\x7f` / `\U0001f600` (a repr() answer)
+                    width = 2 if e == "x" else 8
+                    out.append(_escape(chr(int(s[j + 2 : j + 2 + width], 16))))
+                    j += 2 + width
+                elif e in ("'", "\u2019", "\u201d"):
+                    out.append(e)
+                    j += 2
+                else:  # `\d`, `C:\x`: a backslash meant as text
+                    self.note("json_invalid_escapes")
+                    invalid += 1
+                    out.append("\\\\")
+                    j += 1
+                seg = j
+                continue
+            if c in closers:
+                if self._closes(j + 1, ctx):
+                    out.append(_escape(s[seg:j]))
+                    self.i = j + 1
+                    break
+                if (
+                    ctx == "obj"
+                    and last_inner >= 0
+                    and _AFTER_KEY.match(s, j + 1)
+                    and self._ends_member(start + 1, last_inner)
+                ):
+                    # `"name": "Eli, "age": 4`: the quote before `age` opened a key,
+                    # so the value lost its closing quote just before it
+                    raw = s[inner_seg:last_inner].rstrip()
+                    raw = raw[:-1].rstrip() if raw.endswith(",") else raw
+                    body = "".join(out[:inner_out]) + _escape(raw)
+                    self.repairs = noted
+                    self.note("json_missing_quote")
+                    self.i = last_inner
+                    self.member_ended = True
+                    return f'"{body}"'
+                last_inner, inner_out, inner_seg = j, len(out), seg
+                inner += 1
+                self.note("json_inner_quotes")
                 j += 1
-            run = [t for t in tokens[i:j] if t[0] != "ws"]
-            plain = len(run) == 1 and (run[0][0] == "num" or run[0][1] in _VALUE_WORDS)
-            if plain or not any(k == "word" for k, _ in run):
-                out.append((kind, tok))
-                i += 1
-                expect_value = False
                 continue
-            text = join_tokens(tokens[i:j]).rstrip()
-            out.append(("str", _dq(text)))
-            trailing = join_tokens(tokens[i:j])[len(text) :]
-            if trailing:
-                out.append(("ws", trailing))
-            changed = True
-            i = j
-            expect_value = False
-            continue
-        if kind == "punct":
-            if tok in "{[":
-                stack.append(tok)
-            elif tok in "}]" and stack:
-                stack.pop()
-        if kind != "ws":
-            expect_value = tok in (":", "[") or (tok == "," and bool(stack) and stack[-1] == "[")
-        out.append((kind, tok))
-        i += 1
-    return out if changed else None
+            if c == "\n" and ctx == "key":
+                raise _Fail("a key runs past the end of its line")
+            if c == "\n" and q not in "\"'":
+                out.append(_escape(s[seg:j]))
+                self.i = j
+                break
+            if c < " ":
+                self.note("json_control_chars")
+            j += 1
+        if invalid and letters:
+            # `C:\Users\kim\notes.txt`: `\U` is a path separator, so `\n` may be one too
+            raise _Fail("backslashes that are text next to ones that may be escapes")
+        if inner % 2 and ctx == "arr" and q == '"':
+            # `["a" b", "c"]`: one stray quote in a list item may end the item (then `b"`
+            # is another) or be text: two readings, so none is chosen
+            raise _Fail("an odd quote inside a list item")
+        return '"' + "".join(out) + '"'
 
+    def _ends_member(self, lo: int, pos: int) -> bool:
+        """Is ``pos`` just after a `,` or a line break (blanks between)?"""
+        k = pos
+        while k > lo and pos - k < 80 and self.s[k - 1] in " \t\r":
+            k -= 1
+        return k > lo and self.s[k - 1] in ",\n"
 
-def _ends_value(tokens: list[Token], i: int) -> bool:
-    while i < len(tokens) and tokens[i][0] in ("ws", "comment"):
-        i += 1
-    return i >= len(tokens) or tokens[i][1] in (",", "}", "]")
+    def _closes(self, pos: int, ctx: str) -> bool:
+        if ctx == "key":
+            return _KEY_END.match(self.s, pos) is not None
+        if self.stack and self.stack[-1] == "(" and self.s[pos : pos + 1] == ")":
+            return True  # the end of a tuple
+        return _AFTER_VALUE.match(self.s, pos) is not None
 
+    # --- collections -------------------------------------------------------------------------
 
-_VALUE_END = frozenset(["str", "num", "word"])
+    def key(self) -> str:
+        c = self.peek()
+        if c in _OPEN_QUOTES:
+            k = self.string("key")
+            return k
+        m = _UNQUOTED_KEY.match(self.s, self.i)
+        if m is None or not m.group():
+            raise _Fail(f"unexpected {c!r} where a key belongs, at {self.i}")
+        self.i = m.end()
+        self.note("json_unquoted_keys")
+        return json.dumps(m.group(), ensure_ascii=False)
 
+    def obj(self, depth: int) -> str:
+        self.i += 1
+        self.stack.append("{")
+        parts: list[str] = []
+        self.members(depth, parts)
+        self.stack.pop()
+        return "{" + ", ".join(parts) + "}"
 
-@register_rule(
-    "json_missing_commas",
-    phase="json",
-    error_class="missing commas between items",
-    hint="Separate JSON items with commas.",
-)
-def json_missing_commas(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"a": 1 "b": 2}` → `{"a": 1, "b": 2}`"""
-    sig = _significant(tokens)
-    inserts: list[int] = []
-    for n in range(len(sig) - 1):
-        k1, t1 = tokens[sig[n]]
-        k2, t2 = tokens[sig[n + 1]]
-        end = k1 in _VALUE_END or t1 in ("}", "]")
-        start = k2 in _VALUE_END or t2 in ("{", "[")
-        if end and start:
-            inserts.append(sig[n])
-    if not inserts:
-        return None
-    out: list[Token] = []
-    marks = set(inserts)
-    for i, t in enumerate(tokens):
-        out.append(t)
-        if i in marks:
-            out.append(("punct", ","))
-    return out
-
-
-@register_rule(
-    "json_trailing_commas",
-    phase="json",
-    error_class="trailing or doubled commas",
-    hint="No comma after the last item of a JSON object or array.",
-)
-def json_trailing_commas(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"a": [1, 2,], }` → `{"a": [1, 2]}`"""
-    sig = _significant(tokens)
-    drop: set[int] = set()
-    for n, i in enumerate(sig):
-        if tokens[i][1] != ",":
-            continue
-        nxt = tokens[sig[n + 1]][1] if n + 1 < len(sig) else ""
-        prev = tokens[sig[n - 1]][1] if n else ""
-        if nxt in ("}", "]", ",", "") or prev in ("{", "[", ","):
-            drop.add(i)
-    if not drop:
-        return None
-    return [t for i, t in enumerate(tokens) if i not in drop]
-
-
-@register_rule(
-    "json_close_truncated",
-    phase="json",
-    lossless=False,
-    error_class="answer cut off before the JSON ended",
-    hint="Keep the answer short enough to finish; close every { and [.",
-)
-def json_close_truncated(tokens: list[Token], ctx: RepairContext) -> list[Token] | None:
-    """`{"a": [1, 2], "b": "te` → `{"a": [1, 2], "b": "te"}` (marked truncated)"""
-    stack: list[str] = []
-    out = list(tokens)
-    changed = False
-    for i, (kind, tok) in enumerate(tokens):
-        if kind != "punct":
-            continue
-        if tok in "{[":
-            stack.append("}" if tok == "{" else "]")
-        elif tok in "}]":
-            if stack and stack[-1] == tok:
-                stack.pop()
-            elif tok in stack:  # a closer skipped: `{"a": [1}` → `{"a": [1]}`
-                missing = ""
-                while stack[-1] != tok:
-                    missing += stack.pop()
-                stack.pop()
-                out[i] = ("punct", missing + tok)
-                changed = True
-            else:
-                out[i] = ("ws", "")  # a closer with nothing open
-                changed = True
-    last = len(out) - 1
-    while last >= 0 and out[last][0] in ("ws", "comment"):
-        last -= 1
-    if last >= 0 and out[last][0] == "str" and not _str_closed(out[last][1]):
-        out[last] = ("str", out[last][1] + '"')
-        changed = True
-    if not stack:
-        return out if changed else None
-    # drop a dangling `,` / `:` / key so the closers make valid JSON
-    while last >= 0:
-        kind, tok = out[last]
-        if kind in ("ws", "comment"):
-            last -= 1
-            continue
-        if tok in (",", ":"):
-            prev = last - 1
-            while prev >= 0 and out[prev][0] in ("ws", "comment"):
-                prev -= 1
-            if tok == ":" and prev >= 0:
-                last = prev - 1  # drop the key too
-            else:
-                last -= 1
-            continue
-        if kind == "str" and stack[-1] == "}":
-            prev = last - 1
-            while prev >= 0 and out[prev][0] in ("ws", "comment"):
-                prev -= 1
-            if prev >= 0 and out[prev][1] in ("{", ","):
-                last = prev if out[prev][1] == "," else last - 1  # a key with no value
-                if out[prev][1] == ",":
-                    last -= 1
+    def members(self, depth: int, parts: list[str]) -> None:
+        expect_more = False
+        while True:
+            self.ws()
+            c = self.peek()
+            if not c:
+                self.truncated = True
+                self.cut_inside = self.cut_inside or expect_more
+                self.note("json_close_truncated")
+                return
+            if c == "}":
+                self.i += 1
+                if expect_more:
+                    self.note("json_trailing_commas")
+                return
+            if c in "])":
+                self.note("json_mismatched_closer")
+                if len(self.stack) > 1 and self.stack[-2] in "[(":
+                    return  # `[{"a": 1]`: the `}` is missing; the `]` closes the list
+                self.i += 1
+                return
+            if c == ",":
+                if not parts or expect_more:
+                    self.note("json_trailing_commas")
+                self.i += 1
+                expect_more = True
                 continue
-        break
-    out = out[: last + 1]
-    ctx.truncated = True
-    out.append(("punct", "".join(reversed(stack))))
-    return out
+            if self.s.startswith("...", self.i) or c == "\u2026":
+                self.value(depth + 1, "obj")
+                continue
+            if parts and not expect_more:
+                self.note("json_missing_commas")
+            k = self.key()
+            self.ws()
+            if self.peek() == "=":
+                self.note("json_key_equals")
+                self.i += 1
+            elif self.peek() != ":":
+                if not self.peek():
+                    self.truncated = self.cut_inside = True
+                    self.note("json_close_truncated")
+                    return
+                raise _Fail(f"':' missing after key {k} at {self.i}")
+            else:
+                self.i += 1
+            self.ws()
+            if not self.peek():
+                self.truncated = self.cut_inside = True
+                self.note("json_close_truncated")
+                return
+            if self.peek() in ",}":
+                raise _Fail(f"no value for key {k}")
+            v = self.value(depth + 1, "obj")
+            if v is None:
+                continue  # `"a": ...` says nothing
+            parts.append(f"{k}: {v}")
+            expect_more = self.member_ended
+            self.member_ended = False
+
+    def arr(self, depth: int) -> str:
+        opener = self.s[self.i]
+        if opener == "(":
+            self.note("json_tuples")
+        self.i += 1
+        self.stack.append(opener)
+        parts: list[str] = []
+        expect_more = False
+        while True:
+            self.ws()
+            c = self.peek()
+            if not c:
+                self.truncated = True
+                self.cut_inside = self.cut_inside or expect_more
+                self.note("json_close_truncated")
+                break
+            if c in "])":
+                self.i += 1
+                if (c == ")") != (opener == "("):
+                    self.note("json_mismatched_closer")
+                if expect_more and parts:
+                    self.note("json_trailing_commas")
+                break
+            if c == "}":
+                self.note("json_mismatched_closer")
+                if not (self.stack[:-1] and self.stack[-2] == "{"):
+                    self.i += 1
+                break
+            if c == ",":
+                if not parts or expect_more:
+                    self.note("json_trailing_commas")
+                self.i += 1
+                expect_more = True
+                continue
+            if parts and not expect_more:
+                self.note("json_missing_commas")
+            v = self.value(depth + 1, "arr")
+            expect_more = False
+            if v is not None:
+                parts.append(v)
+        self.stack.pop()
+        return "[" + ", ".join(parts) + "]"
 
 
-def repair_json_text(
-    text: str, ctx: RepairContext, enabled: Callable[[str], bool] | None = None
-) -> tuple[str, list[str]]:
-    """Run every registered JSON token rule once, in registry order.
+def repair_json(text: str) -> JsonRepair | None:
+    """Read ``text`` as tolerant JSON; ``None`` when it cannot be read without guessing.
 
     Returns:
-        The repaired text and the names of the rules that changed something.
+        The top-level values as strict JSON texts, the repairs made, and whether the
+        text was cut short.
     """
-    from llmkit.structured._rules import rules
-
-    tokens = lex_json(text)
-    fired: list[str] = []
-    for rule in rules("json"):
-        func = rule.func
-        if func is None or (enabled is not None and not enabled(rule.name)):
-            continue
-        if getattr(func, "__module__", "") != __name__:
-            new_text = func(join_tokens(tokens), ctx)  # a user text rule
-            if new_text is not None and new_text != join_tokens(tokens):
-                tokens = lex_json(new_text)
-                fired.append(rule.name)
-            continue
-        new = func(tokens, ctx)
-        if new is not None:
-            tokens = new
-            fired.append(rule.name)
-    return join_tokens(tokens), fired
-
-
-# --- fast path: one regex pass for the common classes -----------------------------------
-# Valid stretches (strings followed by a separator, numbers, literals, punctuation) match
-# as one run, so the callback runs once per problem rather than once per token.
-#
-# Linear time on any input: every branch that scans a long stretch either matches what it
-# scanned (a quoted branch always runs to its closing quote, the end of the line or the
-# end of the text; an unterminated one is passed through unchanged) or can only fail
-# within a bounded distance, and a word is consumed whole, so no later position starts
-# the same scan again (a string with thousands of `\"` and no closing quote used to be
-# rescanned from each of them: 39 s for 60 KB).
-_FAST = re.compile(
-    r"""
-     (?P<ok>(?:
-         "(?:[^"\\\x00-\x1f]++|\\.)*+"(?=\s*+(?:[,:}\]]|\Z))
-        |\s++
-        |,(?!\s*+[}\]])
-        |[:{}\[\]]
-        |-?[0-9]++(?:\.[0-9]++)?(?:[eE][-+]?[0-9]++)?(?=\s*+(?:[,}\]]|\Z))
-        |(?:true|false|null)(?=\s*+(?:[,}\]]|\Z))
-     )++)
-    |(?P<json_trailing_commas>,(?=\s*+[}\]]))
-    |(?P<json_single_quotes>'(?:[^'\\\n]++|\\.|'(?!\s*+(?:[,:}\]]|\Z)))*+(?:(?P<sq_end>')|(?=\n)|\\?\Z))
-    |(?P<json_smart_quotes>[“”„](?:[^“”„\\\n]++|\\.)*+(?:(?P<smart_end>[“”])|(?=[„\n])|\\?\Z))
-    |(?P<json_comments>//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:(?P<comment_end>\*/)|\Z)|\#[^\n]*+)
-    |(?P<json_python_literals>(?<![\w$-])(?:True|False|None)(?![\w$-]))
-    |(?P<json_unquoted_keys>(?<![\w$-])[A-Za-z_$][\w$-]*+)(?=\s*+:)
-    |(?P<dq>"(?:[^"\\]++|\\.|"(?!\s*+(?:[,:}\]"]|//|/\*|\Z)))*+(?:(?P<dq_end>")|\\?\Z))
-    |(?P<rest>[\w$-]++|.)
-    """,
-    re.S | re.X,
-)
-_MISSING_COMMA = re.compile(r'\s*+"')
-
-
-# the group that matches a branch's closing delimiter (absent: the token runs to its end)
-_OPEN_END = {
-    "json_single_quotes": "sq_end",
-    "json_smart_quotes": "smart_end",
-    "json_comments": "comment_end",
-}
-
-
-def fast_repair_json(text: str) -> tuple[str, list[str], bool]:
-    """One-pass repair of the common JSON classes, in linear time.
-
-    Returns:
-        The new text, the rules that fired, and whether everything was understood (when
-        ``False`` the caller falls back to the token rules). A quoted string with no
-        closing quote is left as written (and not understood): closing it is the
-        truncation rules' job.
-    """
-    fired: list[str] = []
-    understood = True
-
-    def sub(m: re.Match[str]) -> str:
-        nonlocal understood
-        kind = m.lastgroup
-        tok = m.group()
-        if kind == "ok":
-            return tok
-        if kind == "rest":
-            understood = False
-            return tok
-        if kind == "dq":
-            if m.group("dq_end") is None:
-                understood = False
-                return tok
-            inner = tok[1:-1]
-            fixed = _UNESCAPED_QUOTE.sub(lambda q: q.group(1) or '\\"', inner)
-            if fixed != inner and "json_inner_quotes" not in fired:
-                fired.append("json_inner_quotes")
-            if _CONTROL.search(fixed):
-                fixed = _CONTROL.sub(
-                    lambda c: _CONTROL_ESC.get(c.group(), f"\\u{ord(c.group()):04x}"), fixed
-                )
-                if "json_control_chars" not in fired:
-                    fired.append("json_control_chars")
-            out = f'"{fixed}"'
-            if _MISSING_COMMA.match(text, m.end()):
-                out += ","
-                if "json_missing_commas" not in fired:
-                    fired.append("json_missing_commas")
-            return out
-        assert kind is not None
-        end = _OPEN_END.get(kind)
-        if end is not None and m.group(end) is None and not tok.startswith(("//", "#")):
-            understood = False  # unterminated: left as written
-            return tok
-        if kind not in fired:
-            fired.append(kind)
-        if kind == "json_trailing_commas" or kind == "json_comments":
-            return ""
-        if kind == "json_single_quotes" or kind == "json_smart_quotes":
-            return _dq(tok[1:-1])
-        if kind == "json_python_literals":
-            return _LITERALS[tok]
-        return f'"{tok}"'  # unquoted key
-
-    new = _FAST.sub(sub, text)
-    return new, fired, understood
-
-
-_CLOSED_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
-# text made only of closed strings and the rest, then one string left open to the end;
-# checked first where an open string may hold escaped quotes, so that _CLOSED_STRING
-# never rescans it to the end from each of them (quadratic)
-_OPEN_STRING = re.compile(
-    r'(?:[^"]++|"(?:[^"\\]++|\\.)*+")*+(?P<open>")(?:[^"\\]++|\\.)*+\\?\Z', re.S
-)
-_NON_BRACKET = re.compile(r"[^\[\]{}]++")
-_DANGLING = re.compile(r'(?:,|(?<=[{,])\s*+"(?:[^"\\]++|\\.)*+"\s*+:|:)\s*+\Z', re.S)
-_DANGLING_KEY = re.compile(r'[{,]\s*+"(?:[^"\\]++|\\.)*+"\s*+\Z', re.S)
-
-
-def fast_close_json(text: str) -> str | None:
-    """Close a JSON text cut at the token limit, in a few C-speed passes.
-
-    `{"a": [1, 2], "b": "te` → `{"a": [1, 2], "b": "te"}`; a dangling `,`, `:` or key is
-    dropped. Returns ``None`` when nothing is open.
-    """
-    out = text.rstrip()
-    if '\\"' in out:  # an escaped quote could restart the scan of an open string
-        open_string = _OPEN_STRING.match(out)
-        quote = -1 if open_string is None else open_string.start("open")
-        outside = _CLOSED_STRING.sub("", out[:quote] if quote >= 0 else out)
-    else:  # an open string has no quote after its first: scanned once
-        outside = _CLOSED_STRING.sub("", out)
-        quote = outside.find('"')
-        outside = outside[:quote] if quote >= 0 else outside
-    if quote >= 0:  # one string left open: it runs to the end
-        if out.endswith("\\") and (len(out) - len(out.rstrip("\\"))) % 2:
-            out = out[:-1]
-        out += '"'
-    stack: list[str] = []
-    for c in _NON_BRACKET.sub("", outside):
-        if c in "{[":
-            stack.append("}" if c == "{" else "]")
-        elif stack and stack[-1] == c:
-            stack.pop()
-        else:
-            return None  # mismatched: leave it to the token rules
-    if not stack:
-        return out if out != text.rstrip() else None
-    # only the tail can dangle; searching it alone keeps this cheap on long answers
-    cut = max(0, len(out) - 600)
-    head, tail = out[:cut], out[cut:]
-    for _ in range(4):
-        before = tail
-        tail = _DANGLING.sub("", tail).rstrip()
-        if stack[-1] == "}":
-            m = _DANGLING_KEY.search(tail)
-            if m is not None:
-                tail = tail[: m.start() + 1].rstrip()
-        if tail == before:
+    r = _Reader(text)
+    values: list[str] = []
+    try:
+        r.ws()
+        while r.i < r.n:
+            c = r.peek()
+            if c in "{[(" or (c in _OPEN_QUOTES and (not values or values[-1][0] == '"')):
+                v = r.value(0, "top")
+                if v is not None:
+                    values.append(v)
+                r.ws()
+                continue
+            if c in ",\"'" and values and values[-1].startswith("{"):
+                # `{"a": 1}, "b": 2}`: a stray closer ended the object early
+                save = r.i
+                r.i += 1 if c == "," else 0
+                r.ws()
+                if _KEY_START.match(r.s, r.i):
+                    parts: list[str] = []
+                    r.members(0, parts)
+                    if parts:
+                        head = values[-1][:-1]
+                        values[-1] = head + (", " if head != "{" else "") + ", ".join(parts) + "}"
+                        r.note("json_stray_closer")
+                        r.ws()
+                        continue
+                r.i = save
+            if c in "}])" and values:
+                r.i += 1
+                r.note("json_stray_closer")
+                r.ws()
+                continue
             break
-    out = head + tail
-    return out + "".join(reversed(stack))
+    except (_Fail, RecursionError):
+        return None
+    if not values:
+        return None
+    trailing = text[r.i :]
+    if len(values) > 1:
+        r.note("multiple_documents")
+    return JsonRepair(values, r.repairs, r.truncated, trailing, r.cut_inside)

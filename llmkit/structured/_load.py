@@ -6,7 +6,7 @@ small constructor of our own that
 * never constructs objects from tags (``!!python/...`` is refused, other tags read as text),
 * counts alias expansions and nesting depth while building (PyYAML shares aliased nodes,
   so a billion-laughs document composes fast and would explode later; we copy instead,
-  under a budget),
+  under a budget on the expanded size: :attr:`Limits.max_alias_size` characters),
 * resolves plain scalars by the YAML 1.2 core schema (no ``NO`` → false, ``1:30`` → 90,
   ``01234`` → octal), or, when a schema will type them, keeps the text in a :class:`Plain`
   marker so the coercer can give each field the type the schema asks for,
@@ -28,6 +28,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 from llmkit._exceptions import UnsafeInputError
 
 __all__ = [
+    "JsonNumber",
     "Limits",
     "LoadFailure",
     "Loaded",
@@ -64,12 +65,16 @@ class Limits:
         max_depth: deepest nesting of collections.
         max_aliases: alias events allowed in one answer.
         max_alias_nodes: nodes that may be built by expanding aliases (billion laughs).
+        max_alias_size: characters that expanding aliases may add to the document: every
+            scalar and key copied counts its length, every collection counts 1 (a 20 KB
+            answer of aliases to long strings would otherwise build 50 MB).
     """
 
     max_chars: int = 2_000_000
     max_depth: int = 100
     max_aliases: int = 100
     max_alias_nodes: int = 10_000
+    max_alias_size: int = 1_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -80,6 +85,16 @@ class Plain(str):
 
     Kept as text until the coercer types it by the schema, so ``version: 1.10`` stays
     ``"1.10"`` where the schema asks for a string.
+    """
+
+    __slots__ = ()
+
+
+class JsonNumber(Plain):
+    """A JSON number, kept as the text the model wrote until the schema types it.
+
+    Under ``type: string`` JSON ``1.10`` becomes ``"1.10"`` (a recorded coercion: JSON said
+    number), under ``type: number`` it becomes ``1.1``; ``1e400`` never becomes infinity.
     """
 
     __slots__ = ()
@@ -167,11 +182,32 @@ def to_int(text: str, base: int = 10) -> int:
         raise
 
 
+def to_float(text: str) -> float:
+    """``float(text)`` for a finite number, refusing one that overflows (``1e400``).
+
+    Raises:
+        UnsafeInputError: the number is beyond the range of a float (it would be infinity).
+    """
+    f = float(text)
+    if f in (_INF, -_INF):
+        raise UnsafeInputError(
+            f"input refused: the number {text[:40]} is out of range", raw=text[:200]
+        )
+    return f
+
+
+_INF = float("inf")
+
+
 def resolve_core(s: str) -> Any:
     """Type a plain scalar by the YAML 1.2 core schema.
 
     ``"1.10"`` → 1.1, ``"01234"`` → 1234, ``"0x1F"`` → 31, ``"True"`` → True,
-    ``"~"`` → None, ``"NO"``/``"yes"``/``"1:30"`` stay strings.
+    ``"~"`` → None, ``"NO"``/``"yes"``/``"1:30"`` stay strings, and so does a number
+    beyond a float's range (``"1e400"``): never infinity.
+
+    Raises:
+        UnsafeInputError: an integer too long to convert.
     """
     if not s:
         return None
@@ -180,10 +216,11 @@ def resolve_core(s: str) -> Any:
         if _INT.match(s):
             return to_int(s)
         if _FLOAT.match(s):
-            return float(s)
-        f = _SPECIAL_FLOATS.get(s)
-        if f is not None:
-            return f
+            number = float(s)
+            return s if number in (_INF, -_INF) else number
+        special = _SPECIAL_FLOATS.get(s)
+        if special is not None:
+            return special
         if len(s) > 2 and c == "0":
             if s[1] == "o" and all(ch in "01234567" for ch in s[2:]):
                 return to_int(s[2:], 8)
@@ -276,22 +313,34 @@ def check_flow_depth(text: str, max_depth: int) -> None:
 def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Build a dict from pairs with duplicate keys: mappings merge, otherwise last wins."""
     out: dict[str, Any] = {}
-    for key, value in pairs:
-        old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
-            out[key] = merge_pairs([*old.items(), *value.items()])
-        else:
-            out.pop(key, None)  # re-insert so the order follows the last occurrence
-            out[key] = value
+    _merge_into(out, pairs)
     return out
 
 
-def load_json(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
+def _merge_into(out: dict[str, Any], pairs: Any) -> None:
+    # in place (every loaded mapping is a fresh object): linear in what is merged, where
+    # copying the merged mapping at each repeat was quadratic in the repeats
+    for key, value in pairs:
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            _merge_into(old, value.items())
+        else:
+            out.pop(key, None)  # re-insert so the order follows the last occurrence
+            out[key] = value
+
+
+def load_json(text: str, limits: Limits = DEFAULT_LIMITS, *, typed: bool = False) -> Loaded:
     """Strict JSON load with duplicate-key and non-finite-constant detection.
+
+    Args:
+        text: the payload.
+        limits: bounds on depth.
+        typed: keep every number as :class:`JsonNumber` (its text) for the coercer.
 
     Raises:
         LoadFailure: not valid JSON.
-        UnsafeInputError: nested too deeply.
+        UnsafeInputError: nested too deeply, an integer too long, or (untyped) a number
+            that overflows a float.
     """
     check_flow_depth(text, limits.max_depth)
     fired: list[str] = []
@@ -309,8 +358,15 @@ def load_json(text: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
             fired.append("json_nonfinite")
         return float(name.replace("Infinity", "inf"))
 
+    number: Any = JsonNumber if typed else None
     try:
-        value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=pairs_hook,
+            parse_constant=constant,
+            parse_float=number or to_float,
+            parse_int=number or to_int,
+        )
     except json.JSONDecodeError as exc:
         raise LoadFailure(exc.msg, exc.lineno - 1, exc.colno - 1, exc.pos) from None
     except ValueError as exc:  # an integer beyond Python's digit limit
@@ -334,9 +390,18 @@ def _failure(exc: Exception) -> LoadFailure:
     return LoadFailure(message, None, None, position)
 
 
+def _surrogate_failure(text: str, index: int) -> LoadFailure:
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1)
+    return LoadFailure(f"lone surrogate U+{ord(text[index]):04X} is not text", line, column, index)
+
+
 def compose_yaml(text: str) -> list[Node]:
     """Compose every document of ``text`` into libyaml nodes (scalars stay strings)."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except UnicodeEncodeError as exc:  # libyaml takes UTF-8: a lone surrogate is no text
+        raise _surrogate_failure(text, exc.start) from None
     try:
         nodes: list[Node] = []
         while loader.check_node():
@@ -387,6 +452,8 @@ class _Builder:
         self.track = "*" in text
         self.seen: set[int] = set()
         self.alias_nodes = 0
+        self.alias_size = 0
+        self.expanding = 0  # > 0 while building a copy of an aliased node
         self.check_hash = " #" in text or "\t#" in text
         self.check_smart = "\u201c" in text or "\u2018" in text or "\u201e" in text
         self.unused_anchors: set[int] = set()
@@ -499,18 +566,40 @@ class _Builder:
             return self.text[node.start_mark.index : node.end_mark.index].strip()
         return node.value
 
+    def grow(self, size: int) -> None:
+        """Count ``size`` characters built by expanding an alias, under the limit."""
+        self.alias_size += size
+        if self.alias_size > self.limits.max_alias_size:
+            raise UnsafeInputError(
+                f"aliases expand to more than {self.limits.max_alias_size} characters",
+                raw=self.text[:200],
+            )
+
     def build(self, node: Node, depth: int) -> Any:
-        if self.track:
-            node_id = id(node)
-            if node_id in self.seen:
-                self.alias_nodes += 1
-                if self.alias_nodes > self.limits.max_alias_nodes:
-                    raise UnsafeInputError(
-                        f"aliases expand to more than {self.limits.max_alias_nodes} nodes",
-                        raw=self.text,
-                    )
-            else:
-                self.seen.add(node_id)
+        if not self.track:
+            return self.build_node(node, depth)
+        node_id = id(node)
+        revisit = node_id in self.seen
+        if revisit:
+            self.alias_nodes += 1
+            if self.alias_nodes > self.limits.max_alias_nodes:
+                raise UnsafeInputError(
+                    f"aliases expand to more than {self.limits.max_alias_nodes} nodes",
+                    raw=self.text[:200],
+                )
+        else:
+            self.seen.add(node_id)
+        if revisit or self.expanding:
+            self.grow(len(node.value) if isinstance(node, ScalarNode) else 1)
+        if not revisit:
+            return self.build_node(node, depth)
+        self.expanding += 1
+        try:
+            return self.build_node(node, depth)
+        finally:
+            self.expanding -= 1
+
+    def build_node(self, node: Node, depth: int) -> Any:
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         if depth >= self.limits.max_depth:
@@ -523,27 +612,19 @@ class _Builder:
             self.check_collection_tag(node)
         if isinstance(node, SequenceNode):
             return [self.build(child, depth + 1) for child in node.value]
-        pairs = node.value
-        out: dict[str, Any] = {}
-        for key_node, value_node in pairs:
+        items: list[tuple[str, Any]] = []
+        for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == _STR:
                 key = key_node.value
+                if self.expanding:
+                    self.grow(len(key))
             else:
                 key = self.complex_key(key_node, depth)
-            out[key] = self.build(value_node, depth + 1)
-        if len(out) != len(pairs):
+            items.append((key, self.build(value_node, depth + 1)))
+        out = dict(items)
+        if len(out) != len(items):
+            # each value built once: rebuilding nested duplicates would double per level
             self.fire("duplicate_keys")
-            track, self.track = self.track, False  # a rebuild is not an alias expansion
-            try:
-                items = [
-                    (
-                        k.value if isinstance(k, ScalarNode) else self.complex_key(k, depth),
-                        self.build(v, depth + 1),
-                    )
-                    for k, v in pairs
-                ]
-            finally:
-                self.track = track
             return merge_pairs(items)
         return out
 

@@ -9,24 +9,33 @@ at most a bounded number of linear passes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
 from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers rules)
-from llmkit.structured._coerce import coerce, normalize_key
+from llmkit.structured._candidates import (
+    Attempt,
+    Run,
+    cut_inside_payload,
+    done,
+    edge_prose,
+    engine,
+    fire,
+    json_like,
+    prose_edges,
+    reshaped,
+    schema_keys,
+    verdict,
+)
+from llmkit.structured._coerce import normalize_key
 from llmkit.structured._load import (
     DEFAULT_LIMITS,
     Limits,
-    Loaded,
-    LoadFailure,
-    load_json,
-    load_yaml,
 )
 from llmkit.structured._result import StructuredResult
-from llmkit.structured._rules import F, RepairContext, register_rule, rules
-from llmkit.structured._schema import CompiledSchema, compile_schema, format_errors
+from llmkit.structured._rules import RepairContext, register_entries, rules
+from llmkit.structured._schema import CompiledSchema, compile_schema
 
 __all__ = ["detect_format", "loads", "parse"]
 
@@ -34,86 +43,119 @@ _FORMATS = ("auto", "yaml", "json")
 _MAX_ERROR_DRIVEN = 25
 
 
-def _load_rule(name: str, error_class: str, hint: str, lossless: bool = False) -> Callable[[F], F]:
-    return register_rule(name, phase="load", error_class=error_class, hint=hint, lossless=lossless)
-
-
-@_load_rule(
-    "hash_in_value",
-    "` #` inside a value read as a comment",
-    "Quote values that contain ' #', e.g. title: \"Fix bug #12\".",
+# Decided inside the loader (and by the pipeline for documents and truncation).
+register_entries(
+    "load",
+    [
+        (
+            "hash_in_value",
+            "` #` inside a value read as a comment",
+            "Quote values that contain ' #', e.g. title: \"Fix bug #12\".",
+            "title: Fix bug #123",
+            '"Fix bug #123" (a `#` glued to a word is text)',
+            False,
+        ),
+        (
+            "trailing_comment",
+            "comment after a value",
+            "Do not add comments after values.",
+            "priority: high  # urgent",
+            '"high" (`# ` with a space is a comment)',
+            False,
+        ),
+        (
+            "literal_anchor",
+            "value starting with & read as an anchor",
+            "Quote values that start with & or *.",
+            "company: &Co Inc",
+            '"&Co Inc"',
+            False,
+        ),
+        (
+            "yaml_alias",
+            "anchors and aliases",
+            "Do not use YAML anchors (&) or aliases (*).",
+            "a: &x 1\nb: *x",
+            '{"a": 1, "b": 1}',
+        ),
+        (
+            "duplicate_keys",
+            "the same key twice in one mapping",
+            "Write each key once; put several values in a list.",
+            "a: 1\na: 2",
+            '{"a": 2}',
+            False,
+        ),
+        (
+            "ignore_tag",
+            "YAML tags (!foo) on values",
+            "Do not use YAML tags (! or !!).",
+            "note: !important",
+            '"!important"',
+            False,
+        ),
+        (
+            "stray_document_marker",
+            "stray --- or ... lines",
+            "Do not add --- or ... lines.",
+            "a: 1\n---\n",
+            '{"a": 1}',
+        ),
+        (
+            "multiple_documents",
+            "several documents in one answer",
+            "Return exactly one document.",
+            "a: 1\n---\na: 2",
+            "the one document that fits the schema",
+            False,
+        ),
+        (
+            "json_nonfinite",
+            "NaN or Infinity in JSON",
+            "Use null instead of NaN or Infinity.",
+            '{"x": NaN}',
+            '{"x": nan} (written as null in JSON output)',
+            False,
+        ),
+        (
+            "yaml_as_json",
+            "YAML where JSON was asked",
+            "Answer in JSON, not YAML.",
+            "name: Ann",
+            '{"name": "Ann"}',
+        ),
+        (
+            "truncated",
+            "answer cut at the token limit (finish_reason=length)",
+            "Keep the answer short enough to finish within the token limit.",
+            'finish_reason "length"',
+            "the value kept where it validates, marked truncated",
+            False,
+        ),
+        (
+            "strip_prose_line",
+            "a line of prose at the edge of a YAML document",
+            "Reply with the document only: no introduction, no closing remarks.",
+            "Result: here it is\nname: Eli",
+            '{"name": "Eli"}',
+        ),
+        (
+            "scalar_in_sentence",
+            "a single value answered inside a sentence",
+            "Reply with the value only, no sentence around it.",
+            "The answer is 42.",
+            "42",
+        ),
+        (
+            "key_value_lines",
+            "an object written as a numbered or bulleted list of Key: value",
+            "Write the object as YAML keys, not a numbered or bulleted list.",
+            "1. Name: Eli\n2. Age: 4",
+            '{"name": "Eli", "age": 4}',
+            False,
+        ),
+    ],
 )
-def _doc_hash() -> None:
-    """`title: Fix bug #123` → `"Fix bug #123"` (a `#` glued to a word is text)"""
-
-
-@_load_rule("trailing_comment", "comment after a value", "Do not add comments after values.")
-def _doc_comment() -> None:
-    """`priority: high  # urgent` → `"high"` (`# ` with a space is a comment)"""
-
-
-@_load_rule(
-    "literal_anchor",
-    "value starting with & read as an anchor",
-    "Quote values that start with & or *.",
-)
-def _doc_anchor() -> None:
-    """`company: &Co Inc` (anchor never used) → `"&Co Inc"`"""
-
-
-@_load_rule(
-    "yaml_alias",
-    "anchors and aliases",
-    "Do not use YAML anchors (&) or aliases (*).",
-    lossless=True,
-)
-def _doc_alias() -> None:
-    """`a: &x 1\\nb: *x` → `{"a": 1, "b": 1}` (expanded as copies, under a budget)"""
-
-
-@_load_rule(
-    "duplicate_keys",
-    "the same key twice in one mapping",
-    "Write each key once; put several values in a list.",
-)
-def _doc_dupes() -> None:
-    """`a: 1\\na: 2` → `{"a": 2}`; two mappings under one key are merged"""
-
-
-@_load_rule("ignore_tag", "YAML tags (!foo) on values", "Do not use YAML tags (! or !!).")
-def _doc_tag() -> None:
-    """`note: !important` → `"!important"` (tags are read as text, never constructed)"""
-
-
-@_load_rule(
-    "stray_document_marker", "stray --- or ... lines", "Do not add --- or ... lines.", lossless=True
-)
-def _doc_marker() -> None:
-    """`a: 1\\n---\\n` → `{"a": 1}`"""
-
-
-@_load_rule("multiple_documents", "several documents in one answer", "Return exactly one document.")
-def _doc_multi() -> None:
-    """`a: 1\\n---\\na: 2` → the first document that fits the schema"""
-
-
-@_load_rule("json_nonfinite", "NaN or Infinity in JSON", "Use null instead of NaN or Infinity.")
-def _doc_nonfinite() -> None:
-    """`{"x": NaN}` → `{"x": nan}` (written as null in JSON output)"""
-
-
-@_load_rule("yaml_as_json", "YAML where JSON was asked", "Answer in JSON, not YAML.", lossless=True)
-def _doc_yaml_as_json() -> None:
-    """`name: Ann` when JSON was asked → `{"name": "Ann"}`"""
-
-
-@_load_rule(
-    "truncated",
-    "answer cut at the token limit (finish_reason=length)",
-    "Keep the answer short enough to finish within the token limit.",
-)
-def _doc_truncated() -> None:
-    """finish_reason == "length": the value is kept where it validates, marked truncated"""
 
 
 def detect_format(text: str, format: str = "auto") -> str:
@@ -122,80 +164,6 @@ def detect_format(text: str, format: str = "auto") -> str:
         return format
     stripped = text.lstrip()
     return "json" if stripped[:1] in ("{", "[") else "yaml"
-
-
-@dataclass
-class _Attempt:
-    value: Any = None
-    loaded: bool = False
-    valid: bool = False
-    fired: list[str] = field(default_factory=list)
-    error: str = ""
-    line: int | None = None
-    column: int | None = None
-    position: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-class _Run:
-    def __init__(self, compiled: CompiledSchema | None, limits: Limits, fmt: str) -> None:
-        self.compiled = compiled
-        self.limits = limits
-        self.fmt = fmt
-        self.best_invalid: _Attempt | None = None
-        self.last_failure: _Attempt | None = None
-
-    def attempt(self, payload: str, fmt: str) -> _Attempt:
-        try:
-            loaded = (
-                load_json(payload, self.limits)
-                if fmt == "json"
-                else load_yaml(payload, typed=self.compiled is not None, limits=self.limits)
-            )
-        except LoadFailure as exc:
-            a = _Attempt(
-                error=f"{fmt.upper()} syntax: {exc}",
-                line=exc.line,
-                column=exc.column,
-                position=exc.index,
-            )
-            self.last_failure = a
-            return a
-        return self.check(loaded, fmt == "json")
-
-    def check(self, loaded: Loaded, json_doc: bool = False) -> _Attempt:
-        docs = loaded.documents or [loaded.value]
-        first: _Attempt | None = None
-        for doc in docs:
-            fired = list(loaded.fired)
-            value = doc if json_doc and self.compiled is None else coerce(doc, self.compiled, fired)
-            a = _Attempt(value=value, loaded=True, fired=fired, notes=list(loaded.notes))
-            if self.compiled is None:
-                a.valid = True
-            else:
-                errors = self.compiled.errors(value)
-                a.valid = not errors
-                if errors:
-                    a.error = "schema: " + format_errors(errors)
-            if a.valid:
-                return a
-            if first is None:
-                first = a
-        assert first is not None
-        if self.best_invalid is None:
-            self.best_invalid = first
-        return first
-
-
-def _fire(fired: list[str], names: list[str] | str) -> None:
-    for name in [names] if isinstance(names, str) else names:
-        if name not in fired:
-            fired.append(name)
-
-
-def _schema_keys(compiled: CompiledSchema | None) -> set[str]:
-    props = (compiled.schema.get("properties") or {}) if compiled else {}
-    return {normalize_key(k) for k in props} if isinstance(props, dict) else set()
 
 
 def _prose_head(value: Any, compiled: CompiledSchema | None) -> bool:
@@ -215,7 +183,7 @@ def _prose_head(value: Any, compiled: CompiledSchema | None) -> bool:
     sentence = len(words) >= 5 or any(w[-1] in ".!?," for w in words[:-1])
     if not (lead_in or sentence):
         return False
-    return normalize_key(key) not in _schema_keys(compiled)
+    return normalize_key(key) not in schema_keys(compiled)
 
 
 def _prose_tail(payload: str, value: Any, compiled: CompiledSchema | None) -> str | None:
@@ -235,7 +203,7 @@ def _prose_tail(payload: str, value: Any, compiled: CompiledSchema | None) -> st
     line = body[start:]
     if not start or not line.startswith(key) or body[:start].rstrip(" \t")[-2:] != "\n\n":
         return None
-    keys = _schema_keys(compiled)
+    keys = schema_keys(compiled)
     if "\n" in last or not keys:
         return None
     norm = normalize_key(key)
@@ -289,6 +257,18 @@ def parse(
             str(exc),
             truncated=finish_reason == "length",
             position=exc.position,
+            error_kind=type(exc).__name__,
+        )
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+        # model text never raises: a bug or an exhausted resource is a failed result
+        return StructuredResult(
+            None,
+            "failed",
+            (),
+            raw_text,
+            f"could not be parsed: {type(exc).__name__}: {exc}"[:300],
+            truncated=finish_reason == "length",
+            error_kind=type(exc).__name__,
         )
 
 
@@ -303,7 +283,9 @@ def loads(text: str | bytes, schema: Any = None, **kwargs: Any) -> Any:
     if result.ok:
         return result.value
     message = result.error or "unparseable"
-    if message.startswith(("input refused", "unsafe")):
+    if result.error_kind == UnsafeInputError.__name__ or (
+        result.error_kind is None and message.startswith("input refused")
+    ):
         raise UnsafeInputError(message, raw=result.raw, position=result.position)
     raise ParseError(message, raw=result.raw, position=result.position)
 
@@ -342,10 +324,14 @@ def _parse(
         new = rule.func(payload, ctx)
         if new is not None and new != payload:
             payload = new
-            _fire(fired, rule.name)
+            fire(fired, rule.name)
     if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
         # A fence or a `<think>` tag can be part of a valid document (a key, or a block
         # scalar holding markdown): valid as written means untouched.
+        payload, fired = text, []
+    elif fired and json_like(text) and _one_json_value(text):
+        # `{'a': {'<think>': None}}`: a tag inside a string of a broken JSON answer that
+        # the engine reads whole is content, not reasoning
         payload, fired = text, []
     if not payload.strip():
         return StructuredResult(
@@ -358,24 +344,44 @@ def _parse(
         )
     fmt = detect_format(payload, format)
     ctx.format = fmt
-    run = _Run(compiled, limits, fmt)
+    run = Run(compiled, limits, fmt)
+    run.cut_at_limit = truncated
     result = _solve(run, payload, fmt, format, ctx, fired)
-    for candidate in [] if result.valid else list(ctx.candidates):
+    # other candidate payloads (fenced blocks, a second JSON value): the schema chooses;
+    # two that fit with different values are a conflict, never a guess
+    for candidate in [] if result.final else list(ctx.candidates):
         cand_fired = list(fired)
         cand_ctx = RepairContext(format=fmt, truncated=truncated)
         cand = _solve(
             run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
         )
-        if cand.valid:
-            result, fired, payload = cand, cand_fired, candidate
-            _fire(fired, "multiple_documents")
-            break
+        if not cand.valid:
+            continue
+        if result.valid and json_like(candidate):
+            got = engine(run, candidate, RepairContext(format="json"))
+            if got is None or not got[0].valid:
+                continue  # flow YAML's reading of `{more}` is no rival
+        if result.valid:
+            if compiled is not None and repr(cand.value) != repr(result.value):
+                result = verdict("several different documents fit the schema")
+                break
+            continue
+        result, fired, payload = cand, cand_fired, candidate
+        fire(fired, "multiple_documents")
+    if not result.valid and not result.final and compiled is not None:
+        alt = reshaped(run, payload, fmt)
+        if alt is not None:
+            result, payload = alt
+            fire(fired, result.fired)
     if truncated:
-        _fire(fired, "truncated")
+        fire(fired, "truncated")
+        read_text = getattr(result, "payload", payload)
+        if result.valid and cut_inside_payload(text, read_text, fired):
+            result = verdict("answer cut at the token limit inside the document")
     notes = tuple(ctx.notes)
     if not result.valid:
         failure = result if result.loaded or run.best_invalid is None else run.best_invalid
-        if not result.loaded and run.best_invalid is not None:
+        if not result.loaded and run.best_invalid is not None and not result.final:
             failure = run.best_invalid
         error = failure.error or result.error or "could not be parsed"
         return StructuredResult(
@@ -391,6 +397,31 @@ def _parse(
             diff=_diff(text, result.__dict__.get("payload", payload)) if want_diff else None,
         )
     value = result.value
+    if ("\\u" in text or "\\U" in text or _SURROGATE.search(text)) and _lone_surrogate(value):
+        # `"\ud800"` decodes to no character: such a value cannot be written as text
+        return StructuredResult(
+            None,
+            "failed",
+            tuple(fired),
+            text,
+            "a lone surrogate escape (\\ud800-\\udfff) is not text",
+            truncated=truncated,
+            notes=notes,
+            format=fmt,
+        )
+    if compiled is None and value is None and fired:
+        # without a schema, repairs that leave nothing (every line dropped) found no
+        # document: failed, not a null made up by the repairs
+        return StructuredResult(
+            None,
+            "failed",
+            tuple(fired),
+            text,
+            "no document left after repairs",
+            truncated=truncated,
+            notes=notes,
+            format=fmt,
+        )
     if compiled is not None and compiled.kind != "json":
         try:
             value = compiled.instance(value)
@@ -419,10 +450,38 @@ def _parse(
     )
 
 
+# coercions that read a scalar's type: all a reshaped answer may need besides key case
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if depth > 200:
+        return False
+    if isinstance(value, dict):
+        return any(
+            _lone_surrogate(k, depth + 1) or _lone_surrogate(v, depth + 1) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_lone_surrogate(v, depth + 1) for v in value)
+    return False
+
+
+def _one_json_value(text: str) -> bool:
+    read = _json_repair.repair_json(text)
+    return (
+        read is not None
+        and len(read.values) == 1
+        and not read.trailing.strip()
+        and not read.truncated
+    )
+
+
 def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
     """Does the answer, exactly as written, load strictly and validate as a document?"""
     fmt = detect_format(text, format)
-    attempt = _Run(compiled, limits, fmt).attempt(text, fmt)
+    attempt = Run(compiled, limits, fmt).attempt(text, fmt)
     if not attempt.valid:
         return False
     # Without a schema, only a mapping or a list counts: a bare string is no document.
@@ -437,112 +496,117 @@ def _diff(before: str, after: str) -> str:
     )
 
 
-class _Solved(_Attempt):
-    payload: str = ""
-
-
-def _done(a: _Attempt, payload: str, fired: list[str]) -> _Attempt:
-    _fire(fired, a.fired)
-    a.payload = payload  # type: ignore[attr-defined]
-    return a
-
-
 def _solve(
-    run: _Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
-) -> _Attempt:
+    run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
+) -> Attempt:
+    a = _solve_once(run, payload, fmt, requested, ctx, fired)
+    if a.final or not a.loaded or not isinstance(a.value, dict):
+        return a
+    # the edges of the mapping read last: prose lines shaped like keys never stay keys
+    read = a.__dict__.get("payload", payload)
+    got = prose_edges(run, read, not a.valid)
+    if got is None:
+        return a
+    fire(fired, "strip_prose_line")
+    return done(got[0], got[1], fired)
+
+
+def _solve_once(
+    run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
+) -> Attempt:
     if ctx.truncated and fmt == "yaml" and not payload.endswith("\n"):
         # the last line was cut: close its quote or flow, or drop a half-written key,
         # before YAML reads `address:\n  stre` as the text "stre"
         new = _repair_yaml.close_truncated_yaml(payload, ctx)
         if new is not None:
-            _fire(fired, "close_truncated_yaml")
+            fire(fired, "close_truncated_yaml")
             payload = new
+    if fmt == "yaml" and "#" in payload and not json_like(payload):
+        new = _repair_yaml.hash_values(payload, ctx)  # `tag: #x` is text, never null
+        if new is not None:
+            fire(fired, "hash_value")
+            payload = new
+    original = payload
     # 1. strict load: the fast path
     a = run.attempt(payload, fmt)
-    if not a.loaded and fmt == "json" and requested == "auto":
-        b = run.attempt(payload, "yaml")  # `{a: 1}` is flow YAML
-        if b.valid:
-            # Not valid JSON, so not clean: name the JSON error classes. The JSON repairs
-            # decide the value too: flow YAML reads `[1, // note\n 2]` as the text
-            # "// note 2", where the JSON reading is [1, 2].
-            fast, names, _ = _json_repair.fast_repair_json(payload)
-            c = run.attempt(fast, "json") if names else b
-            if names and c.valid:
-                _fire(fired, names)
-                return _done(c, fast, fired)
-            scratch = RepairContext(format="json", truncated=ctx.truncated)
-            new, names = _json_repair.repair_json_text(payload, scratch)
-            c = run.attempt(new, "json") if names else b
-            if names and c.valid and c.value == b.value and not scratch.truncated:
-                _fire(fired, names)
-                return _done(c, new, fired)
-            _fire(fired, "yaml_as_json")  # only YAML's flow syntax could read it
-            return _done(b, payload, fired)
-        if b.loaded:
-            a = b
-    elif not a.loaded and fmt == "yaml" and payload.lstrip()[:1] in ("{", "["):
+    if a.final:
+        return done(a, payload, fired)
+    if not a.loaded and fmt == "yaml" and json_like(payload):
         b = run.attempt(payload, "json")  # JSON is YAML 1.2; libyaml refuses `\ud83d`
         if b.loaded:
             a = b
-    if a.loaded and fmt == "yaml" and _prose_head(a.value, run.compiled):
+    # A key the model quoted (`'{""}': 1`) is a key it meant, never prose around a payload.
+    quoted_key = payload.lstrip()[:1] in ("'", '"')
+    if a.loaded and fmt == "yaml" and not quoted_key and _prose_head(a.value, run.compiled):
         new = _extract.strip_prose(payload, ctx)
-        if new is not None:
-            _fire(fired, "strip_prose")
-            payload = new
-            a = run.attempt(payload, fmt)
+        if new is not None and new.strip() != payload.strip():
+            b = run.attempt(new, fmt)
+            if b.valid or not a.valid:  # a valid document stays as written
+                fire(fired, "strip_prose")
+                payload, a = new, b
     if a.loaded and fmt == "yaml":
         new = _prose_tail(payload, a.value, run.compiled)
         if new is not None:
             b = run.attempt(new, fmt)
             if b.valid:
-                _fire(fired, "strip_prose")
+                fire(fired, "strip_prose")
                 payload, a = new, b
-    if a.valid:
-        return _done(a, payload, fired)
-    ctx.error = a.error
-    # 2a. JSON: one regex pass fixes the common classes
-    if fmt == "json" or payload.lstrip()[:1] in ("{", "["):
-        fast, names, _ = _json_repair.fast_repair_json(payload)
-        if names:
-            if fast.rstrip()[-1:] not in ("}", "]"):
-                closed = _json_repair.fast_close_json(fast)
-                if closed is not None:
-                    ctx.truncated = True
-                    fast = closed
-                    names = [*names, "json_close_truncated"]
-            b = run.attempt(fast, "json")
+    if a.loaded and fmt == "yaml" and isinstance(a.value, dict):
+        edge = edge_prose(run, payload)
+        if isinstance(edge, Attempt):
+            return edge
+        if edge is not None:
+            b = run.attempt(edge, fmt)
             if b.valid:
-                _fire(fired, names)
-                return _done(b, fast, fired)
-    # 2b. repairs, cheapest first, a load attempt after each one that changed the text
+                fire(fired, "strip_prose_line")
+                payload, a = edge, b
+    if a.valid:
+        return done(a, payload, fired)
+    ctx.error = a.error
+    # 2a. JSON: the repair engine reads every JSON error class in one pass
+    if fmt == "json" or json_like(payload):
+        got = engine(run, payload, ctx)
+        if got is not None and (got[0].valid or got[0].final):
+            fire(fired, got[1])
+            return done(got[0], payload, fired)
+    # 2b. text repairs, cheapest first, a load attempt after each one that changed it
     for rule in rules("text"):
         if rule.func is None:
             continue
         new = rule.func(payload, ctx)
         if new is not None and new != payload:
             payload = new
-            _fire(fired, rule.name)
+            fire(fired, rule.name)
             fmt = detect_format(payload, requested) if requested == "auto" else fmt
             ctx.format = fmt
             a = run.attempt(payload, fmt)
             if a.valid:
-                return _done(a, payload, fired)
-    if fmt == "json" or payload.lstrip()[:1] in ("{", "["):
-        new, names = _json_repair.repair_json_text(payload, ctx)
-        if names:
-            b = run.attempt(new, "json")
-            if b.valid:
-                _fire(fired, names)
-                return _done(b, new, fired)
-            if b.loaded and not a.loaded:
-                _fire(fired, names)
-                payload, a = new, b
-        if fmt == "json":
+                return done(a, payload, fired)
+            if fmt == "json" or json_like(payload):
+                got = engine(run, payload, ctx)
+                if got is not None and (got[0].valid or got[0].final):
+                    fire(fired, got[1])
+                    return done(got[0], payload, fired)
+    if not json_like(original):
+        # `Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
+        # line of prose; the engine reads from its first bracket and stops at its end
+        start = _extract.json_payload_start(original)
+        if start is not None:
+            got = engine(run, original[start:], ctx)
+            if got is not None and got[0].valid:
+                fire(fired, ["strip_prose", *got[1]])
+                return done(got[0], original[start:], fired)
+    if fmt == "json" or json_like(payload):
+        got = engine(run, payload, ctx)
+        if got is not None and got[0].loaded and not a.loaded:
+            a = got[0]
+        if fmt == "json" and not json_like(payload):
             b = run.attempt(payload, "yaml")
             if b.valid:
-                _fire(fired, "yaml_as_json")
-                return _done(b, payload, fired)
-        if payload.lstrip()[:1] in ("{", "["):
+                fire(fired, "yaml_as_json")
+                return done(b, payload, fired)
+        if json_like(payload):
+            a.payload = payload  # type: ignore[attr-defined]
             return a
     yaml_rules = [r for r in rules("yaml") if r.func is not None]
     if a.line is not None:
@@ -554,10 +618,10 @@ def _solve(
             if new is None or new == payload:
                 break
             payload = new
-            _fire(fired, rule.name)
+            fire(fired, rule.name)
             b = run.attempt(payload, "yaml")
             if b.valid:
-                return _done(b, payload, fired)
+                return done(b, payload, fired)
             a = b
             if b.line is not None:
                 ctx.error_line, ctx.error_column, ctx.error = b.line, b.column, b.error

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
-__all__ = ["split_line"]
+__all__ = ["hash_values", "split_line"]
 
 # `  - - key: value` → lead, key, value (value None when nothing follows the colon).
 # Linear per line: a plain key runs (possessively) up to its first colon followed by a
@@ -313,8 +313,9 @@ def _opens_block(line: str) -> bool:
     parts = split_line(line)
     if parts is None:
         return False
-    lead, key, value = parts
-    return (key and value is None) or (not key and not value) or (bool(key) and "-" in lead)
+    _, key, value = parts
+    # `- id: 4` holds a scalar: a deeper line after it is the item's next key, not a child
+    return (key and value is None) or (not key and not value)
 
 
 @register_rule(
@@ -464,8 +465,54 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
         return None
     lines = text.split("\n")
     for i in (ctx.error_line, ctx.error_line - 1):
-        if 0 <= i < len(lines) and lines[i].strip() and split_line(lines[i]) is None:
+        line = lines[i].strip() if 0 <= i < len(lines) else ""
+        if line[:1] in "\"'{[" and line[-1:] in "\"'}]":
+            return None  # a quoted scalar or a flow collection: a rival value, not prose
+        if line and split_line(lines[i]) is None:
             ctx.notes.append(f"dropped line {i + 1}: {lines[i].strip()[:60]}")
             del lines[i]
             return "\n".join(lines)
     return None
+
+
+_HASH_VALUE = re.compile(
+    r"""(?P<lead>[ ]*(?:-[ ]+)*)(?P<key>(?:"[^"\n]*"|'[^'\n]*'|[^\s#"'\-?:\[\]{}][^\n#]*?)[ \t]*:[ \t]+|-[ \t]+)(?P<value>\#[^\n]*?)[ \t]*$"""
+)
+
+
+@register_rule(
+    "hash_value",
+    phase="load",
+    lossless=False,
+    error_class="a value starting with # read as a comment",
+    hint='Quote values that start with #, e.g. channel: "#general".',
+)
+def hash_values(text: str, ctx: RepairContext) -> str | None:
+    """`channel: #general` → `channel: "#general"`; `- #urgent` → `- "#urgent"`
+
+    YAML reads a ``#`` after a blank as a comment, so the value would vanish (null). A key
+    whose block follows on the next lines keeps its comment: `address: # home` then an
+    indented `street: x`.
+    """
+    if "#" not in text:
+        return None
+    lines = text.split("\n")
+    structure = list(_structure_lines(lines))
+    changed = False
+    for n, i in enumerate(structure):
+        line = lines[i]
+        if "#" not in line:
+            continue
+        m = _HASH_VALUE.fullmatch(line)
+        if m is None:
+            continue
+        nxt = lines[structure[n + 1]] if n + 1 < len(structure) else ""
+        is_key = m.group("key").rstrip().endswith(":")
+        if nxt and (
+            _indent(nxt) > _indent(line)
+            or (is_key and _indent(nxt) == _indent(line) and nxt.lstrip(" ").startswith("- "))
+        ):
+            continue  # the key's value is the block below: the `#` starts a comment
+        lines[i] = f"{m.group('lead')}{m.group('key')}{_quote(m.group('value'))}"
+        changed = True
+    return "\n".join(lines) if changed else None

@@ -37,6 +37,8 @@ class StructuredResult:
         notes: short remarks from rules (e.g. how many documents were found).
         format: the format the value was read as (``yaml`` or ``json``).
         position: character offset of the failure in the payload, when known.
+        error_kind: the exception class behind a refusal (``"UnsafeInputError"``: size,
+            depth, aliases, tags; ``"ParseError"``), when one was raised inside.
 
     Non-finite numbers: ``value`` keeps what the answer said (``a: .nan`` is NaN in YAML
     1.2, JSON ``1E400`` is ``inf`` in Python), so Python callers see it as written. Strict
@@ -58,6 +60,7 @@ class StructuredResult:
     format: str = ""
     position: int | None = None
     history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    error_kind: str | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -80,15 +83,24 @@ class StructuredResult:
             "value": value,
             "stage": self.stage,
             "repairs": list(self.repairs),
-            "error": self.error,
+            "error": _printable(self.error) if self.error else self.error,
             "truncated": self.truncated,
             "attempts": self.attempts,
             "tokens": self.tokens,
             "format": self.format,
-            "notes": notes,
+            "notes": [_printable(n) for n in notes],
             "diff": self.diff,
             "raw": self.raw,
         }
+
+
+def _printable(text: str) -> str:
+    """``text`` with any lone surrogate escaped (`\\ud800`): messages must encode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def to_jsonable(value: Any, _depth: int = 0) -> Any:

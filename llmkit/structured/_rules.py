@@ -18,6 +18,7 @@ __all__ = [
     "Rule",
     "get_rule",
     "hint_for",
+    "register_entries",
     "register_hint",
     "register_rule",
     "rules",
@@ -70,6 +71,8 @@ class Rule:
         hint: one line for a prompt that prevents the mistake.
         func: the function (text rules: ``(text, ctx) -> str | None``).
         lossless: the repair restores exactly what the author meant when it applies.
+        example: a ``(broken, fixed)`` pair for entries decided inside the loader, the
+            coercer or the JSON engine, which have no function of their own.
     """
 
     name: str
@@ -78,11 +81,16 @@ class Rule:
     hint: str
     func: Callable[..., Any] | None = None
     lossless: bool = True
+    example: tuple[str, str] | None = None
 
     @property
     def doc(self) -> str:
-        """The rule function's docstring (shows broken → fixed)."""
-        return (self.func.__doc__ or "").strip() if self.func else ""
+        """The rule function's docstring, or the entry's example: broken → fixed."""
+        if self.func is not None:
+            return (self.func.__doc__ or "").strip()
+        if self.example is not None:
+            return f"`{self.example[0]}` → `{self.example[1]}`"
+        return ""
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -147,6 +155,24 @@ def register_rule(
         return func
 
     return deco
+
+
+Entry = tuple[str, str, str, str, str] | tuple[str, str, str, str, str, bool]
+
+
+def register_entries(phase: str, entries: list[Entry]) -> None:
+    """Add data entries: repairs decided inside the loader, coercer or JSON engine.
+
+    Each entry is ``(name, error_class, hint, broken, fixed)`` with an optional trailing
+    ``lossless`` flag (default ``True``). They carry what a report and a prompt need; the
+    code that applies them lives where the decision is made.
+    """
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; expected one of {PHASES}")
+    for entry in entries:
+        name, error_class, hint, broken, fixed = entry[:5]
+        lossless = bool(entry[5]) if len(entry) > 5 else True
+        _REGISTRY[name] = Rule(name, phase, error_class, hint, None, lossless, (broken, fixed))
 
 
 def unregister_rule(name: str) -> None:

@@ -1,34 +1,528 @@
 """Schemas: JSON Schema dicts, pydantic models and dataclasses, compiled once and cached.
 
-A compiled schema holds the JSON Schema, a prebuilt ``Draft202012Validator`` (building one
-is the expensive part of ``jsonschema.validate``) and, for classes, how to build the
-instance from a validated value.
+A compiled schema holds the JSON Schema, a prebuilt validator (building one is the
+expensive part of ``jsonschema.validate``) and, for classes, how to build the instance from
+a validated value. Dataclasses go through pydantic's ``TypeAdapter`` both ways, so
+``tuple[int, str]`` is the pair it says, not a list of integers.
+
+Validation is fast and costs polynomial time on any schema:
+
+* ``jsonschema-rs`` (compiled, Draft 2020-12) validates the document and, through a map
+  of every subschema by JSON pointer, the union branches the coercer tries; about a
+  thousand times faster than ``jsonschema`` on recursive schemas.
+* Where it cannot (a value of a type it does not take, a regex it does not read), the
+  pure-Python ``jsonschema`` decides. That one checks every branch of an ``anyOf`` or
+  ``oneOf`` by descending into the whole subtree, again at every level of a recursive
+  schema: exponential in the depth of the document. Our validator class keeps its
+  keywords but answers "is this value valid under this branch" from a memo keyed by
+  (value node, subschema), filled once per call, and rejects a branch whose ``type`` does
+  not fit before descending into it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import types
-import typing
+import reprlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, is_dataclass
+from itertools import islice
 from typing import Any
+from urllib.parse import quote
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped,unused-ignore]
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
+
+jsonschema_rs: Any
+try:
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - a declared dependency; the slow path still works
+    jsonschema_rs = None
 
 __all__ = [
     "CompiledSchema",
+    "SchemaIssue",
     "compile_schema",
     "dataclass_schema",
     "format_errors",
     "json_schema_of",
     "load_schema",
+    "validation_memo",
 ]
 
 _CACHE: OrderedDict[int, tuple[Any, CompiledSchema]] = OrderedDict()
 _CACHE_SIZE = 256
+
+# (id(value), id(subschema)) -> (value kept alive so its id stays unique, verdict)
+_MEMO: ContextVar[dict[tuple[int, int], tuple[Any, bool]] | None] = ContextVar(
+    "llmkit_validation_memo", default=None
+)
+_JUDGING: ContextVar[bool] = ContextVar("llmkit_validation_judging", default=False)
+_REPR = reprlib.Repr()
+_REPR.maxstring = 80
+_REPR.maxother = 80
+_REPR.maxlist = _REPR.maxdict = 6
+_REPR.maxlevel = 3
+
+
+@contextmanager
+def validation_memo() -> Iterator[None]:
+    """Share one validity memo among the validations inside the block.
+
+    The memo is keyed by object identity, so it holds a reference to every value it has
+    judged (no id is reused while the block runs) and is dropped at the end of the
+    outermost block.
+    """
+    if _MEMO.get() is not None:
+        yield
+        return
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "number": (int, float),
+    "integer": (int, float),
+}
+
+
+def _type_fits(instance: Any, types: Any) -> bool:
+    """A quick, conservative check: ``False`` only when the type surely does not fit."""
+    for t in types if isinstance(types, list) else [types]:
+        allowed = _JSON_TYPES.get(t) if isinstance(t, str) else None
+        if allowed is None:
+            return True  # an unknown type name: let jsonschema decide
+        if isinstance(instance, bool) and t not in ("boolean",):
+            continue
+        if isinstance(instance, allowed):
+            return True
+    return False
+
+
+def memo_valid(validator: Any, instance: Any, schema: Any) -> bool:
+    """Is ``instance`` valid under the subschema ``schema`` (memoised within a block)?"""
+    if isinstance(schema, dict) and "type" in schema and not _type_fits(instance, schema["type"]):
+        return False
+    memo = _MEMO.get()
+    key = (id(instance), id(schema))
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[1]
+    token = _JUDGING.set(True)  # only the verdict counts: no error context to build
+    try:
+        ok = next(iter(validator.descend(instance, schema)), None) is None
+    finally:
+        _JUDGING.reset(token)
+    if memo is not None:
+        memo[key] = (instance, ok)
+    return ok
+
+
+def _none_valid(validator: Any, branches: list[Any], instance: Any) -> ValidationError:
+    # The context holds the errors of one branch only (the first whose type fits): enough
+    # for ``best_match`` to point inside, without descending into every branch again.
+    context: list[ValidationError] = []
+    for index, sub in enumerate([] if _JUDGING.get() else branches):
+        if isinstance(sub, dict) and "type" in sub and not _type_fits(instance, sub["type"]):
+            continue
+        context = list(validator.descend(instance, sub, schema_path=index))[:5]
+        break
+    return ValidationError(
+        f"{_REPR.repr(instance)} is not valid under any of the given schemas", context=context
+    )
+
+
+def _any_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    for sub in branches:
+        if memo_valid(validator, instance, sub):
+            return
+    yield _none_valid(validator, branches, instance)
+
+
+def _one_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    valid = [sub for sub in branches if memo_valid(validator, instance, sub)]
+    if not valid:
+        yield _none_valid(validator, branches, instance)
+    elif len(valid) > 1:
+        reprs = ", ".join(_REPR.repr(s) for s in valid)
+        yield ValidationError(f"{_REPR.repr(instance)} is valid under each of {reprs}")
+
+
+def _type(validator: Any, types: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    # jsonschema's message holds repr(instance): a whole subtree, at every level tried
+    names = types if isinstance(types, list) else [types]
+    if not any(validator.is_type(instance, t) for t in names):
+        reprs = ", ".join(repr(t) for t in names)
+        yield ValidationError(f"{_REPR.repr(instance)} is not of type {reprs}")
+
+
+MemoValidator: Any = validators.extend(
+    Draft202012Validator, {"anyOf": _any_of, "oneOf": _one_of, "type": _type}
+)
+
+
+def _needs_plain_validator(schema: Any) -> bool:
+    """Schemas whose validity depends on where a subschema is reached: no memo for them."""
+    stack, seen = [schema], 0
+    while stack and seen < 100_000:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            if "$dynamicRef" in node or "$recursiveRef" in node:
+                return True
+            if node is not schema and "$id" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """One validation error found by the fast validator.
+
+    It has the fields of ``jsonschema``'s ``ValidationError`` that a caller reads, so
+    either can come out of :meth:`CompiledSchema.errors`.
+
+    Attributes:
+        message: what is wrong, e.g. ``"x" is not of type "integer"``.
+        absolute_path: where, as keys and indexes from the root.
+        validator: the keyword that failed (``type``, ``required``, ...).
+        instance: the value that failed there.
+        validator_value: the keyword's value where known (the list of types for
+            ``type``), else ``None``.
+    """
+
+    message: str
+    absolute_path: tuple[str | int, ...]
+    validator: str
+    instance: Any = None
+    validator_value: Any = None
+
+    @property
+    def json_path(self) -> str:
+        """``$.address.zip`` / ``$.items[0]``, as ``jsonschema`` writes it."""
+        out = "$"
+        for part in self.absolute_path:
+            out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return out
+
+
+def _pointer_map(schema: Any) -> dict[int, str]:
+    """id(subschema) → its URI-fragment JSON pointer, for every mapping in ``schema``."""
+    out: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(schema, "#")]
+    while stack and len(out) < 100_000:
+        node, ptr = stack.pop()
+        if isinstance(node, dict):
+            out.setdefault(id(node), ptr)
+            for k, v in node.items():
+                if isinstance(v, (dict, list)):
+                    part = str(k).replace("~", "~0").replace("/", "~1")
+                    stack.append((v, f"{ptr}/{quote(part, safe='$~')}"))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, (dict, list)):
+                    stack.append((v, f"{ptr}/{i}"))
+    return out
+
+
+class _Fast:
+    """``jsonschema-rs`` validators for a schema and, built on first use, its subschemas."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.root: Any = jsonschema_rs.validator_for(schema) if jsonschema_rs else None
+        self.subs: Any = None
+        self.pointers: dict[int, str] | None = None
+        self.by_id: dict[int, Any] = {}
+        self.shallow: dict[int, tuple[Any, Any]] = {}
+        self.broken = self.root is None
+        # jsonschema-rs reports an anyOf/oneOf failure with the errors of every branch,
+        # recursively: exponential on recursive unions, so errors come from elsewhere
+        self.errors_ok = not _has_union(schema)
+
+    def sub_shallow(self, schema: dict[str, Any], own: dict[str, Any]) -> Any:
+        """A validator of ``schema``'s own keywords (``own``: no subschemas, no refs)."""
+        hit = self.shallow.get(id(schema))
+        if hit is None:
+            hit = (schema, jsonschema_rs.validator_for(own))
+            self.shallow[id(schema)] = hit
+        return hit[1]
+
+    def sub(self, subschema: Any) -> Any:
+        """The validator of ``subschema`` (a mapping inside the schema), or ``None``."""
+        if self.broken:
+            return None
+        if self.subs is None:
+            try:
+                self.subs = jsonschema_rs.validator_map_for(self.schema)
+                self.pointers = _pointer_map(self.schema)
+            except Exception:
+                self.broken = True
+                return None
+        hit = self.by_id.get(id(subschema), False)
+        if hit is not False:
+            return hit
+        assert self.pointers is not None
+        ptr = self.pointers.get(id(subschema))
+        found = None if ptr is None else self.subs.get(ptr)
+        self.by_id[id(subschema)] = found  # ids of the schema's own mappings: stable
+        return found
+
+
+def _fast_for(schema: dict[str, Any]) -> _Fast | None:
+    try:
+        fast = _Fast(schema)
+    except Exception:  # a regex or reference it does not read: jsonschema decides alone
+        return None
+    return None if fast.broken else fast
+
+
+# keywords that apply subschemas; the rest of a schema judges the value itself
+_APPLICATORS = frozenset(
+    [
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "contains",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentSchemas",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$ref",
+        "$dynamicRef",
+        "$defs",
+        "definitions",
+    ]
+)
+_UNLOCATED = frozenset(
+    [
+        "patternProperties",
+        "contains",
+        "not",
+        "if",
+        "dependentSchemas",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$dynamicRef",
+    ]
+)
+
+
+_REF_SIBLINGS = frozenset(
+    ["$ref", "$defs", "definitions", "$comment", "$schema", "$id", "title", "description"]
+)
+
+
+class _Locator:
+    """Where and why a value fails, found with the fast subschema validators.
+
+    ``jsonschema-rs`` collects the errors of every branch of a failing union, recursively
+    (exponential on recursive unions). This walks down instead: at each node it asks the
+    fast validators which child or branch fails and goes there, once per level, and
+    reports the node's own keywords (type, required, enum, bounds) through a validator of
+    the schema without its subschemas. ``None`` where the schema uses keywords it does not
+    follow (the memoised ``jsonschema`` then decides).
+    """
+
+    def __init__(self, fast: _Fast) -> None:
+        self.fast = fast
+        self.steps = 0
+
+    def valid(self, schema: Any, value: Any) -> bool | None:
+        if schema is True or schema == {}:
+            return True
+        if schema is False:
+            return False
+        v = self.fast.sub(schema)
+        return None if v is None else bool(v.is_valid(value))
+
+    def target(self, schema: Any) -> Any:
+        for _ in range(32):
+            if not isinstance(schema, dict) or not schema.keys() <= _REF_SIBLINGS:
+                return schema
+            ref = schema.get("$ref")
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                return schema
+            node: Any = self.fast.schema
+            for part in ref[1:].split("/"):
+                if part:
+                    part = part.replace("~1", "/").replace("~0", "~")
+                    if isinstance(node, dict) and part in node:
+                        node = node[part]
+                    elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                        node = node[int(part)]
+                    else:
+                        return schema
+            schema = node
+        return schema
+
+    def locate(self, value: Any) -> list[SchemaIssue] | None:
+        try:
+            return self.walk(value, self.fast.schema, (), 0)
+        except _Unlocated:
+            return None
+
+    def walk(
+        self, value: Any, schema: Any, path: tuple[str | int, ...], depth: int
+    ) -> list[SchemaIssue]:
+        self.steps += 1
+        schema = self.target(schema)
+        if not isinstance(schema, dict) or depth > 200 or self.steps > 20_000:
+            raise _Unlocated
+        if set(schema) & _UNLOCATED or "$ref" in schema:
+            raise _Unlocated  # a $ref next to other keywords: not followed here
+        own = {k: v for k, v in schema.items() if k not in _APPLICATORS}
+        if own:
+            v = self.fast.sub_shallow(schema, own)
+            issues = [_issue(e, path) for e in islice(v.iter_errors(value), 5)]
+            if issues:
+                return issues
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list) and branches:
+                found = self.union(value, branches, key, path, depth)
+                if found:
+                    return found
+        for sub in schema.get("allOf") or ():
+            if self.valid(sub, value) is False:
+                return self.walk(value, sub, path, depth + 1)
+        out: list[SchemaIssue] = []
+        if isinstance(value, dict):
+            props = schema.get("properties") or {}
+            extra = schema.get("additionalProperties")
+            for k, child in value.items():
+                sub = props.get(k, extra) if isinstance(props, dict) else extra
+                if sub is None or sub is True:
+                    continue
+                if sub is False:
+                    out.append(
+                        SchemaIssue(f"{k!r} is not an allowed property", path, "false", child)
+                    )
+                elif self.valid(sub, child) is False:
+                    out.extend(self.walk(child, sub, (*path, k), depth + 1))
+                if len(out) >= 5:
+                    break
+        elif isinstance(value, list):
+            prefix = schema.get("prefixItems") or []
+            items = schema.get("items")
+            for i, child in enumerate(value):
+                sub = prefix[i] if i < len(prefix) else items
+                if sub is None or sub is True:
+                    continue
+                if sub is False:
+                    out.append(SchemaIssue(f"item {i} is not allowed", path, "items", child))
+                elif self.valid(sub, child) is False:
+                    out.extend(self.walk(child, sub, (*path, i), depth + 1))
+                if len(out) >= 5:
+                    break
+        if out:
+            return out
+        raise _Unlocated  # invalid, but not for any reason followed here
+
+    def union(
+        self,
+        value: Any,
+        branches: list[Any],
+        key: str,
+        path: tuple[str | int, ...],
+        depth: int,
+    ) -> list[SchemaIssue]:
+        verdicts = [self.valid(b, value) for b in branches]
+        if None in verdicts:
+            raise _Unlocated
+        passing = sum(1 for v in verdicts if v)
+        if key == "anyOf" and passing:
+            return []
+        if key == "oneOf" and passing == 1:
+            return []
+        here = _LazyRepr(value)
+        if passing > 1:
+            return [
+                SchemaIssue(f"{here} is valid under more than one of the schemas", path, key, value)
+            ]
+        # blame the branch the value looks like (its own keywords pass: the failure is
+        # inside), else the first branch whose type fits
+        fallback: Any = None
+        for branch in branches:
+            target = self.target(branch)
+            if not isinstance(target, dict):
+                continue
+            t = target.get("type")
+            if t is not None and not _type_fits(value, t):
+                continue
+            own = {k: v for k, v in target.items() if k not in _APPLICATORS}
+            if not own or self.fast.sub_shallow(target, own).is_valid(value):
+                return self.walk(value, branch, path, depth + 1)
+            if fallback is None:
+                fallback = branch
+        if fallback is not None:
+            return self.walk(value, fallback, path, depth + 1)
+        return [
+            SchemaIssue(f"{here} is not valid under any of the given schemas", path, key, value)
+        ]
+
+
+class _LazyRepr:
+    """A short repr, made only when a message is (most blamed branches return deeper)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return _REPR.repr(self.value)
+
+
+class _Unlocated(Exception):
+    """The schema uses a keyword the locator does not follow."""
+
+
+def _has_union(schema: Any) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "anyOf" in node or "oneOf" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _issue(err: Any, prefix: tuple[str | int, ...] = ()) -> SchemaIssue:
+    kind = type(err.kind).__name__
+    keyword = kind[:1].lower() + kind[1:]
+    types = getattr(err.kind, "types", None) if keyword == "type" else None
+    return SchemaIssue(
+        str(err.message),
+        (*prefix, *err.instance_path),
+        keyword,
+        err.instance,
+        list(types) if types is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -38,20 +532,72 @@ class CompiledSchema:
     Attributes:
         source: what the caller passed (dict, pydantic model class, dataclass).
         schema: the JSON Schema.
-        validator: a prebuilt validator for ``schema``.
+        validator: a prebuilt validator for ``schema`` (``jsonschema``'s Draft 2020-12
+            keywords, with memoised ``anyOf``/``oneOf``).
         kind: ``"json"``, ``"pydantic"`` or ``"dataclass"``.
+        adapter: the pydantic ``TypeAdapter`` that builds a dataclass instance.
+        fast: the ``jsonschema-rs`` validators, or ``None`` where it cannot read the schema.
     """
 
     source: Any
     schema: dict[str, Any]
-    validator: Draft202012Validator
+    validator: Any
     kind: str
+    adapter: Any = None
+    fast: Any = None
 
-    def errors(self, value: Any, limit: int = 5) -> list[ValidationError]:
-        """Up to ``limit`` validation errors, most relevant first."""
-        if self.validator.is_valid(value):
-            return []
-        errs = sorted(self.validator.iter_errors(value), key=_relevance)
+    def is_valid(self, value: Any) -> bool:
+        """Whether ``value`` validates (polynomial time, see the module doc)."""
+        if self.fast is not None:
+            try:
+                # NaN and infinity are no JSON numbers: jsonschema-rs reads them as null
+                return bool(self.fast.root.is_valid(value))
+            except Exception:  # a value it does not take (a str subclass, a set)
+                pass
+        with validation_memo():
+            try:
+                return bool(self.validator.is_valid(value))
+            except RecursionError:
+                return False
+
+    def subschema_valid(self, subschema: Any, value: Any) -> bool | None:
+        """Whether ``value`` is valid under a mapping inside the schema (``None``: unknown)."""
+        if self.fast is None:
+            return None
+        v = self.fast.sub(subschema)
+        if v is None:
+            return None
+        try:
+            return bool(v.is_valid(value))
+        except Exception:
+            return None
+
+    def errors(self, value: Any, limit: int = 5) -> list[Any]:
+        """Up to ``limit`` validation errors, most relevant first.
+
+        Each has ``message``, ``json_path`` and ``absolute_path``: a :class:`SchemaIssue`
+        from the fast validator, or ``jsonschema``'s ``ValidationError`` where it decided.
+        """
+        if self.fast is not None:
+            try:
+                if self.fast.root.is_valid(value):
+                    return []
+                if not self.fast.errors_ok:
+                    located = _Locator(self.fast).locate(value)
+                    if located is None:
+                        raise ValueError("unions: errors from the memoised validator")
+                    return sorted(located, key=_relevance)[:limit]
+                issues = [_issue(e) for e in islice(self.fast.root.iter_errors(value), 50)]
+                return sorted(issues, key=_relevance)[:limit]
+            except Exception:
+                pass
+        with validation_memo():
+            try:
+                if self.validator.is_valid(value):
+                    return []
+                errs = sorted(self.validator.iter_errors(value), key=_relevance)
+            except RecursionError:
+                return [ValidationError("the schema recurses without end on this value")]
         return errs[:limit]
 
     def instance(self, value: Any) -> Any:
@@ -59,15 +605,15 @@ class CompiledSchema:
         if self.kind == "pydantic":
             return self.source.model_validate(value)
         if self.kind == "dataclass":
-            return _build_dataclass(self.source, value)
+            return self.adapter.validate_python(value)
         return value
 
 
-def _relevance(err: ValidationError) -> tuple[int, int]:
+def _relevance(err: Any) -> tuple[int, int]:
     return (-len(err.absolute_path), 0 if err.validator in ("required", "type") else 1)
 
 
-def format_errors(errors: list[ValidationError]) -> str:
+def format_errors(errors: list[Any]) -> str:
     """Readable one-line-per-error text: ``$.address.zip: 'x' is not of type 'integer'``."""
     lines = []
     for err in errors:
@@ -92,7 +638,10 @@ def compile_schema(schema: Any) -> CompiledSchema | None:
         return hit[1]
     json_schema, kind = json_schema_of(schema)
     Draft202012Validator.check_schema(json_schema)
-    compiled = CompiledSchema(schema, json_schema, Draft202012Validator(json_schema), kind)
+    cls = Draft202012Validator if _needs_plain_validator(json_schema) else MemoValidator
+    adapter = _adapter(schema) if kind == "dataclass" else None
+    fast = _fast_for(json_schema)
+    compiled = CompiledSchema(schema, json_schema, cls(json_schema), kind, adapter, fast)
     _CACHE[key] = (schema, compiled)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -159,7 +708,7 @@ def json_schema_of(schema: Any) -> tuple[dict[str, Any], str]:
         return schema, "json"
     if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
         return schema.model_json_schema(), "pydantic"
-    if isinstance(schema, type) and dataclasses.is_dataclass(schema):
+    if isinstance(schema, type) and is_dataclass(schema):
         return dataclass_schema(schema), "dataclass"
     if isinstance(schema, bool):
         return ({} if schema else {"not": {}}), "json"
@@ -169,107 +718,17 @@ def json_schema_of(schema: Any) -> tuple[dict[str, Any], str]:
     )
 
 
+def _adapter(cls: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(cls)
+
+
 def dataclass_schema(cls: type) -> dict[str, Any]:
-    """A JSON Schema for a dataclass from its type hints (nested dataclasses in ``$defs``)."""
-    defs: dict[str, Any] = {}
-    root = _dc_object(cls, defs)
-    if defs:
-        root["$defs"] = defs
-    return root
+    """The JSON Schema of a dataclass, as pydantic's ``TypeAdapter`` writes it.
 
-
-def _dc_object(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    props: dict[str, Any] = {}
-    required: list[str] = []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type,unused-ignore]
-        sub = _type_schema(hints.get(f.name, Any), defs)
-        if f.default is not dataclasses.MISSING and _jsonable(f.default):
-            sub = {**sub, "default": f.default}
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.append(f.name)
-        props[f.name] = sub
-    out: dict[str, Any] = {"type": "object", "title": cls.__name__, "properties": props}
-    if required:
-        out["required"] = required
-    return out
-
-
-def _jsonable(v: Any) -> bool:
-    return v is None or isinstance(v, (str, int, float, bool))
-
-
-def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    if tp is Any or tp is object:
-        return {}
-    if tp is type(None) or tp is None:
-        return {"type": "null"}
-    if tp is bool:
-        return {"type": "boolean"}
-    if tp is int:
-        return {"type": "integer"}
-    if tp is float:
-        return {"type": "number"}
-    if tp is str:
-        return {"type": "string"}
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return {"enum": [m.value for m in tp]}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        name = tp.__name__
-        if name not in defs:
-            defs[name] = {}
-            defs[name] = _dc_object(tp, defs)
-        return {"$ref": f"#/$defs/{name}"}
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin is typing.Literal:
-        return {"enum": list(args)}
-    if origin in (typing.Union, types.UnionType):
-        subs = [_type_schema(a, defs) for a in args]
-        return {"anyOf": subs}
-    if origin in (list, set, frozenset, tuple) or tp in (list, set, tuple):
-        item = args[0] if args and args[0] is not Ellipsis else Any
-        return {"type": "array", "items": _type_schema(item, defs)}
-    if origin is dict or tp is dict:
-        value = args[1] if len(args) == 2 else Any
-        return {"type": "object", "additionalProperties": _type_schema(value, defs)}
-    return {}
-
-
-def _build_dataclass(cls: Any, value: Any) -> Any:
-    return _build_typed(cls, value)
-
-
-def _build_typed(tp: Any, value: Any) -> Any:
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        hints = typing.get_type_hints(tp)
-        kwargs = {
-            f.name: _build_typed(hints.get(f.name, Any), value[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in value
-        }
-        return tp(**kwargs)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(value)
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            if arg is type(None) and value is None:
-                return None
-        for arg in args:
-            if arg is not type(None):
-                try:
-                    return _build_typed(arg, value)
-                except (TypeError, ValueError):
-                    continue
-        return value
-    if origin in (list, set, frozenset, tuple) and isinstance(value, list):
-        item = args[0] if args else Any
-        items = [_build_typed(item, v) for v in value]
-        return origin(items) if origin is not list else items
-    if origin is dict and isinstance(value, dict) and len(args) == 2:
-        return {k: _build_typed(args[1], v) for k, v in value.items()}
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+    ``tuple[int, str]`` becomes ``prefixItems`` (an integer then a string), nested
+    dataclasses go to ``$defs``, and fields with defaults are not required.
+    """
+    schema: dict[str, Any] = _adapter(cls).json_schema()
+    return schema

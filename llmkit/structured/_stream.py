@@ -13,6 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from dataclasses import dataclass
 from typing import Any
 
+from llmkit.structured._coerce import normalize_key
 from llmkit.structured._pipeline import parse
 from llmkit.structured._result import StructuredResult
 from llmkit.structured._schema import compile_schema
@@ -76,6 +77,7 @@ class StreamParser:
             if compiled
             else None
         )
+        self._names = {normalize_key(k) for k in props} if isinstance(props, dict) else set()
         self._text = ""
         self._start: float | None = None
         self.first_field_at: float | None = None
@@ -139,13 +141,31 @@ class StreamParser:
         return Partial(dict(self.fields), tuple(names), complete, now - (self._start or now))
 
     def _add_segment(self, segment: str, fmt: str) -> list[str]:
+        """Parse one completed field; keep only what the model wrote (never a made-up field).
+
+        Coercion may rename a key to the schema's spelling or fill schema defaults: a
+        partial value keeps the renamed keys but never a default the text did not write,
+        nor (with a schema that names its properties) a key it does not name, such as a
+        lead-in line `Sure:` read as a key.
+        """
         if not segment.strip():
             return []
         result = parse(segment, self._field_schema, format=fmt)
         if not result.ok or not isinstance(result.value, dict):
             return []
-        self.fields.update(result.value)
-        return list(result.value)
+        raw = parse(segment, None, format=fmt)
+        written = (
+            {normalize_key(str(k)) for k in raw.value}
+            if raw.ok and isinstance(raw.value, dict)
+            else set()
+        )
+        keep = {
+            k: v
+            for k, v in result.value.items()
+            if normalize_key(k) in written and (not self._names or normalize_key(k) in self._names)
+        }
+        self.fields.update(keep)
+        return list(keep)
 
     def _scan_yaml(self) -> list[str]:
         text = self._text

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,28 +272,46 @@ def taxonomy_from_jsonl(
     return taxonomy(_jsonl_items(path), schema=schema, format=format, top=top)
 
 
-def taxonomy_from_log(path: str | Path | None = None, *, top: int = 5) -> Taxonomy:
+def taxonomy_from_log(records: Any, *, top: int = 5) -> Taxonomy:
     """Taxonomy of the structured calls in the model client's call log.
 
-    Reads ``llmkit.llm.read_log(path)`` (columns ``response_text``, ``structured_stage``,
-    ``structured_repairs`` as a JSON list, ``structured_error``).
-    """
-    from llmkit.llm import read_log  # type: ignore[attr-defined,unused-ignore]
+    ``llmkit.structured`` does not read the log itself (``llmkit.llm`` depends on this
+    package, not the reverse); pass its rows::
 
-    frame = read_log(path)
-    records: list[dict[str, Any]] = []
-    if "structured_stage" not in getattr(frame, "columns", ()):
-        return taxonomy([], top=top)
-    for row in frame.to_dict("records"):
+        from llmkit.llm import read_log
+        taxonomy_from_log(read_log(path))
+
+    Args:
+        records: the rows of the call log: a pandas DataFrame from
+            ``llmkit.llm.read_log`` or an iterable of mappings with ``structured_stage``,
+            ``structured_repairs`` (a JSON list, or a list), ``structured_error`` and
+            ``response_text``. Rows of calls that were not structured are left out.
+        top: how many classes get a hint line.
+
+    Raises:
+        TypeError: ``records`` is a path or text (read it with ``read_log`` first).
+    """
+    if isinstance(records, (str, bytes, Path)):
+        raise TypeError(
+            "taxonomy_from_log takes the log's rows: taxonomy_from_log(llmkit.llm.read_log(path))"
+        )
+    if hasattr(records, "to_dict") and hasattr(records, "columns"):
+        records = records.to_dict("records")
+    rows: list[dict[str, Any]] = []
+    for row in records:
+        if not isinstance(row, Mapping):
+            continue
         stage = row.get("structured_stage")
         if not isinstance(stage, str) or stage not in STAGES:
             continue
-        records.append(
+        error = row.get("structured_error")
+        text = row.get("response_text")
+        rows.append(
             {
                 "stage": stage,
                 "repairs": row.get("structured_repairs") or [],
-                "error": row.get("structured_error") or None,
-                "text": row.get("response_text") or "",
+                "error": error if isinstance(error, str) and error else None,
+                "text": text if isinstance(text, str) else "",
             }
         )
-    return taxonomy(records, top=top)
+    return taxonomy(rows, top=top)

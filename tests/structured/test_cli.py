@@ -39,7 +39,8 @@ def test_parse_jsonl_in_order_with_bad_lines() -> None:
     assert out[0]["ok"] and out[0]["value"] == {"a": 1} and out[0]["stage"] == "clean"
     assert not out[1]["ok"] and out[1]["value"] is None and out[1]["error"]
     assert out[2]["value"] == {"x": None}
-    assert out[3]["value"] == {"a": [1, 2]} and out[3]["truncated"]
+    # cut at the token limit: the list may have gone on, so no value is made up
+    assert not out[3]["ok"] and out[3]["value"] is None and out[3]["truncated"]
     assert not out[4]["ok"]
     assert not out[5]["ok"] and out[5]["stage"] == "failed"
     for o in out:

@@ -82,12 +82,18 @@ PARSE_SHAPES: dict[str, tuple[Callable[[int], str], str, Any]] = {
 
 # the helpers on their own: not every shape reaches them through parse()
 UNIT_SHAPES: dict[str, tuple[Callable[[str], Any], Callable[[int], str]]] = {
-    "fast_repair_json": (_json_repair.fast_repair_json, lambda n: '{"a": "' + _rep('x\\"', n)),
-    "fast_repair_json_sq": (_json_repair.fast_repair_json, lambda n: "{'a': '" + _rep("x\\'", n)),
-    "fast_close_json": (_json_repair.fast_close_json, lambda n: '{"a": "' + _rep('x\\"', n)),
-    "lex_json_digits": (_json_repair.lex_json, lambda n: _rep("1", n) + "x"),
-    "lex_json_sq_backslash": (_json_repair.lex_json, lambda n: "'" + _rep("x\\' ", n) + "\\"),
-    "lex_json_lsmart_backslash": (_json_repair.lex_json, lambda n: "‘" + _rep("x\\’ ‘", n) + "\\"),
+    "engine_dq_escaped": (_json_repair.repair_json, lambda n: '{"a": "' + _rep('x\\"', n)),
+    "engine_sq_escaped": (_json_repair.repair_json, lambda n: "{'a': '" + _rep("x\\'", n)),
+    "engine_inner_quotes": (_json_repair.repair_json, lambda n: '{"a": "' + _rep('x" ', n)),
+    "engine_quote_colon": (_json_repair.repair_json, lambda n: '{"a": "' + _rep('x": ', n)),
+    "engine_digits": (_json_repair.repair_json, lambda n: "[" + _rep("1", n) + "x"),
+    "engine_sq_backslash": (_json_repair.repair_json, lambda n: "['" + _rep("x\\' ", n) + "\\"),
+    "engine_lsmart": (_json_repair.repair_json, lambda n: "[‘" + _rep("x\\’ ‘", n) + "\\"),
+    "engine_words": (_json_repair.repair_json, lambda n: "{a: " + _rep("b ", n)),
+    "engine_commas": (_json_repair.repair_json, lambda n: "[" + _rep(",", n)),
+    "engine_values": (_json_repair.repair_json, lambda n: "[" + _rep("{}", n)),
+    "engine_comments": (_json_repair.repair_json, lambda n: "[1 " + _rep("// c\n", n)),
+    "engine_dq_blanks": (_json_repair.repair_json, lambda n: '{"a": "' + _rep('x"    ', n)),
     "check_flow_depth": (
         lambda t: _load.check_flow_depth(t, 100),
         lambda n: "[" * 60 + "]" * 60 + "[" * 60 + '"' + _rep('x\\"', n) + "\\",
@@ -126,30 +132,27 @@ def test_helper_finishes_on_adversarial_input(name: str) -> None:
     func(build(SIZE))
 
 
-def test_unterminated_escaped_string_still_repairs() -> None:
+def test_unterminated_escaped_string_fails_fast_and_closed_one_reads() -> None:
     text = '{\'b\': 1, "a": "' + 'x\\"' * 2000
     r = parse(text, None)
-    assert r.stage == "repaired"
-    assert r.value == {"b": 1, "a": 'x"' * 2000}
-    assert r.truncated
+    assert r.stage == "failed" and r.error is not None and "cut" in r.error
+    closed = parse(text + '"}', None)
+    assert closed.value == {"b": 1, "a": 'x"' * 2000}
 
 
-def test_fast_pass_keeps_unterminated_tokens_as_written() -> None:
-    for text in (
-        '{"a": "x\\"y',
-        "{\"a\": 'x\\'y",
-        '{"a": “x\\“y',
-        '{"a": 1 /* open',
-        '{"a": 1 /*/',
+def test_engine_closes_unterminated_tokens_and_says_so() -> None:
+    for text, value in (
+        ('{"a": "x\\"y', '{"a": "x\\"y"}'),
+        ("{\"a\": 'x\\'y", '{"a": "x\'y"}'),
+        ('{"a": 1 /* open', '{"a": 1}'),
     ):
-        new, _, understood = _json_repair.fast_repair_json(text)
-        assert new == text and not understood, text
-    assert _json_repair.fast_repair_json("{'a': 1 /* c */}")[1] == [
-        "json_single_quotes",
-        "json_comments",
-    ]
+        read = _json_repair.repair_json(text)
+        assert read is not None and read.values == [value] and read.truncated, text
+    read = _json_repair.repair_json("{'a': 1 /* c */}")
+    assert read is not None and read.repairs == ["json_single_quotes", "json_comments"]
     # a literal glued to a word is not a literal
-    assert _json_repair.fast_repair_json('{"a": xTrue}')[0] == '{"a": xTrue}'
+    read = _json_repair.repair_json('{"a": xTrue}')
+    assert read is not None and read.values == ['{"a": "xTrue"}']
 
 
 def test_integer_beyond_python_digit_limit_is_refused_not_raised() -> None:

@@ -199,12 +199,56 @@ CASES = [
     ("json_trailing_commas", '{"tags": ["a", "b",],}', TICKET, "json", {"tags": ["a", "b"]}),
     (
         "json_close_truncated",
-        '{"title": "ok", "tags": ["a", "b',
+        '{"title": "ok", "tags": ["a", "b"',
         TICKET,
         "json",
         {"title": "ok", "tags": ["a", "b"]},
     ),
+    ("json_triple_quotes", '{"title": """ok"""}', TICKET, "json", {"title": "ok"}),
+    ("json_tuples", "{'tags': ('a', 'b')}", TICKET, "json", {"tags": ["a", "b"]}),
+    ("json_ellipsis", '{"tags": ["a", ...]}', TICKET, "json", {"tags": ["a"]}),
+    ("json_digit_separators", '{"count": 1_200}', TICKET, "json", {"count": 1200}),
+    ("json_number_format", '{"price": .5}', TICKET, "json", {"price": 0.5}),
+    ("json_invalid_escapes", '{"title": "C:\\data"}', TICKET, "json", {"title": "C:\\data"}),
+    (
+        "json_missing_quote",
+        '{"title": "ok, "count": 2}',
+        TICKET,
+        "json",
+        {"title": "ok", "count": 2},
+    ),
+    ("json_key_equals", '{"count" = 2}', TICKET, "json", {"count": 2}),
+    ("json_mismatched_closer", '{"tags": ["a"}', TICKET, "json", {"tags": ["a"]}),
+    (
+        "json_stray_closer",
+        '{"title": "ok"}, "count": 2}',
+        TICKET,
+        "json",
+        {"title": "ok", "count": 2},
+    ),
     ("yaml_as_json", "title: ok\ncount: 2", TICKET, "json", {"title": "ok", "count": 2}),
+    (
+        "hash_value",
+        "title: #general\ntags:\n  - #x",
+        TICKET,
+        "yaml",
+        {"title": "#general", "tags": ["#x"]},
+    ),
+    (
+        "strip_prose_line",
+        "Output:\ntitle: ok\n\nNote: this is my best reading.",
+        TICKET,
+        "yaml",
+        {"title": "ok"},
+    ),
+    ("scalar_in_sentence", "There are 3 of them.", {"type": "integer"}, "auto", 3),
+    (
+        "key_value_lines",
+        "1. Title: ok\n2. Count: 2",
+        TICKET,
+        "auto",
+        {"title": "ok", "count": 2},
+    ),
     ("hash_in_value", "title: Fix bug #123", TICKET, "yaml", {"title": "Fix bug #123"}),
     ("trailing_comment", "priority: high  # urgent", TICKET, "yaml", {"priority": "high"}),
     ("literal_anchor", "title: &Co Inc", TICKET, "yaml", {"title": "&Co Inc"}),
@@ -305,10 +349,20 @@ def test_newlines_and_block_scalar_and_last_resort() -> None:
 
 
 def test_truncated_finish_reason_marks_result() -> None:
+    # cut at the token limit inside the document: its end is unknown, nothing made up
     r = parse("title: ok", {"type": "object"}, finish_reason="length")
-    assert r.ok and r.truncated and "truncated" in r.repairs and r.stage == "repaired"
+    assert not r.ok and r.truncated and "truncated" in r.repairs
+    r = parse('{"a": [1, 2', None, format="json", finish_reason="length")
+    assert not r.ok and r.truncated
+    # a complete document followed by cut prose is kept
+    r = parse('{"a": [1, 2]}\nThe list holds', None, finish_reason="length")
+    assert r.ok and r.truncated and r.value == {"a": [1, 2]} and r.stage == "repaired"
+    # no finish_reason: closers missing after a complete value are closed
     r = parse('{"a": [1, 2', None, format="json")
     assert r.value == {"a": [1, 2]} and r.truncated
+    # ... but a string cut at the end is never completed
+    r = parse('{"a": "te', None, format="json")
+    assert not r.ok
 
 
 def test_json_nonfinite() -> None:
