@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import http.server
 import json
@@ -228,3 +229,22 @@ def test_run_bench_gives_the_host_its_sigterm_handler_back(bench_engine: MakeEng
         assert signal.getsignal(signal.SIGTERM) is host_handler
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def test_url_credentials_echoed_as_basic_auth_are_redacted(
+    echo_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no --api-key, aiohttp sends the URL's user:password as ``Basic base64(...)``;
+    # a proxy that echoes the header must not leak it in that form either.
+    for name in ("LLMKIT_BENCH_API_KEY", "LLMKIT_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    basic = base64.b64encode(f"user:{PASSWORD}".encode()).decode()
+    out = tmp_path / "run"
+    code, stdout, err = bench("--base-url", echo_server, "--model", "m",
+                              "-n", "2", "-o", str(out), "--no-plots")  # fmt: skip
+    assert code == 1
+    rows = list(csv.DictReader((out / "requests.csv").open()))
+    assert len(rows) == 2 and all("denied" in r["error_detail"] for r in rows), rows
+    written = [f.read_bytes().decode("latin-1") for f in out.iterdir()] + [stdout, err]
+    for text in written:
+        assert basic not in text and PASSWORD not in text
