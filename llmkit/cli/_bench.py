@@ -63,6 +63,11 @@ class _Progress:
 
         class Hooks(ProgressHooks):
             def level_started(self, index: int, level: Any, requests: int | None) -> None:
+                # Started with the first level, not before: an input checked at the start
+                # of the run fails as one line, with no empty progress line above it.
+                if not outer.started:
+                    outer.progress.start()
+                    outer.started = True
                 outer.task = outer.progress.add_task(level.label, total=requests, failed=0)
                 outer.failed = 0
 
@@ -75,6 +80,7 @@ class _Progress:
                 outer.progress.update(outer.task, total=len(result.records))
 
         self.hooks = Hooks()
+        self.started = False
         self.task: Any = None
         self.failed = 0
 
@@ -320,8 +326,11 @@ def _run(opts: dict[str, Any]) -> None:
         tokenizer=opts["tokenizer"],
     )  # fmt: skip
     progress = _Progress()
-    with progress.progress:
+    try:
         result = run_bench(config, progress.hooks)
+    finally:
+        if progress.started:  # a stopped bar prints a newline even if it never started
+            progress.progress.stop()
     summary = result.summary()
     notes: list[str] = []
     if opts["output"]:

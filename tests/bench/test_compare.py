@@ -161,7 +161,7 @@ def test_malformed_summaries_give_a_clear_error(tmp_path: Path, text: str, reaso
     b.mkdir()
     (b / "summary.json").write_text(text)
     code, _, err = bench("compare", str(a), str(b))
-    assert code == 1 and reason in err and "Traceback" not in err
+    assert code == 2 and reason in err and "Traceback" not in err
 
 
 def test_readme_example_fails_when_every_request_of_the_new_run_failed(

@@ -80,11 +80,13 @@ def test_unwritable_output_and_binary_prompt_file_fail_before_sending(
 ) -> None:
     eng = bench_engine(EngineConfig.zero_delay())
     code, _, err = bench("--base-url", eng.base_url, "-n", "2", "-o", "/dev/null/x")
-    assert code == 1 and "/dev/null/x" in _one_line_error(err)
+    assert code == 2 and "/dev/null/x" in _one_line_error(err)
+    assert len(err.splitlines()) == 1, repr(err)  # no empty progress line above it
     binary = tmp_path / "prompts.jsonl"
     binary.write_bytes(bytes(range(256)) * 4)
     code, _, err = bench("--base-url", eng.base_url, "-n", "2", "--prompt-file", str(binary))
-    assert code == 1 and "not UTF-8" in _one_line_error(err)
+    assert code == 2 and "not UTF-8" in _one_line_error(err)
+    assert len(err.splitlines()) == 1, repr(err)
     assert eng.send_log() == []  # nothing was sent
 
 
