@@ -14,6 +14,7 @@ import pytest
 CLI = Path(__file__).resolve().parents[2] / "llmkit" / "cli"
 MODULES = sorted(p.stem for p in CLI.glob("*.py"))
 
+
 def _is_private(module: str) -> bool:
     return any(part.startswith("_") for part in module.split(".")[1:])
 
