@@ -409,6 +409,8 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
         metric_list: list[str] = []
         for m in metrics:
             metric_list.extend(p for p in m.split(",") if p.strip())
+        if metrics and not metric_list:  # e.g. --metric "$METRIC" with the variable unset
+            _usage_line("--metric is empty: name a metric, e.g. ttft_ms.p90")
         try:
             result = compare_runs(run_a, run_b, metrics=metric_list or None, threshold=thr)
         except CompareUsageError as exc:

@@ -224,3 +224,10 @@ def test_goodput_metrics_can_be_gated(tmp_path: Path) -> None:
         code, stdout, err = bench("compare", str(a), str(b), "--metric", metric)
         assert code == 1 and "regression" in stdout, (metric, err)
         assert bench("compare", str(a), str(a), "--metric", metric)[0] == 0
+
+
+def test_an_empty_metric_is_misuse_not_the_default_gate(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "a", _same_server(1))
+    for empty in ("", " ", ","):
+        code, _, err = bench("compare", str(a), str(a), "--metric", empty)
+        assert code == 2 and "--metric is empty" in err and len(err.splitlines()) == 1
