@@ -250,3 +250,39 @@ def test_url_credentials_echoed_as_basic_auth_are_redacted(
     written = [f.read_bytes().decode("latin-1") for f in out.iterdir()] + [stdout, err]
     for text in written:
         assert basic not in text and PASSWORD not in text
+
+
+def test_repeated_sigterm_never_leaves_half_a_report(
+    bench_engine: MakeEngine, tmp_path: Path
+) -> None:
+    # CI cancels and ``timeout`` may signal again while the report is written (plots take
+    # a while): the second signal must not kill the writer and leave half the files.
+    eng = bench_engine(EngineConfig.slow(100.0))
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmkit", "bench", "--base-url", eng.base_url, "-c", "2",
+         "-n", "10000", "--max-tokens", "5", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(eng.send_log()) < 20:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    # Signal again and again until the report is being written (summary.json comes
+    # first, the plots last), then a few times more while the plots are drawn.
+    while proc.poll() is None and not (out / "summary.json").exists():
+        assert time.monotonic() < deadline + 30
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.02)
+    for _ in range(5):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.02)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err.decode()
+    assert "interrupted (SIGTERM)" in err.decode() and "wrote" in err.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    rows = list(csv.DictReader((out / "requests.csv").open()))
+    assert len(rows) == summary["levels"][0]["requests"]["total"]
+    assert (out / "latency_distributions.png").exists()
