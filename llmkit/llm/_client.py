@@ -438,7 +438,7 @@ class Client(_BaseClient):
             if not plan.stream:
                 state.on_completion(response)
             else:
-                state.on_headers()
+                state.on_headers(response.response.headers.get("content-type"))
                 with contextlib.closing(response):
                     chunks = iter(response)
                     while True:
@@ -585,7 +585,7 @@ class AsyncClient(_BaseClient):
             if not plan.stream:
                 state.on_completion(response)
             else:
-                state.on_headers()
+                state.on_headers(response.response.headers.get("content-type"))
                 try:
                     chunks = aiter(response)
                     while True:

@@ -183,7 +183,8 @@ def test_total_timeout_caps_the_whole_call(make_engine: MakeEngine) -> None:
     with _client(eng, timeouts=Timeouts(total=1.0), retry=policy) as client:
         with pytest.raises(llmkit.RateLimitError) as info:
             client.chat("Hello", max_tokens=5)
-    assert time.monotonic() - start < 1.5
+    # Unbounded, the 20 attempts would wait 19 x 0.4 s; the margin is for a loaded machine.
+    assert time.monotonic() - start < 6
     assert 1 < info.value.attempts < 20
 
 
