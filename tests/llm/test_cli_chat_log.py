@@ -140,3 +140,12 @@ def test_chat_misuse_is_exit_2_and_a_failed_call_exit_1(
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = _run(_chat(f"http://127.0.0.1:{free_port}/v1", "Hi", model="m"))
     assert r.exit_code == 1 and "ConnectError" in r.stderr
+
+
+def test_chat_with_an_empty_or_binary_stdin_is_one_line_exit_2(free_port: int) -> None:
+    url = f"http://127.0.0.1:{free_port}/v1"
+    for data in (b"", b"  \n", bytes(range(256))):
+        r = _run(_chat(url, model="m"), input=data)
+        assert r.exit_code == 2, (data[:8], r.stderr, r.exception)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert "prompt" in r.stderr or "UTF-8" in r.stderr
