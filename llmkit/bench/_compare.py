@@ -162,7 +162,10 @@ def normalize_metric(name: str) -> str:
     """
     name = _ALIASES.get(name.strip(), name.strip())
     head, _, rest = name.partition(".")
-    head = _ALIASES.get(head, head)
+    # Only a distribution's alias stands before a statistic ("tbt_ms.p99"); the scalar
+    # aliases name a whole metric ("goodput"), so "goodput.share" stays as written.
+    if _ALIASES.get(head) in _DISTRIBUTIONS:
+        head = _ALIASES[head]
     if not rest and head in _DISTRIBUTIONS:
         rest = "p50"
     full = f"{head}.{rest}" if rest else head

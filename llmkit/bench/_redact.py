@@ -6,6 +6,7 @@ Server error bodies, exception texts and URLs are untrusted: a proxy may echo th
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -40,6 +41,10 @@ class Redactor:
             for value in (parts.username, parts.password):
                 if value:
                     secrets.update({value, unquote(value)})
+            if parts.username is not None or parts.password is not None:
+                # aiohttp sends URL credentials as ``Basic base64(user:password)``.
+                pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+                secrets.add(base64.b64encode(pair.encode()).decode())
         # Short values would blank out ordinary words; URL patterns still catch them.
         self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 

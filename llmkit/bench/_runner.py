@@ -462,13 +462,11 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
     run = _Run(config, hooks or ProgressHooks())
     loop = asyncio.get_running_loop()
     handled: list[tuple[signal.Signals, Any]] = []
-    main = asyncio.current_task()
 
     def on_signal(name: str) -> None:
-        # First Ctrl-C or SIGTERM: stop sending, keep what was measured. Second: stop
-        # waiting for requests in flight too.
-        if run.stop.is_set() and main is not None:
-            main.cancel()
+        # Ctrl-C or SIGTERM: stop sending and cut the requests in flight (they record
+        # themselves as interrupted), keep what was measured. A second signal changes
+        # nothing: cancelling the run then lost the level being measured.
         run.stopped_by = run.stopped_by or name
         run.stop.set()
 

@@ -6,6 +6,9 @@ and hands everything else to :mod:`llmkit.bench`.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
@@ -63,6 +66,11 @@ class _Progress:
 
         class Hooks(ProgressHooks):
             def level_started(self, index: int, level: Any, requests: int | None) -> None:
+                # Started with the first level, not before: an input checked at the start
+                # of the run fails as one line, with no empty progress line above it.
+                if not outer.started:
+                    outer.progress.start()
+                    outer.started = True
                 outer.task = outer.progress.add_task(level.label, total=requests, failed=0)
                 outer.failed = 0
 
@@ -75,8 +83,30 @@ class _Progress:
                 outer.progress.update(outer.task, total=len(result.records))
 
         self.hooks = Hooks()
+        self.started = False
         self.task: Any = None
         self.failed = 0
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[str]]:
+    """Defer Ctrl-C and SIGTERM while the report is written (a second Ctrl-C, or
+    ``timeout`` and CI cancels that signal again, would leave half the files); yields
+    the names of the signals that arrived."""
+    held: list[str] = []
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(
+                sig, lambda num, _frame: held.append(signal.Signals(num).name)
+            )
+    except ValueError:  # not the main thread: nothing to hold
+        pass
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -320,14 +350,20 @@ def _run(opts: dict[str, Any]) -> None:
         tokenizer=opts["tokenizer"],
     )  # fmt: skip
     progress = _Progress()
-    with progress.progress:
-        result = run_bench(config, progress.hooks)
-    summary = result.summary()
     notes: list[str] = []
-    if opts["output"]:
-        _files, notes = write_report(
-            result, opts["output"], overwrite=opts["overwrite"], plots=not opts["no_plots"]
-        )
+    # The run handles signals itself (the first stops it); outside it, a signal waits until
+    # the report is whole, so a second Ctrl-C or SIGTERM never leaves half the files.
+    with _signals_held() as held:
+        try:
+            result = run_bench(config, progress.hooks)
+        finally:
+            if progress.started:  # a stopped bar prints a newline even if it never started
+                progress.progress.stop()
+        summary = result.summary()
+        if opts["output"]:
+            _files, notes = write_report(
+                result, opts["output"], overwrite=opts["overwrite"], plots=not opts["no_plots"]
+            )
     err = err_console()
     if opts["as_json"]:
         print_json(summary)
@@ -340,6 +376,9 @@ def _run(opts: dict[str, Any]) -> None:
     if opts["output"]:
         err.print(f"wrote {opts['output']}/summary.json, requests.csv"
                   + (" and plots" if not notes and not opts["no_plots"] else ""))  # fmt: skip
+    if held and not result.interrupted:
+        err.print(f"[yellow]interrupted[/] ({held[0]}) after the run: the results are whole")
+        raise SystemExit(EXIT_STATUS[held[0]])
     if result.interrupted:
         by = result.stopped_by or "SIGINT"
         err.print(f"[yellow]interrupted[/] ({by}): results cover what was measured until then")
@@ -400,6 +439,8 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
         metric_list: list[str] = []
         for m in metrics:
             metric_list.extend(p for p in m.split(",") if p.strip())
+        if metrics and not metric_list:  # e.g. --metric "$METRIC" with the variable unset
+            _usage_line("--metric is empty: name a metric, e.g. ttft_ms.p90")
         try:
             result = compare_runs(run_a, run_b, metrics=metric_list or None, threshold=thr)
         except CompareUsageError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import fail_cleanly, json_option, print_json
+from llmkit.cli._common import BadInputError, fail_cleanly, json_option, print_json
 
 __all__ = ["chat"]
 
@@ -56,7 +56,9 @@ def chat(
     """
     from llmkit.llm import Client, Timeouts
 
-    text = prompt if prompt is not None else sys.stdin.read()
+    text = prompt if prompt is not None else _read_stdin()
+    if not text.strip():
+        raise BadInputError("no prompt: give PROMPT or pipe it on stdin")
     messages: list[dict[str, Any]] = [{"role": "user", "content": text}]
     if system:
         messages.insert(0, {"role": "system", "content": system})
@@ -96,3 +98,14 @@ def chat(
         f"E2E={_fmt(t.e2e_ms)}ms",
         err=True,
     )
+
+
+def _read_stdin() -> str:
+    """The prompt piped on stdin, as UTF-8 (a binary file is misuse, not a traceback)."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInputError(
+            f"stdin is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None

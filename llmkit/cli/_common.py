@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from llmkit import LLMKitError
+from llmkit import ConfigError, LLMKitError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -100,8 +100,16 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def fail_cleanly() -> Iterator[None]:
-    """Turn an llmkit error into one red line and exit status 1, never a traceback."""
+def fail_cleanly(*, config_is_misuse: bool = True) -> Iterator[None]:
+    """Turn an llmkit error into one red line, never a traceback.
+
+    Exit status 2 for a :class:`~llmkit.ConfigError` (misuse: an argument, file or setting
+    the user gave cannot be used), 1 for any other failure.
+
+    Args:
+        config_is_misuse: ``False`` where a ``ConfigError`` comes from the environment at
+            run time (a port already taken), which is a failure (1), not misuse.
+    """
     try:
         yield
     except LLMKitError as exc:
@@ -113,7 +121,8 @@ def fail_cleanly() -> Iterator[None]:
             highlight=False,
             soft_wrap=True,
         )
-        raise SystemExit(1) from None
+        misuse = config_is_misuse and isinstance(exc, ConfigError)
+        raise SystemExit(2 if misuse else 1) from None
     except KeyboardInterrupt:
         err_console().print("[yellow]interrupted[/]")
         raise SystemExit(130) from None

@@ -98,9 +98,11 @@ class _CallPlan:
                 lambda e: isinstance(e, AttemptFailed) and e.retryable
             ),
             "stop": tenacity.stop_any(
+                # First: stop_any stops at the first that says stop, and only this one
+                # adds to the message why (a Retry-After beyond what is left).
+                _StopIfToldToWaitTooLong(self),
                 tenacity.stop_after_attempt(policy.max_attempts),
                 tenacity.stop_before_delay(self.owner.timeouts.total),
-                _StopIfToldToWaitTooLong(self),
             ),
             "wait": self._wait,
             "before_sleep": self._before_sleep,
@@ -438,7 +440,7 @@ class Client(_BaseClient):
             if not plan.stream:
                 state.on_completion(response)
             else:
-                state.on_headers()
+                state.on_headers(response.response.headers.get("content-type"))
                 with contextlib.closing(response):
                     chunks = iter(response)
                     while True:
@@ -585,7 +587,7 @@ class AsyncClient(_BaseClient):
             if not plan.stream:
                 state.on_completion(response)
             else:
-                state.on_headers()
+                state.on_headers(response.response.headers.get("content-type"))
                 try:
                     chunks = aiter(response)
                     while True:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from llmkit._exceptions import ConfigError
 
@@ -57,10 +58,15 @@ class Endpoint:
         parts = urlsplit(self.base_url)
         found = [self.api_key]
         if parts.password is not None:
-            found.append(parts.password)
+            found += [parts.password, unquote(parts.password)]
         elif parts.username:  # a token given as the user (``https://TOKEN@host``)
-            found.append(parts.username)
-        return tuple(found)
+            found += [parts.username, unquote(parts.username)]
+        if parts.username is not None or parts.password is not None:
+            # The HTTP library sends URL credentials as ``Basic base64(user:password)``,
+            # and a server or proxy may echo that header back.
+            pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+            found.append(base64.b64encode(pair.encode()).decode())
+        return tuple(dict.fromkeys(found))
 
     def redact(self, text: str) -> str:
         """``text`` without any of this endpoint's secrets (for messages and the log)."""

@@ -108,8 +108,21 @@ class AttemptState:
         self.timer = StreamTimer(sent_ns=self.sent_ns)
 
     # -- streaming ---------------------------------------------------------------------------
-    def on_headers(self) -> None:
+    def on_headers(self, content_type: str | None = None) -> None:
+        """The response began. A 200 that is not an event stream (a proxy's login page,
+        a JSON body) is named as such, not taken for a stream cut before its answer.
+
+        Raises:
+            AttemptFailed: (``BadResponseError``) the body is HTML or plain text.
+        """
         self.timer.byte(time.perf_counter_ns())
+        kind = (content_type or "").split(";")[0].strip().lower()
+        if kind.startswith("text/") and kind != "text/event-stream":
+            raise AttemptFailed(
+                BadResponseError,
+                f"expected an event stream (text/event-stream), got a {kind} body",
+                retryable=False,
+            )
 
     def on_chunk(self, chunk: Any) -> str:
         """Fold one ``ChatCompletionChunk``; return the output text it released.

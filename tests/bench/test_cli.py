@@ -69,7 +69,7 @@ def test_run_writes_summary_csv_and_plots(engine: EngineHandle, tmp_path: Path) 
     # an earlier run is refused unless --overwrite
     code, _, err = bench("--base-url", engine.base_url, "--api-key", SECRET, "-n", "1",
                          "-o", str(out))  # fmt: skip
-    assert code == 1 and "--overwrite" in err
+    assert code == 2 and "--overwrite" in err
     code, _, _ = bench("--base-url", engine.base_url, "--api-key", SECRET, "-n", "2",
                        "-o", str(out), "--overwrite", "--no-plots")  # fmt: skip
     assert code == 0 and not (out / "tradeoff.png").exists()
@@ -128,7 +128,7 @@ def test_compare_exit_codes(tmp_path: Path) -> None:
     assert code == 1 and doc["regressed"]
     (ch,) = [c for c in doc["changes"] if c["metric"] == "ttft_ms.p50"]
     assert ch["change_pct"] == pytest.approx(50.0) and ch["regression"]
-    assert bench("compare", str(a), str(tmp_path))[0] == 1  # not a run: clear error
+    assert bench("compare", str(a), str(tmp_path))[0] == 2  # not a run: misuse, clear error
 
 
 def test_compare_fails_when_a_baseline_level_was_not_measured(tmp_path: Path) -> None:

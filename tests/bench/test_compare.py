@@ -161,7 +161,7 @@ def test_malformed_summaries_give_a_clear_error(tmp_path: Path, text: str, reaso
     b.mkdir()
     (b / "summary.json").write_text(text)
     code, _, err = bench("compare", str(a), str(b))
-    assert code == 1 and reason in err and "Traceback" not in err
+    assert code == 2 and reason in err and "Traceback" not in err
 
 
 def test_readme_example_fails_when_every_request_of_the_new_run_failed(
@@ -207,3 +207,27 @@ def test_pooled_itl_is_judged_request_by_request(tmp_path: Path) -> None:
     assert not ch["significant"]
     slower = make_run(tmp_path / "slower", ttft, itl=_paces(5, scale=1.5))
     assert bench("compare", str(a), str(slower), "-m", "itl_ms.p50")[0] == 1
+
+
+def test_goodput_metrics_can_be_gated(tmp_path: Path) -> None:
+    # "goodput" is an alias of goodput.requests_per_s; it once swallowed the head of
+    # every goodput metric, so the names the error message offered were refused.
+    def with_goodput(rps: float, share: float) -> Callable[[dict[str, Any]], None]:
+        def edit(summary: dict[str, Any]) -> None:
+            summary["levels"][0]["goodput"] = {"requests_per_s": rps, "share": share}
+
+        return edit
+
+    a = make_run(tmp_path / "a", _same_server(1), edit=with_goodput(2.0, 1.0))
+    b = make_run(tmp_path / "b", _same_server(2), edit=with_goodput(1.0, 0.5))
+    for metric in ("goodput.requests_per_s", "goodput.share", "goodput", "goodput_share"):
+        code, stdout, err = bench("compare", str(a), str(b), "--metric", metric)
+        assert code == 1 and "regression" in stdout, (metric, err)
+        assert bench("compare", str(a), str(a), "--metric", metric)[0] == 0
+
+
+def test_an_empty_metric_is_misuse_not_the_default_gate(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "a", _same_server(1))
+    for empty in ("", " ", ","):
+        code, _, err = bench("compare", str(a), str(a), "--metric", empty)
+        assert code == 2 and "--metric is empty" in err and len(err.splitlines()) == 1

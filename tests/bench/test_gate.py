@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import http.server
 import json
@@ -79,11 +80,13 @@ def test_unwritable_output_and_binary_prompt_file_fail_before_sending(
 ) -> None:
     eng = bench_engine(EngineConfig.zero_delay())
     code, _, err = bench("--base-url", eng.base_url, "-n", "2", "-o", "/dev/null/x")
-    assert code == 1 and "/dev/null/x" in _one_line_error(err)
+    assert code == 2 and "/dev/null/x" in _one_line_error(err)
+    assert len(err.splitlines()) == 1, repr(err)  # no empty progress line above it
     binary = tmp_path / "prompts.jsonl"
     binary.write_bytes(bytes(range(256)) * 4)
     code, _, err = bench("--base-url", eng.base_url, "-n", "2", "--prompt-file", str(binary))
-    assert code == 1 and "not UTF-8" in _one_line_error(err)
+    assert code == 2 and "not UTF-8" in _one_line_error(err)
+    assert len(err.splitlines()) == 1, repr(err)
     assert eng.send_log() == []  # nothing was sent
 
 
@@ -228,3 +231,58 @@ def test_run_bench_gives_the_host_its_sigterm_handler_back(bench_engine: MakeEng
         assert signal.getsignal(signal.SIGTERM) is host_handler
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def test_url_credentials_echoed_as_basic_auth_are_redacted(
+    echo_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no --api-key, aiohttp sends the URL's user:password as ``Basic base64(...)``;
+    # a proxy that echoes the header must not leak it in that form either.
+    for name in ("LLMKIT_BENCH_API_KEY", "LLMKIT_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    basic = base64.b64encode(f"user:{PASSWORD}".encode()).decode()
+    out = tmp_path / "run"
+    code, stdout, err = bench("--base-url", echo_server, "--model", "m",
+                              "-n", "2", "-o", str(out), "--no-plots")  # fmt: skip
+    assert code == 1
+    rows = list(csv.DictReader((out / "requests.csv").open()))
+    assert len(rows) == 2 and all("denied" in r["error_detail"] for r in rows), rows
+    written = [f.read_bytes().decode("latin-1") for f in out.iterdir()] + [stdout, err]
+    for text in written:
+        assert basic not in text and PASSWORD not in text
+
+
+def test_repeated_sigterm_never_leaves_half_a_report(
+    bench_engine: MakeEngine, tmp_path: Path
+) -> None:
+    # CI cancels and ``timeout`` may signal again while the report is written (plots take
+    # a while): the second signal must not kill the writer and leave half the files.
+    eng = bench_engine(EngineConfig.slow(100.0))
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmkit", "bench", "--base-url", eng.base_url, "-c", "2",
+         "-n", "10000", "--max-tokens", "5", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(eng.send_log()) < 20:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    # Signal again and again until the report is being written (summary.json comes
+    # first, the plots last), then a few times more while the plots are drawn.
+    while proc.poll() is None and not (out / "summary.json").exists():
+        assert time.monotonic() < deadline + 30
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.02)
+    for _ in range(5):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.02)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err.decode()
+    assert "interrupted (SIGTERM)" in err.decode() and "wrote" in err.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    rows = list(csv.DictReader((out / "requests.csv").open()))
+    assert len(rows) == summary["levels"][0]["requests"]["total"]
+    assert (out / "latency_distributions.png").exists()

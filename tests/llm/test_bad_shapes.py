@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import http.server
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,3 +115,51 @@ def test_well_shaped_hostile_answers_still_work(hostile: MakeHostile, tmp_path: 
     body = hostile("shape", body=ok_completion("done"))
     assert _call(stream.base_url, "sync", True, tmp_path / "a.db").text == "one two three "
     assert _call(body.base_url, "async", False, tmp_path / "b.db").text == "done"
+
+
+class _LoginPage(http.server.BaseHTTPRequestHandler):
+    """A proxy in front of the model answers 200 with its HTML login page."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<html><body>Please log in</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_200_html_page_is_named_not_taken_for_a_cut_stream() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoginPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    retry = RetryPolicy(max_attempts=3, initial_wait=0)
+    errors: list[llmkit.LLMCallError] = []
+    try:
+        with Client(base_url=url, model="m", retry=retry, log=None) as client:
+            for call in (lambda: client.chat("Hi"), lambda: "".join(client.stream("Hi"))):
+                with pytest.raises(llmkit.BadResponseError) as info:
+                    call()
+                errors.append(info.value)
+
+        async def both() -> None:
+            async with AsyncClient(base_url=url, model="m", retry=retry, log=None) as client:
+                with pytest.raises(llmkit.BadResponseError) as info:
+                    await client.chat("Hi")
+                errors.append(info.value)
+                with pytest.raises(llmkit.BadResponseError) as info:
+                    async for _ in client.stream("Hi"):
+                        pass
+                errors.append(info.value)
+
+        asyncio.run(both())
+    finally:
+        server.shutdown()
+        server.server_close()
+    for exc in errors:
+        assert "text/html" in str(exc), str(exc)
+        assert exc.attempts == 1  # a login page is not retried

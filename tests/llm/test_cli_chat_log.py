@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from hostile import Hostile, ok_chunks
 
@@ -100,7 +101,7 @@ def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> Non
     junk = tmp_path / "notes.txt"
     junk.write_text("not a database\n" * 200)
     r = _run(["log", "--path", str(junk)])
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert str(junk) in r.stderr and "not an llmkit call log" in r.stderr
     assert junk.read_text() == "not a database\n" * 200
@@ -109,7 +110,7 @@ def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> Non
 def test_log_with_a_typo_creates_nothing(tmp_path: Path) -> None:
     typo = tmp_path / "calsl.db"
     r = _run(["log", "--path", str(typo)])
-    assert r.exit_code == 1 and "no call log" in r.stderr
+    assert r.exit_code == 2 and "no call log" in r.stderr
     assert not typo.exists()
 
 
@@ -122,3 +123,29 @@ def test_log_shows_logged_calls(hostile: MakeHostile, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [(x["prompt_name"], x["prompt_version"]) for x in rows] == [("triage", "2")]
+
+
+def test_chat_misuse_is_exit_2_and_a_failed_call_exit_1(
+    monkeypatch: pytest.MonkeyPatch, free_port: int
+) -> None:
+    for name in ("LLMKIT_MODEL", "OPENAI_MODEL", "LLMKIT_CHAT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    usage = [
+        ["chat", "--base-url", "http://127.0.0.1:9/v1", "--no-log", "Hi"],  # no model
+        ["chat", "--base-url", "notaurl", "--model", "m", "--no-log", "Hi"],
+    ]
+    for args in usage:
+        r = _run(args)
+        assert r.exit_code == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = _run(_chat(f"http://127.0.0.1:{free_port}/v1", "Hi", model="m"))
+    assert r.exit_code == 1 and "ConnectError" in r.stderr
+
+
+def test_chat_with_an_empty_or_binary_stdin_is_one_line_exit_2(free_port: int) -> None:
+    url = f"http://127.0.0.1:{free_port}/v1"
+    for data in (b"", b"  \n", bytes(range(256))):
+        r = _run(_chat(url, model="m"), input=data)
+        assert r.exit_code == 2, (data[:8], r.stderr, r.exception)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert "prompt" in r.stderr or "UTF-8" in r.stderr

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
+import json
 import sqlite3
 import ssl
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -117,3 +121,43 @@ def test_url_credentials_are_not_in_the_log(
     assert len(frame) == 2
     dump = "\n".join(sqlite3.connect(db).iterdump())
     assert SECRET not in dump and "alice:***@" in dump
+
+
+class _EchoAuth(http.server.BaseHTTPRequestHandler):
+    """A proxy gone wrong: the 401 body and a header quote the request's Authorization."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        auth = self.headers.get("Authorization", "")
+        body = json.dumps({"error": {"message": f"denied {auth}"}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Echo", auth)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_url_credentials_echoed_as_basic_auth_are_redacted(tmp_path: Path) -> None:
+    # The HTTP library sends ``user:pass@`` as ``Basic base64(user:pass)``; an echo of
+    # that header must not carry the password out in base64 (nor percent-decoded).
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoAuth)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    password = "p%40ss-" + SECRET  # percent-encoded in the URL, sent decoded
+    url = f"http://alice:{password}@127.0.0.1:{server.server_address[1]}/v1"
+    basic = base64.b64encode(f"alice:p@ss-{SECRET}".encode()).decode()
+    db = tmp_path / "calls.db"
+    try:
+        with Client(base_url=url, model="m", log=db) as client:
+            with pytest.raises(llmkit.AuthError) as info:
+                client.chat("Hello")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "denied" in str(info.value)
+    dump = "\n".join(sqlite3.connect(db).iterdump())
+    for text in (str(info.value), repr(info.value), dump):
+        assert basic not in text and SECRET not in text
