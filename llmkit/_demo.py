@@ -223,10 +223,18 @@ def latency_section(console: Console, report: dict[str, Any]) -> None:
     ]
 
 
+def annotation_section(console: Console, report: dict[str, Any]) -> None:
+    """A simulated day of human rating: agreement, gold accuracy and the day's metrics."""
+    from llmkit.annotate import run_demo as run_annotation_demo
+
+    report["annotation"] = run_annotation_demo(console)
+
+
 SECTIONS: dict[str, Callable[[Console, dict[str, Any]], None]] = {
     "client": client_section,
     "structured": structured_section,
     "latency": latency_section,
+    "annotation": annotation_section,
 }
 
 

@@ -16,7 +16,7 @@ def test_demo_json_reports_every_section() -> None:
         check=True,
     )
     report = json.loads(out.stdout)
-    assert set(report) == {"client", "structured", "latency"}
+    assert set(report) >= {"client", "structured", "latency", "annotation"}
 
     client = report["client"]
     assert [row["attempts"] for row in client] == [1, 2, 2, 1]  # a 429 and a cut, retried

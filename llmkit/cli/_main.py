@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench",
         "Benchmark an endpoint: TTFT, ITL and throughput under load.",
     ),
+    "annotate": (
+        "llmkit.cli._annotate",
+        "annotate",
+        "Human annotation: rubrics, queues, agreement, adjudication, metrics.",
+    ),
 }
 
 

@@ -1,0 +1,176 @@
+"""The annotation store's schema: SQLAlchemy Core tables and append-only migrations.
+
+One schema serves SQLite and PostgreSQL. Migrations are a list of functions applied in
+order; the number applied is kept in ``schema_version``. Never edit a migration that has
+shipped: append a new one (and change the table objects below to match).
+
+Rows are never updated in place where history matters: a rating edit is a new submission,
+an adjudication is a new final label; readers take the latest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+
+__all__ = [
+    "MIGRATIONS",
+    "assignments",
+    "final_labels",
+    "gold_labels",
+    "items",
+    "metadata",
+    "ratings",
+    "rubrics",
+    "sample_items",
+    "samples",
+    "schema_version",
+    "submissions",
+    "users",
+]
+
+
+def _tables_v1(md: sa.MetaData) -> None:
+    """The tables as migration 1 created them (frozen: later migrations alter them)."""
+    sa.Table(
+        "schema_version",
+        md,
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("applied_at", sa.Float, nullable=False),
+    )
+    sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False, unique=True),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False, default=True),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    sa.Table(
+        "rubrics",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("content_json", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.UniqueConstraint("name", "version"),
+        sa.UniqueConstraint("name", "content_hash"),
+    )
+    sa.Table(
+        "items",
+        md,
+        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("messages_json", sa.Text, nullable=False),
+        sa.Column("metadata_json", sa.Text, nullable=False),
+        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("imported_at", sa.Float, nullable=False),
+    )
+    sa.Table(
+        "gold_labels",
+        md,
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("items.id"), primary_key=True),
+        sa.Column("dimension", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "samples",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("day", sa.String(10), nullable=False, index=True),
+        sa.Column("requested", sa.Integer, nullable=False),
+        sa.Column("stratify_by", sa.String(200)),
+        sa.Column("seed", sa.Integer, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    sa.Table(
+        "sample_items",
+        md,
+        sa.Column("sample_id", sa.Integer, sa.ForeignKey("samples.id"), primary_key=True),
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("items.id"), primary_key=True),
+        sa.Column("stratum", sa.Text),
+    )
+    sa.Table(
+        "assignments",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sample_id", sa.Integer, sa.ForeignKey("samples.id"), nullable=False),
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("items.id"), nullable=False),
+        sa.Column("rater_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("rubric_id", sa.Integer, sa.ForeignKey("rubrics.id"), nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("is_gold", sa.Boolean, nullable=False),
+        sa.Column("is_overlap", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.UniqueConstraint("sample_id", "item_id", "rater_id"),
+        sa.Index("assignments_rater", "rater_id", "sample_id", "position"),
+    )
+    sa.Table(
+        "submissions",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("items.id"), nullable=False),
+        sa.Column("rater_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("rubric_id", sa.Integer, sa.ForeignKey("rubrics.id"), nullable=False),
+        sa.Column("assignment_id", sa.Integer, sa.ForeignKey("assignments.id")),
+        sa.Column("status", sa.String(10), nullable=False),  # rated | skipped
+        sa.Column("skip_reason", sa.Text),
+        sa.Column("seconds", sa.Float),
+        sa.Column("extra_json", sa.Text),
+        sa.Column("rated_at", sa.Float, nullable=False),
+        sa.Index("submissions_item_rater", "item_id", "rater_id"),
+        sa.Index("submissions_assignment", "assignment_id"),
+    )
+    sa.Table(
+        "ratings",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
+        sa.Column("dimension", sa.String(64), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Index("ratings_submission", "submission_id"),
+    )
+    sa.Table(
+        "final_labels",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("items.id"), nullable=False),
+        sa.Column("dimension", sa.String(64), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Column("rubric_id", sa.Integer, sa.ForeignKey("rubrics.id")),
+        sa.Column("method", sa.String(20), nullable=False),
+        sa.Column("decided_by", sa.Integer, sa.ForeignKey("users.id")),
+        sa.Column("sources_json", sa.Text, nullable=False),
+        sa.Column("note", sa.Text),
+        sa.Column("decided_at", sa.Float, nullable=False),
+        sa.Index("final_labels_item", "item_id", "dimension"),
+    )
+
+
+def _m001_initial(conn: sa.Connection) -> None:
+    md = sa.MetaData()
+    _tables_v1(md)
+    md.create_all(conn)
+
+
+# Append-only: position + 1 is the schema version.
+MIGRATIONS: Sequence[Callable[[sa.Connection], None]] = (_m001_initial,)
+
+# The current shape of every table, for queries.
+metadata = sa.MetaData()
+_tables_v1(metadata)
+schema_version = metadata.tables["schema_version"]
+users = metadata.tables["users"]
+rubrics = metadata.tables["rubrics"]
+items = metadata.tables["items"]
+gold_labels = metadata.tables["gold_labels"]
+samples = metadata.tables["samples"]
+sample_items = metadata.tables["sample_items"]
+assignments = metadata.tables["assignments"]
+submissions = metadata.tables["submissions"]
+ratings = metadata.tables["ratings"]
+final_labels = metadata.tables["final_labels"]
