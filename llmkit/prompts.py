@@ -153,5 +153,6 @@ def list_prompts() -> list[str]:
     names: set[str] = set()
     for d in prompt_dirs():
         if d.is_dir():
-            names.update(p.stem for p in d.glob("*.y*ml"))
+            # evaluation suites (*.eval.yaml) live beside the templates but are not templates
+            names.update(p.stem for p in d.glob("*.y*ml") if not p.stem.endswith(".eval"))
     return sorted(names)

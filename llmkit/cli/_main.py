@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench",
         "Benchmark an endpoint: TTFT, ITL and throughput under load.",
     ),
+    "eval": (
+        "llmkit.cli._eval",
+        "eval_command",
+        "Run an eval suite over recorded traffic; gate CI on regressions.",
+    ),
     "annotate": (
         "llmkit.cli._annotate",
         "annotate",

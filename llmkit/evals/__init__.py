@@ -1,0 +1,41 @@
+"""Regression evaluation: suites over recorded model traffic, scorers, replay, reports.
+
+from llmkit.evals import load_suite, run_suite
+
+run = run_suite(load_suite("prompts/support_ticket.eval.yaml"))   # replay: no network
+run.summary()["pass_rate"]
+"""
+
+from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
+from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, run_suite
+from llmkit.evals._scorers import (
+    Score,
+    ScoreContext,
+    Scorer,
+    register_scorer,
+    registered_scorers,
+    resolve_path,
+)
+from llmkit.evals._suite import Case, ScorerSpec, Suite, SuiteError, load_suite
+
+__all__ = [
+    "Case",
+    "CaseRun",
+    "CassetteError",
+    "EvalRun",
+    "Score",
+    "ScoreContext",
+    "ScoreRecord",
+    "Scorer",
+    "ScorerSpec",
+    "Suite",
+    "SuiteError",
+    "canonical_body",
+    "load_suite",
+    "register_scorer",
+    "registered_scorers",
+    "resolve_path",
+    "run_suite",
+    "scrub_text",
+    "scrub_uri",
+]
