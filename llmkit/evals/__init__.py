@@ -7,6 +7,7 @@ run.summary()["pass_rate"]
 """
 
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
+from llmkit.evals._demo import example_suite_path, run_demo
 from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, run_suite
 from llmkit.evals._scorers import (
     Score,
@@ -31,10 +32,12 @@ __all__ = [
     "Suite",
     "SuiteError",
     "canonical_body",
+    "example_suite_path",
     "load_suite",
     "register_scorer",
     "registered_scorers",
     "resolve_path",
+    "run_demo",
     "run_suite",
     "scrub_text",
     "scrub_uri",
