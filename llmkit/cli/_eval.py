@@ -240,7 +240,7 @@ def _run(
             f"(pass rate {result['pass_rate']:.1%}, required {suite.min_pass_rate:.0%})"
         )
         for line in lines:
-            console.print(line, markup=False, highlight=False)
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     code = int(result["exit_code"])
     for error in run.errors:
         click.echo(f"llmkit eval: {error}", err=True)

@@ -6,9 +6,17 @@ run = run_suite(load_suite("prompts/support_ticket.eval.yaml"))   # replay: no n
 run.summary()["pass_rate"]
 """
 
+from llmkit.evals._baseline import (
+    BaselineError,
+    Comparison,
+    MetricComparison,
+    compare_to_baseline,
+    load_baseline,
+    write_baseline,
+)
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._demo import example_suite_path, run_demo
-from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, run_suite
+from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
 from llmkit.evals._scorers import (
     Score,
     ScoreContext,
@@ -20,10 +28,13 @@ from llmkit.evals._scorers import (
 from llmkit.evals._suite import Case, ScorerSpec, Suite, SuiteError, load_suite
 
 __all__ = [
+    "BaselineError",
     "Case",
     "CaseRun",
     "CassetteError",
+    "Comparison",
     "EvalRun",
+    "MetricComparison",
     "Score",
     "ScoreContext",
     "ScoreRecord",
@@ -32,7 +43,10 @@ __all__ = [
     "Suite",
     "SuiteError",
     "canonical_body",
+    "cassette_client",
+    "compare_to_baseline",
     "example_suite_path",
+    "load_baseline",
     "load_suite",
     "register_scorer",
     "registered_scorers",
@@ -41,4 +55,5 @@ __all__ = [
     "run_suite",
     "scrub_text",
     "scrub_uri",
+    "write_baseline",
 ]

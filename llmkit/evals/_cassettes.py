@@ -27,6 +27,7 @@ import httpx2
 import yaml
 
 from llmkit import __version__
+from llmkit._exceptions import ConfigError
 
 __all__ = [
     "CassetteError",
@@ -60,7 +61,7 @@ _SECRET_TEXT = [
 ]
 
 
-class CassetteError(Exception):
+class CassetteError(ConfigError):
     """A cassette is missing, unreadable, lacks a recording or was not fully played."""
 
 

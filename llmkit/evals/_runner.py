@@ -6,8 +6,10 @@ transport process-wide). Record and live run ``concurrency`` cases at once in th
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,7 +31,7 @@ from llmkit.evals._cassettes import (
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, build_scorer
 from llmkit.evals._suite import Case, Suite
 
-__all__ = ["CaseRun", "EvalRun", "Mode", "ScoreRecord", "run_suite"]
+__all__ = ["CaseRun", "EvalRun", "Mode", "ScoreRecord", "cassette_client", "run_suite"]
 
 Mode = Literal["replay", "record", "live"]
 MODES: tuple[str, ...] = ("replay", "record", "live")
@@ -191,7 +193,7 @@ class _CaseRunner:
     def call(self, case: Case) -> tuple[str, Any]:
         """One model answer for ``case``: (text, structured result or None)."""
         suite = self.suite
-        messages = suite.prompt.render(**case.vars)
+        messages = self.messages(case)
         if suite.structured:
             parsed = self.client.structured(
                 messages,
@@ -207,10 +209,14 @@ class _CaseRunner:
         result = self.client.chat(messages, model=suite.model_name, **suite.params)
         return result.text, None
 
+    def messages(self, case: Case) -> list[dict[str, str]]:
+        return self.suite.prompt.render(**case.vars)
+
     def score(
         self, case: Case, repeat: int, text: str, parsed: Any, timing: dict[str, Any]
     ) -> list[ScoreRecord]:
-        ctx = ScoreContext(case, text, parsed, timing, self.suite, self.client, repeat)
+        extra = {"messages": self.messages(case)}
+        ctx = ScoreContext(case, text, parsed, timing, self.suite, self.client, repeat, extra)
         out = []
         for name, kind, scorer in self._by_case[case.id]:
             try:
@@ -391,3 +397,58 @@ def cassette_timings(suite: Suite, case_id: str) -> dict[str, Any]:
     return case_timing(
         list(((data.get("metadata") or {}).get("llmkit") or {}).get("timings") or [])
     )
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+@contextlib.contextmanager
+def cassette_client(
+    suite: Suite,
+    name: str,
+    mode: str = "replay",
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> Iterator[Any]:
+    """An ``llmkit.Client`` whose calls replay from, or record to, ``<cassettes>/<name>.yaml``.
+
+    For calls made outside a suite run (judge calibration, say). ``replay`` needs no URL or
+    key and raises :class:`CassetteError` when the cassette is missing, a request has no
+    recording, or recorded calls were left unplayed; ``record`` (re)writes the cassette;
+    ``live`` writes nothing.
+
+    Args:
+        suite: whose cassette directory and model to use.
+        name: the cassette's name, e.g. ``calibrate-tone/item-17`` (``/`` makes folders).
+        mode: ``replay``, ``record`` or ``live``.
+        base_url: endpoint for record and live.
+        api_key: key for record and live (scrubbed from the cassette).
+    """
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if not _NAME.match(name) or ".." in name.split("/"):
+        raise ConfigError(f"cassette name {name!r}: letters, digits, '_', '.', '-' and '/' only")
+    path = cassette_path(suite.cassette_dir, name)
+    client = _client(mode, base_url, api_key, suite)
+    try:
+        if mode == "replay":
+            with replaying(path) as cassette:
+                try:
+                    yield client
+                except Exception as exc:
+                    if is_unmatched(exc):
+                        raise CassetteError(
+                            f"no recording in {path} matches a request of {name}; record it again"
+                        ) from None
+                    raise
+                if not cassette.all_played:
+                    raise CassetteError(f"{path} has unplayed interactions; record {name} again")
+        else:
+            rec = Recorder(name, secrets=(client.endpoint.api_key,))
+            with recording(), capture(rec):
+                yield client
+            if mode == "record":
+                write_cassette(path, rec, suite=suite.name)
+    finally:
+        client.close()

@@ -402,8 +402,17 @@ def load_suite(path: str | Path) -> Suite:
         cassettes = root_dir / cassettes
     baseline: dict[str, Any] = {}
     if "baseline" in m:
-        _mapping(ctx, m["baseline"][1], "baseline")
-        baseline = dict(_value(m["baseline"][1]))
+        bnode = m["baseline"][1]
+        bmap = _mapping(ctx, bnode, "baseline")
+        baseline = dict(_value(bnode))
+        from llmkit.evals._baseline import BaselineError, validate_baseline_settings
+
+        try:
+            validate_baseline_settings(baseline)
+        except BaselineError as exc:
+            key = str(getattr(exc, "field", "") or "").split(".")[0]
+            node = bmap[key][1] if key in bmap else bnode
+            raise ctx.error(str(exc), node, f"baseline.{key}" if key else "baseline") from None
     structured = True
     if "structured" in m:
         structured = str(m["structured"][1].value).lower() in ("true", "yes", "on", "1")
