@@ -19,7 +19,13 @@ import pytest
 if TYPE_CHECKING:
     from llmkit.evals._runner import CaseRun, EvalRun
 
-__all__ = ["EvalCaseFailed", "EvalCaseItem", "EvalSuiteFile", "pytest_addoption", "pytest_collect_file"]
+__all__ = [
+    "EvalCaseFailed",
+    "EvalCaseItem",
+    "EvalSuiteFile",
+    "pytest_addoption",
+    "pytest_collect_file",
+]
 
 
 class EvalCaseFailed(Exception):
@@ -34,7 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="how *.eval.yaml suites run (default: replay, or the ini value llmkit_eval_mode)",
     )
-    parser.addini("llmkit_eval_mode", "replay, record or live for *.eval.yaml suites", default="replay")
+    parser.addini(
+        "llmkit_eval_mode", "replay, record or live for *.eval.yaml suites", default="replay"
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
