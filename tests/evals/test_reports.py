@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from rich.console import Console
@@ -85,18 +84,15 @@ def test_junit_on_error_marks_the_case_as_error(suite_copy: Path, tmp_path: Path
 
 
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "llmkit.evals._pytest_plugin",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *args,
-    ]
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    # an installed llmkit loads the plugin by its pytest11 entry point, and naming a plugin
+    # twice is an error: ask the same environment whether the entry point is visible
+    probe = "from importlib.metadata import entry_points as e; print(any(p.name == 'llmkit_evals' for p in e(group='pytest11')))"
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    plugin = [] if found.stdout.strip() == "True" else ["-p", "llmkit.evals._pytest_plugin"]
+    cmd = [sys.executable, "-m", "pytest", *plugin, "-q", "-p", "no:cacheprovider", *args]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
