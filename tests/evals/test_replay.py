@@ -241,3 +241,25 @@ def test_packaged_example_is_the_committed_one() -> None:
         assert (pkg / "cassettes" / "support_ticket" / name).read_text() == (
             CASSETTES / name
         ).read_text()
+
+
+def test_scrubbing_removes_credentials() -> None:
+    from llmkit.evals import scrub_text, scrub_uri
+    from llmkit.evals._cassettes import scrub_headers
+
+    assert scrub_uri("https://user:pw@api.example.com:8443/v1/chat?api_key=abc&x=1") == (
+        "https://api.example.com:8443/v1/chat?api_key=REDACTED&x=1"
+    )
+    headers = {
+        "Authorization": ["Bearer sk-abcdefghijkl"],
+        "X-Stainless-Lang": ["python"],
+        "User-Agent": ["OpenAI/Python 3"],
+        "api-key": ["k"],
+        "Content-Type": ["application/json"],
+        "X-Custom": ["token sk-abcdefghijkl123"],
+    }
+    assert scrub_headers(headers) == {
+        "content-type": ["application/json"],
+        "x-custom": ["token REDACTED"],
+    }
+    assert scrub_text("key is my-own-secret here", "my-own-secret") == "key is REDACTED here"
