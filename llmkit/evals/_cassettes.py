@@ -195,7 +195,11 @@ def _timing(
 
 
 def case_timing(timings: list[dict[str, Any]]) -> dict[str, Any]:
-    """One case's timing over its calls: E2E and tokens summed, TTFT of the first call."""
+    """One case's timing over its calls: E2E and tokens summed, TTFT of the first call.
+
+    Calls that scorers made (a judge's, ``phase: scorer``) are left out.
+    """
+    timings = [t for t in timings if t.get("phase", "case") == "case"]
     if not timings:
         return {"calls": 0}
     itls = [t["itl_ms_mean"] for t in timings if t.get("itl_ms_mean") is not None]
@@ -220,6 +224,9 @@ class Recorder:
 
     case: str
     secrets: tuple[str, ...] = ()
+    # "case" while the case's own calls run, "scorer" while scorers (a judge) call the model:
+    # only the case's calls count towards its latency and tokens
+    phase: str = "case"
     interactions: list[dict[str, Any]] = field(default_factory=list)
     timings: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -243,7 +250,7 @@ class Recorder:
         }
         with self.lock:
             self.interactions.append(interaction)
-            self.timings.append(timing)
+            self.timings.append({**timing, "phase": self.phase})
 
 
 def _multi(headers: Any) -> dict[str, list[str]]:

@@ -293,9 +293,10 @@ class _CaseRunner:
         try:
             with capture(rec):
                 results = [self.call(case) for _ in range(case.repeat)]
-            timing = case_timing(rec.timings)
-            for repeat, (text, parsed) in enumerate(results):
-                records += self.score(case, repeat, text, parsed, timing)
+                timing = case_timing(rec.timings)
+                rec.phase = "scorer"  # a judge's calls go in the case's cassette too
+                for repeat, (text, parsed) in enumerate(results):
+                    records += self.score(case, repeat, text, parsed, timing)
         except LLMKitError as exc:
             return self.failed(case, str(exc))
         if write:
