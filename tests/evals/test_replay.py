@@ -199,6 +199,10 @@ def test_unknown_refresh_case_and_bad_mode_exit_2(suite_copy: Path) -> None:
     ran = llmkit("eval", str(suite_copy), "--refresh", "nope")
     assert ran.code == 2
     assert "no case 'nope'" in ran.err
+    # --refresh CASE...: later words are more cases, checked before anything is called
+    ran = llmkit("eval", str(suite_copy), "--refresh", "wrong-size", "charged-twice", "nope2")
+    assert ran.code == 2
+    assert "no case 'nope2'" in ran.err
     assert llmkit("eval", str(suite_copy), "--mode", "bogus").code == 2
     assert llmkit("eval", str(suite_copy.parent / "missing.eval.yaml")).code == 2
 
