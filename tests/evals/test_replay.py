@@ -267,3 +267,32 @@ def test_scrubbing_removes_credentials() -> None:
         "x-custom": ["token REDACTED"],
     }
     assert scrub_text("key is my-own-secret here", "my-own-secret") == "key is REDACTED here"
+
+
+def test_live_mode_writes_nothing(suite_copy: Path, engine: EngineHandle) -> None:
+    directory = suite_copy.parent.parent / "cassettes" / "support_ticket"
+    before = {p.name: p.read_text() for p in directory.glob("*.yaml")}
+    ran = llmkit("eval", str(suite_copy), "--mode", "live", "--base-url", engine.base_url, "--json")
+    assert ran.code == 0, ran.err
+    assert json.loads(ran.out)["mode"] == "live"
+    assert {p.name: p.read_text() for p in directory.glob("*.yaml")} == before
+
+
+def test_concurrent_recording_files_each_call_under_its_own_case(
+    suite_copy: Path, tmp_path: Path, engine: EngineHandle
+) -> None:
+    worse = worsen_suite(suite_copy, tmp_path / "worse")
+    llmkit(
+        "eval", str(worse), "--mode", "record", "--concurrency", "8", "--base-url", engine.base_url
+    )
+    suite = load_suite(worse)
+    for case in suite.cases:
+        data = load_cassette(suite.cassette_dir / f"{case.id}.yaml")
+        assert data["metadata"]["llmkit"]["case"] == case.id
+        first = data["interactions"][0]["request"]["body"]
+        # the case's own message is in its first request, no other case's message is
+        assert case.vars["message"] in first
+        others = [
+            c.vars["message"] for c in suite.cases if c.vars["message"] != case.vars["message"]
+        ]
+        assert not any(m in first for m in others)
