@@ -230,7 +230,8 @@ def _run(
     if summary_md is not None:
         summary_md.parent.mkdir(parents=True, exist_ok=True)
         with summary_md.open("a", encoding="utf-8") as f:  # append: $GITHUB_STEP_SUMMARY is shared
-            f.write(markdown_summary(run, result, lines))
+            md = comparison.to_markdown() if comparison is not None else None
+            f.write(markdown_summary(run, result, lines, md))
     if as_json:
         click.echo(json.dumps(result, indent=2, allow_nan=False))
     else:

@@ -73,7 +73,10 @@ def _md(text: Any) -> str:
 
 
 def markdown_summary(
-    run: EvalRun, summary: dict[str, Any], comparison_lines: list[str] | None = None
+    run: EvalRun,
+    summary: dict[str, Any],
+    comparison_lines: list[str] | None = None,
+    comparison_markdown: str | None = None,
 ) -> str:
     """A Markdown report fit for ``$GITHUB_STEP_SUMMARY``."""
     verdict = {0: "✅ pass", 1: "❌ fail", 2: "⚠️ error"}[int(summary["exit_code"])]
@@ -103,7 +106,9 @@ def markdown_summary(
                     out.append(
                         f"| {_md(c.case.id)} | {_md(r.scorer)}[{r.repeat}] | {_md(r.detail)} |"
                     )
-    if comparison_lines:
+    if comparison_markdown:
+        out += ["", comparison_markdown.rstrip()]
+    elif comparison_lines:
         out += [
             "",
             "### Against the baseline",
@@ -114,31 +119,36 @@ def markdown_summary(
 
 
 def print_table(run: EvalRun, console: Console) -> None:
-    """A rich table: one row per case, one column per scorer (✓, ✗ or the score)."""
+    """A rich table: one row per case with its verdict, mean score, stage, E2E and the
+    scorers that failed (by name, with the first failure's detail)."""
     from rich.table import Table
 
-    names: list[str] = []
-    for r in run.records:
-        if r.scorer not in names:
-            names.append(r.scorer)
-    table = Table(title=f"llmkit eval {run.suite.name} ({run.mode})", show_lines=False)
-    table.add_column("case")
-    for name in names:
-        table.add_column(name, justify="center")
+    table = Table(title=f"llmkit eval {run.suite.name} ({run.mode})")
+    table.add_column("case", no_wrap=True)
+    table.add_column("", justify="center")
+    table.add_column("score", justify="right")
     table.add_column("stage")
+    table.add_column("e2e ms", justify="right")
+    table.add_column("failed scorers")
     for c in run.cases:
-        cells: list[str] = []
-        for name in names:
-            recs = [r for r in c.records if r.scorer == name]
-            if not recs:
-                cells.append("")
-            elif c.error:
-                cells.append("[yellow]err[/]")
-            elif all(r.passed for r in recs):
-                cells.append("[green]✓[/]")
-            else:
-                mean = sum(r.score for r in recs) / len(recs)
-                cells.append(f"[red]✗ {mean:.2f}[/]")
-        stages = sorted({r.stage for r in c.records if r.stage})
-        table.add_row(c.case.id, *cells, ",".join(stages))
+        if c.error:
+            table.add_row(c.case.id, "[yellow]err[/]", "", "", "", f"[yellow]{c.error}[/]")
+            continue
+        mean = sum(r.score for r in c.records) / len(c.records) if c.records else 0.0
+        stages = ",".join(sorted({r.stage for r in c.records if r.stage}))
+        e2e = c.records[0].timing.get("e2e_ms") if c.records else None
+        failed: list[str] = []
+        for r in c.records:
+            if not r.passed and r.scorer not in failed:
+                failed.append(r.scorer)
+        first = next((r for r in c.records if not r.passed), None)
+        why = f"{', '.join(failed)}: {first.detail}" if first is not None else ""
+        table.add_row(
+            c.case.id,
+            "[green]✓[/]" if c.passed else "[red]✗[/]",
+            f"{mean:.2f}",
+            stages,
+            f"{e2e:.0f}" if isinstance(e2e, int | float) else "",
+            why,
+        )
     console.print(table)
