@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "eval_command",
         "Run an eval suite over recorded traffic; gate CI on regressions.",
     ),
+    "calibrate": (
+        "llmkit.cli._calibrate",
+        "calibrate_command",
+        "Calibrate a model-graded judge against human ratings.",
+    ),
     "annotate": (
         "llmkit.cli._annotate",
         "annotate",

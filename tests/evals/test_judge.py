@@ -50,13 +50,18 @@ JUDGE_SCENARIO = {
 }
 
 
-@pytest.fixture
-def judge_engine(tmp_path: Path) -> Iterator[EngineHandle]:
+def start_judge_engine(tmp_path: Path) -> EngineHandle:
+    """The embedded engine answering as :data:`JUDGE_SCENARIO` (stop it when done)."""
     path = tmp_path / "judge-scenario.yaml"
     path.write_text(yaml.safe_dump(JUDGE_SCENARIO))
-    handle = start_engine(
+    return start_engine(
         EngineConfig.zero_delay(scenario=path, aliases=("judge-model", "model-under-test"))
     )
+
+
+@pytest.fixture
+def judge_engine(tmp_path: Path) -> Iterator[EngineHandle]:
+    handle = start_judge_engine(tmp_path)
     yield handle
     handle.stop()
 
@@ -165,7 +170,7 @@ def test_judge_calls_are_recorded_and_replayed_with_the_case(
         (
             {"type": "judge", "dimension": "helpfulness", "pass_at": 9},
             "pass_at",
-            "'9' is not one of",
+            "9 is not one of 1, 2, 3, 4, 5",
         ),
         (
             {"type": "judge", "dimension": "helpfulness", "rubric": "nope"},
