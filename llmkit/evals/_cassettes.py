@@ -458,7 +458,12 @@ def coalesce_sse(body: str) -> str:
 
 
 def _coalesced(response: dict[str, Any]) -> dict[str, Any]:
-    ctype = str((response.get("headers") or {}).get("content-type", [""])[0])
+    headers = response.get("headers") or {}
+    if any(k.lower() == "retry-after" for k in headers):
+        # a recorded 429/503 replays at once: the client retries without sleeping
+        headers = {k: v for k, v in headers.items() if k.lower() != "retry-after"}
+        response = {**response, "headers": headers}
+    ctype = str(headers.get("content-type", [""])[0])
     body = (response.get("body") or {}).get("string")
     if "text/event-stream" not in ctype or not isinstance(body, str):
         return response

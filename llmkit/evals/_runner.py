@@ -310,9 +310,9 @@ def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) 
     from llmkit.llm import Client, RetryPolicy
 
     if mode == "replay":
-        return Client(
-            _REPLAY_URL, "replay-needs-no-key", suite.model_name, retry=RetryPolicy(max_attempts=1)
-        )
+        # as many attempts as recording may have made (a recorded 429 then 200), no waiting
+        policy = RetryPolicy(initial_wait=0.0, max_wait=0.0, jitter=False)
+        return Client(_REPLAY_URL, "replay-needs-no-key", suite.model_name, retry=policy)
     return Client(base_url, api_key, suite.model_name)
 
 

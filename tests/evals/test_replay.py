@@ -296,3 +296,17 @@ def test_concurrent_recording_files_each_call_under_its_own_case(
             c.vars["message"] for c in suite.cases if c.vars["message"] != case.vars["message"]
         ]
         assert not any(m in first for m in others)
+
+
+def test_a_recorded_retry_replays_without_waiting(suite_copy: Path, make_engine: Any) -> None:
+    from llmkit.engine import Faults
+
+    engine = make_engine(faults=Faults(script=("429", "ok"), retry_after_s=0.5))
+    ran = llmkit("eval", str(suite_copy), "--refresh", "wrong-size", "--base-url", engine.base_url)
+    assert ran.code == 0, ran.err
+    path = suite_copy.parent.parent / "cassettes" / "support_ticket" / "wrong-size.yaml"
+    codes = [i["response"]["status"]["code"] for i in load_cassette(path)["interactions"]]
+    assert codes == [429, 200]
+    run = run_suite(load_suite(suite_copy), "replay", cases=["wrong-size"])
+    assert run.errors == []
+    assert run.pass_rate == 1.0  # the replayed 429 was retried (Retry-After stripped, no sleep)
