@@ -14,6 +14,7 @@ from llmkit.evals._baseline import (
     load_baseline,
     write_baseline,
 )
+from llmkit.evals._calibrate import Calibration, CalibrationError, calibrate, require_calibration
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._demo import example_suite_path, run_demo
 from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
@@ -29,6 +30,8 @@ from llmkit.evals._suite import Case, ScorerSpec, Suite, SuiteError, load_suite
 
 __all__ = [
     "BaselineError",
+    "Calibration",
+    "CalibrationError",
     "Case",
     "CaseRun",
     "CassetteError",
@@ -42,6 +45,7 @@ __all__ = [
     "ScorerSpec",
     "Suite",
     "SuiteError",
+    "calibrate",
     "canonical_body",
     "cassette_client",
     "compare_to_baseline",
@@ -50,6 +54,7 @@ __all__ = [
     "load_suite",
     "register_scorer",
     "registered_scorers",
+    "require_calibration",
     "resolve_path",
     "run_demo",
     "run_suite",
