@@ -184,6 +184,7 @@ class _CaseRunner:
         self.suite = suite
         self.client = client
         self.scorers: list[tuple[str, str, Scorer]] = []
+        self._messages: dict[str, list[dict[str, str]]] = {}
         self._by_case: dict[str, list[tuple[str, str, Scorer]]] = {}
         shared = [(s.name, s.type, build_scorer(s, suite)) for s in suite.scorers]
         for case in suite.cases:
@@ -210,7 +211,11 @@ class _CaseRunner:
         return result.text, None
 
     def messages(self, case: Case) -> list[dict[str, str]]:
-        return self.suite.prompt.render(**case.vars)
+        """The case's rendered messages, rendered once (format instructions cost a YAML dump)."""
+        cached = self._messages.get(case.id)
+        if cached is None:
+            cached = self._messages[case.id] = self.suite.prompt.render(**case.vars)
+        return [dict(m) for m in cached]
 
     def score(
         self, case: Case, repeat: int, text: str, parsed: Any, timing: dict[str, Any]
