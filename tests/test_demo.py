@@ -26,7 +26,7 @@ def test_demo_json_reports_every_section() -> None:
         check=True,
     )
     report = json.loads(out.stdout)
-    assert set(report) >= {"client", "structured", "latency", "annotation"}
+    assert set(report) >= {"client", "structured", "latency", "annotation", "evals"}
 
     client = report["client"]
     assert [row["attempts"] for row in client] == [1, 2, 2, 1]  # a 429 and a cut, retried
@@ -44,6 +44,9 @@ def test_demo_json_reports_every_section() -> None:
     # Both JSON forms are reported: YAML beats indented JSON, not always compact JSON.
     assert structured["tokens_yaml"] < structured["tokens_json"]
     assert structured["tokens_json_compact"] < structured["tokens_json"]
+
+    replay = report["evals"]["replay"]  # the example suite against its committed cassettes
+    assert replay["cases"] > 0 and replay["exit_code"] == 0
 
     levels = report["latency"]
     assert all(level["failed"] == 0 for level in levels)

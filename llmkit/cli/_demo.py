@@ -2,8 +2,9 @@
 
 Each section shows one capability on its embedded defaults: the client's timing and
 retries, structured output repaired at a realistic error rate with the taxonomy and the
-hints it suggests, a load sweep showing the latency/throughput trade-off, and a simulated
-day of human rating (agreement, gold accuracy, the day's quality metrics).
+hints it suggests, a load sweep showing the latency/throughput trade-off, a simulated day of human rating
+(agreement, gold accuracy, the day's quality metrics), and a regression-evaluation suite
+replayed from recorded traffic against its baseline.
 ``--quick`` runs the same sections smaller (fewer answers, shorter load levels), for
 tests and a first look.
 """
@@ -75,7 +76,7 @@ QUICK = DemoSize(
     "--section",
     "sections",
     multiple=True,
-    help="Run only these sections (repeatable): client, structured, latency, annotation.",
+    help="Run only these sections (repeatable): client, structured, latency, annotation, evals.",
 )
 @click.option(
     "--quick",
@@ -327,11 +328,19 @@ def annotation_section(console: Console, report: dict[str, Any], size: DemoSize)
     report["annotation"] = run_annotation_demo(console, n_items=size.annotation_items)
 
 
+def evals_section(console: Console, report: dict[str, Any], size: DemoSize) -> None:
+    """The example suite replayed from its cassettes against its committed baseline."""
+    from llmkit.evals import run_demo as run_eval_demo
+
+    report["evals"] = run_eval_demo(console, quick=size is QUICK)
+
+
 SECTIONS: dict[str, Callable[[Console, dict[str, Any], DemoSize], None]] = {
     "client": client_section,
     "structured": structured_section,
     "latency": latency_section,
     "annotation": annotation_section,
+    "evals": evals_section,
 }
 
 

@@ -38,6 +38,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench",
         "Benchmark an endpoint: TTFT, ITL and throughput under load.",
     ),
+    "eval": (
+        "llmkit.cli._eval",
+        "eval_command",
+        "Run an eval suite over recorded traffic; gate CI on regressions.",
+    ),
+    "calibrate": (
+        "llmkit.cli._calibrate",
+        "calibrate_command",
+        "Calibrate a model-graded judge against human ratings.",
+    ),
     "annotate": (
         "llmkit.cli._annotate",
         "annotate",

@@ -1,0 +1,259 @@
+"""``llmkit eval SUITE.yaml``: run a suite (replay by default), score, compare, report.
+
+Exit codes: 0 pass; 1 a regression against the baseline or a pass rate below the suite's
+``min_pass_rate``; 2 a configuration or infrastructure error (a missing recording included).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llmkit._exceptions import LLMKitError
+
+__all__ = ["eval_command"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"llmkit eval: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("eval")
+@click.argument("suite", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--mode",
+    type=click.Choice(["replay", "record", "live"]),
+    default="replay",
+    show_default=True,
+    help="replay cassettes (no network), record them, or call live without writing.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A committed earlier summary to compare with (paired tests).",
+)
+@click.option(
+    "--update-baseline",
+    is_flag=True,
+    help="Write this run's summary as the new baseline (to --baseline FILE).",
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the Markdown report here (e.g. $GITHUB_STEP_SUMMARY).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the summary JSON instead of the table."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Cases at once in record and live modes.",
+)
+@click.option(
+    "--tags", "tags", multiple=True, help="Run only cases with this tag (repeat or comma-separate)."
+)
+@click.option(
+    "--refresh",
+    "refresh",
+    multiple=True,
+    help="Re-record only these cases (repeat the option, or comma-separate); the rest replay.",
+)
+@click.option(
+    "--require-calibration",
+    "require_kappa",
+    type=float,
+    default=None,
+    help="Refuse a model-graded judge whose calibration kappa is below this.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for results.jsonl and summary.json.",
+)
+@click.option("--base-url", default=None, help="Endpoint for record/live (else LLMKIT_BASE_URL).")
+@click.option(
+    "--api-key", default=None, help="Key for record/live (better: LLMKIT_API_KEY); never written."
+)
+@click.argument("more_refresh", nargs=-1, metavar="")
+def eval_command(
+    suite: Path,
+    mode: str,
+    baseline: Path | None,
+    update_baseline: bool,
+    junit: Path | None,
+    summary: Path | None,
+    as_json: bool,
+    concurrency: int,
+    tags: tuple[str, ...],
+    refresh: tuple[str, ...],
+    require_kappa: float | None,
+    output: Path | None,
+    base_url: str | None,
+    api_key: str | None,
+    more_refresh: tuple[str, ...],
+) -> None:
+    """Run an evaluation suite over recorded model traffic and gate CI on it.
+
+    \b
+    SUITE is a prompts/*.eval.yaml file. Extra arguments after --refresh CASE are more
+    cases to refresh: `llmkit eval s.eval.yaml --refresh a b c`.
+    """
+    from rich.console import Console
+
+    refresh_cases = [c for item in (*refresh, *more_refresh) for c in item.split(",") if c]
+    if more_refresh and not refresh:
+        _fail(f"unexpected argument {more_refresh[0]!r}")
+    tag_list = [t for item in tags for t in item.split(",") if t]
+    if update_baseline and baseline is None:
+        _fail("--update-baseline needs --baseline FILE (where to write it)")
+    try:
+        code = _run(
+            suite,
+            mode,
+            baseline,
+            update_baseline,
+            junit,
+            summary,
+            as_json,
+            concurrency,
+            tag_list,
+            refresh_cases,
+            require_kappa,
+            output,
+            base_url,
+            api_key,
+            Console(stderr=as_json),
+        )
+    except LLMKitError as exc:
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return
+    except OSError as exc:
+        _fail(f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip())
+        return
+    sys.exit(code)
+
+
+def _peer(module: str, name: str) -> Any:
+    """Baseline and calibration functions (their own modules), looked up when asked for."""
+    import importlib
+
+    from llmkit._exceptions import ConfigError
+
+    try:
+        return getattr(importlib.import_module(f"llmkit.evals.{module}"), name)
+    except (ImportError, AttributeError):
+        raise ConfigError(f"this llmkit build has no llmkit.evals.{module}.{name}") from None
+
+
+def _run(
+    suite_path: Path,
+    mode: str,
+    baseline: Path | None,
+    update_baseline: bool,
+    junit: Path | None,
+    summary_md: Path | None,
+    as_json: bool,
+    concurrency: int,
+    tags: list[str],
+    refresh: list[str],
+    require_kappa: float | None,
+    output: Path | None,
+    base_url: str | None,
+    api_key: str | None,
+    console: Any,
+) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from llmkit.evals import load_suite, run_suite
+    from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
+
+    suite = load_suite(suite_path)
+    if require_kappa is not None:
+        _peer("_calibrate", "require_calibration")(suite, require_kappa)
+    baseline_data = None
+    if baseline is not None and not update_baseline:
+        baseline_data = _peer("_baseline", "load_baseline")(baseline)
+    total = len(suite.select(set(tags)))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(f"eval {suite.name}", total=total)
+        run = run_suite(
+            suite,
+            mode,
+            base_url=base_url,
+            api_key=api_key,
+            concurrency=concurrency,
+            tags=tags,
+            refresh=refresh,
+            progress=lambda _c: progress.advance(task),
+        )
+    result = run.summary()
+    comparison = None
+    lines: list[str] = []
+    if baseline_data is not None and result["exit_code"] != 2:
+        comparison = _peer("_baseline", "compare_to_baseline")(result, baseline_data)
+        result["comparison"] = comparison.to_dict()
+        lines = list(comparison.lines())
+        if comparison.regressed and result["exit_code"] == 0:
+            result["exit_code"], result["ok"] = 1, False
+    if update_baseline and baseline is not None:
+        if result["exit_code"] == 2:
+            raise LLMKitError("not writing a baseline from a run with errors")
+        _peer("_baseline", "write_baseline")(result, baseline)
+    if output is not None:
+        write_results(run, output / "results.jsonl")
+        (output / "summary.json").write_text(
+            json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
+    if junit is not None:
+        write_junit(run, junit, comparison)
+    if summary_md is not None:
+        summary_md.parent.mkdir(parents=True, exist_ok=True)
+        with summary_md.open("a", encoding="utf-8") as f:  # append: $GITHUB_STEP_SUMMARY is shared
+            md = comparison.to_markdown() if comparison is not None else None
+            f.write(markdown_summary(run, result, lines, md))
+    if as_json:
+        click.echo(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        print_table(run, console)
+        console.print(
+            f"{result['passed_cases']}/{result['cases']} cases passed "
+            f"(pass rate {result['pass_rate']:.1%}, required {suite.min_pass_rate:.0%})"
+        )
+        for line in lines:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    code = int(result["exit_code"])
+    for error in run.errors:
+        click.echo(f"llmkit eval: {error}", err=True)
+    if code == 1:
+        if comparison is not None and comparison.regressed:
+            for line in comparison.regressions:
+                click.echo(f"llmkit eval: regression: {line}", err=True)
+        if run.pass_rate < suite.min_pass_rate:
+            failing = [c.case.id for c in run.cases if not c.passed]
+            click.echo(
+                f"llmkit eval: pass rate {run.pass_rate:.1%} below min_pass_rate "
+                f"{suite.min_pass_rate:.0%}; failing: {', '.join(failing)}",
+                err=True,
+            )
+    return code

@@ -1,0 +1,64 @@
+"""Regression evaluation: suites over recorded model traffic, scorers, replay, reports.
+
+from llmkit.evals import load_suite, run_suite
+
+run = run_suite(load_suite("prompts/support_ticket.eval.yaml"))   # replay: no network
+run.summary()["pass_rate"]
+"""
+
+from llmkit.evals._baseline import (
+    BaselineError,
+    Comparison,
+    MetricComparison,
+    compare_to_baseline,
+    load_baseline,
+    write_baseline,
+)
+from llmkit.evals._calibrate import Calibration, CalibrationError, calibrate, require_calibration
+from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
+from llmkit.evals._demo import example_suite_path, run_demo
+from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
+from llmkit.evals._scorers import (
+    Score,
+    ScoreContext,
+    Scorer,
+    register_scorer,
+    registered_scorers,
+    resolve_path,
+)
+from llmkit.evals._suite import Case, ScorerSpec, Suite, SuiteError, load_suite
+
+__all__ = [
+    "BaselineError",
+    "Calibration",
+    "CalibrationError",
+    "Case",
+    "CaseRun",
+    "CassetteError",
+    "Comparison",
+    "EvalRun",
+    "MetricComparison",
+    "Score",
+    "ScoreContext",
+    "ScoreRecord",
+    "Scorer",
+    "ScorerSpec",
+    "Suite",
+    "SuiteError",
+    "calibrate",
+    "canonical_body",
+    "cassette_client",
+    "compare_to_baseline",
+    "example_suite_path",
+    "load_baseline",
+    "load_suite",
+    "register_scorer",
+    "registered_scorers",
+    "require_calibration",
+    "resolve_path",
+    "run_demo",
+    "run_suite",
+    "scrub_text",
+    "scrub_uri",
+    "write_baseline",
+]

@@ -1,0 +1,432 @@
+"""Suite files (``prompts/*.eval.yaml``): loading with line numbers, validation, data classes.
+
+A suite holds the prompt template (inline, or the name of a ``prompts/`` template), the
+model settings, the cases and the scorers::
+
+    name: support_ticket
+    prompt: {format: yaml, messages: [...], schema: {...}}   # or: prompt: support_ticket
+    model: {name: llmkit-sim, temperature: 0, max_tokens: 300}
+    min_pass_rate: 1.0
+    scorers:                       # every case gets these
+      - {type: schema_valid}
+    cases:
+      - id: damaged-headphones
+        vars: {message: "..."}
+        expected: {priority: high}
+        tags: [smoke]
+        repeat: 1
+        scorers: [{type: field_equals, path: priority}]
+
+The YAML is composed into nodes first so every error names the file, line and field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmkit._exceptions import ConfigError
+from llmkit.prompts import PromptTemplate, load_prompt
+
+__all__ = ["Case", "ScorerSpec", "Suite", "SuiteError", "load_suite"]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SUITE_KEYS = {
+    "name",
+    "description",
+    "prompt",
+    "model",
+    "min_pass_rate",
+    "scorers",
+    "cases",
+    "cassettes",
+    "baseline",
+    "structured",
+}
+_CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description"}
+
+
+class SuiteError(ConfigError):
+    """A suite file does not validate.
+
+    Attributes:
+        path: the suite file.
+        line: 1-based line of the offending node (``None`` if unknown).
+        field: dotted path of the field, e.g. ``cases[2].repeat``.
+    """
+
+    def __init__(
+        self, message: str, *, path: str = "", line: int | None = None, field: str = ""
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = path + (f":{line}" if line else "")
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field + ': ' if field else ''}{message}")
+
+
+@dataclass(frozen=True)
+class ScorerSpec:
+    """One scorer as written in the suite: its ``type``, ``name`` and options."""
+
+    type: str
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, **self.options}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case: template variables, expected values, tags, repeats and extra scorers."""
+
+    id: str
+    vars: dict[str, Any]
+    expected: Any = None
+    tags: tuple[str, ...] = ()
+    repeat: int = 1
+    scorers: tuple[ScorerSpec, ...] = ()
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "vars": self.vars,
+            "expected": self.expected,
+            "tags": list(self.tags),
+            "repeat": self.repeat,
+            "scorers": [s.to_dict() for s in self.scorers],
+        }
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite file."""
+
+    name: str
+    path: Path
+    prompt: PromptTemplate
+    cases: tuple[Case, ...]
+    scorers: tuple[ScorerSpec, ...] = ()
+    model: dict[str, Any] = field(default_factory=dict)
+    min_pass_rate: float = 1.0
+    cassette_dir: Path = Path("cassettes")
+    baseline: dict[str, Any] = field(default_factory=dict)
+    structured: bool = True
+    description: str = ""
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model.get("name") or "llmkit-sim")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Request parameters besides the model name (temperature, max_tokens, ...)."""
+        return {k: v for k, v in self.model.items() if k != "name"}
+
+    def case(self, case_id: str) -> Case:
+        for c in self.cases:
+            if c.id == case_id:
+                return c
+        raise ConfigError(f"{self.path}: no case {case_id!r}")
+
+    def scorers_for(self, case: Case) -> tuple[ScorerSpec, ...]:
+        return self.scorers + case.scorers
+
+    def select(self, tags: Mapping[str, None] | set[str] | None) -> tuple[Case, ...]:
+        """Cases carrying any of ``tags`` (all cases when ``tags`` is empty)."""
+        if not tags:
+            return self.cases
+        return tuple(c for c in self.cases if set(c.tags) & set(tags))
+
+
+# --- node helpers --------------------------------------------------------------------------
+class _Ctx:
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def error(self, message: str, node: yaml.Node | None, field: str) -> SuiteError:
+        line = node.start_mark.line + 1 if node is not None else None
+        return SuiteError(message, path=self.path, line=line, field=field)
+
+
+def _value(node: yaml.Node) -> Any:
+    """A composed node as plain Python (safe constructor: no tags run code)."""
+    return yaml.constructor.SafeConstructor().construct_document(node)
+
+
+def _mapping(ctx: _Ctx, node: yaml.Node, field: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    if not isinstance(node, yaml.MappingNode):
+        raise ctx.error("expected a mapping", node, field)
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key, val in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise ctx.error("keys must be plain strings", key, field)
+        if key.value in out:
+            raise ctx.error(f"duplicate key {key.value!r}", key, field)
+        out[key.value] = (key, val)
+    return out
+
+
+def _str(ctx: _Ctx, node: yaml.Node, field: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or node.value == "":
+        raise ctx.error("expected a non-empty string", node, field)
+    return str(node.value)
+
+
+def _number(ctx: _Ctx, node: yaml.Node, field: str, lo: float, hi: float) -> float:
+    try:
+        value = float(node.value) if isinstance(node, yaml.ScalarNode) else None
+    except ValueError:
+        value = None
+    if value is None or not lo <= value <= hi:
+        raise ctx.error(f"expected a number from {lo:g} to {hi:g}", node, field)
+    return value
+
+
+def _unknown(
+    ctx: _Ctx, m: dict[str, tuple[yaml.Node, yaml.Node]], known: set[str], field: str
+) -> None:
+    for key, (knode, _) in m.items():
+        if key not in known:
+            raise ctx.error(
+                f"unknown key {key!r} (known: {', '.join(sorted(known))})",
+                knode,
+                f"{field}.{key}" if field else key,
+            )
+
+
+def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
+    from llmkit.evals._scorers import validate_spec
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise ctx.error("expected a list of scorers", node, field)
+    specs: list[ScorerSpec] = []
+    names: set[str] = set()
+    for i, item in enumerate(node.value):
+        where = f"{field}[{i}]"
+        if isinstance(item, yaml.ScalarNode):  # shorthand: "- schema_valid"
+            kind, options, name = _str(ctx, item, where), {}, None
+        else:
+            m = _mapping(ctx, item, where)
+            if "type" not in m:
+                raise ctx.error("a scorer needs a 'type'", item, where)
+            kind = _str(ctx, m["type"][1], f"{where}.type")
+            name = _str(ctx, m["name"][1], f"{where}.name") if "name" in m else None
+            options = {k: _value(v) for k, (_, v) in m.items() if k not in ("type", "name")}
+        spec = ScorerSpec(
+            type=kind, name=name or kind, options=options, line=item.start_mark.line + 1
+        )
+        if spec.name in names:
+            raise ctx.error(f"two scorers are called {spec.name!r}; give one a 'name'", item, where)
+        names.add(spec.name)
+        try:
+            validate_spec(spec)
+        except SuiteError as exc:
+            raise ctx.error(
+                exc.reason, item, f"{where}{'.' + exc.field if exc.field else ''}"
+            ) from None
+        specs.append(spec)
+    return tuple(specs)
+
+
+def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
+    if isinstance(node, yaml.ScalarNode):
+        name = _str(ctx, node, "prompt")
+        local = base / f"{name}.yaml"
+        try:
+            return load_prompt(local if local.exists() else name)
+        except ConfigError as exc:
+            raise ctx.error(str(exc), node, "prompt") from None
+    m = _mapping(ctx, node, "prompt")
+    if "messages" not in m:
+        raise ctx.error("an inline prompt needs 'messages'", node, "prompt")
+    msgs_node = m["messages"][1]
+    if not isinstance(msgs_node, yaml.SequenceNode) or not msgs_node.value:
+        raise ctx.error("expected a non-empty list of messages", msgs_node, "prompt.messages")
+    messages = []
+    for i, msg in enumerate(msgs_node.value):
+        mm = _mapping(ctx, msg, f"prompt.messages[{i}]")
+        if "content" not in mm:
+            raise ctx.error("a message needs 'content'", msg, f"prompt.messages[{i}]")
+        role = _str(ctx, mm["role"][1], f"prompt.messages[{i}].role") if "role" in mm else "user"
+        if role not in ("system", "user", "assistant"):
+            raise ctx.error(
+                "role must be system, user or assistant",
+                mm["role"][1],
+                f"prompt.messages[{i}].role",
+            )
+        messages.append({"role": role, "content": str(_value(mm["content"][1]))})
+    data = {k: _value(v) for k, (_, v) in m.items() if k != "messages"}
+    fmt = str(data.get("format", "yaml"))
+    if fmt not in ("yaml", "json"):
+        raise ctx.error("format must be yaml or json", m["format"][1], "prompt.format")
+    schema = data.get("schema")
+    if schema is not None and not isinstance(schema, dict):
+        raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
+    return PromptTemplate(
+        name=str(data.get("name") or base.name),
+        version=str(data.get("version", "1")),
+        messages=tuple(messages),
+        schema=schema,
+        format=fmt,
+        hints=tuple(str(h) for h in data.get("hints") or ()),
+        include_format_instructions=bool(data.get("include_format_instructions", True)),
+    )
+
+
+def _case(ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate) -> Case:
+    where = f"cases[{i}]"
+    m = _mapping(ctx, node, where)
+    _unknown(ctx, m, _CASE_KEYS, where)
+    if "id" not in m:
+        raise ctx.error("a case needs an 'id'", node, where)
+    case_id = _str(ctx, m["id"][1], f"{where}.id")
+    if not _ID.match(case_id):
+        raise ctx.error(
+            "an id is letters, digits, '_', '.', '-' (it names the cassette file)",
+            m["id"][1],
+            f"{where}.id",
+        )
+    vars_: dict[str, Any] = {}
+    if "vars" in m:
+        vnode = m["vars"][1]
+        _mapping(ctx, vnode, f"{where}.vars")
+        vars_ = dict(_value(vnode))
+    missing = prompt.variables - set(vars_)
+    if missing:
+        raise ctx.error(
+            f"no value for {', '.join(sorted(missing))}",
+            m.get("vars", (None, node))[1],
+            f"{where}.vars",
+        )
+    tags: tuple[str, ...] = ()
+    if "tags" in m:
+        tnode = m["tags"][1]
+        if not isinstance(tnode, yaml.SequenceNode):
+            raise ctx.error("expected a list of tags", tnode, f"{where}.tags")
+        tags = tuple(_str(ctx, t, f"{where}.tags") for t in tnode.value)
+    repeat = 1
+    if "repeat" in m:
+        rnode = m["repeat"][1]
+        if not (
+            isinstance(rnode, yaml.ScalarNode)
+            and rnode.value.isdigit()
+            and 1 <= int(rnode.value) <= 1000
+        ):
+            raise ctx.error("expected a whole number from 1 to 1000", rnode, f"{where}.repeat")
+        repeat = int(rnode.value)
+    scorers = _scorers(ctx, m["scorers"][1], f"{where}.scorers") if "scorers" in m else ()
+    expected = _value(m["expected"][1]) if "expected" in m else None
+    return Case(case_id, vars_, expected, tags, repeat, scorers, node.start_mark.line + 1)
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Load and validate a suite file.
+
+    Raises:
+        SuiteError: naming the file, line and field of the first problem.
+    """
+    path = Path(path)
+    ctx = _Ctx(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SuiteError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SuiteError(
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            path=str(path),
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if root is None:
+        raise SuiteError("empty suite file", path=str(path))
+    m = _mapping(ctx, root, "")
+    _unknown(ctx, m, _SUITE_KEYS, "")
+    for required in ("prompt", "cases"):
+        if required not in m:
+            raise ctx.error(f"a suite needs '{required}'", root, required)
+    prompt = _prompt(ctx, m["prompt"][1], path.parent)
+    name = _str(ctx, m["name"][1], "name") if "name" in m else path.name.removesuffix(".eval.yaml")
+    model: dict[str, Any] = {}
+    if "model" in m:
+        _mapping(ctx, m["model"][1], "model")
+        model = dict(_value(m["model"][1]))
+    min_pass = (
+        _number(ctx, m["min_pass_rate"][1], "min_pass_rate", 0, 1) if "min_pass_rate" in m else 1.0
+    )
+    scorers = _scorers(ctx, m["scorers"][1], "scorers") if "scorers" in m else ()
+    cnode = m["cases"][1]
+    if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
+        raise ctx.error("expected a non-empty list of cases", cnode, "cases")
+    cases = tuple(_case(ctx, c, i, prompt) for i, c in enumerate(cnode.value))
+    seen: dict[str, int] = {}
+    for i, c in enumerate(cases):
+        if c.id in seen:
+            raise ctx.error(
+                f"duplicate case id {c.id!r} (also cases[{seen[c.id]}])",
+                cnode.value[i],
+                f"cases[{i}].id",
+            )
+        seen[c.id] = i
+        if not scorers and not c.scorers:
+            raise ctx.error(
+                "no scorers for this case (add suite 'scorers' or case 'scorers')",
+                cnode.value[i],
+                f"cases[{i}]",
+            )
+    cassettes = (
+        Path(_str(ctx, m["cassettes"][1], "cassettes"))
+        if "cassettes" in m
+        else Path("cassettes") / name
+    )
+    if not cassettes.is_absolute():
+        # relative to the suite's repository root (the parent of prompts/)
+        root_dir = (
+            path.resolve().parent.parent
+            if path.resolve().parent.name == "prompts"
+            else path.resolve().parent
+        )
+        cassettes = root_dir / cassettes
+    baseline: dict[str, Any] = {}
+    if "baseline" in m:
+        bnode = m["baseline"][1]
+        bmap = _mapping(ctx, bnode, "baseline")
+        baseline = dict(_value(bnode))
+        from llmkit.evals._baseline import BaselineError, validate_baseline_settings
+
+        try:
+            validate_baseline_settings(baseline)
+        except BaselineError as exc:
+            key = str(getattr(exc, "field", "") or "").split(".")[0]
+            node = bmap[key][1] if key in bmap else bnode
+            raise ctx.error(str(exc), node, f"baseline.{key}" if key else "baseline") from None
+    structured = True
+    if "structured" in m:
+        structured = str(m["structured"][1].value).lower() in ("true", "yes", "on", "1")
+    description = str(_value(m["description"][1])) if "description" in m else ""
+    return Suite(
+        name=name,
+        path=path,
+        prompt=prompt,
+        cases=cases,
+        scorers=scorers,
+        model=model,
+        min_pass_rate=min_pass,
+        cassette_dir=cassettes,
+        baseline=baseline,
+        structured=structured and prompt.schema is not None,
+        description=description,
+    )
