@@ -36,6 +36,7 @@ __all__ = [
     "default_db_url",
     "left_side",
     "open_store",
+    "queue_rows",
     "ratings",
     "records",
     "resolve_db_url",
@@ -563,43 +564,7 @@ class Store:
         Only what the rater may see: the conversation and the rater's own status, never
         the gold flag nor other raters' ratings.
         """
-        user = self.user(rater)
-        a, s, sub = t.assignments, t.samples, t.submissions
-        with self.engine.connect() as conn:
-            if day is None:
-                day = conn.execute(
-                    sa.select(sa.func.max(s.c.day))
-                    .select_from(a.join(s, a.c.sample_id == s.c.id))
-                    .where(a.c.rater_id == user.id)
-                ).scalar()
-                if day is None:
-                    return []
-            latest = (
-                sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
-                .where(sub.c.rater_id == user.id, sub.c.assignment_id.is_not(None))
-                .group_by(sub.c.assignment_id)
-                .subquery()
-            )
-            rows = conn.execute(
-                sa.select(
-                    a.c.id,
-                    a.c.item_id,
-                    a.c.position,
-                    a.c.rubric_id,
-                    s.c.day,
-                    t.items.c.messages_json,
-                    t.items.c.alternatives_json,
-                    sub.c.status,
-                )
-                .select_from(
-                    a.join(s, a.c.sample_id == s.c.id)
-                    .join(t.items, t.items.c.id == a.c.item_id)
-                    .outerjoin(latest, latest.c.assignment_id == a.c.id)
-                    .outerjoin(sub, sub.c.id == latest.c.sid)
-                )
-                .where(a.c.rater_id == user.id, s.c.day == day)
-                .order_by(a.c.sample_id, a.c.position)
-            ).all()
+        rows = queue_rows(self, rater, day, with_conversation=True)
         return [
             QueueEntry(
                 assignment_id=r.id,
@@ -898,3 +863,46 @@ def ratings(
     finally:
         if store is not db:
             store.close()
+
+
+def queue_rows(store: Store, rater: str, day: str | None, *, with_conversation: bool) -> list[Any]:
+    """Rows of a rater's queue (the latest sampled day, or ``day``), in order.
+
+    Each row is ``(id, item_id, position, day, rubric_id, status)``, followed by the
+    conversation's ``messages_json`` and ``alternatives_json`` when ``with_conversation``
+    (the web app's queue listing leaves them out: decoding them is most of its cost).
+    """
+    user = store.user(rater)
+    a, s, sub = t.assignments, t.samples, t.submissions
+    with store.engine.connect() as conn:
+        if day is None:
+            day = conn.execute(
+                sa.select(sa.func.max(s.c.day))
+                .select_from(a.join(s, a.c.sample_id == s.c.id))
+                .where(a.c.rater_id == user.id)
+            ).scalar()
+            if day is None:
+                return []
+        latest = (
+            sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
+            .where(sub.c.rater_id == user.id, sub.c.assignment_id.is_not(None))
+            .group_by(sub.c.assignment_id)
+            .subquery()
+        )
+        columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
+        columns.append(sub.c.status)
+        joined = a.join(s, a.c.sample_id == s.c.id)
+        if with_conversation:
+            columns += [t.items.c.messages_json, t.items.c.alternatives_json]
+            joined = joined.join(t.items, t.items.c.id == a.c.item_id)
+        joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id).outerjoin(
+            sub, sub.c.id == latest.c.sid
+        )
+        return list(
+            conn.execute(
+                sa.select(*columns)
+                .select_from(joined)
+                .where(a.c.rater_id == user.id, s.c.day == day)
+                .order_by(a.c.sample_id, a.c.position)
+            ).all()
+        )

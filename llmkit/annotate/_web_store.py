@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from llmkit.annotate import _schema as t
-from llmkit.annotate._store import QueueEntry, Store
+from llmkit.annotate._store import QueueEntry, Store, queue_rows
 
 __all__ = ["QueueSlot", "queue_entry", "queue_slots"]
 
@@ -37,52 +37,14 @@ class QueueSlot(NamedTuple):
         return dict(self._asdict())
 
 
-def _rows(store: Store, rater: str, day: str | None, columns: list[Any]) -> list[Any]:
-    user = store.user(rater)
-    a, s, sub = t.assignments, t.samples, t.submissions
-    with store.engine.connect() as conn:
-        if day is None:
-            day = conn.execute(
-                sa.select(sa.func.max(s.c.day))
-                .select_from(a.join(s, a.c.sample_id == s.c.id))
-                .where(a.c.rater_id == user.id)
-            ).scalar()
-            if day is None:
-                return []
-        latest = (
-            sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
-            .where(sub.c.rater_id == user.id, sub.c.assignment_id.is_not(None))
-            .group_by(sub.c.assignment_id)
-            .subquery()
-        )
-        return list(
-            conn.execute(
-                sa.select(
-                    a.c.id,
-                    a.c.item_id,
-                    a.c.position,
-                    s.c.day,
-                    a.c.rubric_id,
-                    sub.c.status,
-                    *columns,
-                )
-                .select_from(
-                    a.join(s, a.c.sample_id == s.c.id)
-                    .outerjoin(latest, latest.c.assignment_id == a.c.id)
-                    .outerjoin(sub, sub.c.id == latest.c.sid)
-                )
-                .where(a.c.rater_id == user.id, s.c.day == day)
-                .order_by(a.c.sample_id, a.c.position)
-            ).all()
-        )
-
-
 def queue_slots(store: Store, rater: str, *, day: str | None = None) -> list[QueueSlot]:
     """The rater's queue (latest day, or ``day``) in order, without the conversations."""
     # rows unpacked as plain tuples: attribute access on SQLAlchemy rows costs more
     return [
         QueueSlot(aid, item, pos, day_, rubric, status or "pending")
-        for aid, item, pos, day_, rubric, status in _rows(store, rater, day, [])
+        for aid, item, pos, day_, rubric, status in queue_rows(
+            store, rater, day, with_conversation=False
+        )
     ]
 
 
