@@ -67,6 +67,7 @@ _EXPORTS: dict[str, str] = {
     "export_ratings": "llmkit.annotate._metrics",
     "plot_trend": "llmkit.annotate._metrics",
     "run_demo": "llmkit.annotate._demo",
+    "create_app": "llmkit.annotate._web",
     "LEVELS": "llmkit.annotate._agreement",
     "AgreementDataError": "llmkit.annotate._agreement",
     "AgreementSummary": "llmkit.annotate._agreement",
@@ -115,6 +116,7 @@ __all__ = [
     "consensus_agreement",
     "consensus_labels",
     "conversations_from_log",
+    "create_app",
     "daily_metrics",
     "default_db_url",
     "default_rubric",
@@ -223,6 +225,7 @@ if TYPE_CHECKING:
         open_store,
         ratings,
     )
+    from llmkit.annotate._web import create_app
 
 
 def __getattr__(name: str) -> Any:

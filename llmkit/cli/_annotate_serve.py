@@ -57,7 +57,7 @@ def serve(
     try:
         import uvicorn
 
-        from llmkit.annotate._web import create_app
+        from llmkit.annotate import create_app
     except ImportError as exc:
         click.echo(f"error: {WEB_EXTRA_HINT} (missing {exc.name})", err=True)
         raise SystemExit(1) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from llmkit._exceptions import LLMKitError
+from llmkit import LLMKitError
 
 __all__ = ["calibrate_command"]
 
@@ -74,8 +74,7 @@ def calibrate_command(
 ) -> None:
     """Compare the model-graded scorer NAME of SUITE with people's ratings of the same items."""
     from llmkit.cli._common import print_json
-    from llmkit.evals import load_suite
-    from llmkit.evals._calibrate import calibrate, save_calibration
+    from llmkit.evals import calibrate, load_suite, save_calibration
 
     if not suite.is_file():
         _fail(f"no suite file {suite}")

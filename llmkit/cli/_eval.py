@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from llmkit._exceptions import LLMKitError
+from llmkit import LLMKitError
 
 __all__ = ["eval_command"]
 
@@ -146,18 +146,6 @@ def eval_command(
     sys.exit(code)
 
 
-def _peer(module: str, name: str) -> Any:
-    """Baseline and calibration functions (their own modules), looked up when asked for."""
-    import importlib
-
-    from llmkit._exceptions import ConfigError
-
-    try:
-        return getattr(importlib.import_module(f"llmkit.evals.{module}"), name)
-    except (ImportError, AttributeError):
-        raise ConfigError(f"this llmkit build has no llmkit.evals.{module}.{name}") from None
-
-
 def _run(
     suite_path: Path,
     mode: str,
@@ -177,15 +165,25 @@ def _run(
 ) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from llmkit.evals import load_suite, run_suite
-    from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
+    from llmkit.evals import (
+        compare_to_baseline,
+        load_baseline,
+        load_suite,
+        markdown_summary,
+        print_table,
+        require_calibration,
+        run_suite,
+        write_baseline,
+        write_junit,
+        write_results,
+    )
 
     suite = load_suite(suite_path)
     if require_kappa is not None:
-        _peer("_calibrate", "require_calibration")(suite, require_kappa)
+        require_calibration(suite, require_kappa)
     baseline_data = None
     if baseline is not None and not update_baseline:
-        baseline_data = _peer("_baseline", "load_baseline")(baseline)
+        baseline_data = load_baseline(baseline)
     total = len(suite.select(set(tags)))
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -211,7 +209,7 @@ def _run(
     comparison = None
     lines: list[str] = []
     if baseline_data is not None and result["exit_code"] != 2:
-        comparison = _peer("_baseline", "compare_to_baseline")(result, baseline_data)
+        comparison = compare_to_baseline(result, baseline_data)
         result["comparison"] = comparison.to_dict()
         lines = list(comparison.lines())
         if comparison.regressed and result["exit_code"] == 0:
@@ -219,7 +217,7 @@ def _run(
     if update_baseline and baseline is not None:
         if result["exit_code"] == 2:
             raise LLMKitError("not writing a baseline from a run with errors")
-        _peer("_baseline", "write_baseline")(result, baseline)
+        write_baseline(result, baseline)
     if output is not None:
         write_results(run, output / "results.jsonl")
         (output / "summary.json").write_text(

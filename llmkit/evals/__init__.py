@@ -14,9 +14,16 @@ from llmkit.evals._baseline import (
     load_baseline,
     write_baseline,
 )
-from llmkit.evals._calibrate import Calibration, CalibrationError, calibrate, require_calibration
+from llmkit.evals._calibrate import (
+    Calibration,
+    CalibrationError,
+    calibrate,
+    require_calibration,
+    save_calibration,
+)
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._demo import example_suite_path, run_demo
+from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
 from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
 from llmkit.evals._scorers import (
     Score,
@@ -52,13 +59,18 @@ __all__ = [
     "example_suite_path",
     "load_baseline",
     "load_suite",
+    "markdown_summary",
+    "print_table",
     "register_scorer",
     "registered_scorers",
     "require_calibration",
     "resolve_path",
     "run_demo",
     "run_suite",
+    "save_calibration",
     "scrub_text",
     "scrub_uri",
     "write_baseline",
+    "write_junit",
+    "write_results",
 ]

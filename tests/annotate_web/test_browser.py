@@ -226,6 +226,7 @@ def test_adjudicate_and_admin_pages(browser: Any, live: LiveServer, seeded: Seed
     page = open_page(browser, live)
     keyboard_login(page, live, "judy")
     page.click(f"text={shared}")
+    page.wait_for_selector("form.final-form")  # the item's page, not the list it came from
     assert "grace: <i>great</i>" in page.locator("table.ratings").inner_text()
     form = page.locator("form.final-form").filter(
         has=page.locator('input[value="overall_quality"]')
@@ -233,7 +234,8 @@ def test_adjudicate_and_admin_pages(browser: Any, live: LiveServer, seeded: Seed
     form.locator("select").select_option("2")
     form.locator('input[name="note"]').fill("both half right")
     form.locator("button").click()
-    page.wait_for_selector(".flash")
+    # the flash of this submission, not any earlier one: the label is stored by then
+    page.wait_for_selector(".flash:has-text('Final label set')")
     shot(page, "adjudication")
     final = final_labels(seeded.store)
     row = final[(final["item_id"] == shared) & (final["dimension"] == "overall_quality")]
