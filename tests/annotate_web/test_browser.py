@@ -84,7 +84,9 @@ def no_csp_violations() -> Iterator[None]:
 
 def keyboard_login(page: Any, live: LiveServer, name: str) -> None:
     page.goto(f"{live.url}/login")
-    page.keyboard.type(name)  # the name field has autofocus
+    # the name field has autofocus; typing before it takes focus would type into nothing
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
