@@ -291,6 +291,13 @@ class _Reader:
         if name not in self.repairs:
             self.repairs.append(name)
 
+    def ran_out(self, inside: bool) -> None:
+        """The text ended before the document: closers are added, and ``inside`` says the
+        cut fell within a value (a string, or after a `,` or `:`), whose end is unknown."""
+        self.truncated = True
+        self.cut_inside = self.cut_inside or inside
+        self.note("json_close_truncated")
+
     def ws(self) -> None:
         m = _WS.match(self.s, self.i)
         assert m is not None
@@ -426,8 +433,7 @@ class _Reader:
                     self.i = nl
                     break
                 out.append(_escape(s[seg:j]))
-                self.truncated = self.cut_inside = True
-                self.note("json_close_truncated")
+                self.ran_out(inside=True)
                 self.i = j
                 break
             c = s[j]
@@ -542,9 +548,7 @@ class _Reader:
             self.ws()
             c = self.peek()
             if not c:
-                self.truncated = True
-                self.cut_inside = self.cut_inside or expect_more
-                self.note("json_close_truncated")
+                self.ran_out(inside=expect_more)
                 return
             if c == "}":
                 self.i += 1
@@ -575,16 +579,14 @@ class _Reader:
                 self.i += 1
             elif self.peek() != ":":
                 if not self.peek():
-                    self.truncated = self.cut_inside = True
-                    self.note("json_close_truncated")
+                    self.ran_out(inside=True)
                     return
                 raise _Fail(f"':' missing after key {k} at {self.i}")
             else:
                 self.i += 1
             self.ws()
             if not self.peek():
-                self.truncated = self.cut_inside = True
-                self.note("json_close_truncated")
+                self.ran_out(inside=True)
                 return
             if self.peek() in ",}":
                 raise _Fail(f"no value for key {k}")
@@ -607,9 +609,7 @@ class _Reader:
             self.ws()
             c = self.peek()
             if not c:
-                self.truncated = True
-                self.cut_inside = self.cut_inside or expect_more
-                self.note("json_close_truncated")
+                self.ran_out(inside=expect_more)
                 break
             if c in "])":
                 self.i += 1
