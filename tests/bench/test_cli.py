@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,24 +137,3 @@ def test_compare_fails_when_a_baseline_level_was_not_measured(tmp_path: Path) ->
     code, stdout, _ = bench("compare", str(a), str(b))
     assert code == 1 and "c=16 not measured in B" in stdout
     assert bench("compare", str(b), str(a))[0] == 0  # a new level in B is no regression
-
-
-def test_ctrl_c_writes_what_was_measured(bench_engine: MakeEngine, tmp_path: Path) -> None:
-    eng = bench_engine(EngineConfig.slow(100.0))
-    out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llmkit", "bench", "--base-url", eng.base_url, "-c", "2",
-         "-n", "10000", "--max-tokens", "5", "-o", str(out), "--no-plots"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(eng.send_log()) < 40:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=20)
-    assert proc.returncode == 130, err.decode()
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["run"]["interrupted"] is True
-    (level,) = summary["levels"]
-    assert level["interrupted"] and level["requests"]["ok"] >= 3
-    assert level["requests"]["failed"] == 0

@@ -90,7 +90,11 @@ def test_unwritable_output_and_binary_prompt_file_fail_before_sending(
     assert eng.send_log() == []  # nothing was sent
 
 
-def test_sigterm_writes_what_was_measured(bench_engine: MakeEngine, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stop_signal_writes_what_was_measured(
+    bench_engine: MakeEngine, tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    """CI's cancel (SIGTERM) and Ctrl-C (SIGINT) alike: what was measured is written."""
     eng = bench_engine(EngineConfig.slow(100.0))
     out = tmp_path / "run"
     proc = subprocess.Popen(
@@ -101,14 +105,15 @@ def test_sigterm_writes_what_was_measured(bench_engine: MakeEngine, tmp_path: Pa
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(eng.send_log()) < 40:
         time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=20)
-    assert proc.returncode == 143, err.decode()
+    assert proc.returncode == code, err.decode()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["run"]["interrupted"] is True
-    assert summary["run"]["stopped_by"] == "SIGTERM"
+    assert summary["run"]["stopped_by"] == sig.name
     (level,) = summary["levels"]
     assert level["interrupted"] and level["requests"]["ok"] >= 3
+    assert level["requests"]["failed"] == 0
     rows = list(csv.DictReader((out / "requests.csv").open()))
     assert sum(r["status"] == "ok" for r in rows) == level["requests"]["ok"]
 

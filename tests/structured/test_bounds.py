@@ -12,55 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from recursive_schemas import JSON_VALUE, TREE
 
 from llmkit.structured import Limits, compile_schema, parse
 from llmkit.structured import _load as load_mod
 from llmkit.structured import _schema as schema_mod
 from llmkit.structured._coerce import CoercionStats, _Coercer, coerce
 from llmkit.structured._load import load_json, load_yaml
-
-JSON_VALUE = {
-    "$defs": {
-        "v": {
-            "anyOf": [
-                {"type": "null"},
-                {"type": "boolean"},
-                {"type": "number"},
-                {"type": "string"},
-                {"type": "array", "items": {"$ref": "#/$defs/v"}},
-                {"type": "object", "additionalProperties": {"$ref": "#/$defs/v"}},
-            ]
-        }
-    },
-    "$ref": "#/$defs/v",
-}
-# two object branches that both recurse: "try every branch" is 2^depth here
-TREE = {
-    "$defs": {
-        "n": {
-            "anyOf": [
-                {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"},
-                        "kids": {"type": "array", "items": {"$ref": "#/$defs/n"}},
-                    },
-                    "required": ["name"],
-                },
-                {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "kids": {"type": "array", "items": {"$ref": "#/$defs/n"}},
-                    },
-                    "required": ["id"],
-                },
-                {"type": "string"},
-            ]
-        }
-    },
-    "$ref": "#/$defs/n",
-}
 
 
 def _nest(depth: int) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from recursive_schemas import JSON_VALUE
 
 from llmkit.structured import compile_schema, parse
 from llmkit.structured._coerce import coerce, normalize_key
@@ -245,23 +246,6 @@ def _schema_of(v: Any) -> dict[str, Any]:
         "properties": {k: _schema_of(x) for k, x in v.items()},
         "required": list(v),
     }
-
-
-JSON_VALUE = {
-    "$defs": {
-        "v": {
-            "anyOf": [
-                {"type": "null"},
-                {"type": "boolean"},
-                {"type": "number"},
-                {"type": "string"},
-                {"type": "array", "items": {"$ref": "#/$defs/v"}},
-                {"type": "object", "additionalProperties": {"$ref": "#/$defs/v"}},
-            ]
-        }
-    },
-    "$ref": "#/$defs/v",
-}
 
 
 @given(st.dictionaries(st.text(max_size=5), JSON_DOCS, max_size=5))
