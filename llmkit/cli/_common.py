@@ -24,6 +24,7 @@ __all__ = [
     "json_option",
     "make_table",
     "print_json",
+    "require_extras",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,6 +84,26 @@ class BadInputError(click.ClickException):
     """
 
     exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
+
+
+def require_extras(feature: str, *extras: str) -> None:
+    """Exit 1 with one plain line naming the ``pip install`` when an extra is missing.
+
+    Plain ``click.echo``, not rich: markup would eat the ``[bench]`` of the command.
+    """
+    from llmkit.extras import MissingExtraError, require_extra
+
+    try:
+        require_extra(feature, *extras)
+    except MissingExtraError as exc:
+        raise _MissingExtraExit(str(exc)) from None
+
+
+class _MissingExtraExit(click.ClickException):
+    exit_code = 1
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
