@@ -7,13 +7,9 @@ that ``import llmkit`` (and ``llmkit --help``) stays fast.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
-try:  # the installed distribution's version; a bare source tree falls back
-    __version__ = importlib.metadata.version("llmkit")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-    __version__ = "0.0.0+unknown"
+from llmkit._version import __version__ as __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {

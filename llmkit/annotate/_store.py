@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from llmkit._exceptions import LLMKitError
+from llmkit._home import llmkit_home
+from llmkit._migrate import apply_migrations
 from llmkit.annotate import _schema as t
 from llmkit.annotate._rubric import Rubric, parse_rubric
+from llmkit.annotate._schema import MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,9 +55,11 @@ class AnnotationError(LLMKitError):
 
 def default_db_url() -> str:
     """``sqlite:///$LLMKIT_HOME/annotate.db``."""
-    from llmkit.llm._log import llmkit_home
-
     return f"sqlite:///{llmkit_home() / 'annotate.db'}"
+
+
+def _record_version(conn: sa.Connection, number: int) -> None:
+    conn.execute(t.schema_version.insert().values(version=number, applied_at=time.time()))
 
 
 def resolve_db_url(db: str | Path | None) -> str:
@@ -286,19 +291,13 @@ class Store:
                 yield conn
 
     def _migrate(self) -> None:
-        from llmkit.annotate._schema import MIGRATIONS
-
         with self.transaction() as conn:
             if self.dialect == "postgresql":
                 # Two processes opening a fresh database must not both create the tables.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7164317)"))
             t.schema_version.create(conn, checkfirst=True)
             done = conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar()
-            for number, migration in enumerate(MIGRATIONS[done or 0 :], start=(done or 0) + 1):
-                migration(conn)
-                conn.execute(
-                    t.schema_version.insert().values(version=number, applied_at=time.time())
-                )
+            apply_migrations(conn, MIGRATIONS, done or 0, _record_version)
 
     @property
     def schema_version(self) -> int:

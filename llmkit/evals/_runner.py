@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from llmkit import __version__
 from llmkit._exceptions import ConfigError, LLMKitError
+from llmkit._version import __version__
 from llmkit.evals._cassettes import (
     CassetteError,
     Recorder,

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
+from llmkit.evals._errors import SuiteError
+
 if TYPE_CHECKING:
     from llmkit.evals._suite import Case, ScorerSpec, Suite
     from llmkit.llm import Client
@@ -127,7 +129,6 @@ def _load_plugins() -> None:
 
 
 def _factory(spec: ScorerSpec) -> ScorerFactory:
-    from llmkit.evals._suite import SuiteError
 
     if spec.type not in _REGISTRY:
         _load_plugins()
@@ -178,7 +179,6 @@ def resolve_path(value: Any, path: str) -> Any:
 def _opt(
     spec: ScorerSpec, name: str, kind: type | tuple[type, ...], default: Any = _MISSING
 ) -> Any:
-    from llmkit.evals._suite import SuiteError
 
     if name not in spec.options:
         if default is _MISSING:
@@ -194,7 +194,6 @@ def _opt(
 
 
 def _only(spec: ScorerSpec, *known: str) -> None:
-    from llmkit.evals._suite import SuiteError
 
     for key in spec.options:
         if key not in known:
@@ -285,7 +284,6 @@ def _contains(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("regex")
 def _regex(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-    from llmkit.evals._suite import SuiteError
 
     _only(spec, "pattern", "path", "ignore_case", "negate")
     flags = re.IGNORECASE if _opt(spec, "ignore_case", bool, False) else 0
@@ -330,7 +328,6 @@ def _numeric(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("set_overlap")
 def _set_overlap(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-    from llmkit.evals._suite import SuiteError
 
     _only(spec, "path", "value", "metric", "min", "ignore_case")
     path = _opt(spec, "path", str, None)
@@ -412,7 +409,6 @@ def _fields_equal(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("stage")
 def _stage(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-    from llmkit.evals._suite import SuiteError
 
     _only(spec, "max")
     worst = _opt(spec, "max", str, "repaired")
@@ -463,7 +459,6 @@ _TIMING_METRICS = {
 
 def _threshold(kind: str, choices: tuple[str, ...]) -> ScorerFactory:
     def factory(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-        from llmkit.evals._suite import SuiteError
 
         _only(spec, "metric", "max")
         metric = _opt(spec, "metric", str, choices[0])
@@ -493,7 +488,6 @@ register_scorer("tokens")(
 
 # --- custom --------------------------------------------------------------------------------
 def _import(ref: str) -> Any:
-    from llmkit.evals._suite import SuiteError
 
     module, sep, attr = ref.partition(":")
     if not sep or not module or not attr:

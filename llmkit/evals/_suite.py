@@ -31,6 +31,8 @@ from typing import Any
 import yaml
 
 from llmkit._exceptions import ConfigError
+from llmkit.evals._errors import SuiteError
+from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
 
 __all__ = ["Case", "ScorerSpec", "Suite", "SuiteError", "load_suite"]
@@ -49,27 +51,6 @@ _SUITE_KEYS = {
     "structured",
 }
 _CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description"}
-
-
-class SuiteError(ConfigError):
-    """A suite file does not validate.
-
-    Attributes:
-        path: the suite file.
-        line: 1-based line of the offending node (``None`` if unknown).
-        field: dotted path of the field, e.g. ``cases[2].repeat``.
-    """
-
-    def __init__(
-        self, message: str, *, path: str = "", line: int | None = None, field: str = ""
-    ) -> None:
-        self.path = path
-        self.line = line
-        self.field = field
-        self.reason = message
-        where = path + (f":{line}" if line else "")
-        prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}{field + ': ' if field else ''}{message}")
 
 
 @dataclass(frozen=True)
@@ -206,8 +187,6 @@ def _unknown(
 
 
 def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
-    from llmkit.evals._scorers import validate_spec
-
     if not isinstance(node, yaml.SequenceNode):
         raise ctx.error("expected a list of scorers", node, field)
     specs: list[ScorerSpec] = []
