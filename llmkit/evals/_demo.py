@@ -15,8 +15,11 @@ __all__ = ["example_suite_path", "run_demo", "worsen_suite"]
 
 
 def example_suite_path() -> Path:
-    """The example suite shipped inside the package (with its cassettes beside it)."""
-    return Path(__file__).resolve().parent / "data" / "support_ticket.eval.yaml"
+    """The example suite: the checkout's ``prompts/`` (its cassettes in ``cassettes/``), or
+    the copy the build ships inside the package (its cassettes beside it)."""
+    here = Path(__file__).resolve()
+    checkout = here.parents[2] / "prompts" / "support_ticket.eval.yaml"
+    return checkout if checkout.is_file() else here.parent / "data" / "support_ticket.eval.yaml"
 
 
 def worsen_suite(src: Path, dest_dir: Path) -> Path:
