@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from llmkit.cli._demo_eval import worsen_suite
 from llmkit.engine import EngineHandle
 from llmkit.evals import load_suite, run_suite
 from llmkit.evals._cassettes import canonical_body, load_cassette
-from llmkit.evals._demo import worsen_suite
 
 from .conftest import SUITE
 from .helpers import llmkit
