@@ -27,6 +27,7 @@ _require_extra("llmkit.annotate", "annotate")  # one clear line, not a ModuleNot
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
     "Dimension": "llmkit.annotate._rubric",
+    "OffScaleError": "llmkit.annotate._rubric",
     "Rubric": "llmkit.annotate._rubric",
     "RubricError": "llmkit.annotate._rubric",
     "parse_rubric": "llmkit.annotate._rubric",
@@ -100,6 +101,7 @@ __all__ = [
     "Dispute",
     "ImportDataError",
     "ImportResult",
+    "OffScaleError",
     "QueueEntry",
     "Rubric",
     "RubricError",
@@ -198,6 +200,7 @@ if TYPE_CHECKING:
     )
     from llmkit.annotate._rubric import (
         Dimension,
+        OffScaleError,
         Rubric,
         RubricError,
         parse_rubric,

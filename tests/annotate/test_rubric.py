@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from llmkit.annotate import (
+    OffScaleError,
     Rubric,
     RubricError,
     Store,
@@ -96,7 +97,7 @@ dimensions:
     assert rubric.dimension("prefer").scale.values() == ("A", "B")
     assert rubric.dimension("flag").scale.normalise("YES") == "yes"
     assert rubric.dimension("quality").scale.normalise(3) == "3"
-    with pytest.raises(ValueError):
+    with pytest.raises(OffScaleError):  # an llmkit error, and still a ValueError
         rubric.dimension("quality").scale.normalise("4")
 
 
