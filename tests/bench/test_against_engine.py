@@ -33,6 +33,7 @@ def _run(engine: EngineHandle, **kw: Any) -> BenchResult:
     return run_bench(BenchConfig(base_url=engine.base_url, ignore_eos=True, **kw))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokens_per_chunk", [1, 3])
 def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk: int) -> None:
     # 50 tokens/s: 20 ms steps, wide enough that a busy machine cannot blur chunks
@@ -102,6 +103,7 @@ def test_unreachable_server_fails_every_request_and_goes_on() -> None:
     assert level.stats["requests"]["failed_reasons"] == {"connect": 4}
 
 
+@pytest.mark.slow
 def test_rate_mode_records_scheduled_and_sent(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.zero_delay())
     result = _run(eng, rates=(40.0,), requests=30, slo=SLO(ttft_ms=2000))
@@ -117,6 +119,7 @@ def test_rate_mode_records_scheduled_and_sent(bench_engine: MakeEngine) -> None:
     assert {"scheduled_ms", "sent_ms", "first_token_ms", "last_token_ms"} <= set(frame.columns)
 
 
+@pytest.mark.slow
 def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.slow(500.0))
     result = _run(eng, concurrency=(2,), duration_s=0.6, stream=False)
@@ -128,6 +131,7 @@ def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
     assert 12 * 2 <= level.stats["e2e_ms"]["p50"] < 12 * 2 * 4
 
 
+@pytest.mark.slow
 def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: MakeEngine) -> None:
     # 50 tokens/s, 12 tokens: 240 ms per request. In the batch, TTFT is one 20 ms step; a
     # request queued behind a full batch waits ~240 ms. The SLO sits between with 100 ms
@@ -143,6 +147,7 @@ def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: Ma
     assert ttft[4.0] > 3 * ttft[1.0]  # queued behind a full batch
 
 
+@pytest.mark.slow
 def test_prompt_length_sweep_and_warmup(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig(prefill_ms_per_token=0.05, decode_step_ms=1,
                                     decode_ms_per_seq=0, decode_ms_per_kv_token=0))  # fmt: skip
