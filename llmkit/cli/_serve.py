@@ -136,7 +136,7 @@ def serve(**opts: Any) -> None:
     with fail_cleanly():
         config = _build_config(opts)
     # A port already taken is a failure at run time (exit 1), not misuse.
-    with fail_cleanly(config_is_misuse=False):
+    with fail_cleanly():
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
             asyncio.run(_serve(config, opts["host"], opts["port"]))
 

@@ -83,7 +83,7 @@ def test_chat_on_a_wrong_shaped_chunk_prints_one_line(hostile: MakeHostile) -> N
     chunks[0]["choices"][0]["delta"]["content"] = 5
     server = hostile("shape", chunks=chunks)
     r = _run(_chat(server.base_url, "Hi", model="m"))
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     assert "Traceback" not in r.stderr and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "BadResponseError" in lines[0] and "content" in lines[0]
@@ -94,7 +94,7 @@ def test_chat_deadline_from_the_command_line(hostile: MakeHostile) -> None:
     start = time.monotonic()
     r = _run(_chat(server.base_url, "--timeout", "1", "Hi", model="m"))
     assert time.monotonic() - start < 6
-    assert r.exit_code == 1 and "CallTimeoutError" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code == 2 and "CallTimeoutError" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_chat_misuse_is_exit_2_and_a_failed_call_exit_1(
         assert r.exit_code == 2, (args, r.stderr)
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = _run(_chat(f"http://127.0.0.1:{free_port}/v1", "Hi", model="m"))
-    assert r.exit_code == 1 and "ConnectError" in r.stderr
+    assert r.exit_code == 2 and "ConnectError" in r.stderr
 
 
 def test_chat_with_an_empty_or_binary_stdin_is_one_line_exit_2(free_port: int) -> None:
