@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -27,6 +28,7 @@ __all__ = [
     "BadInputError",
     "ExitCode",
     "InconclusiveError",
+    "OutputPath",
     "console",
     "deprecated_alias",
     "err_console",
@@ -35,7 +37,9 @@ __all__ = [
     "guard_command",
     "json_option",
     "make_table",
+    "param_label",
     "print_json",
+    "require_endpoint",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -133,6 +137,50 @@ class InconclusiveError(BadInputError):
     exit_code = ExitCode.INCONCLUSIVE
 
 
+class OutputPath(click.Path):
+    """A file (or, with ``file_okay=False``, a folder) a command will write, checked before
+    any work: its folder must exist and be writable (nothing creates missing parents), and
+    a file output must not name a folder. Every command's outputs use it, which is also how
+    the command-tree test knows an output from an input.
+    """
+
+    name = "output path"
+
+    def __init__(self, *, file_okay: bool = True, dir_okay: bool = False) -> None:
+        super().__init__(file_okay=file_okay, dir_okay=dir_okay, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import os
+
+        if isinstance(value, Path):
+            return value
+        where = param_label(param)
+        if not str(value).strip():
+            raise BadInputError(f"{where}: an empty path (is the variable naming it unset?)")
+        path = Path(os.fsdecode(value))
+        why = None
+        if path.is_dir() and not self.dir_okay:
+            why = "it is a folder"
+        elif path.exists() and not path.is_dir() and not self.file_okay:
+            why = "it is a file, not a folder"
+        elif not path.parent.is_dir():
+            why = f"no folder {path.parent}"
+        elif not os.access(path if path.exists() else path.parent, os.W_OK):
+            why = "permission denied"
+        if why:
+            raise BadInputError(f"{where}: cannot write {path}: {why}")
+        return path
+
+
+def param_label(param: click.Parameter | None) -> str:
+    """How an error names a parameter: ``--plot`` for an option, ``FILE`` for an argument."""
+    if param is None:
+        return "value"
+    if isinstance(param, click.Option) and param.opts:
+        return max(param.opts, key=len)
+    return (param.human_readable_name or param.name or "value").upper()
+
+
 def deprecated_alias(old: str, dest: str, new: str, **option: Any) -> Callable[[F], F]:
     """Keep the old option name ``old`` working, hidden from ``--help``, with a warning.
 
@@ -161,6 +209,26 @@ def deprecated_alias(old: str, dest: str, new: str, **option: Any) -> Callable[[
         return opt(wrapper)  # type: ignore[return-value]
 
     return decorate
+
+
+ENDPOINT_VARIABLES = ("LLMKIT_BASE_URL", "OPENAI_BASE_URL")
+
+
+def require_endpoint(base_url: str | None, flag: str = "--base-url") -> str:
+    """The endpoint the user named (flag, else environment); none named is misuse.
+
+    Commands never fall back to a default service: with a key set, that would send prompts
+    (and bills) somewhere nobody asked for.
+    """
+    import os
+
+    chosen = base_url or next((os.environ[v] for v in ENDPOINT_VARIABLES if os.environ.get(v)), "")
+    if not chosen.strip():
+        raise BadInputError(
+            f"no endpoint named: give {flag} URL (e.g. http://127.0.0.1:8000/v1) "
+            f"or set {ENDPOINT_VARIABLES[0]}; llmkit sends nothing to a default service"
+        )
+    return chosen
 
 
 def json_option(func: F) -> F:

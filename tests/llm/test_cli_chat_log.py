@@ -100,7 +100,7 @@ def test_chat_deadline_from_the_command_line(hostile: MakeHostile) -> None:
 def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("not a database\n" * 200)
-    r = _run(["log", "--path", str(junk)])
+    r = _run(["log", "--log-path", str(junk)])
     assert r.exit_code == 2
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert str(junk) in r.stderr and "not an llmkit call log" in r.stderr
@@ -109,7 +109,7 @@ def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> Non
 
 def test_log_with_a_typo_creates_nothing(tmp_path: Path) -> None:
     typo = tmp_path / "calsl.db"
-    r = _run(["log", "--path", str(typo)])
+    r = _run(["log", "--log-path", str(typo)])
     assert r.exit_code == 2 and "no call log" in r.stderr
     assert not typo.exists()
 
@@ -119,7 +119,7 @@ def test_log_shows_logged_calls(hostile: MakeHostile, tmp_path: Path) -> None:
     db = tmp_path / "calls.db"
     with Client(base_url=server.base_url, model="m", log=db) as client:
         client.chat("Hello", template=("triage", "2"))
-    r = _run(["log", "--path", str(db), "--json"])
+    r = _run(["log", "--log-path", str(db), "--json"])
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [(x["prompt_name"], x["prompt_version"]) for x in rows] == [("triage", "2")]
