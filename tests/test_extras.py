@@ -89,7 +89,7 @@ def test_a_command_without_its_extra_prints_the_pip_command(
 ) -> None:
     monkeypatch.setitem(sys.modules, blocked, None)
     result = CliRunner().invoke(cli, argv)
-    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {line}\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"error: {line}\n")
 
 
 def test_bench_plot_note_keeps_the_extra_name(

@@ -214,7 +214,6 @@ def export_ratings(store: Store, path: str | Path, *, fmt: str | None = None) ->
     ids = {u.name: u.id for u in store.users()}
     frame.insert(2, "rater_id", frame["rater"].map(ids).astype("int64"))
     frame["rated_at"] = frame["rated_at"].map(lambda ts: ts.isoformat())
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         frame.to_csv(out, index=False)
     else:
