@@ -46,6 +46,7 @@ class DailyMetric:
     n_ratings: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The metric as plain JSON-ready data (one row of a DataFrame)."""
         return dict(self.__dict__)
 
 

@@ -63,6 +63,7 @@ class ScorerSpec:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as it would be written in a suite file."""
         return {"type": self.type, "name": self.name, **self.options}
 
 
@@ -79,6 +80,7 @@ class Case:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The case as plain JSON-ready data."""
         return {
             "id": self.id,
             "vars": self.vars,
@@ -107,6 +109,7 @@ class Suite:
 
     @property
     def model_name(self) -> str:
+        """The model the suite asks for (``llmkit-sim`` when none is named)."""
         return str(self.model.get("name") or "llmkit-sim")
 
     @property
@@ -115,12 +118,14 @@ class Suite:
         return {k: v for k, v in self.model.items() if k != "name"}
 
     def case(self, case_id: str) -> Case:
+        """The case called ``case_id``; a ``ConfigError`` if there is none."""
         for c in self.cases:
             if c.id == case_id:
                 return c
         raise ConfigError(f"{self.path}: no case {case_id!r}")
 
     def scorers_for(self, case: Case) -> tuple[ScorerSpec, ...]:
+        """The suite-wide scorers followed by the case's own."""
         return self.scorers + case.scorers
 
     def select(self, tags: Mapping[str, None] | set[str] | None) -> tuple[Case, ...]:
