@@ -69,7 +69,7 @@ annotate.add_command(serve)
     "--log-path",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Call log file for --from-log [default: $LLMKIT_HOME/calls.db].",
+    help="Call log file (implies --from-log) [default: $LLMKIT_HOME/calls.db].",
 )
 @deprecated_alias(
     "--log", "log_path", "--log-path", type=click.Path(dir_okay=False, path_type=Path)
@@ -92,6 +92,7 @@ def import_(
     """
     from llmkit.annotate import import_jsonl, import_log
 
+    from_log = from_log or log_path is not None
     if bool(file) == from_log:
         raise click.UsageError("give FILE.jsonl or --from-log (one of them)")
     with fail_cleanly():

@@ -59,6 +59,12 @@ def taxonomy(
             schema = _load_schema_file(schema_file) if schema_file else None
             assert file is not None
             report = taxonomy_from_jsonl(file, schema=schema, format=fmt, top=top)
+            if report.total == 0:  # a binary file or the wrong JSONL is not "0 problems"
+                skipped = f"all {report.skipped} lines skipped" if report.skipped else "empty"
+                raise BadInputError(
+                    f"{file}: no parse results or texts ({skipped}): expected JSON lines "
+                    'with "stage" or "text"'
+                )
         if as_json:
             print_json(report.to_dict())
             return

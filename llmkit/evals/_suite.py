@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
 from llmkit.prompts import PromptTemplate, load_prompt
@@ -273,6 +275,14 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, dict):
         raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
+    if schema is not None:
+        # Checked now, so a bad schema is a load error at its line, not a crash mid-run.
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise ctx.error(
+                f"not a valid JSON Schema: {exc.message}", m["schema"][1], "prompt.schema"
+            ) from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),
@@ -342,6 +352,8 @@ def load_suite(path: str | Path) -> Suite:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SuiteError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"not UTF-8 text (byte at offset {exc.start})", path=str(path)) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
