@@ -77,18 +77,29 @@ def console(file: IO[str] | None = None) -> Console:
 
     On a terminal: its width, colour and live widgets. Piped or redirected: plain text
     (no colour codes, no spinners) at ``$COLUMNS`` or 80 columns; tables made by
-    :func:`make_table` fold to fit that width instead of cutting cells.
+    :func:`make_table` fold to fit that width instead of cutting cells. A reader that
+    quits early (``| head``) ends the command quietly with status 0.
     """
-    from rich.console import Console
-
-    return Console(file=file)
+    return _console_class()(file=file)
 
 
 def err_console() -> Console:
     """Like :func:`console`, on stderr (progress, warnings, errors)."""
+    return _console_class()(stderr=True)
+
+
+@functools.cache
+def _console_class() -> type[Console]:
     from rich.console import Console
 
-    return Console(stderr=True)
+    class QuietOnClosedPipe(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here; a reader that has all it wants is no failure.
+            self.quiet = True
+            quiet_closed_pipe()
+            raise SystemExit(ExitCode.OK)
+
+    return QuietOnClosedPipe
 
 
 def make_table(

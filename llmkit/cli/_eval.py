@@ -14,7 +14,14 @@ from typing import Any
 import click
 
 from llmkit import LLMKitError
-from llmkit.cli._common import ExitCode, OutputPath, deprecated_alias, require_endpoint
+from llmkit.cli._common import (
+    ExitCode,
+    OutputPath,
+    console,
+    deprecated_alias,
+    err_console,
+    require_endpoint,
+)
 
 __all__ = ["eval_command"]
 
@@ -129,8 +136,6 @@ def eval_command(
     SUITE is a prompts/*.eval.yaml file. Extra arguments after --refresh CASE are more
     cases to refresh: `llmkit eval s.eval.yaml --refresh a b c`.
     """
-    from rich.console import Console
-
     refresh_cases = [c for item in (*refresh, *more_refresh) for c in item.split(",") if c]
     if more_refresh and not refresh:
         _fail(f"unexpected argument {more_refresh[0]!r}")
@@ -155,11 +160,13 @@ def eval_command(
             output,
             base_url,
             api_key,
-            Console(stderr=as_json),
+            err_console() if as_json else console(),
         )
     except LLMKitError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the root guard ends quietly
     except OSError as exc:
         _fail(f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip())
         return
