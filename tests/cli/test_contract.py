@@ -238,3 +238,35 @@ def test_an_unreadable_home_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == ExitCode.BAD_INPUT
     (line,) = _error_lines(result)
     assert "/proc/nope" in line and "Traceback" not in result.output
+
+
+def test_chat_picks_the_listed_model_and_says_so(
+    make_engine: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LLMKIT_MODEL", "OPENAI_MODEL", "LLMKIT_CHAT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    eng = make_engine()
+    result = _run(["chat", "--base-url", eng.base_url, "--no-log", "--no-stream", "hi"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "model: llmkit-sim (the first the server lists; choose with -m)"
+    # Without a stream there is no TPOT to measure: said as such, not "TPOT=-ms".
+    assert "TPOT=n/a" in lines[-1] and "-ms" not in lines[-1]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--timeout", "0s"], ["--stall-timeout", "0s"], ["-r", "1", "--max-concurrency", "0"]],
+    ids=["timeout", "stall-timeout", "max-concurrency"],
+)
+def test_bench_refuses_limits_of_zero(args: list[str]) -> None:
+    result = _run(["bench", "--base-url", "http://127.0.0.1:9/v1", "-m", "m", *args])
+    assert result.exit_code == ExitCode.BAD_INPUT
+    (line,) = _error_lines(result)
+    assert args[-2] in line
+
+
+def test_bench_help_shows_every_default() -> None:
+    text = " ".join(_run(["bench", "--help"]).output.split())
+    assert "Requests per level [default: 4 x the concurrency" in text
+    assert "[default: 1 unless --rate]" in text
