@@ -23,6 +23,7 @@ from llmkit.cli._common import (
     deprecated_alias,
     fail_cleanly,
     json_option,
+    make_table,
     print_json,
 )
 
@@ -327,7 +328,6 @@ def adjudicate_cmd(
 ) -> None:
     """List disputed items, or settle one with a final label (provenance kept)."""
     from rich.markup import escape
-    from rich.table import Table
 
     from llmkit.annotate import adjudication_queue, set_final_label
 
@@ -347,9 +347,11 @@ def adjudicate_cmd(
     if as_json:
         print_json([d.to_dict() for d in disputes])
         return
-    table = Table(title=f"{len(disputes)} disputed item-dimensions (threshold {threshold:g})")
-    for column in ("item", "dimension", "ratings", "spread"):
-        table.add_column(column)
+    table = make_table(
+        "item", "dimension", "ratings", "spread",
+        title=f"{len(disputes)} disputed item-dimensions (threshold {threshold:g})",
+        numeric=("spread",),
+    )  # fmt: skip
     for d in disputes:
         ratings = ", ".join(f"{r}={v}" for r, v in sorted(d.values.items()))
         table.add_row(escape(d.item_id), d.dimension, escape(ratings), f"{d.spread:g}")
@@ -371,7 +373,6 @@ def report_cmd(
     days: int | None, plot: Path | None, resamples: int, seed: int, db: str | None, as_json: bool
 ) -> None:
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
-    from rich.table import Table
 
     from llmkit.annotate import PLOT_HINT, daily_metrics, plot_trend, rater_drift, rater_report
 
@@ -402,9 +403,11 @@ def report_cmd(
     if metrics.empty:
         out.print("no ratings yet")
         return
-    table = Table(title="quality per day and rubric version (95% bootstrap intervals)")
-    for column in ("day", "rubric", "metric", "estimate", "interval", "items"):
-        table.add_column(column, justify="right" if column in ("estimate", "items") else "left")
+    table = make_table(
+        "day", "rubric", "metric", "estimate", "interval", "items",
+        title="quality per day and rubric version (95% bootstrap intervals)",
+        numeric=("estimate", "items"),
+    )  # fmt: skip
     for row in metrics.to_dict("records"):
         table.add_row(
             str(row["day"]),
@@ -415,9 +418,10 @@ def report_cmd(
             str(row["n_items"]),
         )
     out.print(table)
-    people = Table(title="raters")
-    for column in ("rater", "items", "gold acc.", "agree w/ consensus", "κ", "median s"):
-        people.add_column(column)
+    people = make_table(
+        "rater", "items", "gold acc.", "agree w/ consensus", "κ", "median s", title="raters",
+        numeric=("items", "gold acc.", "agree w/ consensus", "κ", "median s"),
+    )  # fmt: skip
     for row in raters.to_dict("records"):
         people.add_row(
             str(row["rater"]),
@@ -429,9 +433,11 @@ def report_cmd(
         )
     out.print(people)
     if drift["day"].nunique() > 1:  # drift needs more than one day to show
-        trend = Table(title="rater drift: gold accuracy and bias vs the others, per day")
-        for column in ("rater", "day", "ratings", "gold acc.", "bias"):
-            trend.add_column(column)
+        trend = make_table(
+            "rater", "day", "ratings", "gold acc.", "bias",
+            title="rater drift: gold accuracy and bias vs the others, per day",
+            numeric=("ratings", "gold acc.", "bias"),
+        )  # fmt: skip
         for row in drift.to_dict("records"):
             trend.add_row(
                 str(row["rater"]),

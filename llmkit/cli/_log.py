@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from llmkit.cli._common import console, deprecated_alias, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    console,
+    deprecated_alias,
+    fail_cleanly,
+    json_option,
+    make_table,
+    print_json,
+)
 
 __all__ = ["log"]
 
@@ -46,12 +53,12 @@ def log(path: Path | None, limit: int, as_json: bool) -> None:
     if as_json:
         print_json(json.loads(frame.to_json(orient="records")))
         return
-    from rich.table import Table
-
-    table = Table(title=f"last {len(frame)} calls in {target}")
     columns = [c for c in _COLUMNS if c in frame.columns]
-    for column in columns:
-        table.add_column(column, justify="right" if column.endswith(("ms", "tokens")) else "left")
+    table = make_table(
+        *columns,
+        title=f"last {len(frame)} calls in {target}",
+        numeric=[c for c in columns if c.endswith(("ms", "tokens"))],
+    )
     for row in frame.to_dict(orient="records"):
         values = []
         for column in columns:

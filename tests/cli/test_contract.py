@@ -270,3 +270,21 @@ def test_bench_help_shows_every_default() -> None:
     text = " ".join(_run(["bench", "--help"]).output.split())
     assert "Requests per level [default: 4 x the concurrency" in text
     assert "[default: 1 unless --rate]" in text
+
+
+def test_a_piped_table_keeps_every_row_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from llmkit.cli._common import console, make_table
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    cells = ["prompt_extraction_v2", "finish_reason=length", "hallucination_rate", "98765.4"]
+    table = make_table("name", "finish", "metric", "ttft_ms", title="calls", numeric=("ttft_ms",))
+    table.add_row(*cells)
+    buffer = io.StringIO()  # not a terminal, as `llmkit log | cat`
+    console(buffer).print(table)
+    text = buffer.getvalue()
+    assert "…" not in text and "\x1b[" not in text
+    row = next(line for line in text.splitlines() if cells[0] in line)
+    assert all(cell in row for cell in cells)  # one line, nothing cut or folded
+    assert max(len(line) for line in text.splitlines()) > 80
