@@ -25,6 +25,7 @@ from llmkit.cli._common import (
     json_option,
     make_table,
     print_json,
+    require_extras,
 )
 
 __all__ = ["annotate"]
@@ -374,13 +375,10 @@ def report_cmd(
 ) -> None:
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
 
-    from llmkit.annotate import PLOT_HINT, daily_metrics, plot_trend, rater_drift, rater_report
+    from llmkit.annotate import daily_metrics, plot_trend, rater_drift, rater_report
 
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ModuleNotFoundError:
-            raise click.UsageError(PLOT_HINT) from None
+        require_extras("llmkit annotate report --plot", "plot")
     with fail_cleanly(), _store(db) as store:
         metrics = daily_metrics(store, days=days, n_resamples=resamples, seed=seed)
         raters = rater_report(store, seed=seed)

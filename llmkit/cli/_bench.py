@@ -390,8 +390,10 @@ def _run(opts: dict[str, Any]) -> None:
         from llmkit.cli._common import console
 
         print_summary(console(), summary)
+    from rich.markup import escape
+
     for note in notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)  # keeps "[plot]"
     if opts["output"]:
         err.print(f"wrote {opts['output']}/summary.json, requests.csv"
                   + (" and plots" if not notes and not opts["no_plots"] else ""))  # fmt: skip

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_CODES_HELP",
+    "EXIT_CODE_MEANINGS",
     "BadInputError",
     "ExitCode",
     "InconclusiveError",
@@ -40,6 +41,7 @@ __all__ = [
     "param_label",
     "print_json",
     "require_endpoint",
+    "require_extras",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,15 +63,32 @@ class ExitCode(IntEnum):
     TERMINATED = 143
 
 
-# \b keeps click from re-flowing the lines.
-EXIT_CODES_HELP = """\b
-Exit codes (every llmkit command):
-  0    ok (also when a reader such as `head` closes the pipe early)
-  1    a check failed: regression, SLO, error rate, no valid value
-  2    misuse or bad input: an argument, file, setting or endpoint that
-       cannot be used (a wrong key, a refused connection); one line names it
-  3    inconclusive: the data cannot decide (too few samples, no usable items)
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)"""
+#: What each exit status means: the one source of ``--help``'s epilog and the docs' page.
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok (also when a reader such as `head` closes the pipe early)",
+    ExitCode.CHECK_FAILED: "a check failed: regression, SLO, error rate, no valid value",
+    ExitCode.BAD_INPUT: (
+        "misuse or bad input: an argument, file, setting or endpoint that cannot be used"
+        " (a wrong key, a refused connection, a missing extra); one line names it"
+    ),
+    ExitCode.INCONCLUSIVE: "inconclusive: the data cannot decide (too few samples, no usable items)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.TERMINATED: "terminated (SIGTERM)",
+}
+
+
+def _exit_codes_help() -> str:
+    import textwrap
+
+    lines = ["\b", "Exit codes (every llmkit command):"]  # \b: click keeps the lines as they are
+    for code, meaning in EXIT_CODE_MEANINGS.items():
+        wrapped = textwrap.wrap(meaning, width=70)
+        lines.append(f"  {int(code):<4} {wrapped[0]}")
+        lines += [f"       {more}" for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
+EXIT_CODES_HELP = _exit_codes_help()
 
 
 def console(file: IO[str] | None = None) -> Console:
@@ -256,6 +275,26 @@ def require_endpoint(base_url: str | None, flag: str = "--base-url") -> str:
             f"or set {ENDPOINT_VARIABLES[0]}; llmkit sends nothing to a default service"
         )
     return chosen
+
+
+def require_extras(feature: str, *extras: str) -> None:
+    """Exit 1 with one plain line naming the ``pip install`` when an extra is missing.
+
+    Plain ``click.echo``, not rich: markup would eat the ``[bench]`` of the command.
+    """
+    from llmkit.extras import MissingExtraError, require_extra
+
+    try:
+        require_extra(feature, *extras)
+    except MissingExtraError as exc:
+        raise _MissingExtraExit(str(exc)) from None
+
+
+class _MissingExtraExit(click.ClickException):
+    exit_code = ExitCode.BAD_INPUT  # misuse: this install lacks what the command needs
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
 
 
 def json_option(func: F) -> F:

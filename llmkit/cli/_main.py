@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from llmkit import __version__
-from llmkit.cli._common import EXIT_CODES_HELP, catch_sigterm, guard_command, quiet_closed_pipe
+from llmkit.cli._common import (
+    EXIT_CODES_HELP,
+    catch_sigterm,
+    guard_command,
+    quiet_closed_pipe,
+    require_extras,
+)
 
 __all__ = ["cli", "main"]
 
@@ -56,10 +62,31 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# command (or command and subcommand) -> the extras it needs beyond the base install
+COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
+    "demo": ("bench", "annotate", "eval"),
+    "bench": ("bench",),
+    "eval": ("eval",),
+    "calibrate": ("eval",),
+    "annotate": ("annotate",),
+    "annotate serve": ("web",),  # the web extra brings the annotate extra too
+}
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(n for n, (mod, _, _) in COMMANDS.items() if importlib.util.find_spec(mod))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # Checked before the command's module is imported, which needs the extra.
+        words = [word for word in args[:2] if not word.startswith("-")]
+        command = (
+            " ".join(words) if " ".join(words) in COMMAND_EXTRAS else words[0] if words else ""
+        )
+        require_extras(f"llmkit {command}", *COMMAND_EXTRAS.get(command, ()))
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
