@@ -216,7 +216,7 @@ def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
             raise ctx.error(f"two scorers are called {spec.name!r}; give one a 'name'", item, where)
         names.add(spec.name)
         try:
-            validate_spec(spec)
+            validate_spec(spec, Path(ctx.path).resolve().parent)
         except SuiteError as exc:
             raise ctx.error(
                 exc.reason, item, f"{where}{'.' + exc.field if exc.field else ''}"
