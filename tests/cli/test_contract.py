@@ -7,6 +7,7 @@ line and never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -293,3 +294,47 @@ def test_a_piped_table_keeps_every_row_whole(monkeypatch: pytest.MonkeyPatch) ->
     row = next(line for line in text.splitlines() if cells[0] in line)
     assert all(cell in row for cell in cells)  # one line, nothing cut or folded
     assert len(row) > 80  # wider than the 80 columns a pipe used to get
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_eval_record_stopped_keeps_what_finished_and_names_the_new_cassettes(
+    sig: int, code: int, tmp_path: Path, make_engine: Callable[..., Any]
+) -> None:
+    # Slow enough that a signal lands mid-run: each case takes a second or more.
+    eng = make_engine(decode_step_ms=60.0, tokens_per_chunk=1)
+    suite = _suite_copy(tmp_path)
+    cassettes = sorted((tmp_path / "cassettes" / "support_ticket").glob("*.yaml"))
+    before = {path.stem: path.read_bytes() for path in cassettes}
+    out = tmp_path / "results"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmkit", "eval", str(suite), "--mode", "record",
+         "--concurrency", "1", "--base-url", eng.base_url, "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**ENV, "LLMKIT_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    try:
+        while all(path.read_bytes() == before[path.stem] for path in cassettes):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    text = err.decode()
+    assert proc.returncode == code, text
+    assert "Traceback" not in text
+    changed = sorted(p.stem for p in cassettes if p.read_bytes() != before[p.stem])
+    assert 1 <= len(changed) < len(cassettes)  # stopped early, after at least one
+    assert f"cassettes re-recorded: {', '.join(sorted(changed, key=_case_order(suite)))}" in text
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["case"] for line in lines} == set(changed)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["interrupted"] is True
+
+
+def _case_order(suite: Path) -> Callable[[str], int]:
+    from llmkit.evals import load_suite
+
+    ids = [case.id for case in load_suite(suite).cases]
+    return ids.index
