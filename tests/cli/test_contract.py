@@ -93,6 +93,19 @@ def _blocked_reading_stdin(pid: int) -> bool:
     return fields[:2] == [read_syscall, "0x0"]
 
 
+def _signal_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], sig: int) -> bytes:
+    """Send ``sig`` once ``ready()`` holds; the process's stderr once it has ended."""
+    try:
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return err
+
+
 @pytest.mark.parametrize(
     ("sig", "code", "word"),
     [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
@@ -107,14 +120,7 @@ def test_a_signal_mid_command_is_its_exit_code(sig: int, code: int, word: str) -
         stderr=subprocess.PIPE,
         env=ENV,
     )
-    try:
-        while not _blocked_reading_stdin(proc.pid):
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    err = _signal_when(proc, lambda: _blocked_reading_stdin(proc.pid), sig)
     assert proc.returncode == code, err
     assert err.decode().strip().splitlines() == [word]
 
@@ -313,15 +319,11 @@ def test_eval_record_stopped_keeps_what_finished_and_names_the_new_cassettes(
         stderr=subprocess.PIPE,
         env={**ENV, "LLMKIT_HOME": str(tmp_path / "home")},
     )  # fmt: skip
-    try:
-        while all(path.read_bytes() == before[path.stem] for path in cassettes):
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
-    text = err.decode()
+
+    def rewritten() -> bool:
+        return any(p.read_bytes() != before[p.stem] for p in cassettes)
+
+    text = _signal_when(proc, rewritten, sig).decode()
     assert proc.returncode == code, text
     assert "Traceback" not in text
     changed = sorted(p.stem for p in cassettes if p.read_bytes() != before[p.stem])
