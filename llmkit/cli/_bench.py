@@ -13,7 +13,14 @@ from typing import Any, NoReturn
 
 import click
 
-from llmkit.cli._common import OutputPath, err_console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    ExitCode,
+    OutputPath,
+    err_console,
+    fail_cleanly,
+    json_option,
+    print_json,
+)
 
 __all__ = ["bench"]
 
@@ -417,7 +424,26 @@ def _run(opts: dict[str, Any]) -> None:
         err.print(
             f"[bold red]error:[/] {escape(detail)} ({limit})", highlight=False, soft_wrap=True
         )
-        raise SystemExit(1)
+        raise SystemExit(_unusable_endpoint(result) or ExitCode.CHECK_FAILED)
+
+
+# Failures that say the URL, key or model given cannot be used, not how the endpoint copes.
+_UNUSABLE = {"connect", "http_401", "http_403", "http_404"}
+
+
+def _unusable_endpoint(result: Any) -> ExitCode | None:
+    """No request succeeded and every one failed on the URL, key or model given: bad input
+    (2), as when GET /models refuses the key, rather than a failed error-rate check (1)."""
+    reasons: dict[str, int] = {}
+    ok = 0
+    for level in result.levels:
+        requests = level.stats["requests"]
+        ok += requests["ok"]
+        for reason, n in requests["failed_reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if not ok and reasons and set(reasons) <= _UNUSABLE:
+        return ExitCode.BAD_INPUT
+    return None
 
 
 @bench.command("compare")

@@ -340,3 +340,14 @@ def _case_order(suite: Path) -> Callable[[str], int]:
 
     ids = [case.id for case in load_suite(suite).cases]
     return ids.index
+
+
+@pytest.mark.parametrize("model", [[], ["-m", "llmkit-sim"]], ids=["listed-model", "named-model"])
+def test_bench_with_a_wrong_key_is_bad_input_either_way(
+    model: list[str], make_engine: Callable[..., Any]
+) -> None:
+    eng = make_engine(api_key="the-right-key")
+    args = ["bench", "--base-url", eng.base_url, "--api-key", "a-wrong-key", *model]
+    result = _run([*args, "-c", "1", "-n", "2", "--max-tokens", "4"])
+    assert result.exit_code == ExitCode.BAD_INPUT, result.stderr
+    assert "401" in result.stderr and "Traceback" not in result.output
