@@ -384,7 +384,7 @@ def report_cmd(
         raters = rater_report(store, seed=seed)
         drift = rater_drift(store)
         if plot is not None:
-            plot_trend(metrics, plot)
+            plot_trend(metrics, plot, scales=_likert_scales(store))
     if as_json:
         import json
 
@@ -447,6 +447,18 @@ def report_cmd(
         out.print(trend)
     if plot is not None:
         out.print(f"trend plot: {plot}")
+
+
+def _likert_scales(store: Any) -> dict[str, tuple[float, float]]:
+    """The range of each mean metric: its likert dimension's lowest and highest point."""
+    scales: dict[str, tuple[float, float]] = {}
+    for version in store.rubric_versions():
+        for dim in version.rubric.dimensions:
+            if dim.scale.type == "likert" and dim.scale.points:
+                points = sorted(dim.scale.points)
+                low, high = scales.get(f"{dim.key}_mean", (points[0], points[-1]))
+                scales[f"{dim.key}_mean"] = (min(low, points[0]), max(high, points[-1]))
+    return scales
 
 
 @annotate.command("export")
