@@ -351,3 +351,31 @@ def test_bench_with_a_wrong_key_is_bad_input_either_way(
     result = _run([*args, "-c", "1", "-n", "2", "--max-tokens", "4"])
     assert result.exit_code == ExitCode.BAD_INPUT, result.stderr
     assert "401" in result.stderr and "Traceback" not in result.output
+
+
+def test_bench_itl_panel_shows_the_body_of_the_distribution(
+    make_engine: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    limits: list[tuple[Any, ...]] = []
+    original = plt.Axes.set_xlim
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        limits.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Axes, "set_xlim", spy)
+    eng = make_engine(decode_step_ms=2.0, tokens_per_chunk=1)
+    out = tmp_path / "run"
+    args = ["bench", "--base-url", eng.base_url, "-c", "1,2", "-n", "4", "--max-tokens", "8"]
+    result = _run([*args, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    with np.load(out / "itl_ms.npz") as saved:
+        itl = np.concatenate([saved[name] for name in saved.files])
+    # Other plots set their own limits; the ITL panel's is the one starting at 0. The saved
+    # samples and the plotted ones differ by a few (the plot keeps streamed successes).
+    (itl_limit,) = [args[1] for args in limits if len(args) == 2 and args[0] == 0]
+    assert itl_limit == pytest.approx(float(np.percentile(itl, 99)) * 1.1, rel=0.1)
