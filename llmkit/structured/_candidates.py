@@ -251,8 +251,6 @@ def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
         read = _json_repair.repair_json(payload)
         if read is not None:
             return read.truncated
-    if "close_truncated_yaml" in fired:
-        return True
     last = text.rstrip().rsplit("\n", 1)[-1].strip()
     if last.startswith(("```", "~~~")):
         return False

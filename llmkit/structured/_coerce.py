@@ -37,7 +37,7 @@ from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
 from llmkit.structured._schema import CompiledSchema, memo_valid, validation_memo
 
-__all__ = ["CoercionStats", "coerce", "finalize", "normalize_key"]
+__all__ = ["CoercionStats", "coerce", "finalize", "normalize_key", "schema_walker"]
 
 _MAX_DEPTH = 200
 _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
@@ -929,6 +929,13 @@ class CoercionStats:
 
     steps: int
     passes: int
+
+
+def schema_walker(compiled: CompiledSchema) -> Any:
+    """An object with ``root``, ``deref(schema)`` and ``branch_types(schema)`` for
+    ``compiled``: the coercer's own reading of references and types, for callers that
+    follow a path into the schema before any value exists."""
+    return _Coercer(compiled, rename=False)
 
 
 def coerce(

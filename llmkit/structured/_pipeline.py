@@ -32,10 +32,12 @@ from llmkit.structured._coerce import normalize_key
 from llmkit.structured._load import (
     DEFAULT_LIMITS,
     Limits,
+    Loaded,
 )
 from llmkit.structured._result import StructuredResult
 from llmkit.structured._rules import RepairContext, register_entries, rules
 from llmkit.structured._schema import CompiledSchema, compile_schema
+from llmkit.structured._schema_paths import line_kinds, quote_by_schema, string_schema
 
 __all__ = ["detect_format", "loads", "parse"]
 
@@ -316,7 +318,7 @@ def _parse(
     if not text or text.isspace():
         return StructuredResult(None, "failed", (), text, "empty answer", truncated=truncated)
     fired: list[str] = []
-    ctx = RepairContext(format=format if format != "auto" else "yaml", truncated=truncated)
+    ctx = _context(format if format != "auto" else "yaml", truncated, compiled)
     payload = text
     for rule in rules("extract"):
         if rule.func is None:
@@ -351,7 +353,7 @@ def _parse(
     # two that fit with different values are a conflict, never a guess
     for candidate in [] if result.final else list(ctx.candidates):
         cand_fired = list(fired)
-        cand_ctx = RepairContext(format=fmt, truncated=truncated)
+        cand_ctx = _context(fmt, truncated, compiled)
         cand = _solve(
             run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
         )
@@ -376,7 +378,11 @@ def _parse(
     if truncated:
         fire(fired, "truncated")
         read_text = getattr(result, "payload", payload)
-        if result.valid and cut_inside_payload(text, read_text, fired):
+        # the payload as extracted too: a repair may have rewritten the cut last line
+        if result.valid and (
+            cut_inside_payload(text, read_text, fired)
+            or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
+        ):
             result = verdict("answer cut at the token limit inside the document")
     notes = tuple(ctx.notes)
     if not result.valid:
@@ -496,9 +502,27 @@ def _diff(before: str, after: str) -> str:
     )
 
 
+def _context(fmt: str, truncated: bool, compiled: CompiledSchema | None) -> RepairContext:
+    ctx = RepairContext(format=fmt, truncated=truncated)
+    if compiled is not None:
+        ctx.line_kinds = lambda text: line_kinds(text, compiled)
+    return ctx
+
+
+def _as_text(run: Run, payload: str) -> Attempt | None:
+    """Under a schema that asks for text, an answer that looks like JSON is that text."""
+    if not json_like(payload) or not string_schema(run.compiled):
+        return None
+    a = run.check(Loaded(payload.strip()))
+    return a if a.valid else None
+
+
 def _solve(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
+    text = _as_text(run, payload)
+    if text is not None:
+        return done(text, payload, fired)
     a = _solve_once(run, payload, fmt, requested, ctx, fired)
     if a.final or not a.loaded or not isinstance(a.value, dict):
         return a
@@ -514,13 +538,11 @@ def _solve(
 def _solve_once(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
-    if ctx.truncated and fmt == "yaml" and not payload.endswith("\n"):
-        # the last line was cut: close its quote or flow, or drop a half-written key,
-        # before YAML reads `address:\n  stre` as the text "stre"
-        new = _repair_yaml.close_truncated_yaml(payload, ctx)
-        if new is not None:
-            fire(fired, "close_truncated_yaml")
-            payload = new
+    if fmt == "yaml" and run.compiled is not None and not json_like(payload):
+        quoted = quote_by_schema(payload, run.compiled)  # the schema asks for text here
+        if quoted is not None:
+            payload = quoted[0]
+            fire(fired, quoted[1])
     if fmt == "yaml" and "#" in payload and not json_like(payload):
         new = _repair_yaml.hash_values(payload, ctx)  # `tag: #x` is text, never null
         if new is not None:

@@ -155,13 +155,6 @@ CASES = [
         "yaml",
         {"title": "ok", "order_id": "A-1"},
     ),
-    (
-        "close_truncated_yaml",
-        "title: ok\ntags: [a, b",
-        TICKET,
-        "yaml",
-        {"title": "ok", "tags": ["a", "b"]},
-    ),
     ("json_smart_quotes", "{“title”: “ok”}", TICKET, "json", {"title": "ok"}),
     ("json_single_quotes", "{'title': 'ok'}", TICKET, "json", {"title": "ok"}),
     ("json_comments", '{"title": "ok" // note\n}', TICKET, "json", {"title": "ok"}),
