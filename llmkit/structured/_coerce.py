@@ -654,6 +654,9 @@ class _Coercer:
                 return None
             if isinstance(value, str):
                 s = value.strip()
+                if "\n" in s and ("[" in s or "{" in s):
+                    # several lines holding brackets: a payload inside prose, not one item
+                    return self.final(value)
                 if s.startswith("[") and s.endswith("]"):
                     parsed = _parse_embedded(s)
                     if isinstance(parsed, list):

@@ -228,6 +228,8 @@ _YAML_KEY_LINE = re.compile(
     r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*+)[ ]*:(?:[ ]|$)"""
 )
 _YAML_ITEM_LINE = re.compile(r"[ ]*-(?:[ ]|$)")
+# a YAML list item or a quote before the first brace: `- "{braced}"` is no JSON payload
+_ITEM_BEFORE = re.compile(r"(?m)^[ ]*-[ ]|[\"'\u201c\u2018][ ]*\Z")
 # `key: v`, `key:` and `key:value` (a space forgotten; a URL's `://` is not a key)
 _IDENT_KEY = re.compile(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
 _GLUED_KEY_LINE = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
@@ -269,7 +271,11 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
     if (
         ctx.format == "json"
         or stripped[0] in "{["
-        or (brace > 0 and not _IDENT_KEY.search(stripped[:brace]))
+        or (
+            brace > 0
+            and not _IDENT_KEY.search(stripped[:brace])
+            and not _ITEM_BEFORE.search(stripped[:brace])
+        )
     ):
         if stripped[0] in "{[" and "Extra data" not in ctx.error:
             return None  # nothing around the document; other rules will fix its inside

@@ -315,8 +315,14 @@ def _parse(
             "input refused: NUL byte in the answer", raw=text, position=text.index("\x00")
         )
     truncated = finish_reason == "length"
+    # CRLF is a line end to YAML and JSON alike: read as LF from the start so no repair
+    # keeps a `\r` in a value (recorded only where other repairs fire: a valid answer
+    # with CRLF line ends reads the same either way)
+    crlf = "\r\n" in text
+    source = text
+    text = text.replace("\r\n", "\n") if crlf else text
     if not text or text.isspace():
-        return StructuredResult(None, "failed", (), text, "empty answer", truncated=truncated)
+        return StructuredResult(None, "failed", (), source, "empty answer", truncated=truncated)
     fired: list[str] = []
     ctx = _context(format if format != "auto" else "yaml", truncated, compiled)
     payload = text
@@ -340,7 +346,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             "no document left after removing reasoning and fences",
             truncated=truncated,
         )
@@ -394,7 +400,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             error,
             truncated=truncated or ctx.truncated,
             notes=notes,
@@ -409,7 +415,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             "a lone surrogate escape (\\ud800-\\udfff) is not text",
             truncated=truncated,
             notes=notes,
@@ -422,7 +428,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             "no document left after repairs",
             truncated=truncated,
             notes=notes,
@@ -443,11 +449,13 @@ def _parse(
                 format=fmt,
             )
     final_payload = getattr(result, "payload", payload)
+    if crlf and fired:
+        fired.insert(0, "normalize_newlines")
     return StructuredResult(
         value,
         "repaired" if fired else "clean",
         tuple(fired),
-        text,
+        source,
         None,
         truncated=truncated or ctx.truncated,
         notes=notes,
@@ -484,12 +492,18 @@ def _one_json_value(text: str) -> bool:
     )
 
 
+# coercions that change a value's shape: a reading that needs them is no valid document
+_RESHAPING = frozenset(
+    ["split_list", "wrap_list", "parse_embedded", "unwrap_list", "renest_keys", "quote_colon_value"]
+)
+
+
 def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
     """Does the answer, exactly as written, load strictly and validate as a document?"""
     fmt = detect_format(text, format)
     attempt = Run(compiled, limits, fmt).attempt(text, fmt)
-    if not attempt.valid:
-        return False
+    if not attempt.valid or _RESHAPING & set(attempt.fired):
+        return False  # valid only once reshaped: not as written
     # Without a schema, only a mapping or a list counts: a bare string is no document.
     return compiled is not None or isinstance(attempt.value, dict | list)
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit.structured._coerce import normalize_key, schema_walker
+from llmkit.structured._load import smart_inner
 from llmkit.structured._repair_yaml import split_line, structure_lines
 from llmkit.structured._schema import CompiledSchema
 
@@ -42,6 +43,7 @@ _TEXT_ITEM = "text item"
 _INDICATORS = frozenset("{[&*!%@`#|>")
 _BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?\Z")
 _SMART = frozenset("\u201c\u2018\u201e\"'")
+_SMART_OPEN = frozenset("\u201c\u2018\u201e")
 _MAX_STEPS = 64  # path depth followed into the schema
 
 
@@ -241,6 +243,8 @@ class _Quoting:
     def reason(self, value: str, nxt_deeper: bool) -> str | None:
         """The rule name under which a value at a string node is its own text, else None."""
         c = value[0]
+        if c in _SMART_OPEN and smart_inner(value) is not None:
+            return "yaml_smart_quotes"  # `“Note: read this”` meant the quoted text
         if c in _SMART or (c not in _INDICATORS and ": " not in value and value[-1] != ":"):
             return None
         if nxt_deeper and value[-1] == ":":
@@ -323,7 +327,8 @@ def quote_by_schema(text: str, compiled: CompiledSchema | None) -> tuple[str, li
         name = q.reason(value, deeper)
         if name is None:
             continue
-        new = json.dumps(_strip_comment(value), ensure_ascii=False)
+        text = smart_inner(value) if name == "yaml_smart_quotes" else _strip_comment(value)
+        new = json.dumps(text, ensure_ascii=False)
         lines[i] = f"{lead}{key}: {new}" if key else f"{lead}{new}"
         if name not in fired:
             fired.append(name)
