@@ -286,6 +286,11 @@ class Case:
     finish_reason: str | None = None
 
 
+def _awkward(s: str) -> bool:
+    # quoted for its indicator or its `: `; `"null"`, `"0042"` unquoted would mean another value
+    return bool(s) and s.strip() == s and (s[0] in "{[&*!%@`#|>" or ": " in s)
+
+
 def unquote_awkward(text: str, case: Case, rng: random.Random) -> str | None:
     """A model writes YAML values unquoted although they start with an indicator or hold
     `: ` (`- {braced}`, `note: @home`, `title: Note: read this`)."""
@@ -293,7 +298,7 @@ def unquote_awkward(text: str, case: Case, rng: random.Random) -> str | None:
         return None
     out, n = re.subn(
         r'(?m)^([ ]*(?:- |[\w]+: ))"([^"\\\n]*)"$',
-        lambda m: m.group(1) + m.group(2) if m.group(2).strip() == m.group(2) else m.group(0),
+        lambda m: m.group(1) + m.group(2) if _awkward(m.group(2)) else m.group(0),
         text,
     )
     return out if n else None
@@ -506,7 +511,9 @@ def _apply(
         if fmt == "python":
             case.asked = "auto"
         text: str | None = render(value, fmt)
-        ordered = sorted(ops, key=lambda o: _FIRST.index(o) if o in _FIRST else len(_FIRST))
+        # a byte-order mark comes before everything: applied last
+        rank = {**{o: i for i, o in enumerate(_FIRST)}, "bom_blank": len(_FIRST) + 1}
+        ordered = sorted(ops, key=lambda o: rank.get(o, len(_FIRST)))
         for name in ordered:
             assert text is not None
             text = OPERATORS[name](text, case, rng)

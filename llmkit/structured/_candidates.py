@@ -16,7 +16,14 @@ from typing import Any
 
 from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
-from llmkit.structured._load import Limits, Loaded, LoadFailure, load_json, load_yaml
+from llmkit.structured._load import (
+    Limits,
+    Loaded,
+    LoadFailure,
+    load_json,
+    load_yaml,
+    smart_inner,
+)
 from llmkit.structured._rules import RepairContext, rules
 from llmkit.structured._schema import CompiledSchema, format_errors
 
@@ -150,6 +157,10 @@ class Run:
             if isinstance(val, (dict, list)) or val is None or not isinstance(key, str):
                 continue
             text = f"{key}: {_scalar_text(val)}"
+            inner = smart_inner(text)
+            if inner is not None:
+                text = inner  # `- “Note: read this”`: the quotes wrap the whole item
+                fire(fired, "yaml_smart_quotes")
             path = list(error.absolute_path)
             if not path:
                 value = text
@@ -315,6 +326,12 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
         return verdict("answer cut inside a value: its end is unknown"), names
     if read.truncated and run.cut_at_limit:
         return verdict("answer cut at the token limit before the JSON ended"), names
+    if read.truncated and "json_unquoted_values" in read.repairs:
+        # `["a", "b"\n\nLet me know...`: the closer left off and a remark after a blank
+        # line, never one more item
+        cut = _prose_after_unclosed(run, payload, ctx)
+        if cut is not None:
+            return cut
     if read.truncated:
         ctx.truncated = True
     if len(read.values) == 1:
@@ -334,6 +351,22 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     if valid:
         return verdict("several different documents fit the schema"), names
     return tries[-1], names
+
+
+def _prose_after_unclosed(
+    run: Run, payload: str, ctx: RepairContext
+) -> tuple[Attempt, list[str]] | None:
+    end = payload.rstrip().rfind("\n\n")
+    if end < 0:
+        return None
+    read = _json_repair.repair_json(payload[:end])
+    if read is None or len(read.values) != 1 or "json_unquoted_values" in read.repairs:
+        return None
+    a = run.attempt(read.values[0], "json")
+    if not a.valid:
+        return None
+    ctx.truncated = True
+    return a, [*read.repairs, "strip_prose"]
 
 
 def other_fit(run: Run, rest: str, value: Any, limit: int = 5) -> bool:

@@ -531,6 +531,44 @@ def _as_text(run: Run, payload: str) -> Attempt | None:
     return a if a.valid else None
 
 
+def _yaml_for_json(
+    run: Run, payload: str, fmt: str, ctx: RepairContext, fired: list[str]
+) -> Attempt | None:
+    """JSON asked and a YAML document answered: read it as YAML, with its own repairs."""
+    if fmt != "json" or json_like(payload) or _extract.json_payload_start(payload) is not None:
+        return None
+    yaml_fired: list[str] = []
+    yaml_ctx = _context("yaml", ctx.truncated, run.compiled)
+    b = _solve_once(run, payload, "yaml", "yaml", yaml_ctx, yaml_fired)
+    if not b.valid:
+        return None
+    fired[:] = [n for n in fired if n != "strip_prose"]
+    fire(fired, ["yaml_as_json", *yaml_fired])
+    return b
+
+
+_LABEL_LINE = re.compile(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
+
+
+def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
+    """`Output:` alone above a document the schema asks for at the top: a label, not a key.
+
+    Only where the reading with the label is a one-key mapping that does not validate and
+    the document below the label validates on its own.
+    """
+    if fmt != "yaml" or not a.loaded or not isinstance(a.value, dict) or len(a.value) != 1:
+        return None
+    m = _LABEL_LINE.match(payload.lstrip("\n"))
+    if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
+        return None
+    rest = payload.lstrip("\n")[m.end() :]
+    b = run.attempt(rest, "yaml")
+    if not b.valid:
+        return None
+    fire(fired, "strip_prose")
+    return done(b, rest, fired)
+
+
 def _solve(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
@@ -538,6 +576,10 @@ def _solve(
     if text is not None:
         return done(text, payload, fired)
     a = _solve_once(run, payload, fmt, requested, ctx, fired)
+    if not a.valid and not a.final:
+        a = _yaml_for_json(run, payload, fmt, ctx, fired) or a
+    if not a.valid and not a.final:
+        a = _label_above(run, a, payload, fmt, fired) or a
     if a.final or not a.loaded or not isinstance(a.value, dict):
         return a
     # the edges of the mapping read last: prose lines shaped like keys never stay keys

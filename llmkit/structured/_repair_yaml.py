@@ -329,6 +329,66 @@ def _opens_block(line: str) -> bool:
     return (key and value is None) or (not key and not value)
 
 
+def _is_item(line: str) -> bool:
+    body = line.lstrip(" ")
+    return body == "-" or body.startswith("- ")
+
+
+def _sibling_column(lines: list[str], before: list[int], col: int) -> int | None:
+    """The column of the list item above an item at ``col`` when it is one off, else None
+    (an item at ``col`` itself, or a key at or left of it, ends the search)."""
+    for j in reversed(before):
+        indent = _indent(lines[j])
+        if _is_item(lines[j]):
+            if indent == col:
+                return None
+            if abs(indent - col) == 1:
+                return indent
+            if indent < col:
+                return None
+        elif indent <= col:
+            return None
+    return None
+
+
+@register_rule(
+    "align_list_items",
+    phase="yaml",
+    error_class="a list item indented one space more or less than its siblings",
+    hint="Indent every item of a list by the same number of spaces.",
+)
+def align_list_items(text: str, ctx: RepairContext) -> str | None:
+    """`- a\n - b` → `- a\n- b`; `  - name: x\n   - name: y\n     qty: 2` →
+    `  - name: x\n  - name: y\n    qty: 2` (the item moves with its own lines)
+
+    Only a one-column offset from the list item just above counts: no YAML nesting is
+    written one column deeper than an item, so the item can only be its sibling.
+    """
+    lines = text.split("\n")
+    order = list(structure_lines(lines))
+    changed = False
+    for n, i in enumerate(order):
+        if not n or not _is_item(lines[i]):
+            continue
+        col = _indent(lines[i])
+        sibling = _sibling_column(lines, order[:n], col)
+        if sibling is None:
+            continue
+        stop = max(col, sibling)
+        block = [i]
+        for j in order[n + 1 :]:
+            if _indent(lines[j]) <= stop:
+                break
+            block.append(j)
+        last = block[-1]
+        for j in range(i, last + 1):
+            if j in block or (lines[j].strip() and _indent(lines[j]) > stop):
+                line = lines[j]
+                lines[j] = " " + line if sibling > col else line[1:] if line[:1] == " " else line
+        changed = True
+    return "\n".join(lines) if changed else None
+
+
 @register_rule(
     "fix_indentation",
     phase="yaml",

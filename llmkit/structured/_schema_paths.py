@@ -327,9 +327,8 @@ def quote_by_schema(text: str, compiled: CompiledSchema | None) -> tuple[str, li
         name = q.reason(value, deeper)
         if name is None:
             continue
-        text = (smart_inner(value) if name == "yaml_smart_quotes" else None) or _strip_comment(
-            value
-        )
+        inner = smart_inner(value) if name == "yaml_smart_quotes" else None
+        text = inner if inner is not None else _strip_comment(value)
         new = json.dumps(text, ensure_ascii=False)
         lines[i] = f"{lead}{key}: {new}" if key else f"{lead}{new}"
         if name not in fired:

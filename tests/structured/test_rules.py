@@ -128,14 +128,14 @@ CASES = [
     ),
     ("unescaped_quotes", "title: 'don't stop'", TICKET, "yaml", {"title": "don't stop"}),
     (
-        "fix_indentation",
+        "align_list_items",
         "title: x\ntags:\n  - a\n - b",
         TICKET,
         "yaml",
         {"title": "x", "tags": ["a", "b"]},
     ),
     (
-        "fix_indentation",  # valid YAML reads `a - b`: a misplaced item, not text
+        "align_list_items",  # valid YAML reads `a - b`: a misplaced item, not text
         "title: x\ntags:\n  - a\n   - b\n  - c",
         TICKET,
         "yaml",
