@@ -322,16 +322,16 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     names.extend(n for n in read.repairs if n not in names)
     if read.trailing.strip():
         names.append("strip_prose")
+    if (read.truncated or read.cut_inside) and _UNQUOTED & set(read.repairs):
+        # `["a", "b"\n\nLet me know...`: the closer left off and a remark after a blank
+        # line, never one more item or key
+        cut = _prose_after_unclosed(run, payload, ctx)
+        if cut is not None:
+            return cut
     if read.cut_inside:
         return verdict("answer cut inside a value: its end is unknown"), names
     if read.truncated and run.cut_at_limit:
         return verdict("answer cut at the token limit before the JSON ended"), names
-    if read.truncated and "json_unquoted_values" in read.repairs:
-        # `["a", "b"\n\nLet me know...`: the closer left off and a remark after a blank
-        # line, never one more item
-        cut = _prose_after_unclosed(run, payload, ctx)
-        if cut is not None:
-            return cut
     if read.truncated:
         ctx.truncated = True
     if len(read.values) == 1:
@@ -353,6 +353,9 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     return tries[-1], names
 
 
+_UNQUOTED = frozenset(["json_unquoted_values", "json_unquoted_keys"])
+
+
 def _prose_after_unclosed(
     run: Run, payload: str, ctx: RepairContext
 ) -> tuple[Attempt, list[str]] | None:
@@ -360,7 +363,7 @@ def _prose_after_unclosed(
     if end < 0:
         return None
     read = _json_repair.repair_json(payload[:end])
-    if read is None or len(read.values) != 1 or "json_unquoted_values" in read.repairs:
+    if read is None or len(read.values) != 1 or _UNQUOTED & set(read.repairs) or read.cut_inside:
         return None
     a = run.attempt(read.values[0], "json")
     if not a.valid:

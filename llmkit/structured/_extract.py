@@ -255,6 +255,17 @@ def _prose_like(line: str) -> bool:
     return len(s.split()) >= 4 and words[0].strip(",.!").casefold() in LEAD_INS
 
 
+def _remark(lines: list[str], i: int) -> bool:
+    """A line after a blank line that is no list item, no comment and no marker."""
+    line = lines[i]
+    return (
+        i > 0
+        and not lines[i - 1].strip()
+        and not line.startswith(("-", "#", "..."))
+        and not _YAML_ITEM_LINE.match(line)
+    )
+
+
 @register_rule(
     "strip_prose",
     phase="text",
@@ -293,13 +304,21 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
         return body if body != text else None
     lines = text.split("\n")
     first = 0
+    # `---` then a prose line: the marker opens the document, the prose is no part of it
+    marker = lines[0].strip() == "---" and len(lines) > 1 and _prose_like(lines[1])
+    first = 1 if marker else 0
     while first < len(lines) and (_prose_like(lines[first]) or not lines[first].strip()):
         first += 1
     last = len(lines)
+    # a top-level list: a line after a blank line that is no item is a closing remark
+    list_doc = first < len(lines) and lines[first].startswith("- ")
     # trailing prose: only a run of prose lines that reaches the end
     while last - 1 > first and (
         not lines[last - 1].strip()
-        or (not lines[last - 1][0].isspace() and _prose_like(lines[last - 1]))
+        or (
+            not lines[last - 1][0].isspace()
+            and (_prose_like(lines[last - 1]) or (list_doc and _remark(lines, last - 1)))
+        )
     ):
         last -= 1
     if first == 0 and last == len(lines):

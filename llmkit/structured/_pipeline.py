@@ -43,6 +43,8 @@ __all__ = ["detect_format", "loads", "parse"]
 
 _FORMATS = ("auto", "yaml", "json")
 _MAX_ERROR_DRIVEN = 25
+# repairs after which block lines have a schema path they lacked (tabs, misaligned items)
+_RESHAPES_LINES = frozenset(["tabs_to_spaces", "align_list_items", "fix_indentation"])
 
 
 # Decided inside the loader (and by the pipeline for documents and truncation).
@@ -553,10 +555,10 @@ _LABEL_LINE = re.compile(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
 def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
     """`Output:` alone above a document the schema asks for at the top: a label, not a key.
 
-    Only where the reading with the label is a one-key mapping that does not validate and
-    the document below the label validates on its own.
+    Only where the reading with the label does not validate, the label is no property
+    the schema names, and the document below the label validates on its own.
     """
-    if fmt != "yaml" or not a.loaded or not isinstance(a.value, dict) or len(a.value) != 1:
+    if fmt != "yaml" or not a.loaded:
         return None
     m = _LABEL_LINE.match(payload.lstrip("\n"))
     if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
@@ -700,6 +702,15 @@ def _solve_once(
             b = run.attempt(payload, "yaml")
             if b.valid:
                 return done(b, payload, fired)
+            if run.compiled is not None and rule.name in _RESHAPES_LINES:
+                # the repaired lines have paths now: the schema decides their values again
+                quoted = quote_by_schema(payload, run.compiled)
+                if quoted is not None:
+                    payload = quoted[0]
+                    fire(fired, quoted[1])
+                    b = run.attempt(payload, "yaml")
+                    if b.valid:
+                        return done(b, payload, fired)
             a = b
             if b.line is not None:
                 ctx.error_line, ctx.error_column, ctx.error = b.line, b.column, b.error
