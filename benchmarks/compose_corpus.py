@@ -512,7 +512,12 @@ def _apply(
             case.asked = "auto"
         text: str | None = render(value, fmt)
         # a byte-order mark comes before everything: applied last
-        rank = {**{o: i for i, o in enumerate(_FIRST)}, "bom_blank": len(_FIRST) + 1}
+        # and reasoning comes before any prose
+        rank = {
+            **{o: i for i, o in enumerate(_FIRST)},
+            "think_block": len(_FIRST) + 1,
+            "bom_blank": len(_FIRST) + 2,
+        }
         ordered = sorted(ops, key=lambda o: rank.get(o, len(_FIRST)))
         for name in ordered:
             assert text is not None

@@ -305,9 +305,15 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
     lines = text.split("\n")
     first = 0
     # `---` then a prose line: the marker opens the document, the prose is no part of it
-    marker = lines[0].strip() == "---" and len(lines) > 1 and _prose_like(lines[1])
-    first = 1 if marker else 0
-    while first < len(lines) and (_prose_like(lines[first]) or not lines[first].strip()):
+    while first < len(lines) and (
+        _prose_like(lines[first])
+        or not lines[first].strip()
+        or (
+            lines[first].strip() == "---"
+            and first + 1 < len(lines)
+            and _prose_like(lines[first + 1])
+        )
+    ):
         first += 1
     last = len(lines)
     # a top-level list: a line after a blank line that is no item is a closing remark

@@ -542,6 +542,8 @@ def _yaml_for_json(
     yaml_fired: list[str] = []
     yaml_ctx = _context("yaml", ctx.truncated, run.compiled)
     b = _solve_once(run, payload, "yaml", "yaml", yaml_ctx, yaml_fired)
+    if not b.valid and not b.final:
+        b = _label_above(run, b, b.__dict__.get("payload", payload), "yaml", yaml_fired) or b
     if not b.valid:
         return None
     fired[:] = [n for n in fired if n != "strip_prose"]
@@ -581,7 +583,7 @@ def _solve(
     if not a.valid and not a.final:
         a = _yaml_for_json(run, payload, fmt, ctx, fired) or a
     if not a.valid and not a.final:
-        a = _label_above(run, a, payload, fmt, fired) or a
+        a = _label_above(run, a, a.__dict__.get("payload", payload), fmt, fired) or a
     if a.final or not a.loaded or not isinstance(a.value, dict):
         return a
     # the edges of the mapping read last: prose lines shaped like keys never stay keys
