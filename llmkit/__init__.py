@@ -6,14 +6,9 @@ that ``import llmkit`` (and ``llmkit --help``) stays fast.
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
-try:  # the installed distribution's version; a bare source tree falls back
-    __version__ = importlib.metadata.version("llmkit")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-    __version__ = "0.0.0+unknown"
+from llmkit._lazy import lazy_exports
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -48,6 +43,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot read __all__
+    __version__: str
     from llmkit._exceptions import AuthError as AuthError
     from llmkit._exceptions import BadResponseError as BadResponseError
     from llmkit._exceptions import CallTimeoutError as CallTimeoutError
@@ -76,13 +72,24 @@ if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot re
     from llmkit.timing import Timing as Timing
 
 
+def _version() -> str:
+    # read on first use: importlib.metadata costs more than parsing an answer
+    import importlib.metadata
+
+    try:  # the installed distribution's version; a bare source tree falls back
+        return importlib.metadata.version("llmkit")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "0.0.0+unknown"
+
+
+_import_on_use = lazy_exports(__name__, _EXPORTS, globals())
+
+
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llmkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if name == "__version__":
+        globals()[name] = version = _version()
+        return version
+    return _import_on_use(name)
 
 
 def __dir__() -> list[str]:
