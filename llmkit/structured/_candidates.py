@@ -37,6 +37,7 @@ __all__ = [
     "engine",
     "fire",
     "json_like",
+    "only_root_open",
     "other_fit",
     "prose_edges",
     "reshaped",
@@ -251,6 +252,19 @@ def reshaped(run: Run, payload: str, fmt: str) -> tuple[Attempt, str] | None:
     return None
 
 
+_WHOLE_END = re.compile(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
+
+
+def only_root_open(read: _json_repair.JsonRepair, payload: str, at_limit: bool) -> bool:
+    """A cut JSON answer whose every member was written whole: only the top-level object
+    was left open, and (cut at the token limit, where `12` may be the start of `125`)
+    its last value ends in a closer, a quote or a literal. Nothing is ever completed:
+    a list or a nested object that runs to the end is not whole."""
+    if read.open_at_cut != "{":
+        return False
+    return not at_limit or _WHOLE_END.search(payload) is not None
+
+
 def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
     """At the token limit: does the document run to the end of the answer?
 
@@ -261,7 +275,7 @@ def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
     if json_like(payload):
         read = _json_repair.repair_json(payload)
         if read is not None:
-            return read.truncated
+            return read.truncated and not only_root_open(read, payload, True)
     last = text.rstrip().rsplit("\n", 1)[-1].strip()
     if last.startswith(("```", "~~~")):
         return False
@@ -330,8 +344,8 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
             return cut
     if read.cut_inside:
         return verdict("answer cut inside a value: its end is unknown"), names
-    if read.truncated and run.cut_at_limit:
-        return verdict("answer cut at the token limit before the JSON ended"), names
+    if read.truncated and not only_root_open(read, payload, run.cut_at_limit):
+        return verdict("the answer ends inside a value it never closed: its end is unknown"), names
     if read.truncated:
         ctx.truncated = True
     if len(read.values) == 1:

@@ -391,7 +391,11 @@ def _parse(
             cut_inside_payload(text, read_text, fired)
             or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
         ):
-            result = verdict("answer cut at the token limit inside the document")
+            result = _whole_entries(run, read_text) or verdict(
+                "answer cut at the token limit inside the document"
+            )
+        elif not result.valid and not result.final:
+            result = _whole_entries(run, payload) or result  # the cut broke the last line
     notes = tuple(ctx.notes)
     if not result.valid:
         failure = result if result.loaded or run.best_invalid is None else run.best_invalid
@@ -531,6 +535,24 @@ def _as_text(run: Run, payload: str) -> Attempt | None:
         return None
     a = run.check(Loaded(payload.strip()))
     return a if a.valid else None
+
+
+def _whole_entries(run: Run, payload: str) -> Attempt | None:
+    """A YAML mapping cut at the token limit, without its last top-level entry (the one
+    the cut may have fallen in: its value, a list or a block, may not be whole), where
+    that validates; never a completed value. A top-level list is never whole."""
+    if json_like(payload):
+        return None
+    lines = payload.rstrip("\n").split("\n")
+    starts = [i for i, ln in enumerate(lines) if ln[:1] not in ("", " ", "\t", "-", "#")]
+    if len(starts) < 2 or lines[0].startswith("- "):
+        return None
+    kept = "\n".join(lines[: starts[-1]]).rstrip()
+    b = run.attempt(kept, "yaml")
+    if not b.valid or not isinstance(b.value, dict):
+        return None
+    b.payload = kept  # type: ignore[attr-defined]
+    return b
 
 
 def _yaml_for_json(
