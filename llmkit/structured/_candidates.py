@@ -199,6 +199,19 @@ def schema_keys(compiled: CompiledSchema | None) -> set[str]:
 _TOP_KEY = re.compile(r"^([^\s#\-][^:\n]*):(?:[ \t]|$)", re.M)
 
 
+def _shadowed(run: Run, label: str, written: list[str], tail: bool) -> bool:
+    """`note: x` written as the schema spells it, then a blank line and `Note: a
+    sentence.` closing the answer: the remark is prose, the key is the field. (Above the
+    document the two stay rivals: `Summary: ...` may be the summary.)"""
+    if not tail:
+        return False
+    props = (run.compiled.schema.get("properties") or {}) if run.compiled else {}
+    if not isinstance(props, dict) or label in props:
+        return False
+    norm = normalize_key(label)
+    return any(k in props and normalize_key(k) == norm for k in written)
+
+
 def edge_prose(run: Run, payload: str) -> str | Attempt | None:
     """The payload without prose-shaped lines at its edges (`Note: a sentence.`).
 
@@ -214,9 +227,11 @@ def edge_prose(run: Run, payload: str) -> str | Attempt | None:
         return None
     written = [m.group(1).strip() for m in _TOP_KEY.finditer(payload)]
     drop = []
+    lines = payload.rstrip().split("\n")
     for i, label in zip(idx, labels, strict=True):
         norm = normalize_key(label)
-        if norm not in keys:
+        tail = i == len(lines) - 1 and i > 0 and not lines[i - 1].strip()
+        if norm not in keys or _shadowed(run, label, written, tail):
             drop.append(i)
         elif sum(1 for k in written if normalize_key(k) == norm) > 1:
             return verdict(f"two candidates for the field {label!r}: a prose line and a key")
@@ -449,14 +464,19 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
     lines = payload.split("\n")
     keys = schema_keys(run.compiled)
     has_schema = bool(keys)
+    written = [m.group(1).strip() for m in _TOP_KEY.finditer(payload)]
 
     def scan(order: range) -> list[int]:
         found: list[int] = []
+        tail = order.step < 0
         for i in order:
             if not lines[i].strip():
                 continue
             label = _edge_candidate(lines[i], has_schema, invalid)
-            if label is None or normalize_key(label) in keys or len(found) >= 3:
+            if label is None or len(found) >= 3:
+                break
+            closing = tail and not found and i > 0 and not lines[i - 1].strip()
+            if normalize_key(label) in keys and not _shadowed(run, label, written, closing):
                 break
             nxt = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
             if nxt[:1].isspace() or nxt.startswith("-"):

@@ -237,7 +237,7 @@ _GLUED_KEY_LINE = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 def _prose_like(line: str) -> bool:
     s = line.strip()
-    if not s or s.startswith(("#", "---", "...", "{", "[", '"', "'")):
+    if not s or s.startswith(("#", "---", "...", "{", "[", "}", "]", '"', "'")):
         return False
     if _YAML_ITEM_LINE.match(line) or _GLUED_KEY_LINE.match(line):
         return False
