@@ -454,9 +454,8 @@ def tabs(text: str, case: Case, rng: random.Random) -> str | None:
 
 
 def drop_final_closer(text: str, case: Case, rng: random.Random) -> str | None:
-    """The closing brace of a JSON object answer left off, every member written whole
-    (a top-level list left open could have gone on: that is a cut, not this slip)."""
-    if case.render != "json" or not text.rstrip().endswith("}"):
+    """The last closing bracket of a JSON answer left off, every value written whole."""
+    if case.render != "json" or not text.rstrip().endswith(("}", "]")):
         return None
     return text.rstrip()[:-1].rstrip()
 

@@ -271,13 +271,15 @@ _WHOLE_END = re.compile(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
 
 
 def only_root_open(read: _json_repair.JsonRepair, payload: str, at_limit: bool) -> bool:
-    """A cut JSON answer whose every member was written whole: only the top-level object
-    was left open, and (cut at the token limit, where `12` may be the start of `125`)
-    its last value ends in a closer, a quote or a literal. Nothing is ever completed:
-    a list or a nested object that runs to the end is not whole."""
-    if read.open_at_cut != "{":
-        return False
-    return not at_limit or _WHOLE_END.search(payload) is not None
+    """A cut JSON answer whose every member was written whole: only the top-level value
+    was left open. At the token limit only an object counts (a list could have gone on,
+    and the object's required keys tell), and only if its last value ends in a closer,
+    a quote or a literal (`12` may be the start of `125`). Nothing is ever completed: a
+    list or a nested object that runs to the end is not whole."""
+    if at_limit:
+        return read.open_at_cut == "{" and _WHOLE_END.search(payload) is not None
+    # no sign of a cut (the closer forgotten): a top-level list of whole items also
+    return read.open_at_cut in ("{", "[")
 
 
 def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
