@@ -86,6 +86,7 @@ class ImportResult:
     redacted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The counts as plain JSON-ready data."""
         return {
             "source": self.source,
             "imported": self.imported,

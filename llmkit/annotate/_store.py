@@ -89,6 +89,7 @@ class User:
     active: bool = True
 
     def to_dict(self) -> dict[str, Any]:
+        """The account as plain JSON-ready data (never the password hash)."""
         return {"id": self.id, "name": self.name, "role": self.role, "active": self.active}
 
 
@@ -111,6 +112,7 @@ class RubricVersion:
     rubric: Rubric
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored version as plain JSON-ready data."""
         return {
             "id": self.id,
             "name": self.name,
@@ -138,6 +140,7 @@ class Conversation:
     alternatives: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The conversation as plain JSON-ready data (the import format)."""
         out: dict[str, Any] = {
             "id": self.id,
             "messages": list(self.messages),
@@ -178,6 +181,7 @@ class QueueEntry:
     left: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The queue entry as plain JSON-ready data."""
         return {
             "alternatives": self.alternatives,
             "left": self.left,
@@ -234,6 +238,11 @@ class Store:
         except sa.exc.ArgumentError:
             raise AnnotationError(f"not a database URL: {_redact_url(self.url)}") from None
         self.dialect = url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise AnnotationError(
+                f"unsupported store {_redact_url(self.url)} (database URL): use a SQLite file, "
+                "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            )
         if self.dialect == "sqlite":
             database = url.database or ""
             if database and database != ":memory:":
@@ -301,6 +310,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
+        """The newest migration applied to this database."""
         with self.engine.connect() as conn:
             return int(
                 conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar() or 0

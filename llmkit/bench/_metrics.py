@@ -274,7 +274,8 @@ def _client_report(
     if lag["p99"] is not None and lag["p99"] > _LOOP_LAG_WARN_MS:
         bottleneck = True
         warnings.append(
-            f"client event-loop lag p99 {lag['p99']:.1f} ms: timestamps may be late by as much"
+            f"client event-loop lag p99 {lag['p99']:.1f} ms: the client's timestamps may be "
+            "late by up to that much"
         )
     load = summary["load"]
     asked, achieved = load.get("scheduled_rate"), load.get("achieved_rate")

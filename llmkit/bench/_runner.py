@@ -73,10 +73,12 @@ class LevelResult:
 
     @property
     def ok(self) -> int:
+        """How many requests of this level succeeded."""
         return sum(1 for r in self.records if r.ok)
 
     @property
     def failed(self) -> int:
+        """How many requests of this level failed."""
         return sum(1 for r in self.records if r.status == "failed")
 
 
@@ -150,6 +152,7 @@ class BenchResult:
         return pd.DataFrame(rows)
 
     def warnings(self) -> list[str]:
+        """What a reader must know before trusting the numbers (interruption, failures, ...)."""
         out = []
         if self.interrupted:
             out.append("the run was interrupted: results cover what was measured until then")

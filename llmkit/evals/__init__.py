@@ -28,7 +28,14 @@ from llmkit.evals._calibrate import (
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._demo import example_suite_path
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
-from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
+from llmkit.evals._runner import (
+    CaseRun,
+    EvalInterrupted,
+    EvalRun,
+    ScoreRecord,
+    cassette_client,
+    run_suite,
+)
 from llmkit.evals._scorers import (
     Score,
     ScoreContext,
@@ -47,6 +54,7 @@ __all__ = [
     "CaseRun",
     "CassetteError",
     "Comparison",
+    "EvalInterrupted",
     "EvalRun",
     "MetricComparison",
     "Score",

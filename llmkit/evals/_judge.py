@@ -524,6 +524,7 @@ def _question(ctx: ScoreContext, template: str | None) -> str:
 
 @register_scorer("judge")
 def _judge_scorer(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """A model grades the answer against a rubric question (see model-graded scorers)."""
     judge = judge_from_spec(spec, suite)
     question_tpl = _spec_opt(spec, "question")
     against = _spec_opt(spec, "against")

@@ -337,6 +337,7 @@ class ChatStream:
         self.close()
 
     def close(self) -> None:
+        """Stop reading the stream and close its connection."""
         self._gen.close()
 
 
@@ -360,6 +361,7 @@ class Client(_BaseClient):
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
+        """Close the HTTP connections, and write any call-log row still held back."""
         self._sdk.close()
         if self._owns_log and self.call_log is not None:
             self.call_log.close()  # writes any row the lock kept back
@@ -481,6 +483,7 @@ class AsyncChatStream:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Stop reading the stream and close its connection."""
         await self._gen.aclose()
 
 
@@ -495,6 +498,7 @@ class AsyncClient(_BaseClient):
         self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs())
 
     async def close(self) -> None:
+        """Close the HTTP connections and the call log this client opened."""
         await self._sdk.close()
         if self._owns_log and self.call_log is not None:
             self.call_log.close()

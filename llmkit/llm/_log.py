@@ -33,6 +33,7 @@ logger = logging.getLogger("llmkit.llm")
 
 
 def default_log_path() -> Path:
+    """Where the call log lives: ``$LLMKIT_HOME/calls.db``."""
     return llmkit_home() / "calls.db"
 
 
@@ -265,6 +266,7 @@ class CallLog:
         structured: dict[str, Any] | None = None,
         template: tuple[str, str] | None = None,
     ) -> int | None:
+        """Append one call (request, result or error, attempts) to the log; never raises."""
         row: dict[str, Any] = {
             "started_at": started_at,
             "base_url": base_url,
