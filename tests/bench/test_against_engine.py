@@ -6,6 +6,7 @@ engine's logged send times (same monotonic clock) rather than with wall-clock bu
 
 from __future__ import annotations
 
+import itertools
 import socket
 from collections import defaultdict
 from collections.abc import Callable
@@ -44,6 +45,10 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
     assert level.ok == 8
     sent = _by_response(eng)
     errors = []
+    ttft_lag = []
+    sent_itl: list[float] = []  # per-token gaps as the engine sent them
+    sent_icl: list[float] = []
+    sent_tpot: list[float] = []
     for rec in level.records:
         assert rec.timing is not None and rec.response_id in sent
         log = sent[rec.response_id]
@@ -54,19 +59,28 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
         assert len(rec.timing.chunk_times_ns) == len(outputs)
         for got, want in zip(rec.timing.chunk_times_ns, outputs, strict=True):
             errors.append((got - want.t_ns) / 1e6)
+        tokens = sum(r.tokens for r in outputs)
+        sent_tpot.append((outputs[-1].t_ns - outputs[0].t_ns) / 1e6 / (tokens - 1))
+        for prev, nxt in itertools.pairwise(outputs):
+            sent_icl.append((nxt.t_ns - prev.t_ns) / 1e6)
+            sent_itl.extend([(nxt.t_ns - prev.t_ns) / 1e6 / nxt.tokens] * nxt.tokens)
         # TTFT is the first output chunk, not the role chunk
         first_out = (outputs[0].t_ns - rec.sent_ns) / 1e6
-        assert rec.timing.ttft_ms == pytest.approx(first_out, abs=15)
+        assert rec.timing.ttft_ms >= first_out
+        ttft_lag.append(rec.timing.ttft_ms - first_out)
         assert rec.timing.ttft_ms > (log[0].t_ns - rec.sent_ns) / 1e6
     errs = np.array(errors)
     assert errs.min() >= 0  # never received before it was sent: one clock
-    assert np.percentile(errs, 50) < 20 / 2  # stamped on arrival: well within a 20 ms step
-    # per-token ITL: one decode step (20 ms) per token, however tokens were chunked
-    itl = level.stats["itl_ms"]
-    assert itl["p50"] == pytest.approx(20.0, rel=0.2)
-    assert level.stats["tpot_ms"]["p50"] == pytest.approx(20.0, rel=0.2)
-    icl = level.stats["icl_ms"]["p50"]
-    assert icl == pytest.approx(20.0 * tokens_per_chunk, rel=0.2)
+    # Stamped on arrival: the typical lag stays well within a 20 ms step. Compared with
+    # what the engine's log says it sent (the same clock), not with the nominal 20 ms: on a
+    # starved machine the engine's own steps run late too, and that is not the client's.
+    assert np.percentile(errs, 50) < 20 / 2
+    assert np.percentile(ttft_lag, 50) < 20 / 2
+    # per-token ITL: one decode step per token, however tokens were chunked
+    assert level.stats["itl_ms"]["p50"] == pytest.approx(np.percentile(sent_itl, 50), abs=5)
+    assert level.stats["icl_ms"]["p50"] == pytest.approx(np.percentile(sent_icl, 50), abs=5)
+    assert np.percentile(sent_itl, 50) == pytest.approx(20.0, rel=0.5)  # the engine's pace
+    assert level.stats["tpot_ms"]["p50"] == pytest.approx(np.percentile(sent_tpot, 50), abs=5)
 
 
 def test_without_per_chunk_usage_itl_is_approximate(bench_engine: MakeEngine) -> None:
