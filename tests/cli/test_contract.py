@@ -378,4 +378,6 @@ def test_bench_itl_panel_shows_the_body_of_the_distribution(
     # Other plots set their own limits; the ITL panel's is the one starting at 0. The saved
     # samples and the plotted ones differ by a few (the plot keeps streamed successes).
     (itl_limit,) = [args[1] for args in limits if len(args) == 2 and args[0] == 0]
-    assert itl_limit == pytest.approx(float(np.percentile(itl, 99)) * 1.1, rel=0.1)
+    # With ~50 samples a p99 sits between the two largest, so one sample more or less moved
+    # it by more than 10% on a busy machine: check where it falls instead.
+    assert np.percentile(itl, 90) <= itl_limit / 1.1 <= itl.max()
