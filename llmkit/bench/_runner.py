@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from llmkit._exceptions import ConfigError, ConnectError
+from llmkit._redact import Redactor, public_url
 from llmkit.bench._client import RawResponse, make_session, request_body
 from llmkit.bench._config import BenchConfig, LoadLevel
 from llmkit.bench._load import LevelPlan, monitor_loop_lag, run_level
 from llmkit.bench._metrics import ClientStats, summarize_level
 from llmkit.bench._prompts import PromptSource
 from llmkit.bench._records import RequestRecord, build_record, make_counter
-from llmkit.bench._redact import Redactor, public_url
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -294,7 +294,7 @@ class _Run:
         self.levels: list[LevelResult] = []
         self.origin_ns = 0
         self.model = ""
-        self.redact = Redactor(config.api_key, config.base_url)
+        self.redact = Redactor((config.api_key,), (config.base_url,))
         self.stopped_by: str | None = None
 
     def source(self, prompt_tokens: int | None) -> PromptSource:

@@ -21,6 +21,7 @@ import openai
 import tenacity
 
 from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
+from llmkit._redact import install_log_filter
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
@@ -302,9 +303,11 @@ class _BaseClient:
             _logger.warning("llmkit: a call could not be logged: %s", exc)
 
     def _sdk_kwargs(self) -> dict[str, Any]:
+        install_log_filter()  # the HTTP libraries log request URLs (?key= included)
         return {
-            "base_url": self.endpoint.base_url,
+            "base_url": self.endpoint.request_url,
             "api_key": self.endpoint.api_key,
+            "default_headers": self.endpoint.auth_headers(),  # overrides the Bearer key
             "max_retries": 0,  # tenacity owns retrying
         }
 
