@@ -22,6 +22,12 @@ import tenacity
 
 from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
 from llmkit._redact import install_log_filter
+from llmkit.llm._bodycap import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    CappedTransport,
+    async_capped_transport,
+    check_limit,
+)
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
@@ -230,8 +236,10 @@ class _BaseClient:
         retry: RetryPolicy | None = None,
         log: LogTarget = None,
         default_params: Mapping[str, Any] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.endpoint = Endpoint.resolve(base_url, api_key, model)
+        self.max_response_bytes = check_limit(max_response_bytes)
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.default_params = dict(default_params or {})
@@ -360,12 +368,16 @@ class Client(_BaseClient):
         retry: attempts and back-off.
         log: ``True`` for the default call log, a path, or a :class:`CallLog`.
         default_params: sent with every request (``temperature``, ``max_tokens``, ...).
+        max_response_bytes: the most a response body may hold, decompressed (default
+            32 MiB); a larger one fails with ``BadResponseError``, never a ``MemoryError``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Our transport caps every socket wait at what the call has left (see _deadline).
-        http = openai.DefaultHttpxClient(transport=budget_transport())
+        http = openai.DefaultHttpxClient(
+            transport=CappedTransport(budget_transport(), self.max_response_bytes)
+        )
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
@@ -501,7 +513,10 @@ class AsyncClient(_BaseClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs())
+        http = openai.DefaultAsyncHttpxClient(
+            transport=async_capped_transport(self.max_response_bytes)
+        )
+        self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs(), http_client=http)
 
     async def close(self) -> None:
         await self._sdk.close()
