@@ -368,10 +368,9 @@ class _Run:
         plan = self.plan(level)
         self.hooks.level_started(index, level, plan.requests)
         start, raws, client = await self.run_plan(plan, level.prompt_tokens, salt=index)
-        records = tuple(
-            self._clean(build_record(r, level=index, stream=self.config.stream, count=self.count))
-            for r in raws
-        )
+        # Counting tokens takes a while on long answers: on a worker thread, the loop
+        # keeps hearing Ctrl-C and SIGTERM meanwhile (they stop the run, honestly).
+        records = await asyncio.to_thread(self._records, raws, index)
         interrupted = self.stop.is_set()
         stats = summarize_level(
             level, records, index=index, start_ns=start, client=client,
@@ -381,6 +380,12 @@ class _Run:
         self.levels.append(result)
         self.hooks.level_finished(result)
         return result
+
+    def _records(self, raws: list[RawResponse], index: int) -> tuple[RequestRecord, ...]:
+        stream = self.config.stream
+        return tuple(
+            self._clean(build_record(r, level=index, stream=stream, count=self.count)) for r in raws
+        )
 
     def _clean(self, rec: RequestRecord) -> RequestRecord:
         """Server bodies and exception texts may quote the key: never keep it."""
@@ -495,6 +500,10 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
                 if run.stop.is_set():
                     break
                 await run.run_one(level)
+        # A signal that came during the last step is still in the loop's wake-up pipe:
+        # let the loop read it and run its handler before the handlers go.
+        for _ in range(3):
+            await asyncio.sleep(0)
     except asyncio.CancelledError:
         run.stop.set()
     finally:
