@@ -106,6 +106,7 @@ async def async_call(url: str, stream: bool) -> tuple[Any, float]:
         async with anyio.create_task_group() as tg:
             tg.start_soon(ticker)
             result = await c.chat("hi", stream=stream)
+            await anyio.sleep(0.01)  # let the ticker see a stall that ended with the call
             tg.cancel_scope.cancel()
     return result, worst
 

@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
 from llmkit.prompts import PromptTemplate, load_prompt
+from llmkit.structured import compile_schema
 
 __all__ = ["Case", "ScorerSpec", "Suite", "SuiteError", "load_suite"]
 
@@ -273,6 +275,12 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, dict):
         raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
+    if schema is not None:
+        try:  # checked here, naming the line: never a URL fetched or a file read at run time
+            compile_schema(schema)
+        except (ValueError, SchemaError) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            raise ctx.error(f"bad schema: {message}", m["schema"][1], "prompt.schema") from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),
