@@ -1,5 +1,8 @@
 """A cap on response bodies, decompressed size included (``Client(max_response_bytes=…)``).
 
+It also notes whether an event stream carried ``data: [DONE]`` (the SDK drops that event),
+so a stream that ends with it and no ``finish_reason`` is told from one cut short.
+
 A server may send a 50 MB body, or 200 KB of gzip that inflates to 200 MB: read whole,
 either ends in a raw ``MemoryError`` gigabytes later. So the client's transport asks for
 the encodings it can decode itself (gzip, deflate), decodes them as the bytes arrive with
@@ -9,6 +12,7 @@ The SDK then sees a plain, already decoded body.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -20,6 +24,7 @@ from llmkit.llm._errors import AttemptFailed
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "SSE_DONE",
     "AsyncCappedTransport",
     "CappedTransport",
     "async_capped_transport",
@@ -28,6 +33,26 @@ __all__ = [
 
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 _DECODED = "gzip, deflate"  # what we inflate ourselves, bounded
+#: key in the response's ``extensions``: True once a ``data: [DONE]`` line went by
+SSE_DONE = "llmkit_sse_done"
+# At a line start only: inside a JSON string a newline is escaped, so this is an SSE line.
+_DONE_LINE = re.compile(rb"(?:^|[\r\n])data: ?\[DONE\][ \t]*(?:\r?\n|\r|$)")
+
+
+class _DoneWatch:
+    """Looks for ``data: [DONE]`` across chunk boundaries (keeps a short tail)."""
+
+    def __init__(self, extensions: dict[str, Any]) -> None:
+        self.extensions = extensions
+        self.tail = b"\n"
+
+    def see(self, data: bytes) -> None:
+        if self.extensions.get(SSE_DONE):
+            return
+        window = self.tail + data
+        if _DONE_LINE.search(window):
+            self.extensions[SSE_DONE] = True
+        self.tail = window[-24:]
 
 
 def too_large(limit: int, what: str) -> AttemptFailed:
@@ -86,16 +111,21 @@ class _Inflater:
         return out
 
 
-def _decoded(response: httpx2.Response, request: httpx2.Request, stream: Any) -> httpx2.Response:
+def _decoded(
+    response: httpx2.Response, request: httpx2.Request, stream: _Capped
+) -> httpx2.Response:
     """The response as the SDK will see it: ``stream`` already decoded, so no encoding."""
     drop = {"content-encoding", "content-length"}
-    return httpx2.Response(
+    decoded = httpx2.Response(
         response.status_code,
         headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() not in drop],
         stream=stream,
-        extensions=response.extensions,
+        extensions=dict(response.extensions),
         request=request,
     )
+    if decoded.headers.get("content-type", "").startswith("text/event-stream"):
+        stream.watch = _DoneWatch(decoded.extensions)
+    return decoded
 
 
 def _inflater(response: httpx2.Response, limit: int) -> _Inflater:
@@ -106,13 +136,19 @@ def _inflater(response: httpx2.Response, limit: int) -> _Inflater:
 class _Capped(httpx2.SyncByteStream):
     def __init__(self, inner: Any, inflater: _Inflater) -> None:
         self._inner, self._inflater = inner, inflater
+        self.watch: _DoneWatch | None = None
+
+    def _out(self, data: bytes) -> bytes:
+        if self.watch is not None and data:
+            self.watch.see(data)
+        return data
 
     def __iter__(self) -> Iterator[bytes]:
         for part in self._inner:
-            out = self._inflater.feed(part)
+            out = self._out(self._inflater.feed(part))
             if out:
                 yield out
-        rest = self._inflater.flush()
+        rest = self._out(self._inflater.flush())
         if rest:
             yield rest
 
@@ -120,16 +156,13 @@ class _Capped(httpx2.SyncByteStream):
         self._inner.close()
 
 
-class _AsyncCapped(httpx2.AsyncByteStream):
-    def __init__(self, inner: Any, inflater: _Inflater) -> None:
-        self._inner, self._inflater = inner, inflater
-
+class _AsyncCapped(_Capped, httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for part in self._inner:
-            out = self._inflater.feed(part)
+            out = self._out(self._inflater.feed(part))
             if out:
                 yield out
-        rest = self._inflater.flush()
+        rest = self._out(self._inflater.flush())
         if rest:
             yield rest
 

@@ -24,6 +24,7 @@ from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
 from llmkit._redact import install_log_filter
 from llmkit.llm._bodycap import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    SSE_DONE,
     CappedTransport,
     async_capped_transport,
     check_limit,
@@ -466,7 +467,7 @@ class Client(_BaseClient):
                         text = state.on_chunk(chunk)
                         if text:
                             yield text
-                    rest = state.end_of_stream()
+                    rest = state.end_of_stream(_saw_done(response))
                     if rest:
                         yield rest
         except (GeneratorExit, KeyboardInterrupt):
@@ -619,7 +620,7 @@ class AsyncClient(_BaseClient):
                         text = state.on_chunk(chunk)
                         if text:
                             yield text
-                    rest = state.end_of_stream()
+                    rest = state.end_of_stream(_saw_done(response))
                     if rest:
                         yield rest
                 finally:
@@ -640,6 +641,11 @@ class AsyncClient(_BaseClient):
         from llmkit.llm._structured import astructured_call
 
         return await astructured_call(self, messages, schema, **kwargs)
+
+
+def _saw_done(stream: Any) -> bool:
+    """Whether the SDK stream's body carried ``data: [DONE]`` (see ``_bodycap``)."""
+    return bool(stream.response.extensions.get(SSE_DONE))
 
 
 def _unwrap(exc: Exception) -> BaseException:

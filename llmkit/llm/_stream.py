@@ -175,11 +175,15 @@ class AttemptState:
         if self.budget is not None:
             self.budget.progress()
 
-    def end_of_stream(self) -> str:
-        """The stream ended; return output text that was still held back."""
+    def end_of_stream(self, done: bool = False) -> str:
+        """The stream ended (``done``: with ``data: [DONE]``); return held-back text.
+
+        A stream that ends with ``[DONE]`` but no ``finish_reason`` is complete, its
+        finish reason unknown (``None``), as the SDK takes it.
+        """
         rest = self.timer.end(time.perf_counter_ns())
-        if self.finish_reason is None:
-            # A clean close without a finish_reason is a cut stream, not an answer.
+        if self.finish_reason is None and not done:
+            # A clean close without [DONE] or a finish_reason is a cut stream, not an answer.
             raise AttemptFailed(
                 BadResponseError, "stream ended before the answer finished", retryable=True
             )
