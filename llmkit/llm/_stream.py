@@ -23,6 +23,8 @@ _NO_OBJECT = (str, int, float, bool, list, tuple)
 # Counting this much text offline takes long enough (~1-2 ms per KB at worst) that the
 # async client does it on a worker thread rather than on the event loop.
 HEAVY_COUNT_CHARS = 4096
+# Counting is linear but pure Python (up to ~2 ms per KB): a 20 MB answer would take 40 s.
+EXACT_COUNT_CHARS = 1_000_000
 
 
 def _bad(where: str, value: Any, expected: str) -> AttemptFailed:
@@ -223,12 +225,15 @@ class AttemptState:
 
     def count(self, text: str) -> int:
         """Offline tokens of ``text``: each text once per attempt, never past the call's
-        deadline (an estimate from what was counted by then, the source being
-        approximate in any case)."""
+        deadline (an estimate from what was counted by then), and beyond
+        :data:`EXACT_COUNT_CHARS` extrapolated (the source is approximate in any case)."""
         known = self._counts.get(text)
         if known is None:
             deadline = self.budget.deadline if self.budget is not None else None
-            known, _exact = count_tokens_within(text, deadline)
+            head = text[:EXACT_COUNT_CHARS]  # beyond it, the rest is extrapolated
+            known, _exact = count_tokens_within(head, deadline)
+            if len(text) > len(head):
+                known = round(known * len(text) / len(head))
             self._counts[text] = known
         return known
 
