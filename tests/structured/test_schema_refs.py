@@ -1,7 +1,6 @@
 """Schema references never reach the network or the disk; references inside a schema work.
 
-A recording server stands for any URL a schema could name: it answers every GET with a
-schema and records it. No path that takes a schema (``parse``, ``load_schema``, ``parse
+A recording server stands for any URL a schema could name: it records every request. No path that takes a schema (``parse``, ``load_schema``, ``parse
 --jsonl`` lines, an eval suite) may send it anything.
 """
 
@@ -26,13 +25,8 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []  # noqa: RUF012 - reset by the fixture
 
     def do_GET(self) -> None:
-        self.requests.append(self.path)
-        body = json.dumps({"type": "integer", "description": "FETCHED-CONTENT"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.requests.append(self.path)  # what is answered does not matter: nothing may ask
+        self.send_error(404)
 
     def log_message(self, *args: object) -> None:
         pass
