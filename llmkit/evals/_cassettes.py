@@ -25,9 +25,9 @@ from typing import Any
 import httpx2
 import yaml
 
-from llmkit import __version__
 from llmkit._exceptions import ConfigError
 from llmkit._redact import public_url, redact_text
+from llmkit._version import __version__
 
 __all__ = [
     "CassetteError",

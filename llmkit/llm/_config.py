@@ -42,6 +42,7 @@ class Endpoint:
 
     @property
     def safe_url(self) -> str:
+        """The base URL with any credentials and secret query values masked."""
         return redact_url(self.base_url)
 
     @property
@@ -100,6 +101,7 @@ class Endpoint:
         )
 
     def require_model(self, model: str | None) -> str:
+        """The model to call: ``model``, else the endpoint's; a ``ConfigError`` if neither."""
         chosen = model or self.model
         if not chosen:
             raise ConfigError(
