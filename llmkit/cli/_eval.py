@@ -212,8 +212,8 @@ def _run(
         comparison = compare_to_baseline(result, baseline_data)
         result["comparison"] = comparison.to_dict()
         lines = list(comparison.lines())
-        if comparison.regressed and result["exit_code"] == 0:
-            result["exit_code"], result["ok"] = 1, False
+        if comparison.exit_code and result["exit_code"] == 0:
+            result["exit_code"], result["ok"] = comparison.exit_code, False
     if update_baseline and baseline is not None:
         if result["exit_code"] == 2:
             raise LLMKitError("not writing a baseline from a run with errors")
