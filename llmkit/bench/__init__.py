@@ -17,6 +17,7 @@ model client uses too.
 
 from __future__ import annotations
 
+from llmkit._sse import SSEEvent, SSEParser
 from llmkit.bench._compare import (
     CompareResult,
     CompareUsageError,
@@ -49,7 +50,6 @@ from llmkit.bench._runner import (
     arun_bench,
     run_bench,
 )
-from llmkit.bench._sse import SSEEvent, SSEParser
 
 __all__ = [
     "EXIT_STATUS",

@@ -12,7 +12,15 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +37,8 @@ from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
 
 if TYPE_CHECKING:
+    import httpx2
+
     from llmkit.structured import StructuredResult
 
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
@@ -357,12 +367,22 @@ class Client(_BaseClient):
         retry: attempts and back-off.
         log: ``True`` for the default call log, a path, or a :class:`CallLog`.
         default_params: sent with every request (``temperature``, ``max_tokens``, ...).
+        wrap_transport: wraps the client's ``httpx2`` transport (``llmkit eval`` records and
+            replays cassettes through it); nothing else in the process is touched.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        wrap_transport: Callable[[httpx2.BaseTransport], httpx2.BaseTransport] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         # Our transport caps every socket wait at what the call has left (see _deadline).
-        http = openai.DefaultHttpxClient(transport=budget_transport())
+        transport: httpx2.BaseTransport = budget_transport()
+        if wrap_transport is not None:
+            transport = wrap_transport(transport)
+        http = openai.DefaultHttpxClient(transport=transport)
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
