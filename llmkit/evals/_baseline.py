@@ -21,7 +21,9 @@ lying wholly below zero). When too few pairs changed for any exact test to reach
 shown from 20 pairs on and never when they have no width. Every test is seeded
 (:mod:`llmkit.stats`), so the same two files give the same verdict on every machine.
 
-Settings (the suite's ``baseline:`` block, overridable by keyword arguments): ``threshold``
+Settings (the suite's ``baseline:`` block, overridable by keyword arguments): ``file`` (the
+baseline to compare with, relative to the suite file: the CLI and the pytest plugin both
+use it), ``threshold``
 (absolute drop on the [0, 1] scale, default 0.05), ``thresholds`` (per scorer), ``alpha``
 (default 0.05), ``n_resamples`` (default 2000), ``seed`` (default 0).
 """
@@ -66,7 +68,7 @@ DEFAULT_ALPHA = 0.05
 DEFAULT_RESAMPLES = 2000
 # Below this many pairs a bootstrap is no interval: use an exact test instead.
 MIN_BOOTSTRAP_PAIRS = 20
-_SETTINGS = ("threshold", "thresholds", "alpha", "n_resamples", "seed")
+_SETTINGS = ("file", "threshold", "thresholds", "alpha", "n_resamples", "seed")
 
 
 class BaselineError(ConfigError):
@@ -124,6 +126,10 @@ def validate_baseline_settings(settings: Mapping[str, Any] | None) -> dict[str, 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BaselineError(f"expected a non-negative integer, got {seed!r}", field="seed")
     out["seed"] = seed
+    if "file" in given:
+        if not isinstance(given["file"], str) or not given["file"].strip():
+            raise BaselineError("expected a file path (relative to the suite file)", field="file")
+        out["file"] = given["file"]
     return out
 
 

@@ -8,6 +8,8 @@ recorder (see :mod:`llmkit.evals._transport`: nothing is patched process-wide).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +37,16 @@ from llmkit.evals._transport import (
     unmatched,
 )
 
-__all__ = ["CaseRun", "EvalRun", "Mode", "ScoreRecord", "cassette_client", "run_suite"]
+__all__ = [
+    "CaseRun",
+    "EvalRun",
+    "Mode",
+    "ScoreRecord",
+    "cassette_client",
+    "cassettes_fingerprint",
+    "run_suite",
+    "suite_shape",
+]
 
 Mode = Literal["replay", "record", "live"]
 MODES: tuple[str, ...] = ("replay", "record", "live")
@@ -179,8 +190,43 @@ class EvalRun:
             "scorers": scorers,
             "per_case": per_case,
             "baseline_settings": self.suite.baseline,
+            "suite_shape": suite_shape(self.suite),
+            "fingerprints": {
+                "suite": _digest(suite_shape(self.suite)),
+                "cassettes": cassettes_fingerprint(self.suite, [c.case.id for c in self.cases]),
+            },
             "comparison": None,
         }
+
+
+def suite_shape(suite: Suite) -> dict[str, Any]:
+    """What a baseline must share with a run to be compared: the suite and its scorers.
+
+    Cases may come and go (they are reported and left out); prompts and settings are what
+    a baseline judges, so they are not part of the shape.
+    """
+    specs = {(s.name, s.type) for s in suite.scorers}
+    specs |= {(s.name, s.type) for c in suite.cases for s in c.scorers}
+    return {"suite": suite.name, "scorers": sorted(f"{n} ({t})" for n, t in specs)}
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def cassettes_fingerprint(suite: Suite, case_ids: Sequence[str]) -> str | None:
+    """A digest of the cases' cassette files (``None`` when none exists: a live run)."""
+    h = hashlib.sha256()
+    found = False
+    for case_id in sorted(case_ids):
+        try:
+            data = cassette_path(suite.cassette_dir, case_id).read_bytes()
+        except OSError:
+            continue
+        found = True
+        h.update(case_id.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()[:16] if found else None
 
 
 class _CaseRunner:

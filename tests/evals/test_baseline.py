@@ -260,6 +260,7 @@ def test_write_refuses_a_summary_without_per_case_scores(tmp_path: Path) -> None
         ({"thresholds": {"judge": "x"}}, "thresholds.judge"),
         ({"thresholds": [1]}, "thresholds"),
         ({"treshold": 0.1}, "treshold"),
+        ({"file": ""}, "file"),
     ],
 )
 def test_bad_settings_name_the_field(settings: dict[str, Any], field: str) -> None:
