@@ -269,16 +269,22 @@ def coalesce_sse(body: str) -> str:
     text: dict[str, list[str]] = {}
     finish: Any = None
     tail: list[str] = []
-    for event in events:
-        if not event.startswith("data: ") or "\n" in event.strip():
-            return body
-        data = event[6:].strip()
+    if any(not e.startswith("data: ") or "\n" in e.strip() for e in events):
+        return body
+    datas = [e[6:].strip() for e in events]
+    try:  # one parse for the whole stream, not one per event
+        parsed = json.loads("[" + ",".join(d for d in datas if d != "[DONE]") + "]")
+    except ValueError:
+        return body
+    if len(parsed) != sum(1 for d in datas if d != "[DONE]"):
+        return body  # a data line held more than one value
+    objs = iter(parsed)
+    for event, data in zip(events, datas, strict=True):
         if data == "[DONE]":
             tail.append(event)
             continue
-        try:
-            obj = json.loads(data)
-        except ValueError:
+        obj = next(objs)
+        if not isinstance(obj, dict):
             return body
         choices = obj.get("choices")
         if not choices:
@@ -286,9 +292,17 @@ def coalesce_sse(body: str) -> str:
                 return body
             tail.append(event)
             continue
-        if len(choices) != 1 or choices[0].get("index", 0) != 0 or tail:
+        if (
+            not isinstance(choices, list)
+            or len(choices) != 1
+            or not isinstance(choices[0], dict)
+            or choices[0].get("index", 0) != 0
+            or tail
+        ):
             return body
         delta = choices[0].get("delta") or {}
+        if not isinstance(delta, dict):
+            return body
         if set(delta) - _DELTA_KEYS or set(choices[0]) - {
             "index",
             "delta",

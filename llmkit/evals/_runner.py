@@ -360,15 +360,10 @@ def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) 
 
     if mode == "replay":
         replay = ReplayTransport()
-
-        def play(inner: Any) -> Any:
-            replay.inner = inner
-            return replay
-
         # as many attempts as recording may have made (a recorded 429 then 200), no waiting
         policy = RetryPolicy(initial_wait=0.0, max_wait=0.0, jitter=False)
         client: Any = Client(
-            _REPLAY_URL, "replay-needs-no-key", suite.model_name, retry=policy, wrap_transport=play
+            _REPLAY_URL, "replay-needs-no-key", suite.model_name, retry=policy, transport=replay
         )
         client.replay = replay
         return client

@@ -1,6 +1,7 @@
 """The one adapter between eval cassettes and HTTP: two ``httpx2`` transports, no patching.
 
-llmkit's :class:`~llmkit.llm.Client` takes a ``wrap_transport`` hook; an eval run hands it
+llmkit's :class:`~llmkit.llm.Client` takes a ``wrap_transport`` hook and a ``transport``;
+an eval run hands it
 
 - :class:`RecordingTransport`, which wraps the client's own transport and, for calls made
   under :func:`capture`, notes when each byte chunk came off the socket (the client still
@@ -306,9 +307,6 @@ def _response(recorded: dict[str, Any], request: httpx2.Request) -> httpx2.Respo
 class ReplayTransport(httpx2.BaseTransport):
     """Answers every request from the :class:`Tape` playing in this context; no socket."""
 
-    def __init__(self, inner: httpx2.BaseTransport | None = None) -> None:
-        self.inner = inner
-
     @contextlib.contextmanager
     def playing(self, tape: Tape) -> Iterator[Tape]:
         token = _TAPE.set(tape)
@@ -322,10 +320,6 @@ class ReplayTransport(httpx2.BaseTransport):
         if tape is None:
             raise NoRecording("replay: no cassette is playing for this request")
         return tape.play(request)
-
-    def close(self) -> None:
-        if self.inner is not None:
-            self.inner.close()
 
 
 def unmatched(exc: BaseException | None) -> NoRecording | None:

@@ -367,21 +367,25 @@ class Client(_BaseClient):
         retry: attempts and back-off.
         log: ``True`` for the default call log, a path, or a :class:`CallLog`.
         default_params: sent with every request (``temperature``, ``max_tokens``, ...).
-        wrap_transport: wraps the client's ``httpx2`` transport (``llmkit eval`` records and
-            replays cassettes through it); nothing else in the process is touched.
+        wrap_transport: wraps the client's ``httpx2`` transport (``llmkit eval`` records
+            cassettes through it); nothing else in the process is touched.
+        transport: an ``httpx2`` transport used instead of the network (``llmkit eval``
+            replays cassettes through it).
     """
 
     def __init__(
         self,
         *args: Any,
         wrap_transport: Callable[[httpx2.BaseTransport], httpx2.BaseTransport] | None = None,
+        transport: httpx2.BaseTransport | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        # Our transport caps every socket wait at what the call has left (see _deadline).
-        transport: httpx2.BaseTransport = budget_transport()
-        if wrap_transport is not None:
-            transport = wrap_transport(transport)
+        if transport is None:
+            # Our transport caps every socket wait at what the call has left (see _deadline).
+            transport = budget_transport()
+            if wrap_transport is not None:
+                transport = wrap_transport(transport)
         http = openai.DefaultHttpxClient(transport=transport)
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
