@@ -226,6 +226,7 @@ class MetricComparison:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain JSON-ready data."""
         return {
             "metric": self.metric,
             "kind": self.kind,
@@ -272,6 +273,7 @@ class Comparison:
 
     @property
     def regressed(self) -> bool:
+        """Whether any metric regressed against the baseline."""
         return any(m.regressed for m in self.metrics)
 
     @property
@@ -315,6 +317,7 @@ class Comparison:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain JSON-ready data."""
         return {
             "baseline": self.baseline_path,
             "regressed": self.regressed,

@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
-from llmkit import __version__
 from llmkit._exceptions import ConfigError
+from llmkit._version import __version__
 
 __all__ = [
     "CassetteError",

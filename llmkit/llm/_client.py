@@ -19,7 +19,6 @@ from collections.abc import (
     Generator,
     Iterator,
     Mapping,
-    Sequence,
 )
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,8 @@ from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
+from llmkit.llm._messages import Messages
+from llmkit.llm._messages import as_messages as _as_messages
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
 
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
 
 _logger = logging.getLogger("llmkit.llm")
-
-Messages = str | Sequence[Mapping[str, Any]]
 
 
 @functools.cache
@@ -63,12 +62,6 @@ def _split_extra(params: Mapping[str, Any]) -> dict[str, Any]:
     if extra:
         request["extra_body"] = {**extra, **dict(params.get("extra_body") or {})}
     return request
-
-
-def _as_messages(messages: Messages) -> list[dict[str, Any]]:
-    if isinstance(messages, str):
-        return [{"role": "user", "content": messages}]
-    return [dict(m) for m in messages]
 
 
 class _StopIfToldToWaitTooLong(tenacity.stop.stop_base):
@@ -353,6 +346,7 @@ class ChatStream:
         self.close()
 
     def close(self) -> None:
+        """Stop reading the stream and close its connection."""
         self._gen.close()
 
 
@@ -390,6 +384,7 @@ class Client(_BaseClient):
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
+        """Close the HTTP connections, and write any call-log row still held back."""
         self._sdk.close()
         if self._owns_log and self.call_log is not None:
             self.call_log.close()  # writes any row the lock kept back
@@ -511,6 +506,7 @@ class AsyncChatStream:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Stop reading the stream and close its connection."""
         await self._gen.aclose()
 
 
@@ -525,6 +521,7 @@ class AsyncClient(_BaseClient):
         self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs())
 
     async def close(self) -> None:
+        """Close the HTTP connections and the call log this client opened."""
         await self._sdk.close()
         if self._owns_log and self.call_log is not None:
             self.call_log.close()

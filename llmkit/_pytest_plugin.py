@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from llmkit.evals._gate import Verdict
-    from llmkit.evals._runner import CaseRun, EvalRun
+    from llmkit.evals import CaseRun, EvalRun, Verdict
 
 __all__ = [
     "EvalCaseFailed",
