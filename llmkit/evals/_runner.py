@@ -198,7 +198,10 @@ class EvalRun:
             "suite_shape": suite_shape(self.suite),
             "fingerprints": {
                 "suite": _digest(suite_shape(self.suite)),
-                "cassettes": cassettes_fingerprint(self.suite, [c.case.id for c in self.cases]),
+                # a live run plays no cassette
+                "cassettes": None
+                if self.mode == "live"
+                else cassettes_fingerprint(self.suite, [c.case.id for c in self.cases]),
             },
             "comparison": None,
         }

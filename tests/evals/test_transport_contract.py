@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,21 @@ from llmkit.evals import CassetteError, cassette_client, load_suite, run_suite
 from llmkit.evals._cassettes import Recorder, load_cassette
 from llmkit.evals._transport import RecordingTransport, capture, recorded_timing
 
-TESTED_HTTPX2 = ((2, 16), (3, 0))  # >= 2.16, < 3
+TESTED_HTTPX2 = ((2, 16), (2, 18))  # >= 2.16, < 2.18: the pin in pyproject.toml
 
 
 def _version(text: str) -> tuple[int, int]:
     major, minor = text.split(".")[:2]
     return int(major), int(minor)
+
+
+def test_the_httpx2_pin_is_the_tested_range() -> None:
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    (pin,) = [d for d in project["project"]["dependencies"] if d.startswith("httpx2")]
+    (low, high) = TESTED_HTTPX2
+    assert pin.split("#")[0].replace(" ", "") == (
+        f"httpx2>={low[0]}.{low[1]},<{high[0]}.{high[1]}"
+    ), "widen the pin only with TESTED_HTTPX2, after these tests pass on the new version"
 
 
 def test_httpx2_is_within_the_tested_range_and_its_transport_api_is_unchanged() -> None:
