@@ -37,17 +37,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import ConfigError
-from llmkit.stats import (
-    Interval,
-    mcnemar,
-    min_attainable_pvalue,
-    paired_bootstrap_ci,
-    paired_permutation_test,
-    pairs_needed,
-)
+
+if TYPE_CHECKING:
+    from llmkit.stats import Interval
 
 __all__ = [
     "BASELINE_FORMAT",
@@ -207,6 +202,7 @@ class MetricComparison:
 
     def line(self) -> str:
         """One line for people: the metric, the change, the test and the verdict."""
+        from llmkit import stats  # numpy: imported only once a baseline is compared
         text = (
             f"{self.metric}: {self.before:.3f} -> {self.after:.3f} "
             f"(change {self.change:+.3f}, {self._evidence()}, n={self.n})"
@@ -217,7 +213,7 @@ class MetricComparison:
             text += (
                 f" INCONCLUSIVE (drop beyond {self.threshold:g}, but {self.changed} changed "
                 f"pair(s): no test at alpha {self.alpha:g} can be significant with fewer "
-                f"than {pairs_needed(self.alpha)})"
+                f"than {stats.pairs_needed(self.alpha)})"
             )
         elif self.dropped:
             text += " drop not significant"
@@ -463,9 +459,10 @@ def _interval(
     before: list[float], after: list[float], alpha: float, n_resamples: int, seed: int
 ) -> Interval | None:
     """The paired bootstrap interval, or ``None`` below 20 pairs or when it has no width."""
+    from llmkit import stats
     if len(before) < MIN_BOOTSTRAP_PAIRS:
         return None
-    iv = paired_bootstrap_ci(
+    iv = stats.paired_bootstrap_ci(
         before, after, n_resamples=n_resamples, confidence=1.0 - alpha, seed=seed
     )
     return iv if iv.high > iv.low else None
@@ -481,20 +478,22 @@ def _metric(
     n_resamples: int,
     seed: int,
 ) -> MetricComparison:
+    from llmkit import stats  # numpy: a run without a baseline never needs it
+
     pairs = list(zip(before, after, strict=True))
     lost = sum(1 for b, a in pairs if a < b)
     gained = sum(1 for b, a in pairs if a > b)
     n = len(pairs)
     change = sum(after) / n - sum(before) / n
-    inconclusive = min_attainable_pvalue(lost + gained) >= alpha
+    inconclusive = stats.min_attainable_pvalue(lost + gained) >= alpha
     interval = _interval(before, after, alpha, n_resamples, seed)
     pvalue: float | None
     if kind == "pass":
-        test, pvalue = "mcnemar", mcnemar(lost, gained, exact=True).pvalue
+        test, pvalue = "mcnemar", stats.mcnemar(lost, gained, exact=True).pvalue
         significant = pvalue < alpha and lost > gained
     elif n < MIN_BOOTSTRAP_PAIRS:
         test = "sign-flip"
-        pvalue = paired_permutation_test(before, after, seed=seed).pvalue
+        pvalue = stats.paired_permutation_test(before, after, seed=seed).pvalue
         significant = pvalue < alpha and change < 0
     else:
         test, pvalue = "bootstrap", None
