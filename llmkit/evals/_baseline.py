@@ -203,6 +203,7 @@ class MetricComparison:
     def line(self) -> str:
         """One line for people: the metric, the change, the test and the verdict."""
         from llmkit import stats  # numpy: imported only once a baseline is compared
+
         text = (
             f"{self.metric}: {self.before:.3f} -> {self.after:.3f} "
             f"(change {self.change:+.3f}, {self._evidence()}, n={self.n})"
@@ -460,6 +461,7 @@ def _interval(
 ) -> Interval | None:
     """The paired bootstrap interval, or ``None`` below 20 pairs or when it has no width."""
     from llmkit import stats
+
     if len(before) < MIN_BOOTSTRAP_PAIRS:
         return None
     iv = stats.paired_bootstrap_ci(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -227,6 +228,7 @@ class Tape:
         self.metadata: dict[str, Any] = meta.get("llmkit") or {} if isinstance(meta, dict) else {}
         timings = self.metadata.get("timings") or []
         self.takes: list[_Take] = []
+        self._lock = threading.Lock()
         for i, interaction in enumerate(data["interactions"]):
             try:
                 req, resp = interaction["request"], interaction["response"]
@@ -243,21 +245,25 @@ class Tape:
 
     @classmethod
     def load(cls, path: Path) -> Tape:
+        """The cassette at ``path`` (a :class:`CassetteError` names a missing or bad file)."""
         if not path.is_file():
             raise CassetteError(f"no recording: {path} does not exist")
         return cls(path, load_cassette(path))
 
     def play(self, request: httpx2.Request) -> httpx2.Response:
+        """The recorded answer to ``request`` (each recording answers once, in order)."""
         key = (
             request.method.upper(),
             endpoint_path(request.url.path),
             canonical_body(request.read()),
         )
-        for take in self.takes:
-            if not take.played and take.key == key:
+        with self._lock:  # a tape shared by threads hands each recording out once
+            take = next((t for t in self.takes if not t.played and t.key == key), None)
+            if take is not None:
                 take.played = True
-                return _response(take.response, request)
-        raise NoRecording(self._miss(key))
+        if take is None:
+            raise NoRecording(self._miss(key))
+        return _response(take.response, request)
 
     def _miss(self, key: tuple[str, str, str]) -> str:
         answered = [t for t in self.takes if t.key == key]
@@ -281,6 +287,7 @@ class Tape:
         return sum(1 for t in self.takes if not t.played and t.phase == "case")
 
     def all_played(self) -> bool:
+        """Whether every recording, a scorer's included, was played."""
         return all(t.played for t in self.takes)
 
 
@@ -309,6 +316,7 @@ class ReplayTransport(httpx2.BaseTransport):
 
     @contextlib.contextmanager
     def playing(self, tape: Tape) -> Iterator[Tape]:
+        """Answer this context's (this thread's) requests from ``tape``."""
         token = _TAPE.set(tape)
         try:
             yield tape
