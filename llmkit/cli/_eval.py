@@ -216,6 +216,8 @@ def _run(
     known = baseline_path(suite, baseline)
     if known is not None and not update_baseline:
         load_baseline(known)  # an unusable baseline exits 2 before any call is made
+    if known is None and update_baseline:
+        _fail("--update-baseline needs --baseline FILE or 'file:' in the suite's baseline block")
     total = len(suite.select(set(tags)))
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -125,3 +125,9 @@ def test_a_missing_recording_exits_2_from_both(suite_copy: Path, tmp_path: Path)
     cli, test, out = _both(suite_copy, tmp_path)
     assert (cli, test) == (2, 2), out
     assert "no recording" in out
+
+
+def test_update_baseline_without_a_file_exits_2_before_running(suite_copy: Path) -> None:
+    ran = llmkit("eval", str(suite_copy), "--update-baseline")
+    assert ran.code == 2 and "--update-baseline needs --baseline FILE" in ran.err
+    assert "cases passed" not in ran.out
