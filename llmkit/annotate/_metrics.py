@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
+from llmkit.annotate._csv_safe import csv_safe
 from llmkit.annotate._store import AnnotationError, Store, records
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ def export_ratings(store: Store, path: str | Path, *, fmt: str | None = None) ->
     frame["rated_at"] = frame["rated_at"].map(lambda ts: ts.isoformat())
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        frame.to_csv(out, index=False)
+        csv_safe(frame).to_csv(out, index=False)
     else:
         with out.open("w", encoding="utf-8") as fh:
             for record in frame.to_dict("records"):

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from llmkit._exceptions import LLMKitError
 from llmkit.annotate import _schema as t
+from llmkit.annotate._errors import AnnotationError
+from llmkit.annotate._names import check_name, default_hasher, find_user_row, name_key
 from llmkit.annotate._rubric import Rubric, parse_rubric
 
 if TYPE_CHECKING:
     import pandas as pd
+    from argon2 import PasswordHasher
 
 __all__ = [
     "ROLES",
@@ -44,10 +46,6 @@ __all__ = [
 
 Role = Literal["rater", "adjudicator", "admin"]
 ROLES: tuple[str, ...] = ("rater", "adjudicator", "admin")
-
-
-class AnnotationError(LLMKitError):
-    """An annotation operation was refused (unknown user, wrong queue, invalid value...)."""
 
 
 def default_db_url() -> str:
@@ -221,8 +219,12 @@ class Store:
         AnnotationError: the database cannot be opened or migrated.
     """
 
-    def __init__(self, db: str | Path | None = None) -> None:
+    def __init__(
+        self, db: str | Path | None = None, *, password_hasher: PasswordHasher | None = None
+    ) -> None:
         self.url = resolve_db_url(db)
+        # argon2's strong defaults; tests pass a cheap hasher (a default hash takes ~0.5 s)
+        self.password_hasher = password_hasher or default_hasher()
         self._rubric_cache: dict[int, RubricVersion] = {}
         try:
             url = sa.make_url(self.url)
@@ -313,23 +315,24 @@ class Store:
         """Create a user with an argon2-hashed password.
 
         Raises:
-            AnnotationError: bad name or role, short password, or the name is taken.
+            AnnotationError: bad name or role, short password, or the name is taken (names
+                compare NFKC-normalised and case-insensitively).
         """
-        from argon2 import PasswordHasher
-
-        name = name.strip()
-        if not name or len(name) > 100 or any(c.isspace() for c in name):
-            raise AnnotationError(f"user name {name!r}: 1-100 characters, no spaces")
+        name = check_name(name)
         if role not in ROLES:
             raise AnnotationError(f"role {role!r}: choose from {', '.join(ROLES)}")
         if len(password) < 8:
             raise AnnotationError("the password needs at least 8 characters")
-        digest = PasswordHasher().hash(password)
+        digest = self.password_hasher.hash(password)
         try:
             with self.transaction() as conn:
+                taken = find_user_row(conn, name)
+                if taken is not None:
+                    raise AnnotationError(f"user {name!r} exists already (as {taken.name!r})")
                 new_id = conn.execute(
                     t.users.insert().values(
                         name=name,
+                        name_key=name_key(name),
                         role=role,
                         password_hash=digest,
                         active=True,
@@ -343,22 +346,21 @@ class Store:
 
     def verify_password(self, name: str, password: str) -> User | None:
         """The user when ``password`` is theirs (and they are active), else ``None``."""
-        from argon2 import PasswordHasher
         from argon2.exceptions import InvalidHashError, VerificationError
 
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
+            row = find_user_row(conn, name)
         if row is None or not row.active:
-            PasswordHasher().hash(password)  # same cost either way: no user enumeration by timing
+            self.password_hasher.hash(password)  # same cost either way: no enumeration by time
             return None
         try:
-            PasswordHasher().verify(row.password_hash, password)
+            self.password_hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         return User(id=row.id, name=row.name, role=row.role, active=row.active)
 
     def user(self, name: str, *, conn: sa.Connection | None = None) -> User:
-        """The user called ``name``.
+        """The user called ``name`` (compared NFKC-normalised and case-insensitively).
 
         Raises:
             AnnotationError: no such user.
@@ -366,7 +368,7 @@ class Store:
         if conn is None:
             with self.engine.connect() as own:
                 return self.user(name, conn=own)
-        row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
+        row = find_user_row(conn, name)
         if row is None:
             raise AnnotationError(f"no user {name!r} (add one: llmkit annotate user add)")
         return User(id=row.id, name=row.name, role=row.role, active=row.active)

@@ -10,13 +10,13 @@ import pytest
 
 pytest.importorskip("starlette", reason="the web extra is not installed")
 
-from annotate_web.support import LiveServer, Seeded, seed
+from annotate_web.support import CHEAP_HASHER, LiveServer, Seeded, seed
 from llmkit.annotate import Store
 
 
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One seeded SQLite file per session (argon2 hashing is slow on purpose); tests copy it."""
+    """One seeded SQLite file per session; tests copy it."""
     path = tmp_path_factory.mktemp("web-template") / "web.db"
     store = seed(f"sqlite:///{path}", path)
     with store.engine.connect() as conn:
@@ -30,7 +30,7 @@ def seeded(tmp_path: Path, seeded_template: Path) -> Iterator[Seeded]:
     path = tmp_path / "web.db"
     shutil.copyfile(seeded_template, path)
     url = f"sqlite:///{path}"
-    store = Store(url)
+    store = Store(url, password_hasher=CHEAP_HASHER)
     try:
         yield Seeded(store, url, path)
     finally:

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+
 from llmkit.annotate import Store, assign, import_jsonl, sample
 
 PASSWORD = "correct horse battery"
+# argon2id with tiny costs: the store takes the hasher, production keeps the defaults
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
 XSS = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
 XSS_LINK = "<a href=\"javascript:document.title='pwned'\">click me</a>"
 
@@ -51,7 +55,7 @@ class Seeded:
 
 
 def seed(url: str, path: Path, *, n: int = 12, overlap: float = 0.5) -> Store:
-    store = Store(url)
+    store = Store(url, password_hasher=CHEAP_HASHER)
     lines = [json.dumps(c) for c in conversations(n)]
     import_jsonl(store, lines, name="web-test.jsonl")
     for name, role in [

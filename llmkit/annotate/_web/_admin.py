@@ -1,4 +1,8 @@
-"""The admin page's data and actions: import, sample, assign, today's metrics, reports."""
+"""The admin page's data and actions: import, sample, assign, accounts, metrics, reports.
+
+Actions return the line the page shows; a refused one raises :class:`AnnotationError`
+with a message written for the admin (never a raw Python error).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,30 @@ import math
 from typing import Any
 
 from llmkit.annotate import AnnotationError, Store, User
+from llmkit.annotate._accounts import (
+    clear_login_failures,
+    revoke_sessions,
+    set_active,
+    set_password,
+    set_role,
+)
+from llmkit.annotate._csv_safe import csv_safe
 from llmkit.annotate._web._view import rows_of
 
-__all__ = ["do_assign", "do_import", "do_sample", "overview", "report_file"]
+__all__ = ["do_assign", "do_import", "do_sample", "do_user", "overview", "report_file"]
+
+
+def _number(form: dict[str, Any], key: str, label: str, default: str, kind: type = int) -> Any:
+    """A form field as a number, or an error that names the field and what it holds."""
+    text = str(form.get(key, "")).strip() or default
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise AnnotationError(f"{label}: give {what}, not {text[:40]!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise AnnotationError(f"{label}: give a finite number, not {text[:40]!r}")
+    return value
 
 
 def _num(value: Any) -> str:
@@ -87,7 +112,7 @@ def do_import(store: Store, form: dict[str, Any], user: User) -> str:
 def do_sample(store: Store, form: dict[str, Any], user: User) -> str:
     from llmkit.annotate import sample
 
-    n = int(str(form.get("n", "0")) or 0)
+    n = _number(form, "n", "Conversations", "0")
     drawn = sample(
         store,
         n,
@@ -104,12 +129,40 @@ def do_assign(store: Store, form: dict[str, Any], user: User) -> str:
     done = assign(
         store,
         raters,
-        overlap=float(str(form.get("overlap", "0.2")) or 0.2),
-        raters_per_item=int(str(form.get("raters_per_item", "2")) or 2),
-        gold_per_rater=int(str(form.get("gold_per_rater", "0")) or 0),
+        overlap=_number(form, "overlap", "Overlap share", "0.2", float),
+        raters_per_item=_number(form, "raters_per_item", "Raters per overlap item", "2"),
+        gold_per_rater=_number(form, "gold_per_rater", "Gold per rater", "0"),
     )
     queues = ", ".join(f"{k}: {v}" for k, v in done.per_rater.items())
     return f"Assigned sample {done.sample_id} ({done.rubric}): {queues}; {done.overlap_items} overlap, {done.gold_items} gold."
+
+
+USER_ACTIONS = ("deactivate", "reactivate", "password", "role", "revoke", "unlock")
+
+
+def do_user(store: Store, form: dict[str, Any], user: User) -> str:
+    """One account change: deactivate, reactivate, password, role, revoke (sessions), unlock."""
+    name = str(form.get("name", "")).strip()
+    action = str(form.get("action", ""))
+    target = store.user(name).name  # refuses unknown names
+    if action not in USER_ACTIONS:
+        raise AnnotationError(f"unknown account action {action[:40]!r}")
+    if target == user.name and action in ("deactivate", "role"):
+        raise AnnotationError("an admin cannot deactivate or demote themselves here")
+    if action in ("deactivate", "reactivate"):
+        set_active(store, target, action == "reactivate")
+        return f"{target} is {'active' if action == 'reactivate' else 'deactivated; logged out'}."
+    if action == "password":
+        set_password(store, target, str(form.get("password", "")))
+        return f"New password set for {target}; their sessions ended."
+    if action == "role":
+        role = str(form.get("role", ""))
+        set_role(store, target, role)
+        return f"{target} is now {role}."
+    if action == "revoke":
+        return f"Ended {revoke_sessions(store, target)} sessions of {target}."
+    clear_login_failures(store, target)
+    return f"Login lockout lifted for {target}."
 
 
 def report_file(store: Store, what: str) -> tuple[bytes, str]:
@@ -122,9 +175,9 @@ def report_file(store: Store, what: str) -> tuple[bytes, str]:
     from llmkit.annotate import daily_metrics, plot_trend, rater_report
 
     if what == "ratings.csv":
-        return store.ratings_frame().to_csv(index=False).encode(), "text/csv"
+        return csv_safe(store.ratings_frame()).to_csv(index=False).encode(), "text/csv"
     if what == "raters.csv":
-        return rater_report(store).to_csv(index=False).encode(), "text/csv"
+        return csv_safe(rater_report(store)).to_csv(index=False).encode(), "text/csv"
     if what == "metrics.csv":
         return daily_metrics(store, n_resamples=200).to_csv(index=False).encode(), "text/csv"
     if what == "trend.png":

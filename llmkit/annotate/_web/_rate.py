@@ -1,0 +1,192 @@
+"""The rater's pages: the rating form, submit and skip, and the queue.
+
+Raters reach assignments only through their own queue, so an id from someone else's
+queue answers 404 exactly like a missing one. A submit that arrives after the session
+ended is never lost: its form is kept as a draft, and after logging in again the rater
+lands on the same item with the same values filled in.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from llmkit.annotate._sessions import save_draft, take_draft
+from llmkit.annotate._store import AnnotationError, QueueEntry, User
+from llmkit.annotate._web._context import LoginRequired, Web
+from llmkit.annotate._web._view import choices, pairwise_left, render_messages, split_pairwise
+from llmkit.annotate._web_store import QueueSlot, queue_entry, queue_slots
+
+__all__ = ["SKIP_REASONS", "routes"]
+
+SKIP_REASONS = ("not in my language", "unreadable or broken", "needs domain expertise", "other")
+DRAFT_FLASH = (
+    "Your session ended before that answer was saved. Log in again: the answers you gave "
+    "are kept and will be back in the form."
+)
+
+
+def next_pending(queue: list[QueueSlot], after: int = -1) -> QueueSlot | None:
+    pending = [e for e in queue if e.status == "pending"]
+    later = [e for e in pending if e.position > after]
+    return (later or pending)[0] if pending else None
+
+
+def routes(web: Web) -> list[Route]:
+    store = web.store
+
+    def own_entry(user: User, assignment_id: int) -> tuple[QueueEntry, list[QueueSlot]]:
+        slots = queue_slots(store, user.name)
+        for slot in slots:
+            if slot.assignment_id == assignment_id:
+                return queue_entry(store, user.name, slot), slots
+        # the same answer for someone else's assignment and for none at all
+        raise HTTPException(404, "no such item in your queue")
+
+    def rate_next(request: Request) -> Response:
+        user = web.current(request)
+        slot = next_pending(queue_slots(store, user.name))
+        return RedirectResponse(f"/rate/{slot.assignment_id}" if slot else "/queue", 303)
+
+    def rate_page(request: Request) -> Response:
+        user = web.current(request)
+        entry, queue = own_entry(user, int(request.path_params["assignment_id"]))
+        version = store.rubric_version(entry.rubric_id)
+        rubric = version.rubric
+        mine = store.own_ratings(user.name, entry.item_id) if entry.status == "rated" else {}
+        draft: dict[str, Any] | None = None
+        if request.session.get("draft") == request.url.path:
+            del request.session["draft"]
+            draft = take_draft(store, user.id, request.url.path)
+            if draft is not None:
+                mine = {k[4:]: str(v) for k, v in draft.items() if k.startswith("dim.")}
+        context_msgs, pair = split_pairwise(entry.messages)
+        left = pairwise_left(entry.assignment_id)
+        right = "B" if left == "A" else "A"
+        dims = [
+            {
+                "dim": dim,
+                "choices": choices(dim, left=left),
+                "value": mine.get(dim.key, dim.default or ""),
+            }
+            for dim in rubric.dimensions
+        ]
+        index = next(i for i, e in enumerate(queue) if e.assignment_id == entry.assignment_id)
+        done = sum(1 for e in queue if e.status != "pending")
+        shown_at = draft.get("shown_at") if draft else None
+        return web.page(
+            request,
+            "rate.html",
+            user,
+            entry=entry,
+            rubric=rubric,
+            version=version,
+            dims=dims,
+            messages=render_messages(context_msgs),
+            pair=[render_messages((pair[left],))[0], render_messages((pair[right],))[0]]
+            if pair
+            else [],
+            left=left if pair else "",
+            index=index,
+            total=len(queue),
+            done=done,
+            prev_id=queue[index - 1].assignment_id if index > 0 else None,
+            next_id=queue[index + 1].assignment_id if index + 1 < len(queue) else None,
+            shown_at=shown_at if isinstance(shown_at, str) else f"{time.time():.3f}",
+            skip_reasons=SKIP_REASONS,
+        )
+
+    async def keep_draft(request: Request, ended: LoginRequired) -> Response:
+        """The session ran out under the rater: keep the form for after the next login."""
+        assert ended.ended is not None
+        form = await web.form(request)
+        kept = {k: str(v) for k, v in form.items() if k.startswith("dim.") or k == "shown_at"}
+        path = request.url.path
+        await run_in_threadpool(save_draft, store, ended.ended.user.id, path, kept, web.now())
+        request.session.pop("sid", None)
+        request.session.update(next=path, draft=path, flash=DRAFT_FLASH)
+        return RedirectResponse("/login", 303)
+
+    async def rate_submit(request: Request) -> Response:
+        assignment_id = int(request.path_params["assignment_id"])
+        try:
+            user = await web.user(request)
+        except LoginRequired as exc:
+            if exc.ended is None:
+                raise
+            return await keep_draft(request, exc)
+        form = await web.form(request)
+
+        def work() -> str:
+            entry, queue = own_entry(user, assignment_id)
+            rubric = store.rubric_version(entry.rubric_id).rubric
+            values = {d.key: str(form.get(f"dim.{d.key}", "")) for d in rubric.dimensions}
+            extra: dict[str, Any] = {}
+            if split_pairwise(entry.messages)[1]:
+                extra["pairwise_left"] = pairwise_left(entry.assignment_id)
+            try:
+                seconds = max(0.0, min(86400.0, time.time() - float(str(form.get("shown_at")))))
+            except ValueError:
+                seconds = None
+            try:
+                store.rate(
+                    user.name,
+                    entry.item_id,
+                    values,
+                    assignment_id=entry.assignment_id,
+                    seconds=seconds,
+                    extra=extra or None,
+                )
+            except AnnotationError as exc:
+                raise HTTPException(400, str(exc)) from None
+            refreshed = [
+                e if e.assignment_id != assignment_id else e._replace(status="rated") for e in queue
+            ]
+            following = next_pending(refreshed, entry.position)
+            return f"/rate/{following.assignment_id}" if following else "/queue"
+
+        return RedirectResponse(await run_in_threadpool(work), 303)
+
+    async def skip_submit(request: Request) -> Response:
+        user = await web.user(request)
+        form = await web.form(request)
+        assignment_id = int(request.path_params["assignment_id"])
+        reason = str(form.get("reason", "")).strip()
+        detail = str(form.get("detail", "")).strip()
+        if detail:
+            reason = f"{reason}: {detail}" if reason else detail
+
+        def work() -> str:
+            entry, queue = own_entry(user, assignment_id)
+            try:
+                store.skip(user.name, entry.assignment_id, reason)
+            except AnnotationError as exc:
+                raise HTTPException(400, str(exc)) from None
+            refreshed = [
+                e if e.assignment_id != assignment_id else e._replace(status="skipped")
+                for e in queue
+            ]
+            following = next_pending(refreshed, entry.position)
+            return f"/rate/{following.assignment_id}" if following else "/queue"
+
+        return RedirectResponse(await run_in_threadpool(work), 303)
+
+    def queue_page(request: Request) -> Response:
+        user = web.current(request)
+        queue = queue_slots(store, user.name)
+        done = sum(1 for e in queue if e.status != "pending")
+        return web.page(request, "queue.html", user, queue=queue, done=done)
+
+    return [
+        Route("/rate", rate_next),
+        Route("/rate/{assignment_id:int}", rate_page, methods=["GET"]),
+        Route("/rate/{assignment_id:int}", rate_submit, methods=["POST"]),
+        Route("/rate/{assignment_id:int}/skip", skip_submit, methods=["POST"]),
+        Route("/queue", queue_page),
+    ]
