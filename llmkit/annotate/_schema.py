@@ -216,7 +216,7 @@ def _m003_accounts(conn: sa.Connection) -> None:
             sa.text("UPDATE users SET name_key = :key WHERE id = :id"),
             {"key": name_key(name), "id": user_id},
         )
-    conn.execute(sa.text("CREATE INDEX users_name_key ON users (name_key)"))
+    conn.execute(sa.text("CREATE INDEX users_by_name_key ON users (name_key)"))
 
 
 # Append-only: position + 1 is the schema version.
