@@ -353,8 +353,8 @@ def test_admin_imports_samples_assigns_and_sees_reports(seeded: Seeded) -> None:
     assert c.get("/admin/files/nope").status_code == 404
 
 
-def test_sessions_are_signed_and_expire(seeded: Seeded) -> None:
-    c = client(seeded, session_max_age=1)
+def test_sessions_are_signed(seeded: Seeded) -> None:
+    c = client(seeded)
     login(c, "ada")
     assert c.get("/queue").status_code == 200
     cookie = c.cookies.get("llmkit_annotate")
@@ -362,8 +362,6 @@ def test_sessions_are_signed_and_expire(seeded: Seeded) -> None:
     forged = client(seeded)
     forged.cookies.set("llmkit_annotate", cookie[:-4] + "AAAA")
     assert forged.get("/queue", follow_redirects=False).status_code == 303
-    time.sleep(2.2)  # past max_age: the signed timestamp is too old
-    assert c.get("/queue", follow_redirects=False).status_code == 303
 
 
 def test_serve_without_the_web_extra_says_how_to_install_it(
