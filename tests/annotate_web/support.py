@@ -80,7 +80,7 @@ def free_port() -> int:
 class LiveServer:
     """The app under a real uvicorn server on 127.0.0.1, in a thread."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, **app_options: Any) -> None:
         import uvicorn
 
         from llmkit.annotate._web import create_app
@@ -88,7 +88,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(store, secret_key="test-secret"),
+            create_app(store, secret_key="test-secret", **app_options),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
