@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from annotate_web.support import LiveServer, Seeded
-from annotate_web.test_browser import (  # noqa: F401 - fixtures
-    browser,
+from annotate_web.test_browser import (  # noqa: F401 - no_csp_violations is a fixture
     keyboard_login,
     no_csp_violations,
     open_page,
