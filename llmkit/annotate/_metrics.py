@@ -210,7 +210,7 @@ def export_ratings(store: Store, path: str | Path, *, fmt: str | None = None) ->
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in ("csv", "jsonl"):
         raise AnnotationError(f"export format {fmt or '(none)'!r}: use .csv or .jsonl")
-    frame = store.ratings_frame()
+    frame = store.ratings_frame(include_untouched=True)  # with the touched column
     ids = {u.name: u.id for u in store.users()}
     frame.insert(2, "rater_id", frame["rater"].map(ids).astype("int64"))
     frame["rated_at"] = frame["rated_at"].map(lambda ts: ts.isoformat())

@@ -561,7 +561,8 @@ class Store:
     # -- queues and ratings ---------------------------------------------------------------
 
     def queue(self, rater: str, *, day: str | None = None) -> list[QueueEntry]:
-        """A rater's queue (the latest sampled day, or ``day``), in order.
+        """A rater's queue, in order: the latest sampled day's items after earlier days'
+        unfinished ones (or only ``day``'s).
 
         Only what the rater may see: the conversation and the rater's own status, never
         the gold flag nor other raters' ratings.
@@ -636,8 +637,10 @@ class Store:
         with self.engine.connect() as conn:
             user = self.user(rater, conn=conn)
             assignment = self._assignment_for(conn, user, item_id, assignment_id)
-            exists = conn.execute(sa.select(t.items.c.id).where(t.items.c.id == item_id)).first()
-        if exists is None:
+            item = conn.execute(
+                sa.select(t.items.c.id, t.items.c.alternatives_json).where(t.items.c.id == item_id)
+            ).first()
+        if item is None:
             raise AnnotationError(f"no conversation {item_id!r}")
         if assignment is None and require_assignment:
             raise AnnotationError(f"item {item_id!r} is not in {rater}'s queue")
@@ -647,13 +650,8 @@ class Store:
             rubric_id = int(assignment.rubric_id)
         clean = _check_values(self.rubric_version(rubric_id).rubric, values)
         kept = dict(extra or {})
-        if assignment is not None and "left" not in kept:
-            with self.engine.connect() as conn:
-                pairwise = conn.execute(
-                    sa.select(t.items.c.alternatives_json).where(t.items.c.id == item_id)
-                ).scalar()
-            if pairwise:  # record which answer the rater saw on the left
-                kept["left"] = left_side(int(assignment.id))
+        if assignment is not None and "left" not in kept and item.alternatives_json:
+            kept["left"] = left_side(int(assignment.id))  # the answer shown on the left
         with self.transaction() as conn:
             key = conn.execute(
                 t.submissions.insert().values(
@@ -728,14 +726,19 @@ class Store:
             ).all()
         return {r.dimension: r.value for r in rows}
 
-    def ratings_frame(self, *, include_gold: bool = True, latest: bool = True) -> pd.DataFrame:
+    def ratings_frame(
+        self, *, include_gold: bool = True, latest: bool = True, include_untouched: bool = False
+    ) -> pd.DataFrame:
         """Every rating as a DataFrame, one row per (submission, dimension).
 
         Columns: ``item_id, rater, dimension, value, rubric_version, rated_at`` then
-        ``rubric, rubric_id, score, is_gold, submission_id, seconds``. ``value`` is the
-        canonical string; ``score`` is its number (likert points, binary yes=1 no=0,
-        pairwise A=1 B=0 tie=0.5) or NaN. ``rated_at`` is a UTC timestamp. With
-        ``latest`` only each rater's newest submission per item counts.
+        ``rubric, rubric_id, score, is_gold, submission_id, seconds, first_rated_at,
+        touched``. ``value`` is the canonical string; ``score`` is its number (likert
+        points, binary yes=1 no=0, pairwise A=1 B=0 tie=0.5) or NaN. ``rated_at`` is a UTC
+        timestamp (of the edit, for an edited rating); ``first_rated_at`` is when the rater
+        first rated the item. With ``latest`` only each rater's newest submission per item
+        counts. ``touched`` is false where the rater never chose a value and the rubric's
+        default was stored; such rows are left out unless ``include_untouched``.
         """
         import pandas as pd
 
@@ -752,6 +755,8 @@ class Store:
                 sub.c.rubric_id,
                 sub.c.id.label("submission_id"),
                 sub.c.seconds,
+                sub.c.extra_json,
+                sub.c.rater_id,
             )
             .select_from(
                 r.join(sub, sub.c.id == r.c.submission_id)
@@ -782,15 +787,55 @@ class Store:
             "rubric_id",
             "submission_id",
             "seconds",
+            "extra_json",
+            "rater_id",
         ]
         frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
+        untouched = {
+            sid: set(json.loads(extra).get("untouched", ()))
+            for sid, extra in set(zip(frame["submission_id"], frame["extra_json"], strict=True))
+            if extra and "untouched" in extra
+        }
+        frame["touched"] = pd.Series(
+            [
+                dim not in untouched.get(sid, ())
+                for sid, dim in zip(frame["submission_id"], frame["dimension"], strict=True)
+            ],
+            index=frame.index,
+            dtype=bool,
+        )
+        if not include_untouched:
+            frame = frame[frame["touched"]].reset_index(drop=True)
+        if latest and not frame.empty:  # an edited rating's first time is an older submission
+            with self.engine.connect() as conn:
+                firsts = {
+                    (item, rater): when
+                    for item, rater, when in conn.execute(
+                        sa.select(sub.c.item_id, sub.c.rater_id, sa.func.min(sub.c.rated_at))
+                        .where(sub.c.status == "rated")
+                        .group_by(sub.c.item_id, sub.c.rater_id)
+                    )
+                }
+            first = pd.Series(
+                [
+                    firsts.get((item, rater), when)
+                    for item, rater, when in zip(
+                        frame["item_id"], frame["rater_id"], frame["rated_at"], strict=True
+                    )
+                ],
+                index=frame.index,
+                dtype="float64",
+            )
+        else:
+            first = frame.groupby(["item_id", "rater"])["rated_at"].transform("min")
+        frame["first_rated_at"] = pd.to_datetime(first.astype("float64"), unit="s", utc=True)
         frame["rated_at"] = pd.to_datetime(frame["rated_at"].astype("float64"), unit="s", utc=True)
         frame["score"] = frame["value"].map(_score).astype("float64")
         frame["is_gold"] = frame["item_id"].isin(gold_items)
         if not include_gold:
             frame = frame[~frame["is_gold"]].reset_index(drop=True)
         order = [*columns[:7], "rubric_id", "score", "is_gold", "submission_id", "seconds"]
-        return frame[order]
+        return frame[[*order, "first_rated_at", "touched"]]
 
 
 def left_side(assignment_id: int) -> str:
@@ -848,7 +893,11 @@ def open_store(db: str | Path | Store | None = None) -> Store:
 
 
 def ratings(
-    db: str | Path | Store | None = None, *, include_gold: bool = True, latest: bool = True
+    db: str | Path | Store | None = None,
+    *,
+    include_gold: bool = True,
+    latest: bool = True,
+    include_untouched: bool = False,
 ) -> pd.DataFrame:
     """Every stored rating as a DataFrame (see :meth:`Store.ratings_frame` for the columns).
 
@@ -858,53 +907,71 @@ def ratings(
         db: a URL, SQLite path or :class:`Store` (default: ``$LLMKIT_HOME/annotate.db``).
         include_gold: keep ratings of gold items (flagged in ``is_gold``).
         latest: only each rater's newest submission per item.
+        include_untouched: keep the rubric defaults stored for dimensions the rater never
+            chose (``touched`` false).
     """
     store = open_store(db)
     try:
-        return store.ratings_frame(include_gold=include_gold, latest=latest)
+        return store.ratings_frame(
+            include_gold=include_gold, latest=latest, include_untouched=include_untouched
+        )
     finally:
         if store is not db:
             store.close()
 
 
-def queue_rows(store: Store, rater: str, day: str | None, *, with_conversation: bool) -> list[Any]:
-    """Rows of a rater's queue (the latest sampled day, or ``day``), in order.
+def queue_rows(
+    store: Store,
+    rater: str,
+    day: str | None,
+    *,
+    with_conversation: bool,
+    rater_id: int | None = None,
+) -> list[Any]:
+    """Rows of a rater's queue, in order, in one query.
+
+    With ``day``, that day's assignments. Without, the latest sampled day's, preceded by
+    every earlier day's item the rater has neither rated nor skipped (oldest first): a new
+    day never hides unfinished work.
 
     Each row is ``(id, item_id, position, day, rubric_id, status)``, followed by the
     conversation's ``messages_json`` and ``alternatives_json`` when ``with_conversation``
     (the web app's queue listing leaves them out: decoding them is most of its cost).
+    ``rater_id`` (the user's id, when the caller has it) saves looking the name up.
     """
-    user = store.user(rater)
+    user_id = store.user(rater).id if rater_id is None else rater_id
     a, s, sub = t.assignments, t.samples, t.submissions
+    latest = (
+        sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
+        .where(sub.c.rater_id == user_id, sub.c.assignment_id.is_not(None))
+        .group_by(sub.c.assignment_id)
+        .subquery()
+    )
+    columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
+    columns.append(sub.c.status)
+    joined = a.join(s, a.c.sample_id == s.c.id)
+    if with_conversation:
+        columns += [t.items.c.messages_json, t.items.c.alternatives_json]
+        joined = joined.join(t.items, t.items.c.id == a.c.item_id)
+    joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id).outerjoin(
+        sub, sub.c.id == latest.c.sid
+    )
+    if day is None:
+        last_day = (
+            sa.select(sa.func.max(s.c.day))
+            .select_from(a.join(s, a.c.sample_id == s.c.id))
+            .where(a.c.rater_id == user_id)
+            .scalar_subquery()
+        )
+        which = sa.or_(s.c.day == last_day, sub.c.status.is_(None))
+    else:
+        which = s.c.day == day
     with store.engine.connect() as conn:
-        if day is None:
-            day = conn.execute(
-                sa.select(sa.func.max(s.c.day))
-                .select_from(a.join(s, a.c.sample_id == s.c.id))
-                .where(a.c.rater_id == user.id)
-            ).scalar()
-            if day is None:
-                return []
-        latest = (
-            sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
-            .where(sub.c.rater_id == user.id, sub.c.assignment_id.is_not(None))
-            .group_by(sub.c.assignment_id)
-            .subquery()
-        )
-        columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
-        columns.append(sub.c.status)
-        joined = a.join(s, a.c.sample_id == s.c.id)
-        if with_conversation:
-            columns += [t.items.c.messages_json, t.items.c.alternatives_json]
-            joined = joined.join(t.items, t.items.c.id == a.c.item_id)
-        joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id).outerjoin(
-            sub, sub.c.id == latest.c.sid
-        )
         return list(
             conn.execute(
                 sa.select(*columns)
                 .select_from(joined)
-                .where(a.c.rater_id == user.id, s.c.day == day)
-                .order_by(a.c.sample_id, a.c.position)
+                .where(a.c.rater_id == user_id, which)
+                .order_by(s.c.day, a.c.sample_id, a.c.position)
             ).all()
         )

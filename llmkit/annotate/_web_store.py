@@ -2,7 +2,8 @@
 
 :meth:`Store.queue` decodes every conversation of the day's queue; a rating page needs
 only the statuses (progress, previous and next) and one conversation. Same rules as
-``Store.queue``: only the rater's own assignments, the latest sampled day by default,
+``Store.queue``: only the rater's own assignments, the latest sampled day (after earlier
+days' unfinished items) by default,
 never the gold flag nor anyone else's ratings.
 """
 
@@ -37,26 +38,32 @@ class QueueSlot(NamedTuple):
         return dict(self._asdict())
 
 
-def queue_slots(store: Store, rater: str, *, day: str | None = None) -> list[QueueSlot]:
-    """The rater's queue (latest day, or ``day``) in order, without the conversations."""
+def queue_slots(
+    store: Store, rater: str, *, day: str | None = None, rater_id: int | None = None
+) -> list[QueueSlot]:
+    """The rater's queue (as :meth:`Store.queue` orders it) without the conversations."""
     # rows unpacked as plain tuples: attribute access on SQLAlchemy rows costs more
     return [
         QueueSlot(aid, item, pos, day_, rubric, status or "pending")
         for aid, item, pos, day_, rubric, status in queue_rows(
-            store, rater, day, with_conversation=False
+            store, rater, day, with_conversation=False, rater_id=rater_id
         )
     ]
 
 
-def queue_entry(store: Store, rater: str, slot: QueueSlot) -> QueueEntry:
+def queue_entry(
+    store: Store, rater: str, slot: QueueSlot, *, rater_id: int | None = None
+) -> QueueEntry:
     """The full entry (with the conversation) for one of the rater's own slots."""
     with store.engine.connect() as conn:
+        if rater_id is None:
+            rater_id = store.user(rater, conn=conn).id
         messages = conn.execute(
             sa.select(t.items.c.messages_json)
             .select_from(t.items.join(t.assignments, t.assignments.c.item_id == t.items.c.id))
             .where(
                 t.assignments.c.id == slot.assignment_id,
-                t.assignments.c.rater_id == store.user(rater, conn=conn).id,
+                t.assignments.c.rater_id == rater_id,
             )
         ).scalar()
     if messages is None:  # pragma: no cover - slots come from the rater's own queue

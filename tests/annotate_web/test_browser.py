@@ -81,17 +81,21 @@ def test_rate_skip_and_edit_by_keyboard_only(
     keyboard_login(page, live, "ada")
     assert "/rate/" in page.url
 
-    # 1. defaults only: one keystroke
+    # 1. nothing pre-selected: one keystroke stores the defaults, marked untouched
     first, url = item_of(page), page.url
+    assert page.locator("fieldset.dim input[type=radio]:checked").count() == 0
     page.keyboard.press("Enter")
     wait_for_next(page, url)
-    assert values_of(seeded, "ada", first)["overall_quality"] == "3"
+    assert values_of(seeded, "ada", first) == {}
+    every = ratings(seeded.store, include_untouched=True)
+    mine = every[(every["rater"] == "ada") & (every["item_id"] == first)]
+    assert not mine["touched"].any() and "3" in set(mine["value"])
 
     # 2. change four dimensions and write a comment, keys only
     second, url = item_of(page), page.url
     page.keyboard.press("2")  # overall quality 2, moves on to correctness
     page.keyboard.press("5")  # correctness 5, moves on to helpfulness
-    page.keyboard.press("ArrowDown")  # leave helpfulness at its default
+    page.keyboard.press("=")  # accept helpfulness's default (3) with one key
     page.keyboard.press("y")  # hallucination yes
     page.keyboard.press("b")  # responsible-AI: biased
     page.keyboard.press("C")
@@ -174,7 +178,7 @@ def test_second_rater_does_not_see_the_first_raters_ratings(
     keyboard_login(other, live, "grace")
     other.goto(f"{live.url}/rate/{grace[shared]}")
     assert "ADA-ONLY-NOTE" not in other.content()
-    assert other.locator('input[name="dim.overall_quality"][value="3"]').is_checked()
+    assert other.locator("fieldset.dim input[type=radio]:checked").count() == 0  # not ada's 1
     response = other.goto(f"{live.url}/rate/{ada[shared]}")
     assert response is not None and response.status == 404
 

@@ -32,26 +32,29 @@ DRAFT_FLASH = (
 )
 
 
-def next_pending(queue: list[QueueSlot], after: int = -1) -> QueueSlot | None:
-    pending = [e for e in queue if e.status == "pending"]
-    later = [e for e in pending if e.position > after]
-    return (later or pending)[0] if pending else None
+def next_pending(queue: list[QueueSlot], after: int | None = None) -> QueueSlot | None:
+    """The first pending slot after assignment ``after`` in queue order, else the first."""
+    start = next((i for i, e in enumerate(queue) if e.assignment_id == after), -1)
+    for slot in [*queue[start + 1 :], *queue[: start + 1]]:
+        if slot.status == "pending":
+            return slot
+    return None
 
 
 def routes(web: Web) -> list[Route]:
     store = web.store
 
     def own_entry(user: User, assignment_id: int) -> tuple[QueueEntry, list[QueueSlot]]:
-        slots = queue_slots(store, user.name)
+        slots = queue_slots(store, user.name, rater_id=user.id)
         for slot in slots:
             if slot.assignment_id == assignment_id:
-                return queue_entry(store, user.name, slot), slots
+                return queue_entry(store, user.name, slot, rater_id=user.id), slots
         # the same answer for someone else's assignment and for none at all
         raise HTTPException(404, "no such item in your queue")
 
     def rate_next(request: Request) -> Response:
         user = web.current(request)
-        slot = next_pending(queue_slots(store, user.name))
+        slot = next_pending(queue_slots(store, user.name, rater_id=user.id))
         return RedirectResponse(f"/rate/{slot.assignment_id}" if slot else "/queue", 303)
 
     def rate_page(request: Request) -> Response:
@@ -73,7 +76,7 @@ def routes(web: Web) -> list[Route]:
             {
                 "dim": dim,
                 "choices": choices(dim, left=left),
-                "value": mine.get(dim.key, dim.default or ""),
+                "value": mine.get(dim.key, ""),  # nothing pre-selected: defaults are hints
             }
             for dim in rubric.dimensions
         ]
@@ -128,6 +131,13 @@ def routes(web: Web) -> list[Route]:
             rubric = store.rubric_version(entry.rubric_id).rubric
             values = {d.key: str(form.get(f"dim.{d.key}", "")) for d in rubric.dimensions}
             extra: dict[str, Any] = {}
+            # dimensions the rater never chose: the rubric's default is stored, marked so
+            # that metrics and agreement leave it out
+            untouched = [
+                d.key for d in rubric.dimensions if not values[d.key] and d.default is not None
+            ]
+            if untouched:
+                extra["untouched"] = untouched
             if split_pairwise(entry.messages)[1]:
                 extra["pairwise_left"] = pairwise_left(entry.assignment_id)
             try:
@@ -148,7 +158,7 @@ def routes(web: Web) -> list[Route]:
             refreshed = [
                 e if e.assignment_id != assignment_id else e._replace(status="rated") for e in queue
             ]
-            following = next_pending(refreshed, entry.position)
+            following = next_pending(refreshed, assignment_id)
             return f"/rate/{following.assignment_id}" if following else "/queue"
 
         return RedirectResponse(await run_in_threadpool(work), 303)
@@ -172,14 +182,14 @@ def routes(web: Web) -> list[Route]:
                 e if e.assignment_id != assignment_id else e._replace(status="skipped")
                 for e in queue
             ]
-            following = next_pending(refreshed, entry.position)
+            following = next_pending(refreshed, assignment_id)
             return f"/rate/{following.assignment_id}" if following else "/queue"
 
         return RedirectResponse(await run_in_threadpool(work), 303)
 
     def queue_page(request: Request) -> Response:
         user = web.current(request)
-        queue = queue_slots(store, user.name)
+        queue = queue_slots(store, user.name, rater_id=user.id)
         done = sum(1 for e in queue if e.status != "pending")
         return web.page(request, "queue.html", user, queue=queue, done=done)
 

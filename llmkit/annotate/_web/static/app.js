@@ -32,6 +32,24 @@
     return true;
   }
 
+  function pickDefault() {
+    var dim = dims[active];
+    var value = dim && dim.getAttribute("data-default");
+    var input = value && dim.querySelector('input[type="radio"][value="' + CSS.escape(value) + '"]');
+    if (!input) return false;
+    input.checked = true;
+    activate(active + 1 < dims.length ? active + 1 : active);
+    return true;
+  }
+
+  function usesKey(key) {
+    var dim = dims[active];
+    return !!(dim && dim.querySelector('input[type="radio"][data-key="' + CSS.escape(key) + '"]'));
+  }
+
+  var conversation = document.querySelector("section.conversation");
+  var SCROLL_KEYS = { " ": 0.85, PageDown: 0.85, PageUp: -0.85, End: Infinity, Home: -Infinity };
+
   function inText(target) {
     return target && (target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type !== "radio") || target.tagName === "SELECT");
   }
@@ -46,20 +64,41 @@
       return;
     }
     var target = event.target;
+    if (target && target.id === "skip-reason" && (event.key === "Enter" || event.key === "Escape")) {
+      event.preventDefault();
+      if (event.key === "Enter") { document.getElementById("skip-form").requestSubmit(); return; }
+      document.getElementById("skip-box").open = false;
+      target.blur();
+      activate(active);
+      return;
+    }
     if (inText(target)) {
-      if (target.tagName === "TEXTAREA" && (event.key === "Escape" || event.key === "Tab")) {
+      if (target.tagName === "TEXTAREA" && event.key === "Escape") {
         event.preventDefault();
         target.blur();
-        activate(active + (event.key === "Tab" ? (event.shiftKey ? -1 : 1) : 0));
+        activate(active);
       }
       return;  // typing in a field: Enter submits that field's own form
     }
     var key = event.key;
+    // links and buttons keep their own keys: Tab reaches them, Enter follows them
+    if (target && (target.tagName === "A" || target.tagName === "BUTTON" || target.tagName === "SUMMARY")) return;
+    if (key === "Tab") return;
     if (key === "Enter") { event.preventDefault(); form.requestSubmit(); return; }
-    if (key === "Tab" || key === "ArrowDown" || key === "ArrowRight") {
-      event.preventDefault(); activate(active + ((key === "Tab" && event.shiftKey) ? -1 : 1)); return;
+    if (conversation && Object.prototype.hasOwnProperty.call(SCROLL_KEYS, key)) {
+      event.preventDefault();
+      var step = SCROLL_KEYS[key] * (event.shiftKey && key === " " ? -1 : 1);
+      if (step === Infinity) conversation.scrollTop = conversation.scrollHeight;
+      else if (step === -Infinity) conversation.scrollTop = 0;
+      else conversation.scrollBy(0, step * conversation.clientHeight);
+      return;
+    }
+    if (key === "=") { event.preventDefault(); pickDefault(); return; }
+    if (key === "ArrowDown" || key === "ArrowRight") {
+      event.preventDefault(); activate(active + 1); return;
     }
     if (key === "ArrowUp" || key === "ArrowLeft") { event.preventDefault(); activate(active - 1); return; }
+    if ("spnfc".indexOf(key) >= 0 && key.length === 1 && !usesKey(key)) key = key.toUpperCase();
     if (key === "?") {
       event.preventDefault();
       var guide = dims[active].querySelector("details.guide");
