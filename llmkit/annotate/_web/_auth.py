@@ -14,7 +14,7 @@ from collections import deque
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from llmkit.annotate._accounts import clear_login_failures, login_wait, record_login_failure
@@ -76,8 +76,13 @@ def routes(web: Web) -> list[Route]:
     async def login(request: Request) -> Response:
         address = request.client.host if request.client else "-"
         wait = limiter.wait(address, web.now())
-        if wait > 0:
-            return _too_many(web, request, wait, "")
+        if wait > 0:  # the cheapest answer: a flood must not cost a page render each
+            seconds = str(max(1, math.ceil(wait)))
+            return PlainTextResponse(
+                f"Too many login attempts from your address: try again in {seconds} seconds.",
+                429,
+                headers={"Retry-After": seconds},
+            )
         form = await web.form(request)
         name = str(form.get("name", "")).strip()[:200]
         password = str(form.get("password", ""))[:1000]
