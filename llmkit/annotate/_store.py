@@ -934,7 +934,7 @@ def queue_rows(
     every earlier day's item the rater has neither rated nor skipped (oldest first): a new
     day never hides unfinished work.
 
-    Each row is ``(id, item_id, position, day, rubric_id, status)``, followed by the
+    Each row is ``(id, item_id, position, day, rubric_id, status, skip_reason)``, then the
     conversation's ``messages_json`` and ``alternatives_json`` when ``with_conversation``
     (the web app's queue listing leaves them out: decoding them is most of its cost).
     ``rater_id`` (the user's id, when the caller has it) saves looking the name up.
@@ -948,7 +948,7 @@ def queue_rows(
         .subquery()
     )
     columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
-    columns.append(sub.c.status)
+    columns += [sub.c.status, sub.c.skip_reason]
     joined = a.join(s, a.c.sample_id == s.c.id)
     if with_conversation:
         columns += [t.items.c.messages_json, t.items.c.alternatives_json]

@@ -33,6 +33,7 @@ class QueueSlot(NamedTuple):
     day: str
     rubric_id: int
     status: str
+    skip_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self._asdict())
@@ -44,8 +45,8 @@ def queue_slots(
     """The rater's queue (as :meth:`Store.queue` orders it) without the conversations."""
     # rows unpacked as plain tuples: attribute access on SQLAlchemy rows costs more
     return [
-        QueueSlot(aid, item, pos, day_, rubric, status or "pending")
-        for aid, item, pos, day_, rubric, status in queue_rows(
+        QueueSlot(aid, item, pos, day_, rubric, status or "pending", reason)
+        for aid, item, pos, day_, rubric, status, reason in queue_rows(
             store, rater, day, with_conversation=False, rater_id=rater_id
         )
     ]

@@ -17,6 +17,7 @@ from llmkit.annotate._accounts import (
     set_password,
     set_role,
 )
+from llmkit.annotate._agreement_core import Level
 from llmkit.annotate._csv_safe import csv_safe
 from llmkit.annotate._web._view import rows_of
 
@@ -42,9 +43,46 @@ def _num(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def agreement_rows(store: Store, frame: Any) -> list[dict[str, Any]]:
+    """Agreement per dimension over the items at least two raters rated, as display rows.
+
+    Each dimension at its rubric's level (ordinal for Likert points, nominal otherwise),
+    with a bootstrap interval, through :func:`agreement_summary` (the code behind
+    ``llmkit annotate agreement``); comments have no agreement.
+    """
+    from llmkit.annotate import agreement_summary
+
+    rows: list[dict[str, Any]] = []
+    for (rubric_id, key), group in frame.groupby(["rubric_id", "dimension"], sort=True):
+        dim = store.rubric_version(int(rubric_id)).rubric.dimension(str(key))
+        if dim.scale.type == "comment":
+            continue
+        raters = group.groupby("item_id")["rater"].nunique()
+        shared = group[group["item_id"].isin(raters[raters >= 2].index)]
+        if shared.empty:
+            continue
+        level: Level = "ordinal" if dim.scale.type == "likert" else "nominal"
+        s = agreement_summary(
+            shared.rename(columns={"item_id": "item"}), level=level, ci=True, n_resamples=200
+        )
+        alpha = s.intervals.get("krippendorff_alpha")
+        rows.append(
+            {
+                "dimension": str(key),
+                "level": level,
+                "n_items": s.n_items,
+                "alpha": _num(s.krippendorff_alpha),
+                "low": _num(alpha.low if alpha else None),
+                "high": _num(alpha.high if alpha else None),
+                "percent": _num(s.percent_agreement),
+            }
+        )
+    return rows
+
+
 def overview(store: Store) -> dict[str, Any]:
     """Counts, users, and the latest day's metrics and agreement, as display strings."""
-    from llmkit.annotate import agreement_by, daily_metrics
+    from llmkit.annotate import daily_metrics
 
     metrics = rows_of(daily_metrics(store, days=1, n_resamples=200))
     frame = store.ratings_frame(include_gold=False)
@@ -52,30 +90,7 @@ def overview(store: Store) -> dict[str, Any]:
     day = metrics[0]["day"] if metrics else ""
     if not frame.empty:
         today = frame[frame["rated_at"].dt.strftime("%Y-%m-%d") == day] if day else frame
-        comments = {
-            (rubric_id, d.key)
-            for rubric_id in today["rubric_id"].unique()
-            for d in store.rubric_version(int(rubric_id)).rubric.dimensions
-            if d.scale.type == "comment"
-        }
-        keep = [
-            (int(r), str(d)) not in comments
-            for r, d in zip(today["rubric_id"], today["dimension"], strict=True)
-        ]
-        rated = today[keep]
-        if not rated.empty:
-            table = agreement_by(
-                rated.rename(columns={"item_id": "item"}), by=("dimension",), ci=False
-            )
-            agreement = [
-                {
-                    "dimension": r["dimension"],
-                    "n_items": r["n_items"],
-                    "alpha": _num(r.get("krippendorff_alpha")),
-                    "percent": _num(r.get("percent_agreement")),
-                }
-                for r in rows_of(table)
-            ]
+        agreement = agreement_rows(store, today)
     return {
         "counts": {w: store.count(w) for w in ("items", "users", "submissions", "ratings")},
         "users": store.users(),

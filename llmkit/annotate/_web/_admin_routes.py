@@ -34,7 +34,12 @@ def routes(web: Web) -> list[Route]:
         user = web.current(request, "admin")
         return web.page(request, "admin.html", user, **overview(store))
 
-    def admin_action(action: Action, limit: int | None = None) -> Callable[..., Any]:
+    def admin_action(
+        action: Action, limit: int | None = None, *, refresh: bool = False
+    ) -> Callable[..., Any]:
+        """A POST endpoint for ``action``; ``refresh``: a change the page's counts or user
+        list show, so an htmx request reloads the page (the message comes as its flash)."""
+
         async def endpoint(request: Request) -> Response:
             user = await web.user(request, "admin")  # before a byte of the body is read
             form = await web.form(request, limit=limit)
@@ -52,7 +57,11 @@ def routes(web: Web) -> list[Route]:
             message = await run_in_threadpool(work)
             if request.headers.get("hx-request"):
                 template = web.templates.env.get_template("_result.html")
-                return HTMLResponse(template.render(msg=message))
+                fragment = HTMLResponse(template.render(msg=message))
+                if refresh and not message.startswith("Refused"):
+                    request.session["flash"] = message
+                    fragment.headers["HX-Refresh"] = "true"
+                return fragment
             request.session["flash"] = message
             return RedirectResponse("/admin", 303)
 
@@ -73,11 +82,11 @@ def routes(web: Web) -> list[Route]:
         Route("/admin", admin_page),
         Route(
             "/admin/import",
-            admin_action(do_import, web.settings.import_limit),
+            admin_action(do_import, web.settings.import_limit, refresh=True),
             methods=["POST"],
         ),
         Route("/admin/sample", admin_action(do_sample), methods=["POST"]),
         Route("/admin/assign", admin_action(do_assign), methods=["POST"]),
-        Route("/admin/users", admin_action(do_user), methods=["POST"]),
+        Route("/admin/users", admin_action(do_user, refresh=True), methods=["POST"]),
         Route("/admin/files/{what}", admin_file),
     ]

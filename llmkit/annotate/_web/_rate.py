@@ -23,8 +23,9 @@ from llmkit.annotate._web._context import LoginRequired, Web
 from llmkit.annotate._web._view import choices, pairwise_left, render_messages, split_pairwise
 from llmkit.annotate._web_store import QueueSlot, queue_entry, queue_slots
 
-__all__ = ["SKIP_REASONS", "routes"]
+__all__ = ["QUEUE_STATUSES", "SKIP_REASONS", "routes"]
 
+QUEUE_STATUSES = ("pending", "rated", "skipped")
 SKIP_REASONS = ("not in my language", "unreadable or broken", "needs domain expertise", "other")
 DRAFT_FLASH = (
     "Your session ended before that answer was saved. Log in again: the answers you gave "
@@ -82,6 +83,7 @@ def routes(web: Web) -> list[Route]:
         ]
         index = next(i for i, e in enumerate(queue) if e.assignment_id == entry.assignment_id)
         done = sum(1 for e in queue if e.status != "pending")
+        skipped = sum(1 for e in queue if e.status == "skipped")
         shown_at = draft.get("shown_at") if draft else None
         return web.page(
             request,
@@ -99,6 +101,7 @@ def routes(web: Web) -> list[Route]:
             index=index,
             total=len(queue),
             done=done,
+            skipped=skipped,
             prev_id=queue[index - 1].assignment_id if index > 0 else None,
             next_id=queue[index + 1].assignment_id if index + 1 < len(queue) else None,
             shown_at=shown_at if isinstance(shown_at, str) else f"{time.time():.3f}",
@@ -190,8 +193,25 @@ def routes(web: Web) -> list[Route]:
     def queue_page(request: Request) -> Response:
         user = web.current(request)
         queue = queue_slots(store, user.name, rater_id=user.id)
-        done = sum(1 for e in queue if e.status != "pending")
-        return web.page(request, "queue.html", user, queue=queue, done=done)
+        counts = {s: sum(1 for e in queue if e.status == s) for s in QUEUE_STATUSES}
+        days = sorted({e.day for e in queue})
+        status = request.query_params.get("status", "")
+        day = request.query_params.get("day", "")
+        shown = [
+            e for e in queue if (not status or e.status == status) and (not day or e.day == day)
+        ]
+        return web.page(
+            request,
+            "queue.html",
+            user,
+            queue=queue,
+            shown=shown,
+            counts=counts,
+            days=days,
+            status=status if status in QUEUE_STATUSES else "",
+            day=day if day in days else "",
+            statuses=QUEUE_STATUSES,
+        )
 
     return [
         Route("/rate", rate_next),
