@@ -154,7 +154,7 @@ def test_payloads_render_as_text_and_never_run(
     assert page.title() != "pwned"
     assert page.locator("section.conversation script, section.conversation img").count() == 0
     assert page.locator("a[href^='javascript:']").count() == 0
-    page.locator("section.conversation .text").first.click()
+    page.locator("section.conversation .md").first.click()
     assert page.title() != "pwned" and page.dialogs == []  # type: ignore[attr-defined]
 
 

@@ -9,6 +9,22 @@
     event.detail.headers["X-CSRF-Token"] = token;
   });
 
+  // R (on any page with messages): the raw text instead of the rendered Markdown, and back
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (t && (t.tagName === "TEXTAREA" || t.tagName === "SELECT" || (t.tagName === "INPUT" && t.type !== "radio"))) return;
+    var form = document.getElementById("rate-form");
+    var active = form && form.querySelector("fieldset.dim.active");
+    var usedHere = active && active.querySelector('input[type="radio"][data-key="r"]');
+    if (event.key === "R" || (event.key === "r" && !usedHere)) {
+      if (!document.querySelector(".md")) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      document.body.classList.toggle("show-raw");
+    }
+  }, true);
+
   var form = document.getElementById("rate-form");
   if (!form) return;
   var dims = Array.prototype.slice.call(form.querySelectorAll("fieldset.dim"));
