@@ -84,7 +84,11 @@ def test_rate_skip_and_edit_by_keyboard_only(
     # 1. nothing pre-selected: one keystroke stores the defaults, marked untouched
     first, url = item_of(page), page.url
     assert page.locator("fieldset.dim input[type=radio]:checked").count() == 0
-    page.keyboard.press("Enter")
+    assert page.locator("details.fold").count() == 1  # the first item is the long one
+    page.keyboard.press("Enter")  # never unfolded: Enter opens it instead of submitting
+    assert page.locator("details.fold[open]").count() == 1
+    assert page.locator("#fold-note").is_visible() and page.url == url
+    page.keyboard.press("Enter")  # read now: Enter sends
     wait_for_next(page, url)
     assert values_of(seeded, "ada", first) == {}
     every = ratings(seeded.store, include_untouched=True)

@@ -43,6 +43,7 @@ def test_an_expired_session_keeps_the_typed_rating_through_a_new_login(
     keyboard_login(page, live_clocked, "ada")
     url = page.url
     item = seeded.store.queue("ada")[0].item_id
+    page.keyboard.press("F")  # the first item is the long one: unfold it to read it
     page.keyboard.press("2")  # overall quality 2
     page.keyboard.press("C")
     page.keyboard.type("half of it is invented")
@@ -56,6 +57,7 @@ def test_an_expired_session_keeps_the_typed_rating_through_a_new_login(
     assert page.url == url
     assert page.is_checked('input[name="dim.overall_quality"][value="2"]')
     assert page.input_value('textarea[name="dim.comment"]') == "half of it is invented"
+    page.keyboard.press("F")  # a fresh page: the long message is folded again
     page.keyboard.press("Enter")
     page.wait_for_url(lambda u: u != url)
     stored = values_of(seeded, "ada", item)

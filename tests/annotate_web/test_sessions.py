@@ -248,3 +248,26 @@ def test_account_functions_refuse_unknown_users_and_roles(seeded: Seeded) -> Non
         set_role(seeded.store, "ada", "boss")
     with pytest.raises(AnnotationError, match="at least 8"):
         set_password(seeded.store, "ada", "short")
+
+
+def test_a_rating_from_a_page_older_than_the_latest_login_comes_back_unsaved(
+    seeded: Seeded,
+) -> None:
+    c = client(seeded)
+    login(c, "ada")
+    aid = seeded.store.queue("ada")[0].assignment_id
+    old_page = c.get(f"/rate/{aid}")
+    login(c, "ada")  # logged in again (another tab): a new CSRF token
+    r = c.post(
+        f"/rate/{aid}",
+        data={"csrf_token": token(old_page.text), "dim.overall_quality": "5", "dim.comment": "ok"},
+    )
+    assert r.url.path == f"/rate/{aid}" and "That page was out of date" in r.text
+    assert re.search(r'name="dim.overall_quality" value="5" data-key="5" checked', r.text)
+    assert seeded.store.count("submissions") == 0
+    again = c.post(
+        f"/rate/{aid}",
+        data={"csrf_token": token(r.text), "dim.overall_quality": "5"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and seeded.store.count("submissions") == 1

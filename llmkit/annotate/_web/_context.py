@@ -38,6 +38,8 @@ __all__ = [
     "LoginRequired",
     "Settings",
     "Web",
+    "csrf_ok",
+    "read_form",
 ]
 
 HERE = Path(__file__).parent
@@ -132,13 +134,7 @@ class Web:
             HTTPException: 413 over the limit, 403 when the CSRF token is missing or wrong.
         """
         form = await read_form(request, limit or self.settings.form_limit)
-        sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-        expected = request.session.get("csrf")
-        if (
-            not isinstance(sent, str)
-            or not isinstance(expected, str)
-            or not hmac.compare_digest(sent.encode(), expected.encode())
-        ):
+        if not csrf_ok(request, form):
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
         return form
 
@@ -162,3 +158,14 @@ async def read_form(request: Request, limit: int) -> FormData:
             raise HTTPException(413, f"the request is over the {limit:,}-byte limit")
     request._body = bytes(body)  # Starlette's form parser reads the cached body
     return await request.form()
+
+
+def csrf_ok(request: Request, form: FormData) -> bool:
+    """Whether the request sent its session's CSRF token (form field or header)."""
+    sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    return (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and hmac.compare_digest(sent.encode(), expected.encode())
+    )

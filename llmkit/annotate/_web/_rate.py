@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from llmkit.annotate._sessions import save_draft, take_draft
 from llmkit.annotate._store import AnnotationError, QueueEntry, User
-from llmkit.annotate._web._context import LoginRequired, Web
+from llmkit.annotate._web._context import LoginRequired, Web, csrf_ok, read_form
 from llmkit.annotate._web._view import choices, pairwise_left, render_messages, split_pairwise
 from llmkit.annotate._web_store import QueueSlot, queue_entry, queue_slots
 
@@ -27,10 +27,19 @@ __all__ = ["QUEUE_STATUSES", "SKIP_REASONS", "routes"]
 
 QUEUE_STATUSES = ("pending", "rated", "skipped")
 SKIP_REASONS = ("not in my language", "unreadable or broken", "needs domain expertise", "other")
+STALE_FLASH = (
+    "That page was out of date (you logged in again since it was opened), so nothing was "
+    "saved yet: your answers are back in the form. Check them and submit again."
+)
 DRAFT_FLASH = (
     "Your session ended before that answer was saved. Log in again: the answers you gave "
     "are kept and will be back in the form."
 )
+
+
+def _answers(form: Any) -> dict[str, str]:
+    """The rating fields of a submitted form (what a draft keeps)."""
+    return {k: str(v) for k, v in form.items() if k.startswith("dim.") or k == "shown_at"}
 
 
 def next_pending(queue: list[QueueSlot], after: int | None = None) -> QueueSlot | None:
@@ -112,9 +121,9 @@ def routes(web: Web) -> list[Route]:
         """The session ran out under the rater: keep the form for after the next login."""
         assert ended.ended is not None
         form = await web.form(request)
-        kept = {k: str(v) for k, v in form.items() if k.startswith("dim.") or k == "shown_at"}
         path = request.url.path
-        await run_in_threadpool(save_draft, store, ended.ended.user.id, path, kept, web.now())
+        user_id = ended.ended.user.id
+        await run_in_threadpool(save_draft, store, user_id, path, _answers(form), web.now())
         request.session.pop("sid", None)
         request.session.update(next=path, draft=path, flash=DRAFT_FLASH)
         return RedirectResponse("/login", 303)
@@ -127,7 +136,15 @@ def routes(web: Web) -> list[Route]:
             if exc.ended is None:
                 raise
             return await keep_draft(request, exc)
-        form = await web.form(request)
+        form = await read_form(request, web.settings.form_limit)
+        if not csrf_ok(request, form):
+            # A page from before the rater's latest login (another tab, say): its token is
+            # stale but the answers are the rater's own. Put them back in a fresh form for
+            # the rater to send again; nothing is stored from a request that may be forged.
+            path = request.url.path
+            await run_in_threadpool(save_draft, store, user.id, path, _answers(form), web.now())
+            request.session.update(draft=path, flash=STALE_FLASH)
+            return RedirectResponse(path, 303)
 
         def work() -> str:
             entry, queue = own_entry(user, assignment_id)

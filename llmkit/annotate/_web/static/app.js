@@ -28,6 +28,22 @@
   var form = document.getElementById("rate-form");
   if (!form) return;
   var dims = Array.prototype.slice.call(form.querySelectorAll("fieldset.dim"));
+
+  // A folded message must be opened once before the rating is sent: the first submit
+  // unfolds whatever was never read and says so; the next one sends.
+  var folds = Array.prototype.slice.call(document.querySelectorAll("details.fold"));
+  folds.forEach(function (d) {
+    d.addEventListener("toggle", function () { if (d.open) d.setAttribute("data-read", "1"); });
+  });
+  form.addEventListener("submit", function (event) {
+    var unread = folds.filter(function (d) { return !d.hasAttribute("data-read"); });
+    if (!unread.length) return;
+    event.preventDefault();
+    unread.forEach(function (d) { d.open = true; d.setAttribute("data-read", "1"); });
+    unread[0].scrollIntoView({ block: "start" });
+    var note = document.getElementById("fold-note");
+    if (note) note.hidden = false;
+  });
   var active = 0;
 
   function activate(index) {
