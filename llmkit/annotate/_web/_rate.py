@@ -54,13 +54,25 @@ def next_pending(queue: list[QueueSlot], after: int | None = None) -> QueueSlot 
 def routes(web: Web) -> list[Route]:
     store = web.store
 
-    def own_entry(user: User, assignment_id: int) -> tuple[QueueEntry, list[QueueSlot]]:
+    # Whether an item is pairwise, by id: items never change once imported, and the
+    # submit that follows a page then needs no read of the conversation.
+    pairwise: dict[str, bool] = {}
+
+    def own_slot(user: User, assignment_id: int) -> tuple[QueueSlot, list[QueueSlot]]:
         slots = queue_slots(store, user.name, rater_id=user.id)
         for slot in slots:
             if slot.assignment_id == assignment_id:
-                return queue_entry(store, user.name, slot, rater_id=user.id), slots
+                return slot, slots
         # the same answer for someone else's assignment and for none at all
         raise HTTPException(404, "no such item in your queue")
+
+    def own_entry(user: User, assignment_id: int) -> tuple[QueueEntry, list[QueueSlot]]:
+        slot, slots = own_slot(user, assignment_id)
+        entry = queue_entry(store, user.name, slot, rater_id=user.id)
+        if len(pairwise) > 100_000:
+            pairwise.clear()
+        pairwise[entry.item_id] = bool(split_pairwise(entry.messages)[1])
+        return entry, slots
 
     def rate_next(request: Request) -> Response:
         user = web.current(request)
@@ -147,7 +159,9 @@ def routes(web: Web) -> list[Route]:
             return RedirectResponse(path, 303)
 
         def work() -> str:
-            entry, queue = own_entry(user, assignment_id)
+            entry, queue = own_slot(user, assignment_id)
+            if entry.item_id not in pairwise:
+                own_entry(user, assignment_id)
             rubric = store.rubric_version(entry.rubric_id).rubric
             values = {d.key: str(form.get(f"dim.{d.key}", "")) for d in rubric.dimensions}
             extra: dict[str, Any] = {}
@@ -158,7 +172,7 @@ def routes(web: Web) -> list[Route]:
             ]
             if untouched:
                 extra["untouched"] = untouched
-            if split_pairwise(entry.messages)[1]:
+            if pairwise[entry.item_id]:
                 extra["pairwise_left"] = pairwise_left(entry.assignment_id)
             try:
                 seconds = max(0.0, min(86400.0, time.time() - float(str(form.get("shown_at")))))
@@ -193,7 +207,7 @@ def routes(web: Web) -> list[Route]:
             reason = f"{reason}: {detail}" if reason else detail
 
         def work() -> str:
-            entry, queue = own_entry(user, assignment_id)
+            entry, queue = own_slot(user, assignment_id)
             try:
                 store.skip(user.name, entry.assignment_id, reason)
             except AnnotationError as exc:
