@@ -12,6 +12,8 @@ import pytest
 
 pytest.importorskip("starlette", reason="the web extra is not installed")
 
+from annotate.conftest import postgres_schema_url  # noqa: F401 - a fixture, shared
+
 from annotate_web.support import CHEAP_HASHER, LiveServer, Seeded, seed
 from llmkit.annotate import Store
 

@@ -271,3 +271,33 @@ def test_a_rating_from_a_page_older_than_the_latest_login_comes_back_unsaved(
         follow_redirects=False,
     )
     assert again.status_code == 303 and seeded.store.count("submissions") == 1
+
+
+def test_sessions_drafts_and_lockouts_on_postgresql(
+    tmp_path: Any, postgres_schema_url: str
+) -> None:
+    from annotate_web.support import seed
+
+    store = seed(postgres_schema_url, tmp_path)
+    try:
+        clock = Clock()
+        c = TestClient(create_app(store, secret_key="k", session_idle=600, clock=clock))
+        csrf = token(login(c, "ada").text)
+        aid = store.queue("ada")[0].assignment_id
+        clock.now += 601
+        r = c.post(f"/rate/{aid}", data={"csrf_token": csrf, "dim.overall_quality": "2"})
+        assert r.url.path == "/login" and store.count("submissions") == 0
+        back = login(c, "ada")
+        assert back.url.path == f"/rate/{aid}" and 'value="2" data-key="2" checked' in back.text
+        saved = c.cookies.get("llmkit_annotate")
+        c.post("/logout", data={"csrf_token": token(back.text)})
+        replay = TestClient(create_app(store, secret_key="k", clock=clock))
+        replay.cookies.set("llmkit_annotate", saved)
+        assert replay.get("/queue", follow_redirects=False).status_code == 303
+        for _ in range(10):
+            assert login(c, "grace", "wrong password").status_code == 401
+        assert login(c, "grace").status_code == 429
+        set_active(store, "ada", False)
+        assert login(c, "ada").status_code == 401
+    finally:
+        store.close()
