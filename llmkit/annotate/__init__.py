@@ -20,6 +20,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from llmkit.extras import require_extra
+
+require_extra("llmkit.annotate", "annotate")  # one clear line, not a ModuleNotFoundError below
+
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
     "Dimension": "llmkit.annotate._rubric",
@@ -62,7 +66,6 @@ _EXPORTS: dict[str, str] = {
     "rater_report": "llmkit.annotate._adjudicate",
     "set_final_label": "llmkit.annotate._adjudicate",
     "DailyMetric": "llmkit.annotate._metrics",
-    "PLOT_HINT": "llmkit.annotate._metrics",
     "daily_metrics": "llmkit.annotate._metrics",
     "export_ratings": "llmkit.annotate._metrics",
     "plot_trend": "llmkit.annotate._metrics",
@@ -82,12 +85,17 @@ _EXPORTS: dict[str, str] = {
     "pairwise_agreement": "llmkit.annotate._agreement",
     "percent_agreement": "llmkit.annotate._agreement",
     "read_ratings_csv": "llmkit.annotate._agreement",
+    "clear_login_failures": "llmkit.annotate._accounts",
+    "name_collisions": "llmkit.annotate._accounts",
+    "revoke_sessions": "llmkit.annotate._accounts",
+    "set_active": "llmkit.annotate._accounts",
+    "set_password": "llmkit.annotate._accounts",
+    "set_role": "llmkit.annotate._accounts",
 }
 
 __all__ = [
     "DEFAULT_RUBRIC",
     "LEVELS",
-    "PLOT_HINT",
     "ROLES",
     "AgreementDataError",
     "AgreementSummary",
@@ -111,6 +119,7 @@ __all__ = [
     "agreement_summary",
     "annotation_dirs",
     "assign",
+    "clear_login_failures",
     "coerce_values",
     "cohen_kappa",
     "consensus_agreement",
@@ -129,6 +138,7 @@ __all__ = [
     "krippendorff_alpha",
     "latency_band",
     "load_rubric",
+    "name_collisions",
     "open_store",
     "pairwise_agreement",
     "parse_rubric",
@@ -141,13 +151,25 @@ __all__ = [
     "read_ratings_csv",
     "read_rubric",
     "redact_text",
+    "revoke_sessions",
     "run_demo",
     "sample",
     "sample_conversations_path",
+    "set_active",
     "set_final_label",
+    "set_password",
+    "set_role",
 ]  # a test checks it equals sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from llmkit.annotate._accounts import (
+        clear_login_failures,
+        name_collisions,
+        revoke_sessions,
+        set_active,
+        set_password,
+        set_role,
+    )
     from llmkit.annotate._adjudicate import (
         Dispute,
         adjudication_queue,
@@ -194,7 +216,6 @@ if TYPE_CHECKING:
         redact_text,
     )
     from llmkit.annotate._metrics import (
-        PLOT_HINT,
         DailyMetric,
         daily_metrics,
         export_ratings,

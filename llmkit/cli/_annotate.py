@@ -17,7 +17,15 @@ import click
 
 from llmkit.cli._annotate_agreement import agreement
 from llmkit.cli._annotate_serve import serve
-from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    OutputPath,
+    console,
+    deprecated_alias,
+    fail_cleanly,
+    json_option,
+    print_json,
+    require_extras,
+)
 
 __all__ = ["annotate"]
 
@@ -59,10 +67,13 @@ annotate.add_command(serve)
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--from-log", is_flag=True, help="Import the call log's calls instead of FILE.")
 @click.option(
-    "--log",
+    "--log-path",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Call log file for --from-log [default: $LLMKIT_HOME/calls.db].",
+)
+@deprecated_alias(
+    "--log", "log_path", "--log-path", type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--redact", is_flag=True, help="Replace e-mail addresses and phone numbers.")
 @db_option
@@ -152,7 +163,7 @@ def user_add(name: str, role: str, password_env: str | None, db: str | None, as_
 @json_option
 def user_list(db: str | None, as_json: bool) -> None:
     """List users and their roles."""
-    from llmkit.annotate._accounts import name_collisions
+    from llmkit.annotate import name_collisions
 
     with fail_cleanly(), _store(db) as store:
         people = store.users()
@@ -186,7 +197,7 @@ def _account_change(change: Callable[[Any, str], str]) -> Callable[..., None]:
 
 def _deactivate(store: Any, name: str) -> str:
     """Deactivate user NAME: their sessions end at once and they cannot log in."""
-    from llmkit.annotate._accounts import set_active
+    from llmkit.annotate import set_active
 
     set_active(store, name, False)
     return f"deactivated {name}"
@@ -194,7 +205,7 @@ def _deactivate(store: Any, name: str) -> str:
 
 def _reactivate(store: Any, name: str) -> str:
     """Let user NAME log in again."""
-    from llmkit.annotate._accounts import set_active
+    from llmkit.annotate import set_active
 
     set_active(store, name, True)
     return f"reactivated {name}"
@@ -202,14 +213,14 @@ def _reactivate(store: Any, name: str) -> str:
 
 def _revoke(store: Any, name: str) -> str:
     """End every session of user NAME (they log in again)."""
-    from llmkit.annotate._accounts import revoke_sessions
+    from llmkit.annotate import revoke_sessions
 
     return f"ended {revoke_sessions(store, name)} sessions of {name}"
 
 
 def _unlock(store: Any, name: str) -> str:
     """Lift the login lockout of user NAME (after too many wrong passwords)."""
-    from llmkit.annotate._accounts import clear_login_failures
+    from llmkit.annotate import clear_login_failures
 
     clear_login_failures(store, store.user(name).name)
     return f"unlocked {name}"
@@ -235,7 +246,7 @@ for _name, _change in [
 @db_option
 def user_password(name: str, password_env: str | None, db: str | None) -> None:
     """Set a new password for user NAME; their sessions end."""
-    from llmkit.annotate._accounts import set_password
+    from llmkit.annotate import set_password
 
     password = _read_password(password_env)
     with fail_cleanly(), _store(db) as store:
@@ -249,7 +260,7 @@ def user_password(name: str, password_env: str | None, db: str | None) -> None:
 @db_option
 def user_role(name: str, role: str, db: str | None) -> None:
     """Give user NAME another ROLE."""
-    from llmkit.annotate._accounts import set_role
+    from llmkit.annotate import set_role
 
     with fail_cleanly(), _store(db) as store:
         set_role(store, name, role)
@@ -444,7 +455,7 @@ def adjudicate_cmd(
 @click.option("--days", type=click.IntRange(min=1), help="Only the last N days with ratings.")
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputPath(),
     help="Write a trend plot (PNG) here (needs the plot extra).",
 )
 @click.option("--resamples", type=click.IntRange(min=100), default=1000, show_default=True)
@@ -457,13 +468,10 @@ def report_cmd(
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
     from rich.table import Table
 
-    from llmkit.annotate import PLOT_HINT, daily_metrics, plot_trend, rater_drift, rater_report
+    from llmkit.annotate import daily_metrics, plot_trend, rater_drift, rater_report
 
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ModuleNotFoundError:
-            raise click.UsageError(PLOT_HINT) from None
+        require_extras("llmkit annotate report --plot", "plot")
     with fail_cleanly(), _store(db) as store:
         metrics = daily_metrics(store, days=days, n_resamples=resamples, seed=seed)
         raters = rater_report(store, seed=seed)
@@ -530,7 +538,7 @@ def report_cmd(
 
 
 @annotate.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=OutputPath())
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="[default: suffix]")
 @db_option
 def export_cmd(file: Path, fmt: str | None, db: str | None) -> None:

@@ -164,7 +164,7 @@ def test_the_cli_manages_accounts(seeded: Seeded) -> None:
     assert login(ada, "ada", "an0ther-passw0rd").status_code == 200
     assert "ended 1 sessions" in run(annotate, ["user", "revoke", "ada", *db]).output
     missing = run(annotate, ["user", "deactivate", "nobody", *db])
-    assert missing.exit_code == 1 and "no user 'nobody'" in missing.output
+    assert missing.exit_code != 0 and "no user 'nobody'" in missing.output
 
 
 def test_ten_failures_lock_the_account_with_retry_after_and_an_admin_lifts_it(
