@@ -219,11 +219,22 @@ def _m003_accounts(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE INDEX users_by_name_key ON users (name_key)"))
 
 
+def _m004_rater_submissions_index(conn: sa.Connection) -> None:
+    """A rater's latest submission per assignment (every queue page asks) by index, not by
+    scanning every rater's submissions."""
+    conn.execute(
+        sa.text(
+            "CREATE INDEX submissions_rater_assignment ON submissions (rater_id, assignment_id, id)"
+        )
+    )
+
+
 # Append-only: position + 1 is the schema version.
 MIGRATIONS: Sequence[Callable[[sa.Connection], None]] = (
     _m001_initial,
     _m002_alternatives,
     _m003_accounts,
+    _m004_rater_submissions_index,
 )
 
 # The current shape of every table, for queries: v1 plus what later migrations added.
@@ -246,3 +257,9 @@ final_labels = metadata.tables["final_labels"]
 sessions = metadata.tables["sessions"]
 login_failures = metadata.tables["login_failures"]
 drafts = metadata.tables["drafts"]
+sa.Index(
+    "submissions_rater_assignment",
+    submissions.c.rater_id,
+    submissions.c.assignment_id,
+    submissions.c.id,
+)

@@ -960,21 +960,28 @@ def queue_rows(
     """
     user_id = store.user(rater).id if rater_id is None else rater_id
     a, s, sub = t.assignments, t.samples, t.submissions
-    latest = (
-        sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
+    # The rater's newest submission per assignment, from the rater's own rows only (the
+    # submissions_rater_assignment index): the cost follows the queue, not the store.
+    ranked = (
+        sa.select(
+            sub.c.assignment_id,
+            sub.c.status,
+            sub.c.skip_reason,
+            sa.func.row_number()
+            .over(partition_by=sub.c.assignment_id, order_by=sub.c.id.desc())
+            .label("newest"),
+        )
         .where(sub.c.rater_id == user_id, sub.c.assignment_id.is_not(None))
-        .group_by(sub.c.assignment_id)
         .subquery()
     )
+    latest = sa.select(ranked).where(ranked.c.newest == 1).subquery()
     columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
-    columns += [sub.c.status, sub.c.skip_reason]
+    columns += [latest.c.status, latest.c.skip_reason]
     joined = a.join(s, a.c.sample_id == s.c.id)
     if with_conversation:
         columns += [t.items.c.messages_json, t.items.c.alternatives_json]
         joined = joined.join(t.items, t.items.c.id == a.c.item_id)
-    joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id).outerjoin(
-        sub, sub.c.id == latest.c.sid
-    )
+    joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id)
     if day is None:
         last_day = (
             sa.select(sa.func.max(s.c.day))
@@ -982,7 +989,7 @@ def queue_rows(
             .where(a.c.rater_id == user_id)
             .scalar_subquery()
         )
-        which = sa.or_(s.c.day == last_day, sub.c.status.is_(None))
+        which = sa.or_(s.c.day == last_day, latest.c.status.is_(None))
     else:
         which = s.c.day == day
     with store.engine.connect() as conn:
