@@ -50,18 +50,32 @@ def _fence(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -
     body = str(escape(code))
     if lang and len(code) <= MAX_HIGHLIGHT:
         from pygments import highlight  # type: ignore[import-untyped]
-        from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
-        from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
-        from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
-        try:  # only a named language: guessing one runs every lexer
-            lexer = get_lexer_by_name(lang)
-        except ClassNotFound:
-            lexer = None
+        lexer = _lexer(lang.lower())
         if lexer is not None:
-            body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+            body = highlight(code, lexer, _formatter())
     label = f' data-lang="{escape(lang)}"' if lang else ""
     return f'<pre class="code highlight" dir="ltr"{label}><code>{body}</code></pre>\n'
+
+
+@functools.cache
+def _formatter() -> Any:
+    """One formatter for every block: making one builds its whole stylesheet (~2 ms)."""
+    from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+
+    return HtmlFormatter(nowrap=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _lexer(lang: str) -> Any:
+    """The lexer named ``lang``, or None; only a named one: guessing runs every lexer."""
+    from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+    try:
+        return get_lexer_by_name(lang)
+    except ClassNotFound:
+        return None
 
 
 @functools.lru_cache(maxsize=512)
