@@ -960,28 +960,26 @@ def queue_rows(
     """
     user_id = store.user(rater).id if rater_id is None else rater_id
     a, s, sub = t.assignments, t.samples, t.submissions
-    # The rater's newest submission per assignment, from the rater's own rows only (the
-    # submissions_rater_assignment index): the cost follows the queue, not the store.
-    ranked = (
-        sa.select(
-            sub.c.assignment_id,
-            sub.c.status,
-            sub.c.skip_reason,
-            sa.func.row_number()
-            .over(partition_by=sub.c.assignment_id, order_by=sub.c.id.desc())
-            .label("newest"),
+
+    # Each assignment's newest submission by the rater, looked up per assignment in the
+    # submissions_rater_assignment index: the cost follows the queue, not the store (a
+    # join to a grouped subquery scanned it once per assignment on SQLite).
+    def newest(column: Any) -> Any:
+        return (
+            sa.select(column)
+            .where(sub.c.rater_id == user_id, sub.c.assignment_id == a.c.id)
+            .order_by(sub.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .where(sub.c.rater_id == user_id, sub.c.assignment_id.is_not(None))
-        .subquery()
-    )
-    latest = sa.select(ranked).where(ranked.c.newest == 1).subquery()
+
+    status = newest(sub.c.status)
     columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
-    columns += [latest.c.status, latest.c.skip_reason]
+    columns += [status.label("status"), newest(sub.c.skip_reason).label("skip_reason")]
     joined = a.join(s, a.c.sample_id == s.c.id)
     if with_conversation:
         columns += [t.items.c.messages_json, t.items.c.alternatives_json]
         joined = joined.join(t.items, t.items.c.id == a.c.item_id)
-    joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id)
     if day is None:
         last_day = (
             sa.select(sa.func.max(s.c.day))
@@ -989,7 +987,7 @@ def queue_rows(
             .where(a.c.rater_id == user_id)
             .scalar_subquery()
         )
-        which = sa.or_(s.c.day == last_day, latest.c.status.is_(None))
+        which = sa.or_(s.c.day == last_day, status.is_(None))
     else:
         which = s.c.day == day
     with store.engine.connect() as conn:
