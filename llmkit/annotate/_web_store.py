@@ -10,6 +10,7 @@ never the gold flag nor anyone else's ratings.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from llmkit.annotate import _schema as t
 from llmkit.annotate._store import QueueEntry, Store, queue_rows
 
-__all__ = ["QueueSlot", "queue_entry", "queue_slots"]
+__all__ = ["QueueCache", "QueueSlot", "queue_entry", "queue_slots"]
 
 
 class QueueSlot(NamedTuple):
@@ -78,3 +79,69 @@ def queue_entry(
         status=slot.status,
         messages=tuple(json.loads(messages)),
     )
+
+
+class QueueCache:
+    """Each rater's queue (slots, no conversations), reused while it cannot have changed.
+
+    A queue changes only when the rater submits or is assigned more (rows are never
+    updated or deleted), so its version is ``(the rater's submission count, their newest
+    assignment id)``: one indexed query instead of the whole queue. After a submit through
+    this app, :meth:`submitted` moves the cached copy on by one submission; had anyone else
+    submitted for the rater meanwhile, the count is off and the next read rebuilds.
+    """
+
+    def __init__(self, store: Store, max_raters: int = 1000) -> None:
+        self.store = store
+        self.max_raters = max_raters
+        self._lock = threading.Lock()
+        self._cached: dict[int, tuple[tuple[int, int], list[QueueSlot]]] = {}
+
+    def _version(self, rater_id: int) -> tuple[int, int]:
+        sub, a = t.submissions, t.assignments
+        with self.store.engine.connect() as conn:
+            count, newest = conn.execute(
+                sa.select(
+                    sa.select(sa.func.count())
+                    .select_from(sub)
+                    .where(sub.c.rater_id == rater_id)
+                    .scalar_subquery(),
+                    sa.select(sa.func.max(a.c.id))
+                    .where(a.c.rater_id == rater_id)
+                    .scalar_subquery(),
+                )
+            ).one()
+        return int(count or 0), int(newest or 0)
+
+    def slots(self, rater: str, rater_id: int) -> list[QueueSlot]:
+        """The rater's queue as :func:`queue_slots` reads it (a list not to be changed)."""
+        version = self._version(rater_id)  # read before the queue: a race only rebuilds
+        with self._lock:
+            hit = self._cached.get(rater_id)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        slots = queue_slots(self.store, rater, rater_id=rater_id)
+        with self._lock:
+            if len(self._cached) >= self.max_raters:
+                self._cached.clear()
+            self._cached[rater_id] = (version, slots)
+        return slots
+
+    def submitted(
+        self, rater_id: int, assignment_id: int, status: str, reason: str | None
+    ) -> list[QueueSlot] | None:
+        """The rater's own submit just stored ``status`` for ``assignment_id``: the queue
+        now (``None`` when none was cached)."""
+        with self._lock:
+            hit = self._cached.get(rater_id)
+            if hit is None:
+                return None
+            (count, newest), slots = hit
+            moved = [
+                e._replace(status=status, skip_reason=reason)
+                if e.assignment_id == assignment_id
+                else e
+                for e in slots
+            ]
+            self._cached[rater_id] = ((count + 1, newest), moved)
+            return moved

@@ -109,3 +109,26 @@ def test_an_edited_rating_keeps_its_first_time(seeded: Seeded) -> None:
     assert row["value"].tolist() == ["4"]
     assert row["rated_at"].iloc[0] == pd.Timestamp(1_700_086_400.0, unit="s", tz="UTC")
     assert row["first_rated_at"].iloc[0] == pd.Timestamp(1_700_000_000.0, unit="s", tz="UTC")
+
+
+def test_a_queue_read_by_one_server_sees_ratings_stored_by_another(seeded: Seeded) -> None:
+    first, second = client(seeded), client(seeded)  # two server processes, one store
+    csrf = token(login(first, "ada").text)
+    login(second, "ada")
+    queue = seeded.store.queue("ada")
+    assert "0 rated" in first.get("/queue").text
+    second.post(
+        f"/rate/{queue[0].assignment_id}",
+        data={
+            "csrf_token": token(second.get(f"/rate/{queue[0].assignment_id}").text),
+            "dim.overall_quality": "3",
+        },
+    )
+    assert "1 rated" in first.get("/queue").text
+    # this server's own submit, then one stored elsewhere at once (say, from the CLI)
+    first.post(f"/rate/{queue[1].assignment_id}", data={"csrf_token": csrf, "dim.style": "2"})
+    seeded.store.rate("ada", queue[2].item_id, {"style": "5"}, assignment_id=queue[2].assignment_id)
+    assert "3 rated" in first.get("/queue").text
+    assert "4 rated" not in first.get("/queue").text
+    seeded.store.skip("ada", queue[3].assignment_id, "other")
+    assert "1 skipped" in first.get("/queue").text

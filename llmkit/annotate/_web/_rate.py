@@ -21,7 +21,7 @@ from llmkit.annotate._sessions import save_draft, take_draft
 from llmkit.annotate._store import AnnotationError, QueueEntry, User
 from llmkit.annotate._web._context import LoginRequired, Web, csrf_ok, read_form
 from llmkit.annotate._web._view import choices, pairwise_left, render_messages, split_pairwise
-from llmkit.annotate._web_store import QueueSlot, queue_entry, queue_slots
+from llmkit.annotate._web_store import QueueCache, QueueSlot, queue_entry
 
 __all__ = ["QUEUE_STATUSES", "SKIP_REASONS", "routes"]
 
@@ -58,8 +58,10 @@ def routes(web: Web) -> list[Route]:
     # submit that follows a page then needs no read of the conversation.
     pairwise: dict[str, bool] = {}
 
+    queues = QueueCache(store)
+
     def own_slot(user: User, assignment_id: int) -> tuple[QueueSlot, list[QueueSlot]]:
-        slots = queue_slots(store, user.name, rater_id=user.id)
+        slots = queues.slots(user.name, user.id)
         for slot in slots:
             if slot.assignment_id == assignment_id:
                 return slot, slots
@@ -76,7 +78,7 @@ def routes(web: Web) -> list[Route]:
 
     def rate_next(request: Request) -> Response:
         user = web.current(request)
-        slot = next_pending(queue_slots(store, user.name, rater_id=user.id))
+        slot = next_pending(queues.slots(user.name, user.id))
         return RedirectResponse(f"/rate/{slot.assignment_id}" if slot else "/queue", 303)
 
     def rate_page(request: Request) -> Response:
@@ -159,7 +161,7 @@ def routes(web: Web) -> list[Route]:
             return RedirectResponse(path, 303)
 
         def work() -> str:
-            entry, queue = own_slot(user, assignment_id)
+            entry, _ = own_slot(user, assignment_id)
             if entry.item_id not in pairwise:
                 own_entry(user, assignment_id)
             rubric = store.rubric_version(entry.rubric_id).rubric
@@ -189,10 +191,8 @@ def routes(web: Web) -> list[Route]:
                 )
             except AnnotationError as exc:
                 raise HTTPException(400, str(exc)) from None
-            refreshed = [
-                e if e.assignment_id != assignment_id else e._replace(status="rated") for e in queue
-            ]
-            following = next_pending(refreshed, assignment_id)
+            queue = queues.submitted(user.id, assignment_id, "rated", None)
+            following = next_pending(queue or queues.slots(user.name, user.id), assignment_id)
             return f"/rate/{following.assignment_id}" if following else "/queue"
 
         return RedirectResponse(await run_in_threadpool(work), 303)
@@ -207,23 +207,20 @@ def routes(web: Web) -> list[Route]:
             reason = f"{reason}: {detail}" if reason else detail
 
         def work() -> str:
-            entry, queue = own_slot(user, assignment_id)
+            entry, _ = own_slot(user, assignment_id)
             try:
                 store.skip(user.name, entry.assignment_id, reason)
             except AnnotationError as exc:
                 raise HTTPException(400, str(exc)) from None
-            refreshed = [
-                e if e.assignment_id != assignment_id else e._replace(status="skipped")
-                for e in queue
-            ]
-            following = next_pending(refreshed, assignment_id)
+            queue = queues.submitted(user.id, assignment_id, "skipped", reason)
+            following = next_pending(queue or queues.slots(user.name, user.id), assignment_id)
             return f"/rate/{following.assignment_id}" if following else "/queue"
 
         return RedirectResponse(await run_in_threadpool(work), 303)
 
     def queue_page(request: Request) -> Response:
         user = web.current(request)
-        queue = queue_slots(store, user.name, rater_id=user.id)
+        queue = queues.slots(user.name, user.id)
         counts = {s: sum(1 for e in queue if e.status == s) for s in QUEUE_STATUSES}
         days = sorted({e.day for e in queue})
         status = request.query_params.get("status", "")
