@@ -82,13 +82,18 @@ def test_an_htmx_import_reloads_the_page_so_the_counts_are_current(seeded: Seede
     assert f"{seeded.store.count('items')} conversations" in page
 
 
-def test_the_adjudicators_final_label_has_no_default(seeded: Seeded) -> None:
-    store = seeded.store
+def disputed_item(store: Any) -> tuple[str, dict[str, int], dict[str, int]]:
+    """An item ada rates 1 and grace 5; the item and both raters' assignment ids."""
     ada = {e.item_id: e.assignment_id for e in store.queue("ada")}
     grace = {e.item_id: e.assignment_id for e in store.queue("grace")}
     item = sorted(set(ada) & set(grace) - {"gold-1"})[0]
     store.rate("ada", item, {"overall_quality": "1"}, assignment_id=ada[item])
     store.rate("grace", item, {"overall_quality": "5"}, assignment_id=grace[item])
+    return item, ada, grace
+
+
+def test_the_adjudicators_final_label_has_no_default(seeded: Seeded) -> None:
+    item, _, _ = disputed_item(seeded.store)
     judy = client(seeded)
     login(judy, "judy")
     page = judy.get(f"/adjudicate/{item}").text
@@ -132,3 +137,24 @@ def test_a_queue_read_by_one_server_sees_ratings_stored_by_another(seeded: Seede
     assert "4 rated" not in first.get("/queue").text
     seeded.store.skip("ada", queue[3].assignment_id, "other")
     assert "1 skipped" in first.get("/queue").text
+
+
+def test_the_admin_lists_every_queue_with_filters(seeded: Seeded) -> None:
+    store = seeded.store
+    item, ada, grace = disputed_item(store)
+    other = next(i for i in ada if i != item)
+    store.skip("ada", ada[other], "needs domain expertise")
+    root = client(seeded)
+    login(root, "root")
+    rows = '<tr class="status-'
+    total = len(ada) + len(grace)
+    assert f"{total} of {total} assignments" in root.get("/admin/queue").text
+    assert root.get("/admin/queue?rater=grace").text.count(rows) == len(grace)
+    disputed = root.get("/admin/queue?disputed=1").text
+    assert disputed.count(rows) == 2 and item in disputed
+    skipped = root.get("/admin/queue?status=skipped&rater=ada").text
+    assert skipped.count(rows) == 1 and "needs domain expertise" in skipped
+    assert root.get("/admin/queue?day=1999-01-01").text.count(rows) == 0
+    ada_client = client(seeded)
+    login(ada_client, "ada")
+    assert ada_client.get("/admin/queue").status_code == 403

@@ -21,7 +21,15 @@ from llmkit.annotate._agreement_core import Level
 from llmkit.annotate._csv_safe import csv_safe
 from llmkit.annotate._web._view import rows_of
 
-__all__ = ["do_assign", "do_import", "do_sample", "do_user", "overview", "report_file"]
+__all__ = [
+    "do_assign",
+    "do_import",
+    "do_sample",
+    "do_user",
+    "overview",
+    "queue_overview",
+    "report_file",
+]
 
 
 def _number(form: dict[str, Any], key: str, label: str, default: str, kind: type = int) -> Any:
@@ -77,6 +85,29 @@ def agreement_rows(store: Store, frame: Any) -> list[dict[str, Any]]:
                 "percent": _num(s.percent_agreement),
             }
         )
+    return rows
+
+
+def queue_overview(store: Store) -> list[dict[str, Any]]:
+    """Every rater's queue (as each rater sees it), one row per assignment, with whether the
+    item is disputed (its raters disagree and no final label settles it)."""
+    from llmkit.annotate import adjudication_queue
+    from llmkit.annotate._web_store import queue_slots
+
+    disputed = {d.item_id for d in adjudication_queue(store)}
+    rows: list[dict[str, Any]] = []
+    for rater in store.users():
+        for slot in queue_slots(store, rater.name, rater_id=rater.id):
+            rows.append(
+                {
+                    "rater": rater.name,
+                    "day": slot.day,
+                    "item_id": slot.item_id,
+                    "status": slot.status,
+                    "skip_reason": slot.skip_reason or "",
+                    "disputed": slot.item_id in disputed,
+                }
+            )
     return rows
 
 

@@ -18,6 +18,7 @@ from llmkit.annotate._web._admin import (
     do_sample,
     do_user,
     overview,
+    queue_overview,
     report_file,
 )
 from llmkit.annotate._web._context import Web
@@ -67,6 +68,30 @@ def routes(web: Web) -> list[Route]:
 
         return endpoint
 
+    def admin_queue(request: Request) -> Response:
+        """Every rater's queue in one table, filtered by status, day, rater, disagreement."""
+        user = web.current(request, "admin")
+        rows = queue_overview(store)
+        query = request.query_params
+        chosen = {k: query.get(k, "") for k in ("status", "day", "rater", "disputed")}
+        shown = [
+            r
+            for r in rows
+            if all(not v or str(r[k]) == v for k, v in chosen.items() if k != "disputed")
+            and (not chosen["disputed"] or r["disputed"])
+        ]
+        return web.page(
+            request,
+            "admin_queue.html",
+            user,
+            rows=shown,
+            total=len(rows),
+            chosen=chosen,
+            days=sorted({str(r["day"]) for r in rows}),
+            raters=sorted({str(r["rater"]) for r in rows}),
+            statuses=("pending", "rated", "skipped"),
+        )
+
     def admin_file(request: Request) -> Response:
         web.current(request, "admin")
         what = str(request.path_params["what"])
@@ -88,5 +113,6 @@ def routes(web: Web) -> list[Route]:
         Route("/admin/sample", admin_action(do_sample), methods=["POST"]),
         Route("/admin/assign", admin_action(do_assign), methods=["POST"]),
         Route("/admin/users", admin_action(do_user, refresh=True), methods=["POST"]),
+        Route("/admin/queue", admin_queue),
         Route("/admin/files/{what}", admin_file),
     ]
