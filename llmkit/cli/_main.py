@@ -53,6 +53,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "annotate",
         "Human annotation: rubrics, queues, agreement, adjudication, metrics.",
     ),
+    "watch": (
+        "llmkit.cli._watch",
+        "watch",
+        "Production watch: alert rules, dashboard, canary judge, drift.",
+    ),
 }
 
 

@@ -20,11 +20,13 @@ import anyio
 import openai
 import tenacity
 
+from llmkit import _observe
 from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
+from llmkit.llm._observed import call_event
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
 
@@ -89,6 +91,7 @@ class _CallPlan:
         self.attempts: list[Attempt] = []
         self.state: AttemptState | None = None
         self.yielded = False
+        self.variant = _observe.VARIANT.get()
 
     # -- tenacity policy ----------------------------------------------------------------------
     def retrying_kwargs(self) -> dict[str, Any]:
@@ -198,15 +201,22 @@ class _CallPlan:
             attempts=tuple(self.attempts),
             request=self.loggable_request(),
         )
+        if _observe.OBSERVERS:
+            self._observed(result, None)
         if log:
             self.owner._log_call(self, result, None)
         return result
+
+    def _observed(self, result: CallResult | None, error: LLMCallError | None) -> None:
+        _observe.emit(call_event(self, result, error))
 
     def error(self, failed: AttemptFailed, *, log: bool = True) -> LLMCallError:
         endpoint = self.owner.endpoint
         failed.message = endpoint.redact(failed.message)
         error = failed.to_error(endpoint.safe_url, len(self.attempts))
         error.args = (endpoint.redact(str(error)),)
+        if _observe.OBSERVERS:
+            self._observed(None, error)
         if log:
             self.owner._log_call(self, None, error)
         return error
@@ -297,6 +307,7 @@ class _BaseClient:
                 attempts=plan.attempts,
                 error=error,
                 template=plan.template,
+                variant=plan.variant,
             )
         except Exception as exc:  # the log never fails a call (CallLog reports its own)
             _logger.warning("llmkit: a call could not be logged: %s", exc)

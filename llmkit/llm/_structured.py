@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from llmkit import _observe
 from llmkit.structured import (
     StructuredResult,
     arun_structured,
@@ -61,6 +62,17 @@ def _tokens(result: CallResult) -> int:
 def _log_outcome(
     client: Client | AsyncClient, response_ids: list[str | None], result: StructuredResult
 ) -> None:
+    if _observe.OBSERVERS:
+        _observe.emit(
+            _observe.StructuredEvent(
+                stage=result.stage,
+                rules=tuple(result.repairs),
+                reprompts=max(0, result.attempts - 1),
+                request_model=client.endpoint.model,
+                prompt=None,
+                variant=_observe.VARIANT.get(),
+            )
+        )
     log = client.call_log
     if log is None:
         return

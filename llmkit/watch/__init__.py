@@ -1,0 +1,31 @@
+"""Production watch: metrics and spans on the GenAI names, alert rules, canary judge, drift.
+
+Off by default; :func:`enable` or :func:`serve_metrics` turns it on. Needs the ``watch``
+extra (``pip install 'llmkit[watch]'``) for OpenTelemetry; rules, dashboards, the canary
+judge and drift read only the call log.
+"""
+
+from llmkit.watch._assign import using_variant, variant
+from llmkit.watch._dashboard import dashboard
+from llmkit.watch._guard import CardinalityWarning
+from llmkit.watch._names import names
+from llmkit.watch._rules import rules_yaml
+from llmkit.watch._setup import MetricsServer, Watch, current, disable, enable, serve_metrics
+from llmkit.watch._slo import Slo, parse_slo
+
+__all__ = [
+    "CardinalityWarning",
+    "MetricsServer",
+    "Slo",
+    "Watch",
+    "current",
+    "dashboard",
+    "disable",
+    "enable",
+    "names",
+    "parse_slo",
+    "rules_yaml",
+    "serve_metrics",
+    "using_variant",
+    "variant",
+]
