@@ -30,6 +30,15 @@ TOKEN_BOUNDS = tuple(float(4**i) for i in range(14))
 SCORE_BOUNDS = tuple(i / 10 for i in range(11))
 
 
+_CHUNK_ATTRS = (
+    ATTR.OPERATION,
+    ATTR.PROVIDER,
+    ATTR.REQUEST_MODEL,
+    ATTR.RESPONSE_MODEL,
+    ATTR.VARIANT,
+)
+
+
 def _bounds(base: Iterable[float], extra: Iterable[float]) -> list[float]:
     return sorted({float(b) for b in (*base, *extra)})
 
@@ -110,8 +119,12 @@ class MetricsRecorder:
             self._tokens(self.output_tokens, event.output_tokens, "output", attrs)
         if event.ttft_s is not None:
             self.ttft.record(event.ttft_s, attrs)
-        for gap in event.chunk_gaps_s:
-            self.itl.record(gap, attrs)
+        if event.chunk_gaps_s:
+            # One record per chunk: the SDK's cost grows with the attributes, so the
+            # per-chunk series keep only what the rules and the canary split by.
+            lean = {k: attrs[k] for k in _CHUNK_ATTRS if k in attrs}
+            for gap in event.chunk_gaps_s:
+                self.itl.record(gap, lean)
         if event.tpot_s is not None:
             self.tpot.record(event.tpot_s, attrs)
         reason = self.guard.clean({ATTR.FINISH_REASON: event.finish_reason or "unknown"})

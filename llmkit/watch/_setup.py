@@ -6,7 +6,6 @@ structured outcome and eval score then reaches the OpenTelemetry SDK.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -186,14 +185,7 @@ def _disable_locked() -> None:
         _observe.OBSERVERS.remove(watch)
     for server in list(watch.servers):
         server.close()
-    if watch.prometheus_reader is not None:
-        from prometheus_client import REGISTRY
-
-        # The reader registered its collector globally; a later enable registers a new one.
-        collector = getattr(watch.prometheus_reader, "_collector", None)
-        if collector is not None:
-            with contextlib.suppress(KeyError):
-                REGISTRY.unregister(collector)
+    # Shutting down also unregisters the Prometheus reader's collector.
     watch.meter_provider.shutdown()
 
 
