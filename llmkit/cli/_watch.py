@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from llmkit import ConfigError
 from llmkit.cli._common import fail_cleanly
 
 __all__ = ["watch"]
@@ -65,3 +67,127 @@ def dashboard_command(output: Path | None, latest_semconv: bool | None) -> None:
 
     with fail_cleanly():
         _write(json.dumps(dashboard(names(latest_semconv)), indent=2) + "\n", output)
+
+
+def _load(log: Path | None) -> Any:
+    from llmkit.llm import default_log_path, read_log
+
+    return read_log(log if log is not None else default_log_path())
+
+
+def _fmt(value: float | None, kind: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2%}" if kind in ("rate", "tail") else f"{value:.1f} ms"
+
+
+_LOG_OPTION = click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Call log file (default: LLMKIT_HOME/calls.db). Read only.",
+)
+
+
+@watch.command("compare")
+@click.option("--baseline", required=True, help="The variant serving now (e.g. A).")
+@click.option("--canary", required=True, help="The variant being rolled out (e.g. B).")
+@click.option("--since", default="1h", show_default=True, help="Window: 1h, 30m, or A..B dates.")
+@_LOG_OPTION
+@click.option(
+    "--alpha",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="False roll-back rate over the rollout.",
+)
+@click.option(
+    "--check",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Which check of this rollout this is (alpha spending).",
+)
+@click.option(
+    "--min-samples",
+    type=click.IntRange(min=2),
+    default=50,
+    show_default=True,
+    help="Calls needed per variant.",
+)
+@click.option(
+    "--tolerance", type=float, default=0.10, show_default=True, help="Relative worsening tolerated."
+)
+@click.option(
+    "--critical",
+    default="error_rate,parse_failure_rate",
+    show_default=True,
+    help="Metrics whose failure rolls back on its own.",
+)
+@click.option("--pass-score", type=click.FloatRange(0, 100), default=75.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def compare_command(
+    baseline: str,
+    canary: str,
+    since: str,
+    log_path: Path | None,
+    alpha: float,
+    check: int,
+    min_samples: int,
+    tolerance: float,
+    critical: str,
+    pass_score: float,
+    as_json: bool,
+) -> None:
+    """Canary judge: exit 0 promote, 1 roll back, 3 inconclusive, 2 misuse."""
+    import time
+
+    from llmkit.watch import compare, parse_window, select
+
+    with fail_cleanly():
+        frame = _load(log_path)
+        if "variant" not in frame or not {baseline, canary} <= set(frame["variant"].dropna()):
+            seen = sorted(set(frame["variant"].dropna())) if "variant" in frame else []
+            missing = [v for v in (baseline, canary) if v not in seen]
+            raise ConfigError(
+                f"variant {', '.join(map(repr, missing))} never appears in the call log"
+                f" (variants seen: {', '.join(seen) or 'none'})"
+            )
+        window = parse_window(since, "--since", time.time())
+        verdict = compare(
+            select(frame, window),
+            baseline,
+            canary,
+            alpha=alpha,
+            check=check,
+            min_samples=min_samples,
+            tolerance=tolerance,
+            critical=[c.strip() for c in critical.split(",") if c.strip()],
+            pass_score=pass_score,
+        )
+    if as_json:
+        from llmkit.cli._common import print_json
+
+        print_json(verdict.to_dict())
+    else:
+        from llmkit.cli._common import console, make_table
+
+        table = make_table(
+            "metric", "baseline", "canary", "change", "p", "p adj.", "status",
+            title=f"canary {canary} against {baseline} (check {check}, alpha {verdict.alpha_check:.3g})",
+            numeric=("baseline", "canary", "change", "p", "p adj."),
+        )  # fmt: skip
+        for m in verdict.metrics:
+            table.add_row(
+                m.name + (" *" if m.critical else ""),
+                _fmt(m.baseline, m.kind),
+                _fmt(m.canary, m.kind),
+                "-" if m.change is None else f"{m.change:+.1%}",
+                "-" if m.p_value is None else f"{m.p_value:.3g}",
+                "-" if m.p_adjusted is None else f"{m.p_adjusted:.3g}",
+                m.status,
+            )
+        out = console()
+        out.print(table)
+        out.print(f"[bold]{verdict.verdict}[/]: {verdict.reason}  (* critical)", highlight=False)
+    raise SystemExit(verdict.exit_code)
