@@ -191,3 +191,64 @@ def compare_command(
         out.print(table)
         out.print(f"[bold]{verdict.verdict}[/]: {verdict.reason}  (* critical)", highlight=False)
     raise SystemExit(verdict.exit_code)
+
+
+@watch.command("drift")
+@click.option("--reference", required=True, help="Reference window: 2026-11-01..2026-11-07 or 7d.")
+@click.option("--current", default="1d", show_default=True, help="Current window: 1d, 6h, or A..B.")
+@_LOG_OPTION
+@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option("--min-samples", type=click.IntRange(min=2), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def drift_command(
+    reference: str,
+    current: str,
+    log_path: Path | None,
+    alpha: float,
+    min_samples: int,
+    as_json: bool,
+) -> None:
+    """Drift of the current window against a reference: exit 0 none, 1 drift, 3 too few, 2 misuse."""
+    import time
+
+    from llmkit.watch import drift, parse_window, select
+
+    with fail_cleanly():
+        now = time.time()
+        ref_window = parse_window(reference, "--reference", now)
+        cur_window = parse_window(current, "--current", now)
+        frame = _load(log_path)
+        report = drift(
+            select(frame, ref_window),
+            select(frame, cur_window),
+            alpha=alpha,
+            min_samples=min_samples,
+        )
+    if as_json:
+        from llmkit.cli._common import print_json
+
+        print_json(report.to_dict())
+    else:
+        from llmkit.cli._common import console, make_table
+
+        table = make_table(
+            "signal", "test", "ref n", "cur n", "p adj.", "JS", "Wasserstein", "drift", "what moved",
+            title="drift: current window against the reference",
+            numeric=("ref n", "cur n", "p adj.", "JS", "Wasserstein"),
+        )  # fmt: skip
+        for s in report.signals:
+            table.add_row(
+                s.signal,
+                s.test,
+                str(s.reference_n),
+                str(s.current_n),
+                "-" if s.p_adjusted is None else f"{s.p_adjusted:.3g}",
+                "-" if s.jensen_shannon is None else f"{s.jensen_shannon:.3f}",
+                "-" if s.wasserstein is None else f"{s.wasserstein:.4g}",
+                "yes" if s.drifted else ("-" if s.status == "no_data" else "no"),
+                s.detail,
+            )
+        out = console()
+        out.print(table)
+        out.print(f"[bold]{report.verdict}[/]: {report.reason}", highlight=False)
+    raise SystemExit(report.exit_code)

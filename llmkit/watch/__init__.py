@@ -8,10 +8,19 @@ judge and drift read only the call log.
 from llmkit.watch._assign import using_variant, variant
 from llmkit.watch._canary import CanaryMetric, CanaryVerdict, VariantSample, compare, judge
 from llmkit.watch._dashboard import dashboard
+from llmkit.watch._drift import DriftReport, DriftSignal, drift
 from llmkit.watch._guard import CardinalityWarning
 from llmkit.watch._names import names
 from llmkit.watch._rules import rules_yaml
-from llmkit.watch._setup import MetricsServer, Watch, current, disable, enable, serve_metrics
+from llmkit.watch._setup import (
+    MetricsServer,
+    Watch,
+    current,
+    disable,
+    enable,
+    publish_drift,
+    serve_metrics,
+)
 from llmkit.watch._slo import Slo, parse_slo
 from llmkit.watch._window import parse_window, select
 
@@ -19,6 +28,8 @@ __all__ = [
     "CanaryMetric",
     "CanaryVerdict",
     "CardinalityWarning",
+    "DriftReport",
+    "DriftSignal",
     "MetricsServer",
     "Slo",
     "VariantSample",
@@ -27,11 +38,13 @@ __all__ = [
     "current",
     "dashboard",
     "disable",
+    "drift",
     "enable",
     "judge",
     "names",
     "parse_slo",
     "parse_window",
+    "publish_drift",
     "rules_yaml",
     "select",
     "serve_metrics",

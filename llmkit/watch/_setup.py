@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from llmkit import _observe
 from llmkit._exceptions import ConfigError
 from llmkit._observe import CallEvent, EvalScoreEvent, StructuredEvent
+from llmkit.watch._drift import DriftReport
 from llmkit.watch._guard import AttributeGuard
 from llmkit.watch._metrics import MetricsRecorder, bucket_views
-from llmkit.watch._names import Names, names
+from llmkit.watch._names import ATTR, Names, names
 from llmkit.watch._slo import Slo, parse_slo
 from llmkit.watch._spans import SpanRecorder
 
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 
-__all__ = ["MetricsServer", "Watch", "current", "disable", "enable", "serve_metrics"]
+__all__ = [
+    "MetricsServer",
+    "Watch",
+    "current",
+    "disable",
+    "enable",
+    "publish_drift",
+    "serve_metrics",
+]
 
 Exporter = Literal["prometheus", "otlp", "none"]
 INSTALL_HINT = "llmkit.watch needs the watch extra: pip install 'llmkit[watch]'"
@@ -45,6 +54,8 @@ class Watch:
     owns_providers: bool
     prometheus_reader: Any = None
     servers: list[MetricsServer] = field(default_factory=list)
+    # signal -> (adjusted p-value, Jensen-Shannon distance) of the last published drift report
+    drift: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def on_call(self, event: CallEvent) -> None:
         self.metrics.on_call(event)
@@ -153,9 +164,48 @@ def enable(
             owns_providers=True,
             prometheus_reader=prometheus_reader,
         )
+        _drift_gauges(meter, watch)
         _current = watch
         _observe.OBSERVERS.append(watch)
         return watch
+
+
+def _drift_gauges(meter: Any, watch: Watch) -> None:
+    from opentelemetry.metrics import CallbackOptions, Observation
+
+    def observe(index: int) -> Any:
+        def callback(options: CallbackOptions) -> list[Observation]:
+            return [
+                Observation(values[index], {ATTR.SIGNAL: signal})
+                for signal, values in watch.drift.items()
+            ]
+
+        return callback
+
+    meter.create_observable_gauge(
+        watch.names.drift_p_value,
+        callbacks=[observe(0)],
+        unit="1",
+        description="Adjusted p-value of the last drift check, per signal",
+    )
+    meter.create_observable_gauge(
+        watch.names.drift_effect,
+        callbacks=[observe(1)],
+        unit="1",
+        description="Jensen-Shannon distance of the last drift check, per signal",
+    )
+
+
+def publish_drift(report: DriftReport) -> None:
+    """Expose a drift report's p-values and effect sizes as gauges of the running watch."""
+    watch = _current
+    if watch is None:
+        raise ConfigError("publish_drift: the watch is off (call llmkit.watch.enable first)")
+    watch.drift = {
+        s.signal: (float(s.p_adjusted), float(s.jensen_shannon or 0.0))
+        for s in report.signals
+        if s.p_adjusted is not None
+    }
 
 
 def _otlp_tracer(base: str) -> TracerProvider:
