@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,7 @@ __all__ = [
     "bootstrap_pooled_diff_ci",
     "chi2_sf",
     "chi_square_contingency",
+    "fisher_exact_greater",
     "jensen_shannon",
     "ks_2samp",
     "mann_whitney_u",
@@ -494,12 +495,14 @@ def _normal_sf(z: float) -> float:
 
 
 def mann_whitney_u(
-    x: Sequence[float] | FloatArray, y: Sequence[float] | FloatArray
+    x: Sequence[float] | FloatArray,
+    y: Sequence[float] | FloatArray,
+    alternative: Literal["two-sided", "greater"] = "two-sided",
 ) -> HypothesisTest:
-    """Mann-Whitney U (two-sided, normal approximation with tie and continuity corrections).
+    """Mann-Whitney U (normal approximation with tie and continuity corrections).
 
-    Equals ``scipy.stats.mannwhitneyu(x, y, method="asymptotic")``: ``statistic`` is U of
-    ``x``.
+    Equals ``scipy.stats.mannwhitneyu(x, y, alternative=..., method="asymptotic")``:
+    ``statistic`` is U of ``x``; ``greater`` asks whether ``x`` tends to be larger.
     """
     a = np.asarray(x, dtype=np.float64)
     b = np.asarray(y, dtype=np.float64)
@@ -521,16 +524,25 @@ def mann_whitney_u(
     var = n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1))) if n > 1 else 0.0
     if var <= 0:
         return HypothesisTest(u1, 1.0)
+    if alternative == "greater":
+        return HypothesisTest(u1, min(1.0, _normal_sf((u1 - mean - 0.5) / math.sqrt(var))))
     u = max(u1, n1 * n2 - u1)
     z = (u - mean - 0.5) / math.sqrt(var)
     return HypothesisTest(u1, min(1.0, 2.0 * _normal_sf(z)))
 
 
-def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> HypothesisTest:
-    """Two-proportion z test with the pooled variance (two-sided).
+def two_proportion_z(
+    x1: int,
+    n1: int,
+    x2: int,
+    n2: int,
+    alternative: Literal["two-sided", "larger"] = "two-sided",
+) -> HypothesisTest:
+    """Two-proportion z test with the pooled variance.
 
-    Equals ``statsmodels.stats.proportion.proportions_ztest([x1, x2], [n1, n2])``;
-    ``statistic`` is z of the first proportion minus the second.
+    Equals ``statsmodels.stats.proportion.proportions_ztest([x1, x2], [n1, n2],
+    alternative=...)``; ``statistic`` is z of the first proportion minus the second;
+    ``larger`` asks whether the first proportion is the larger.
     """
     if n1 <= 0 or n2 <= 0 or not (0 <= x1 <= n1 and 0 <= x2 <= n2):
         raise ValueError(f"two_proportion_z: need 0 <= x <= n and n > 0, got {x1}/{n1}, {x2}/{n2}")
@@ -539,7 +551,37 @@ def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> HypothesisTest:
     if se == 0:
         return HypothesisTest(0.0, 1.0)
     z = (x1 / n1 - x2 / n2) / se
+    if alternative == "larger":
+        return HypothesisTest(z, _normal_sf(z))
     return HypothesisTest(z, min(1.0, 2.0 * _normal_sf(abs(z))))
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def fisher_exact_greater(x1: int, n1: int, x2: int, n2: int) -> HypothesisTest:
+    """Fisher's exact test that the first proportion is the larger (one-sided).
+
+    Equals ``scipy.stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater")``
+    (``statistic`` is the sample odds ratio). Exact, so it never rejects more often than its
+    level, even for rare events where the z test does.
+    """
+    if n1 <= 0 or n2 <= 0 or not (0 <= x1 <= n1 and 0 <= x2 <= n2):
+        raise ValueError(
+            f"fisher_exact_greater: need 0 <= x <= n and n > 0, got {x1}/{n1}, {x2}/{n2}"
+        )
+    total, hits = n1 + n2, x1 + x2
+    denominator = _log_comb(total, n1)
+    # P(X >= x1) for X ~ Hypergeometric(total, hits, n1); summed from the far tail up.
+    tail = 0.0
+    for k in range(min(hits, n1), x1 - 1, -1):
+        if hits - k > n2:
+            break
+        tail += math.exp(_log_comb(hits, k) + _log_comb(total - hits, n1 - k) - denominator)
+    a, b, c, d = x1, n1 - x1, x2, n2 - x2
+    odds = (a * d) / (b * c) if b * c else (math.inf if a * d else math.nan)
+    return HypothesisTest(odds, min(1.0, tail))
 
 
 def _gamma_q(a: float, x: float) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -12,6 +14,7 @@ from llmkit.stats import (
     benjamini_hochberg,
     chi2_sf,
     chi_square_contingency,
+    fisher_exact_greater,
     jensen_shannon,
     ks_2samp,
     mann_whitney_u,
@@ -32,11 +35,12 @@ def _samples(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_mann_whitney_matches_scipy(seed: int) -> None:
+def test_mann_whitney_matches_scipy(seed: int, alternative: Any) -> None:
     x, y = _samples(seed)
-    ours = mann_whitney_u(x, y)
-    ref = sps.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic")
+    ours = mann_whitney_u(x, y, alternative)
+    ref = sps.mannwhitneyu(x, y, alternative=alternative, method="asymptotic")
     assert ours.statistic == pytest.approx(ref.statistic, rel=1e-12)
     assert ours.pvalue == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
 
@@ -44,11 +48,33 @@ def test_mann_whitney_matches_scipy(seed: int) -> None:
 @pytest.mark.parametrize(
     ("x1", "n1", "x2", "n2"), [(3, 100, 12, 100), (0, 50, 1, 60), (40, 400, 44, 380), (7, 7, 3, 9)]
 )
-def test_two_proportion_z_matches_statsmodels(x1: int, n1: int, x2: int, n2: int) -> None:
-    ours = two_proportion_z(x1, n1, x2, n2)
-    z, p = proportions_ztest([x1, x2], [n1, n2])
+@pytest.mark.parametrize("alternative", ["two-sided", "larger"])
+def test_two_proportion_z_matches_statsmodels(
+    x1: int, n1: int, x2: int, n2: int, alternative: Any
+) -> None:
+    ours = two_proportion_z(x1, n1, x2, n2, alternative)
+    z, p = proportions_ztest([x1, x2], [n1, n2], alternative=alternative)
     assert ours.statistic == pytest.approx(z, rel=1e-12)
     assert ours.pvalue == pytest.approx(p, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("x1", "n1", "x2", "n2"),
+    [
+        (3, 100, 12, 100),
+        (0, 50, 1, 60),
+        (40, 400, 44, 380),
+        (7, 7, 3, 9),
+        (9, 40, 2, 160),
+        (0, 5, 0, 5),
+    ],
+)
+def test_fisher_exact_greater_matches_scipy(x1: int, n1: int, x2: int, n2: int) -> None:
+    ours = fisher_exact_greater(x1, n1, x2, n2)
+    ref = sps.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater")
+    assert ours.pvalue == pytest.approx(ref.pvalue, rel=1e-9)
+    if np.isfinite(ref.statistic):
+        assert ours.statistic == pytest.approx(ref.statistic, rel=1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -8,6 +8,7 @@ judge and drift read only the call log.
 from llmkit.watch._assign import using_variant, variant
 from llmkit.watch._canary import CanaryMetric, CanaryVerdict, VariantSample, compare, judge
 from llmkit.watch._dashboard import dashboard
+from llmkit.watch._demo import run_demo
 from llmkit.watch._drift import DriftReport, DriftSignal, drift
 from llmkit.watch._guard import CardinalityWarning
 from llmkit.watch._names import names
@@ -46,6 +47,7 @@ __all__ = [
     "parse_window",
     "publish_drift",
     "rules_yaml",
+    "run_demo",
     "select",
     "serve_metrics",
     "using_variant",

@@ -5,6 +5,10 @@ a tolerance band and a direction: slower is worse) plus a p95 comparison that tr
 nothing (a slow tail for 10% of users hides from a trimmed median): the share of canary
 requests above the baseline's p95 against the baseline's own 5%, by a two-proportion test.
 Error, parse-failure, re-prompt and ``finish_reason=length`` rates: two-proportion tests.
+The two-proportion tests are Fisher's exact test: the z test rejects too often for rare
+events (a 2% error rate over a few hundred calls), and repeated checks compound that.
+Every metric has a direction (higher is worse), so every test is one-sided: is the canary
+worse?
 Benjamini-Hochberg over all the metrics' p-values; a metric fails when its adjusted p-value
 is under the check's alpha and the canary is worse by more than the tolerance.
 
@@ -27,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from llmkit._exceptions import ConfigError
-from llmkit.stats import benjamini_hochberg, mann_whitney_u, two_proportion_z
+from llmkit.stats import benjamini_hochberg, fisher_exact_greater, mann_whitney_u
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,10 +118,9 @@ def _trim(values: Floats) -> Floats:
     return kept
 
 
-def _change(baseline: float, canary: float) -> float:
-    if baseline == 0:
-        return 0.0 if canary == 0 else math.inf
-    return canary / baseline - 1.0
+def _change(baseline: float, canary: float) -> float | None:
+    """``canary / baseline - 1``; ``None`` from a baseline of 0 (no ratio to speak of)."""
+    return None if baseline == 0 else canary / baseline - 1.0
 
 
 @dataclass
@@ -138,11 +141,11 @@ def _latency_rows(name: str, base: Floats, can: Floats, min_n: int) -> list[_Row
                 _Row(f"{name}_p95", "tail", status="no_data", reason=why)]  # fmt: skip
     tb, tc = _trim(base), _trim(can)
     median = _Row(name, "latency", float(np.median(tb)), float(np.median(tc)))
-    median.p = mann_whitney_u(tc, tb).pvalue
+    median.p = mann_whitney_u(tc, tb, "greater").pvalue
     threshold = float(np.percentile(base, TAIL_Q))
     over_b, over_c = int((base > threshold).sum()), int((can > threshold).sum())
     tail = _Row(f"{name}_p95", "tail", over_b / len(base), over_c / len(can))
-    tail.p = two_proportion_z(over_c, len(can), over_b, len(base)).pvalue
+    tail.p = fisher_exact_greater(over_c, len(can), over_b, len(base)).pvalue
     tail.reason = f"share above the baseline's p95 ({threshold:.4g} ms)"
     median.reason = "median after trimming outliers (Mann-Whitney U)"
     return [median, tail]
@@ -159,8 +162,8 @@ def _rate_row(name: str, base: tuple[int, int], can: tuple[int, int], min_n: int
             status="no_data",
             reason=f"{nb} baseline and {nc} canary calls of this kind (need {min_n} each)",
         )
-    row = _Row(name, "rate", xb / nb, xc / nc, two_proportion_z(xc, nc, xb, nb).pvalue)
-    row.reason = f"{xc}/{nc} against {xb}/{nb} (two-proportion z)"
+    row = _Row(name, "rate", xb / nb, xc / nc, fisher_exact_greater(xc, nc, xb, nb).pvalue)
+    row.reason = f"{xc}/{nc} against {xb}/{nb} (Fisher exact)"
     return row
 
 
@@ -218,11 +221,13 @@ def judge(
         )
         status = r.status
         reason = r.reason
-        if p_adj is not None and change is not None:
-            worse = change > tolerance
+        if p_adj is not None and r.baseline is not None and r.canary is not None:
+            # Worse beyond the band; from a baseline of 0, any canary value is worse.
+            worse = r.canary > r.baseline * (1 + tolerance) and r.canary > r.baseline
             if p_adj < alpha_k and worse:
                 status = "fail"
-                reason = f"{r.reason}: {change:+.1%} (beyond the {tolerance:.0%} tolerance), adjusted p {p_adj:.3g} < {alpha_k:.3g}"
+                moved = "from 0" if change is None else f"{change:+.1%}"
+                reason = f"{r.reason}: {moved} (beyond the {tolerance:.0%} tolerance), adjusted p {p_adj:.3g} < {alpha_k:.3g}"
         metrics.append(
             CanaryMetric(
                 r.name,

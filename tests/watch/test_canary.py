@@ -164,6 +164,11 @@ def test_the_table_names_the_verdict(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert _main([*COMPARE, "--log", str(db)]) == 1
     out = capsys.readouterr().out
     assert "rollback" in out and "error_rate" in out
+    # A baseline rate of 0 has no ratio: the JSON says so with null, never Infinity.
+    code, verdict = _compare(db)
+    errors = next(m for m in verdict["metrics"] if m["name"] == "error_rate")
+    assert (code, errors["baseline"], errors["change"], errors["status"]) == (1, 0.0, None, "fail")
+    assert "from 0" in errors["reason"]
 
 
 def _null_rollout(
