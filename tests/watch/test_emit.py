@@ -260,3 +260,29 @@ def test_eval_scores_are_recorded_per_suite_and_scorer() -> None:
     assert label_values(samples, "llmkit_eval_score_count", "llmkit_eval_scorer") == {
         r.scorer for r in run.records
     }
+
+
+def test_without_the_extra_the_rest_works_and_enable_says_what_to_install() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['opentelemetry'] = None\n"
+        "sys.modules['prometheus_client'] = None\n"
+        "import io\n"
+        "from llmkit.cli._common import console\n"
+        "import llmkit.watch as w\n"
+        "assert 'groups' in w.rules_yaml(w.parse_slo('ttft_p95=1s'), w.names())\n"
+        "assert w.run_demo(console(io.StringIO()), quick=True) == {'skipped': "
+        "\"llmkit.watch needs the watch extra: pip install 'llmkit[watch]'\"}\n"
+        "try:\n"
+        "    w.enable()\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ConfigError" in done.stdout and "pip install 'llmkit[watch]'" in done.stdout
