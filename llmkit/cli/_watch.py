@@ -82,7 +82,7 @@ def _fmt(value: float | None, kind: str) -> str:
 
 
 _LOG_OPTION = click.option(
-    "--log",
+    "--log-path",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Call log file (default: LLMKIT_HOME/calls.db). Read only.",

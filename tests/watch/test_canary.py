@@ -82,7 +82,7 @@ def _compare(db: Path, *extra: str) -> tuple[int, dict[str, Any]]:
         code = _main(
             [
                 *COMPARE,
-                "--log",
+                "--log-path",
                 str(db),
                 "--json",
                 *extra,
@@ -142,13 +142,15 @@ def test_misuse_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     db = _log(tmp_path / "calls.db", _rows("A", 60, rng) + _rows("B", 60, rng))
     assert _compare(db, "--since", "yesterday")[0] == 2
     assert "--since" in capsys.readouterr().err
-    assert _main(["watch", "compare", "--baseline", "A", "--canary", "C", "--log", str(db)]) == 2
+    assert (
+        _main(["watch", "compare", "--baseline", "A", "--canary", "C", "--log-path", str(db)]) == 2
+    )
     assert "'C' never appears" in capsys.readouterr().err
     assert (
         _main(
             [
                 *COMPARE,
-                "--log",
+                "--log-path",
                 str(tmp_path / "none.db"),
             ]
         )
@@ -161,7 +163,7 @@ def test_misuse_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_the_table_names_the_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rng = np.random.default_rng(6)
     db = _log(tmp_path / "calls.db", _rows("A", 200, rng) + _rows("B", 200, rng, error_share=0.3))
-    assert _main([*COMPARE, "--log", str(db)]) == 1
+    assert _main([*COMPARE, "--log-path", str(db)]) == 1
     out = capsys.readouterr().out
     assert "rollback" in out and "error_rate" in out
     # A baseline rate of 0 has no ratio: the JSON says so with null, never Infinity.

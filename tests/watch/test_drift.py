@@ -56,7 +56,7 @@ def _drift(db: Path, *extra: str) -> tuple[int, dict[str, Any]]:
                 "2026-11-01..2026-11-01",
                 "--current",
                 "1d",
-                "--log",
+                "--log-path",
                 str(db),
                 "--json",
                 *extra,
@@ -88,14 +88,17 @@ def test_too_few_calls_is_inconclusive_and_bad_windows_are_misuse(
     db = _history(tmp_path, current_bad=True)
     code, report = _drift(db, "--min-samples", "5000")
     assert (code, report["verdict"]) == (3, "inconclusive")
-    assert _main(["watch", "drift", "--reference", "2026-11-07..2026-11-01", "--log", str(db)]) == 2
+    assert (
+        _main(["watch", "drift", "--reference", "2026-11-07..2026-11-01", "--log-path", str(db)])
+        == 2
+    )
     assert "ends before it starts" in capsys.readouterr().err
-    assert _main(["watch", "drift", "--reference", "last week", "--log", str(db)]) == 2
+    assert _main(["watch", "drift", "--reference", "last week", "--log-path", str(db)]) == 2
 
 
 def test_the_table_and_the_gauges(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = _history(tmp_path, current_bad=True)
-    args = ["watch", "drift", "--reference", "2026-11-01..2026-11-01", "--log", str(db)]
+    args = ["watch", "drift", "--reference", "2026-11-01..2026-11-01", "--log-path", str(db)]
     assert _main(args) == 1
     assert "parse_stage" in capsys.readouterr().out
     from llmkit.llm import read_log
