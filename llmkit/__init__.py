@@ -7,13 +7,9 @@ that ``import llmkit`` (and ``llmkit --help``) stays fast.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
-try:  # the installed distribution's version; a bare source tree falls back
-    __version__ = importlib.metadata.version("llmkit")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-    __version__ = "0.0.0+unknown"
+from llmkit._version import __version__ as __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -35,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "ConnectError": "llmkit._exceptions",
     "LLMCallError": "llmkit._exceptions",
     "LLMKitError": "llmkit._exceptions",
+    "MissingExtraError": "llmkit.extras",
+    "RetryPolicy": "llmkit.llm",
+    "Timeouts": "llmkit.llm",
     "ModelNotFoundError": "llmkit._exceptions",
     "ParseError": "llmkit._exceptions",
     "RateLimitError": "llmkit._exceptions",
@@ -64,9 +63,12 @@ if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot re
     from llmkit._exceptions import UnsafeInputError as UnsafeInputError
     from llmkit.bench import BenchConfig as BenchConfig
     from llmkit.bench import run_bench as run_bench
+    from llmkit.extras import MissingExtraError as MissingExtraError
     from llmkit.llm import AsyncClient as AsyncClient
     from llmkit.llm import CallResult as CallResult
     from llmkit.llm import Client as Client
+    from llmkit.llm import RetryPolicy as RetryPolicy
+    from llmkit.llm import Timeouts as Timeouts
     from llmkit.prompts import load_prompt as load_prompt
     from llmkit.structured import StructuredResult as StructuredResult
     from llmkit.structured import format_instructions as format_instructions

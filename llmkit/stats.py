@@ -85,6 +85,7 @@ class Interval:
         return bool(value < self.low or value > self.high)
 
     def to_dict(self) -> dict[str, Any]:
+        """The interval as plain JSON-ready data."""
         return {
             "estimate": self.estimate,
             "low": self.low,

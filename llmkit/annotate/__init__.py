@@ -20,6 +20,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from llmkit.extras import require_extra
+
+require_extra("llmkit.annotate", "annotate")  # one clear line, not a ModuleNotFoundError below
+
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
     "Dimension": "llmkit.annotate._rubric",
@@ -62,7 +66,6 @@ _EXPORTS: dict[str, str] = {
     "rater_report": "llmkit.annotate._adjudicate",
     "set_final_label": "llmkit.annotate._adjudicate",
     "DailyMetric": "llmkit.annotate._metrics",
-    "PLOT_HINT": "llmkit.annotate._metrics",
     "daily_metrics": "llmkit.annotate._metrics",
     "export_ratings": "llmkit.annotate._metrics",
     "plot_trend": "llmkit.annotate._metrics",
@@ -87,7 +90,6 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DEFAULT_RUBRIC",
     "LEVELS",
-    "PLOT_HINT",
     "ROLES",
     "AgreementDataError",
     "AgreementSummary",
@@ -194,7 +196,6 @@ if TYPE_CHECKING:
         redact_text,
     )
     from llmkit.annotate._metrics import (
-        PLOT_HINT,
         DailyMetric,
         daily_metrics,
         export_ratings,

@@ -20,13 +20,14 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from llmkit.annotate._store import AnnotationError, Store, records
+from llmkit.extras import install_command
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["DailyMetric", "daily_metrics", "export_ratings", "plot_trend"]
 
-PLOT_HINT = "the trend plot needs matplotlib: pip install 'llmkit[plot]'"
+PLOT_HINT = f"the trend plot needs the plot extra: {install_command('plot')}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class DailyMetric:
     n_ratings: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The metric as plain JSON-ready data (one row of a DataFrame)."""
         return dict(self.__dict__)
 
 
@@ -213,7 +215,6 @@ def export_ratings(store: Store, path: str | Path, *, fmt: str | None = None) ->
     ids = {u.name: u.id for u in store.users()}
     frame.insert(2, "rater_id", frame["rater"].map(ids).astype("int64"))
     frame["rated_at"] = frame["rated_at"].map(lambda ts: ts.isoformat())
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         frame.to_csv(out, index=False)
     else:

@@ -260,9 +260,11 @@ class Rubric:
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """The dimension keys, in rubric order."""
         return tuple(d.key for d in self.dimensions)
 
     def to_dict(self) -> dict[str, Any]:
+        """The rubric's content with its content hash and source path."""
         return {**self.content, "content_hash": self.content_hash, "path": self.path}
 
 

@@ -48,6 +48,7 @@ class Sample:
     available: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The sample as plain JSON-ready data (item count, not the ids)."""
         return {
             "id": self.id,
             "day": self.day,
@@ -76,6 +77,7 @@ class Assignment:
     gold_items: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The assignment as plain JSON-ready data."""
         return {
             "sample_id": self.sample_id,
             "rubric": self.rubric,

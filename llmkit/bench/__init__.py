@@ -17,6 +17,10 @@ model client uses too.
 
 from __future__ import annotations
 
+from llmkit.extras import require_extra
+
+require_extra("llmkit.bench", "bench")  # one clear line, not a ModuleNotFoundError below
+
 from llmkit.bench._compare import (
     CompareResult,
     CompareUsageError,

@@ -375,6 +375,7 @@ class MetricChange:
 
     @property
     def regression(self) -> bool:
+        """Whether this change fails the gate: missing, or worse beyond the threshold and significant."""
         if not self.gated:
             return False
         if self.missing:
@@ -382,6 +383,7 @@ class MetricChange:
         return not self.insufficient and self.worse_beyond and self.significant
 
     def to_dict(self) -> dict[str, Any]:
+        """The change as plain JSON-ready data, with its verdict."""
         return {**asdict(self), "regression": self.regression}
 
 
@@ -399,6 +401,7 @@ class CompareResult:
 
     @property
     def regressions(self) -> list[MetricChange]:
+        """The gated metrics that got significantly worse beyond the threshold."""
         return [c for c in self.changes if c.regression]
 
     @property
@@ -416,6 +419,7 @@ class CompareResult:
         return bool(gated) and all(c.insufficient and not c.missing for c in gated)
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain JSON-ready data."""
         return {
             "a": self.a,
             "b": self.b,
@@ -429,6 +433,7 @@ class CompareResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per metric change, as a pandas DataFrame."""
         import pandas as pd
 
         return pd.DataFrame([c.to_dict() for c in self.changes])

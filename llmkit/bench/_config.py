@@ -105,9 +105,11 @@ class SLO:
     tpot_ms: float | None = None
 
     def is_empty(self) -> bool:
+        """Whether no objective was set."""
         return all(v is None for v in (self.ttft_ms, self.itl_ms, self.e2e_ms, self.tpot_ms))
 
     def to_dict(self) -> dict[str, float]:
+        """The objectives that were set, by metric name."""
         out = {
             "ttft_ms": self.ttft_ms,
             "itl_ms": self.itl_ms,
@@ -148,6 +150,7 @@ class LoadLevel:
 
     @property
     def label(self) -> str:
+        """A short name for the level, e.g. ``c=8`` or ``rate=2/s in=512``."""
         load = f"c={int(self.value)}" if self.mode == "concurrency" else f"rate={self.value:g}/s"
         return load if self.prompt_tokens is None else f"{load} in={self.prompt_tokens}"
 
@@ -157,6 +160,7 @@ class LoadLevel:
         return f"{self.mode}={self.value:g}|prompt={self.prompt_tokens}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The level as plain JSON-ready data."""
         return {
             "mode": self.mode,
             "concurrency": int(self.value) if self.mode == "concurrency" else None,
@@ -259,10 +263,12 @@ class BenchConfig:
 
     @property
     def mode(self) -> LoadMode:
+        """``"rate"`` when request rates were given, else ``"concurrency"``."""
         return "rate" if self.rates else "concurrency"
 
     @property
     def load_values(self) -> tuple[float, ...]:
+        """The load levels to sweep: request rates, else concurrencies (at least one)."""
         if self.rates:
             return self.rates
         return tuple(float(c) for c in self.concurrency) or (1.0,)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmkit.extras import install_command
+
 if TYPE_CHECKING:
     from llmkit.bench._runner import BenchResult
 
 __all__ = ["PLOT_EXTRA_HINT", "write_plots"]
 
-PLOT_EXTRA_HINT = "plots skipped: matplotlib is missing (pip install 'llmkit[plot]')"
+PLOT_EXTRA_HINT = f"plots skipped: they need the plot extra: {install_command('plot')}"
 
 
 def _pyplot() -> Any:

@@ -17,7 +17,15 @@ import click
 
 from llmkit.cli._annotate_agreement import agreement
 from llmkit.cli._annotate_serve import serve
-from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    OutputPath,
+    console,
+    deprecated_alias,
+    fail_cleanly,
+    json_option,
+    print_json,
+    require_extras,
+)
 
 __all__ = ["annotate"]
 
@@ -59,10 +67,13 @@ annotate.add_command(serve)
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--from-log", is_flag=True, help="Import the call log's calls instead of FILE.")
 @click.option(
-    "--log",
+    "--log-path",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Call log file for --from-log [default: $LLMKIT_HOME/calls.db].",
+)
+@deprecated_alias(
+    "--log", "log_path", "--log-path", type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--redact", is_flag=True, help="Replace e-mail addresses and phone numbers.")
 @db_option
@@ -349,7 +360,7 @@ def adjudicate_cmd(
 @click.option("--days", type=click.IntRange(min=1), help="Only the last N days with ratings.")
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputPath(),
     help="Write a trend plot (PNG) here (needs the plot extra).",
 )
 @click.option("--resamples", type=click.IntRange(min=100), default=1000, show_default=True)
@@ -362,13 +373,10 @@ def report_cmd(
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
     from rich.table import Table
 
-    from llmkit.annotate import PLOT_HINT, daily_metrics, plot_trend, rater_drift, rater_report
+    from llmkit.annotate import daily_metrics, plot_trend, rater_drift, rater_report
 
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ModuleNotFoundError:
-            raise click.UsageError(PLOT_HINT) from None
+        require_extras("llmkit annotate report --plot", "plot")
     with fail_cleanly(), _store(db) as store:
         metrics = daily_metrics(store, days=days, n_resamples=resamples, seed=seed)
         raters = rater_report(store, seed=seed)
@@ -435,7 +443,7 @@ def report_cmd(
 
 
 @annotate.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=OutputPath())
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="[default: suffix]")
 @db_option
 def export_cmd(file: Path, fmt: str | None, db: str | None) -> None:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
-from llmkit.cli._common import err_console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import OutputPath, err_console, fail_cleanly, json_option, print_json
 
 __all__ = ["bench"]
 
@@ -136,6 +136,7 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
 )
 @click.option(
     "--model",
+    "-m",
     envvar=["LLMKIT_BENCH_MODEL", "LLMKIT_MODEL"],
     help="Model name (default: the first one GET /models lists).",
 )
@@ -267,7 +268,7 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(file_okay=False),
+    type=OutputPath(file_okay=False, dir_okay=True),
     help="Write summary.json, requests.csv and plots here.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run in --output.")
@@ -371,8 +372,10 @@ def _run(opts: dict[str, Any]) -> None:
         from llmkit.cli._common import console
 
         print_summary(console(), summary)
+    from rich.markup import escape
+
     for note in notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)  # keeps "[plot]"
     if opts["output"]:
         err.print(f"wrote {opts['output']}/summary.json, requests.csv"
                   + (" and plots" if not notes and not opts["no_plots"] else ""))  # fmt: skip

@@ -73,11 +73,13 @@ def calibrate_command(
     as_json: bool,
 ) -> None:
     """Compare the model-graded scorer NAME of SUITE with people's ratings of the same items."""
-    from llmkit.cli._common import print_json
+    from llmkit.cli._common import print_json, require_endpoint
     from llmkit.evals import calibrate, load_suite, save_calibration
 
     if not suite.is_file():
         _fail(f"no suite file {suite}")
+    if mode != "replay":
+        base_url = require_endpoint(base_url)
     try:
         loaded = load_suite(suite)
         result = calibrate(

@@ -11,7 +11,13 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import BadInputError, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    BadInputError,
+    fail_cleanly,
+    json_option,
+    print_json,
+    require_endpoint,
+)
 
 __all__ = ["chat"]
 
@@ -24,7 +30,7 @@ def _fmt(v: float | None) -> str:
 @click.argument("prompt", required=False)
 @click.option("-s", "--system", help="System prompt sent before PROMPT.")
 @click.option("--base-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.")
-@click.option("--model", help="Model name (else LLMKIT_MODEL / OPENAI_MODEL).")
+@click.option("-m", "--model", help="Model name (else LLMKIT_MODEL / OPENAI_MODEL).")
 @click.option("--api-key", help="API key (else LLMKIT_API_KEY / OPENAI_API_KEY). Never printed.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--temperature", type=float, default=None)
@@ -65,6 +71,7 @@ def chat(
     params: dict[str, Any] = {"max_tokens": max_tokens}
     if temperature is not None:
         params["temperature"] = temperature
+    base_url = require_endpoint(base_url)
     timeouts = Timeouts(total=timeout) if timeout is not None else None
     out = sys.stdout
     printed = False

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import console, deprecated_alias, fail_cleanly, json_option, print_json
 
 __all__ = ["log"]
 
@@ -27,10 +27,12 @@ _COLUMNS = (
 
 @click.command()
 @click.option(
-    "--path",
+    "--log-path",
+    "path",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Call log file (default: LLMKIT_HOME/calls.db). Read only: never created.",
 )
+@deprecated_alias("--path", "path", "--log-path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @json_option
 def log(path: Path | None, limit: int, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import BadInputError, console, fail_cleanly, json_option, print_json
 
 __all__ = ["taxonomy"]
 
@@ -77,7 +77,7 @@ def _log_rows(log_path: str | None) -> Any:
 
     path = Path(log_path) if log_path else default_log_path()
     if not path.is_file():
-        raise click.ClickException(f"no call log at {path} (calls are logged with log=True)")
+        raise BadInputError(f"no call log at {path} (calls are logged with log=True)")
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -87,13 +87,13 @@ def _log_rows(log_path: str | None) -> Any:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        raise click.ClickException(f"{path} is not a call log database ({exc})") from None
+        raise BadInputError(f"{path} is not a call log database ({exc})") from None
     if not found:
-        raise click.ClickException(f"{path} is not a call log database (no calls table)")
+        raise BadInputError(f"{path} is not a call log database (no calls table)")
     try:
         return read_log(path)
     except sqlite3.Error as exc:
-        raise click.ClickException(f"cannot read the call log {path}: {exc}") from None
+        raise BadInputError(f"cannot read the call log {path}: {exc}") from None
 
 
 def _print(report: object) -> None:

@@ -6,6 +6,10 @@ run = run_suite(load_suite("prompts/support_ticket.eval.yaml"))   # replay: no n
 run.summary()["pass_rate"]
 """
 
+from llmkit.extras import require_extra
+
+require_extra("llmkit.evals", "eval")  # one clear line, not a ModuleNotFoundError below
+
 from llmkit.evals._baseline import (
     BaselineError,
     Comparison,

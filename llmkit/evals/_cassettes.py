@@ -26,8 +26,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx2
 import yaml
 
-from llmkit import __version__
 from llmkit._exceptions import ConfigError
+from llmkit._version import __version__
 
 __all__ = [
     "CassetteError",

@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from llmkit import __version__, _observe
+from llmkit import _observe
 from llmkit._exceptions import ConfigError, LLMKitError
+from llmkit._version import __version__
 from llmkit.evals._cassettes import (
     CassetteError,
     Recorder,
@@ -59,6 +60,7 @@ class ScoreRecord:
     timing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready data (one row of a DataFrame)."""
         return {
             "suite": self.suite,
             "case": self.case,
@@ -93,6 +95,7 @@ class CaseRun:
 
     @property
     def passed(self) -> bool:
+        """Whether the case ran without error and every score passed."""
         return self.error is None and all(r.passed for r in self.records)
 
 
@@ -107,14 +110,17 @@ class EvalRun:
 
     @property
     def records(self) -> list[ScoreRecord]:
+        """Every score of every case, flattened."""
         return [r for c in self.cases for r in c.records]
 
     @property
     def errors(self) -> list[str]:
+        """One line per case that could not run, naming the case."""
         return [f"case {c.case.id}: {c.error}" for c in self.cases if c.error]
 
     @property
     def pass_rate(self) -> float:
+        """The fraction of cases that passed (0.0 for an empty run)."""
         return sum(c.passed for c in self.cases) / len(self.cases) if self.cases else 0.0
 
     def summary(self) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class VariantSample:
 
 @dataclass(frozen=True)
 class CanaryMetric:
+    """One metric's comparison: values, change, raw and adjusted p-values, and status."""
+
     name: str
     kind: str  # latency | tail | rate
     critical: bool
@@ -80,6 +82,8 @@ class CanaryMetric:
 
 @dataclass(frozen=True)
 class CanaryVerdict:
+    """The judge's verdict (``promote``, ``rollback``, ``inconclusive``) with its exit code."""
+
     verdict: str
     exit_code: int
     reason: str
@@ -94,9 +98,11 @@ class CanaryVerdict:
 
     @property
     def failing(self) -> list[str]:
+        """The metrics that failed, by name."""
         return [m.name for m in self.metrics if m.status == "fail"]
 
     def to_dict(self) -> dict[str, Any]:
+        """The verdict as JSON-ready data (what ``--json`` prints)."""
         out = asdict(self)
         out["metrics"] = [asdict(m) for m in self.metrics]
         out["failing"] = self.failing

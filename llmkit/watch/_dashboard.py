@@ -27,6 +27,7 @@ def _panel(
 
 
 def dashboard(names: Names, title: str = "llmkit: LLM calls") -> dict[str, Any]:
+    """A Grafana dashboard (JSON model): rates, errors, TTFT, ITL, stages, tokens, scores."""
     count = f"{names.duration_series}_count"
     ttft = names.ttft_series
     itl = names.itl_series

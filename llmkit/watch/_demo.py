@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmkit.extras import missing_extras
 from llmkit.watch._assign import variant
 from llmkit.watch._canary import compare
 from llmkit.watch._drift import drift
@@ -55,10 +56,7 @@ def _error_share(before: Any, after: Any) -> float:
 
 def run_demo(console: Console, quick: bool = False) -> dict[str, Any]:
     """Run the scenario; return what it measured (for ``llmkit demo --json``)."""
-    try:
-        import opentelemetry.sdk  # noqa: F401
-        import prometheus_client  # noqa: F401
-    except ModuleNotFoundError:
+    if missing_extras("watch"):
         console.print(f"[yellow]skipped:[/] {INSTALL_HINT}")
         return {"skipped": INSTALL_HINT}
     from llmkit.engine import EngineConfig, Faults, load_scenario, start_engine

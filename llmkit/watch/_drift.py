@@ -47,6 +47,8 @@ _BINS = 20
 
 @dataclass(frozen=True)
 class DriftSignal:
+    """One signal's test: sample sizes, statistic, p-values, effect sizes, verdict."""
+
     signal: str
     kind: str  # categorical | continuous
     test: str  # chi-square | kolmogorov-smirnov
@@ -64,6 +66,8 @@ class DriftSignal:
 
 @dataclass(frozen=True)
 class DriftReport:
+    """Drift over all signals, with its verdict and exit code."""
+
     verdict: str  # drift | no_drift | inconclusive
     exit_code: int
     reason: str
@@ -74,9 +78,11 @@ class DriftReport:
 
     @property
     def drifted(self) -> list[str]:
+        """The signals that drifted, by name."""
         return [s.signal for s in self.signals if s.drifted]
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (what ``--json`` prints)."""
         out = asdict(self)
         out["signals"] = [asdict(s) for s in self.signals]
         out["drifted"] = self.drifted

@@ -231,10 +231,12 @@ def rules(slo: Slo, names: Names) -> dict[str, Any]:
 
 
 def alert_names(document: dict[str, Any]) -> list[str]:
+    """Every alert's name in a rule document."""
     return [r["alert"] for g in document["groups"] for r in g["rules"] if "alert" in r]
 
 
 def rules_yaml(slo: Slo, names: Names) -> str:
+    """The Prometheus rule file for ``slo`` on the series of ``names``, as YAML text."""
     header = (
         "# Prometheus rules written by `llmkit watch rules`.\n"
         "# Latency thresholds must be histogram bucket bounds: pass the same SLO to\n"

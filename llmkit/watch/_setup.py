@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from llmkit import _observe
 from llmkit._exceptions import ConfigError
 from llmkit._observe import CallEvent, EvalScoreEvent, StructuredEvent
+from llmkit.extras import install_command, require_extra
 from llmkit.watch._drift import DriftReport
 from llmkit.watch._guard import AttributeGuard
 from llmkit.watch._metrics import MetricsRecorder, bucket_views
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 Exporter = Literal["prometheus", "otlp", "none"]
-INSTALL_HINT = "llmkit.watch needs the watch extra: pip install 'llmkit[watch]'"
+INSTALL_HINT = f"llmkit.watch needs the watch extra: {install_command('watch')}"
 
 _lock = threading.Lock()
 _current: Watch | None = None
@@ -58,14 +59,17 @@ class Watch:
     drift: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def on_call(self, event: CallEvent) -> None:
+        """Record one finished client call (metrics, and a span when spans are on)."""
         self.metrics.on_call(event)
         if self.spans is not None:
             self.spans.on_call(event)
 
     def on_structured(self, event: StructuredEvent) -> None:
+        """Record one structured call's outcome."""
         self.metrics.on_structured(event)
 
     def on_eval_score(self, event: EvalScoreEvent) -> None:
+        """Record one eval score."""
         self.metrics.on_eval_score(event)
 
     def flush(self) -> None:
@@ -76,10 +80,7 @@ class Watch:
 
 
 def _require_sdk() -> None:
-    try:
-        import opentelemetry.sdk  # noqa: F401
-    except ModuleNotFoundError:
-        raise ConfigError(INSTALL_HINT) from None
+    require_extra("llmkit.watch", "watch")
 
 
 def enable(
@@ -255,9 +256,11 @@ class MetricsServer:
 
     @property
     def url(self) -> str:
+        """The address to scrape."""
         return f"http://{self.host}:{self.port}/metrics"
 
     def close(self) -> None:
+        """Stop serving."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

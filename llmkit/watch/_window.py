@@ -60,5 +60,6 @@ def parse_window(text: str, option: str, now: float) -> Window:
 
 
 def select(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """The call-log rows that started inside ``window``."""
     start, end = window
     return frame[(frame["started_at"] >= start) & (frame["started_at"] < end)]

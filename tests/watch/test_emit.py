@@ -285,4 +285,4 @@ def test_without_the_extra_the_rest_works_and_enable_says_what_to_install() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "ConfigError" in done.stdout and "pip install 'llmkit[watch]'" in done.stdout
+    assert "MissingExtraError" in done.stdout and "pip install 'llmkit[watch]'" in done.stdout
