@@ -81,6 +81,12 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{value:.2%}" if kind in ("rate", "tail") else f"{value:.1f} ms"
 
 
+_SCORES_OPTION = click.option(
+    "--scores",
+    "scores_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Eval scores, JSON lines: {"variant": "B", "scorer": "helpful", "score": 0.8, "at": 1764950000}.',
+)
 _LOG_OPTION = click.option(
     "--log-path",
     "log_path",
@@ -124,6 +130,7 @@ _LOG_OPTION = click.option(
     show_default=True,
     help="Metrics whose failure rolls back on its own.",
 )
+@_SCORES_OPTION
 @click.option("--pass-score", type=click.FloatRange(0, 100), default=75.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 def compare_command(
@@ -136,13 +143,14 @@ def compare_command(
     min_samples: int,
     tolerance: float,
     critical: str,
+    scores_path: Path | None,
     pass_score: float,
     as_json: bool,
 ) -> None:
     """Canary judge: exit 0 promote, 1 roll back, 3 inconclusive, 2 misuse."""
     import time
 
-    from llmkit.watch import compare, parse_window, select
+    from llmkit.watch import compare, parse_window, read_scores, select
 
     with fail_cleanly():
         frame = _load(log_path)
@@ -158,6 +166,7 @@ def compare_command(
             select(frame, window),
             baseline,
             canary,
+            scores=read_scores(scores_path, window) if scores_path else None,
             alpha=alpha,
             check=check,
             min_samples=min_samples,
@@ -199,6 +208,7 @@ def compare_command(
 @_LOG_OPTION
 @click.option("--alpha", type=float, default=0.05, show_default=True)
 @click.option("--min-samples", type=click.IntRange(min=2), default=50, show_default=True)
+@_SCORES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def drift_command(
     reference: str,
@@ -206,12 +216,22 @@ def drift_command(
     log_path: Path | None,
     alpha: float,
     min_samples: int,
+    scores_path: Path | None,
     as_json: bool,
 ) -> None:
     """Drift of the current window against a reference: exit 0 none, 1 drift, 3 too few, 2 misuse."""
     import time
 
-    from llmkit.watch import drift, parse_window, select
+    from llmkit.watch import drift, parse_window, read_scores, select
+
+    def scores_in(window: tuple[float, float]) -> dict[str, list[float]] | None:
+        if scores_path is None:
+            return None
+        merged: dict[str, list[float]] = {}
+        for by_scorer in read_scores(scores_path, window).values():  # every variant
+            for scorer, values in by_scorer.items():
+                merged.setdefault(scorer, []).extend(values)
+        return merged
 
     with fail_cleanly():
         now = time.time()
@@ -223,6 +243,8 @@ def drift_command(
             select(frame, cur_window),
             alpha=alpha,
             min_samples=min_samples,
+            reference_scores=scores_in(ref_window),
+            current_scores=scores_in(cur_window),
         )
     if as_json:
         from llmkit.cli._common import print_json

@@ -13,6 +13,7 @@ from llmkit.watch._drift import DriftReport, DriftSignal, drift
 from llmkit.watch._guard import CardinalityWarning
 from llmkit.watch._names import names
 from llmkit.watch._rules import rules_yaml
+from llmkit.watch._scores import read_scores
 from llmkit.watch._setup import (
     MetricsServer,
     Watch,
@@ -46,6 +47,7 @@ __all__ = [
     "parse_slo",
     "parse_window",
     "publish_drift",
+    "read_scores",
     "rules_yaml",
     "run_demo",
     "select",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,11 +57,13 @@ TAIL_Q = 95.0
 
 @dataclass(frozen=True)
 class VariantSample:
-    """What one variant's calls say: latency values (ms) and (hits, trials) per rate."""
+    """What one variant's calls say: latency values (ms), (hits, trials) per rate, and
+    eval scores (0..1) per scorer."""
 
     calls: int
     latencies: Mapping[str, Sequence[float]] = field(default_factory=dict)
     rates: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    scores: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class _Row:
     p: float | None = None
     status: str = "pass"
     reason: str = ""
+    lower_is_worse: bool = False
 
 
 def _latency_rows(name: str, base: Floats, can: Floats, min_n: int) -> list[_Row]:
@@ -155,6 +158,18 @@ def _latency_rows(name: str, base: Floats, can: Floats, min_n: int) -> list[_Row
     tail.reason = f"share above the baseline's p95 ({threshold:.4g} ms)"
     median.reason = "median after trimming outliers (Mann-Whitney U)"
     return [median, tail]
+
+
+def _score_row(name: str, base: Floats, can: Floats, min_n: int) -> _Row:
+    """Kayenta's method in the other direction: a lower score is worse."""
+    if len(base) < min_n or len(can) < min_n:
+        why = f"{len(base)} baseline and {len(can)} canary scores (need {min_n} each)"
+        return _Row(name, "score", status="no_data", reason=why, lower_is_worse=True)
+    tb, tc = _trim(base), _trim(can)
+    row = _Row(name, "score", float(np.mean(tb)), float(np.mean(tc)), lower_is_worse=True)
+    row.p = mann_whitney_u(tb, tc, "greater").pvalue
+    row.reason = "mean after trimming outliers (Mann-Whitney U)"
+    return row
 
 
 def _rate_row(name: str, base: tuple[int, int], can: tuple[int, int], min_n: int) -> _Row:
@@ -198,6 +213,14 @@ def judge(
         base = np.asarray(baseline.latencies.get(name, ()), dtype=np.float64)
         can = np.asarray(canary.latencies.get(name, ()), dtype=np.float64)
         rows += _latency_rows(name, base[np.isfinite(base)], can[np.isfinite(can)], min_samples)
+    for scorer in sorted(set(baseline.scores) | set(canary.scores)):
+        base = np.asarray(baseline.scores.get(scorer, ()), dtype=np.float64)
+        can = np.asarray(canary.scores.get(scorer, ()), dtype=np.float64)
+        rows.append(
+            _score_row(
+                f"score:{scorer}", base[np.isfinite(base)], can[np.isfinite(can)], min_samples
+            )
+        )
     for name in RATES:
         rows.append(
             _rate_row(
@@ -229,7 +252,10 @@ def judge(
         reason = r.reason
         if p_adj is not None and r.baseline is not None and r.canary is not None:
             # Worse beyond the band; from a baseline of 0, any canary value is worse.
-            worse = r.canary > r.baseline * (1 + tolerance) and r.canary > r.baseline
+            if r.lower_is_worse:
+                worse = r.canary < r.baseline * (1 - tolerance)
+            else:
+                worse = r.canary > r.baseline * (1 + tolerance) and r.canary > r.baseline
             if p_adj < alpha_k and worse:
                 status = "fail"
                 moved = "from 0" if change is None else f"{change:+.1%}"
@@ -324,8 +350,16 @@ def sample_from_log(frame: pd.DataFrame) -> VariantSample:
     return VariantSample(len(frame), latencies, rates)
 
 
-def compare(frame: pd.DataFrame, baseline: str, canary: str, **options: Any) -> CanaryVerdict:
-    """Judge variant ``canary`` against ``baseline`` over the call-log rows in ``frame``.
+def compare(
+    frame: pd.DataFrame,
+    baseline: str,
+    canary: str,
+    *,
+    scores: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    **options: Any,
+) -> CanaryVerdict:
+    """Judge variant ``canary`` against ``baseline`` over the call-log rows in ``frame``
+    (and ``scores``: variant -> scorer -> eval scores, when given).
 
     Raises:
         ConfigError: the two names are equal, or the log has no ``variant`` column.
@@ -336,9 +370,12 @@ def compare(frame: pd.DataFrame, baseline: str, canary: str, **options: Any) -> 
         raise ConfigError(
             "the call log has no variant column (calls are tagged by llmkit.watch.variant)"
         )
+    scores = scores or {}
+    base = sample_from_log(frame[frame["variant"] == baseline])
+    can = sample_from_log(frame[frame["variant"] == canary])
     return judge(
-        sample_from_log(frame[frame["variant"] == baseline]),
-        sample_from_log(frame[frame["variant"] == canary]),
+        replace(base, scores=dict(scores.get(baseline, {}))),
+        replace(can, scores=dict(scores.get(canary, {}))),
         baseline_name=baseline,
         canary_name=canary,
         **options,

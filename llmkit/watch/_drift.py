@@ -11,6 +11,7 @@ Exit codes: 0 no drift, 1 drift found, 3 too few calls in a window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -136,9 +137,21 @@ def _values(frame: pd.DataFrame, column: str) -> pd.Series[Any]:
 
 
 def drift(
-    reference: pd.DataFrame, current: pd.DataFrame, *, alpha: float = 0.05, min_samples: int = 50
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    min_samples: int = 50,
+    reference_scores: Mapping[str, Sequence[float]] | None = None,
+    current_scores: Mapping[str, Sequence[float]] | None = None,
 ) -> DriftReport:
-    """Compare the call-log rows of ``current`` with those of ``reference``."""
+    """Compare the call-log rows of ``current`` with those of ``reference``.
+
+    Eval scores (scorer -> scores, when given) are discrete: each scorer's score mix is one
+    more categorical signal, ``score:<scorer>``, tested by chi-square.
+    """
+    import pandas as pd
+
     if not 0 < alpha < 1:
         raise ConfigError(f"--alpha {alpha}: expected a number between 0 and 1")
     rows: list[dict[str, Any]] = []
@@ -159,6 +172,19 @@ def drift(
                         _continuous(name, ref.to_numpy(np.float64), cur.to_numpy(np.float64))
                     )
             rows.append(row)
+    ref_scores, cur_scores = reference_scores or {}, current_scores or {}
+    for scorer in sorted(set(ref_scores) | set(cur_scores)):
+        ref = pd.Series([f"{v:g}" for v in ref_scores.get(scorer, ())], dtype=object)
+        cur = pd.Series([f"{v:g}" for v in cur_scores.get(scorer, ())], dtype=object)
+        row = {
+            "signal": f"score:{scorer}",
+            "kind": "categorical",
+            "reference_n": len(ref),
+            "current_n": len(cur),
+        }
+        if min(len(ref), len(cur)) >= min_samples:
+            row.update(_categorical(scorer, ref, cur))
+        rows.append(row)
     tested = [r for r in rows if "p_value" in r]
     for r, p_adj in zip(tested, benjamini_hochberg([r["p_value"] for r in tested]), strict=True):
         r["p_adjusted"] = p_adj

@@ -211,3 +211,54 @@ def test_repeated_checks_under_no_difference_reject_at_most_alpha() -> None:
     assert sum(alpha_for_check(alpha, k) for k in range(1, 100_000)) == pytest.approx(
         alpha, rel=1e-4
     )
+
+
+def _write_scores(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_eval_scores_that_drop_on_the_canary_roll_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    db = _log(tmp_path / "calls.db", _rows("A", 300, rng) + _rows("B", 300, rng))
+    now = time.time()
+    grades = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    scores = [
+        {"variant": "A", "scorer": "helpful", "score": float(s), "at": now - 60}
+        for s in rng.choice(grades, 200, p=[0.05, 0.05, 0.1, 0.3, 0.5])
+    ] + [
+        {"variant": "B", "scorer": "helpful", "score": float(s), "at": now - 60}
+        for s in rng.choice(grades, 200, p=[0.2, 0.2, 0.2, 0.2, 0.2])
+    ]
+    path = _write_scores(tmp_path / "scores.jsonl", scores)
+    code, verdict = _compare(db, "--scores", str(path), "--critical", "score:helpful")
+    assert (code, verdict["verdict"]) == (1, "rollback")
+    assert verdict["failing"] == ["score:helpful"]
+    helpful = next(m for m in verdict["metrics"] if m["name"] == "score:helpful")
+    assert helpful["canary"] < helpful["baseline"] and helpful["change"] < 0
+    # The same scores on both sides pass.
+    same = [{**row, "variant": "A"} for row in scores[200:]] + scores[200:]
+    path = _write_scores(tmp_path / "same.jsonl", same)
+    code, verdict = _compare(db, "--scores", str(path))
+    assert code == 0, verdict["reason"]
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("not json", "not JSON"),
+        ('{"scorer": "h", "score": 2, "at": 1}', "from 0 to 1"),
+        ('{"score": 0.5, "at": 1}', "'scorer'"),
+        ('{"scorer": "h", "score": 0.5}', "'at'"),
+    ],
+)
+def test_a_bad_score_line_is_misuse_naming_file_and_line(
+    tmp_path: Path, line: str, needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(9)
+    db = _log(tmp_path / "calls.db", _rows("A", 60, rng) + _rows("B", 60, rng))
+    path = tmp_path / "scores.jsonl"
+    path.write_text('{"variant": "A", "scorer": "h", "score": 1, "at": 1}\n' + line + "\n")
+    assert _compare(db, "--scores", str(path))[0] == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2" in err and needle in err

@@ -119,3 +119,23 @@ def test_the_table_and_the_gauges(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert total(
         samples, "llmkit_drift_effect_size", llmkit_drift_signal="itl_ms"
     ) == pytest.approx(itl.jensen_shannon)
+
+
+def test_a_shifted_score_mix_drifts_as_its_own_signal(tmp_path: Path) -> None:
+    db = _history(tmp_path, current_bad=False)
+    reference_day = datetime(2026, 11, 1, 12, tzinfo=UTC).timestamp()
+    rng = np.random.default_rng(10)
+    grades = [0.0, 0.5, 1.0]
+    rows = [
+        {"scorer": "helpful", "score": float(s), "at": reference_day}
+        for s in rng.choice(grades, 300, p=[0.1, 0.2, 0.7])
+    ] + [
+        {"scorer": "helpful", "score": float(s), "at": time.time() - 600, "variant": "B"}
+        for s in rng.choice(grades, 300, p=[0.3, 0.3, 0.4])
+    ]
+    path = tmp_path / "scores.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, report = _drift(db, "--scores", str(path))
+    assert (code, report["drifted"]) == (1, ["score:helpful"])
+    helpful = next(s for s in report["signals"] if s["signal"] == "score:helpful")
+    assert helpful["test"] == "chi-square" and helpful["reference_n"] == helpful["current_n"] == 300
