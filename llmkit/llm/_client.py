@@ -21,7 +21,7 @@ import openai
 import tenacity
 
 from llmkit import _observe
-from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
+from llmkit._exceptions import CallTimeoutError, LLMCallError
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
@@ -31,6 +31,7 @@ from llmkit.llm._messages import as_messages as _as_messages
 from llmkit.llm._observed import call_event
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
+from llmkit.llm._template import template_id as _template_id
 
 if TYPE_CHECKING:
     from llmkit.structured import StructuredResult
@@ -312,20 +313,6 @@ class _BaseClient:
             "api_key": self.endpoint.api_key,
             "max_retries": 0,  # tenacity owns retrying
         }
-
-
-def _template_id(template: Any) -> tuple[str, str] | None:
-    """``(name, version)`` of a prompt template (or of a pair given as is)."""
-    if template is None:
-        return None
-    if isinstance(template, tuple) and len(template) == 2:
-        return str(template[0]), str(template[1])
-    name, version = getattr(template, "name", None), getattr(template, "version", None)
-    if name is None:
-        raise ConfigError(
-            f"template={template!r}: expected a PromptTemplate or a (name, version) pair"
-        )
-    return str(name), str(version if version is not None else "")
 
 
 class ChatStream:

@@ -93,7 +93,12 @@ def test_structured_outcomes_and_rules_are_counted(make_engine: Any) -> None:
     schema = _ticket_schema()
     with Client(base_url=engine.base_url, model=engine.config.model) as client:
         results = [
-            client.structured(f"Extract the support ticket #{i} as YAML", schema, max_tokens=400)
+            client.structured(
+                f"Extract the support ticket #{i} as YAML",
+                schema,
+                max_tokens=400,
+                template=("ticket", "2"),
+            )
             for i in range(12)
         ]
     samples = scrape(server.url)
@@ -103,6 +108,9 @@ def test_structured_outcomes_and_rules_are_counted(make_engine: Any) -> None:
     }
     assert by_stage == {s: sum(r.stage == s for r in results) for s in by_stage}
     assert by_stage["clean"] < len(results), "the malformed answers must show in other stages"
+    assert label_values(samples, "llmkit_structured_outcomes_total", "llmkit_prompt_name") == {
+        "ticket"
+    }
     fired = sum(len(r.repairs) for r in results)
     assert total(samples, "llmkit_structured_rules_total") == fired
     assert total(samples, "llmkit_structured_reprompts_total") == sum(
