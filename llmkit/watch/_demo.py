@@ -65,7 +65,7 @@ def run_demo(console: Console, quick: bool = False) -> dict[str, Any]:
     schema = next(
         dict(r.schema) for r in load_scenario().rules if r.name == "ticket-yaml" and r.schema
     )
-    reference_users, rollout_users = (60, 300) if quick else (150, 600)
+    reference_users, rollout_users = (60, 300) if quick else (100, 400)
     min_samples = 30 if quick else 50
     v2_faults = Faults(malformed=0.4, malformed_kinds=("truncated",))
 
