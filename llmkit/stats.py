@@ -32,11 +32,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from llmkit._exceptions import StatisticsError
+
 __all__ = [
     "DEFAULT_RESAMPLES",
     "HypothesisTest",
     "Interval",
     "McNemarResult",
+    "StatisticsError",
     "benjamini_hochberg",
     "bootstrap_ci",
     "bootstrap_diff_ci",
@@ -103,7 +106,7 @@ def percentile(values: Sequence[float] | FloatArray, q: float) -> float:
     """
     arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
-        raise ValueError("percentile of no values")
+        raise StatisticsError("percentile of no values")
     return float(np.percentile(arr, q))
 
 
@@ -111,7 +114,7 @@ def percentiles(values: Sequence[float] | FloatArray, qs: Sequence[float]) -> li
     """Several percentiles of one sample in a single sort."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
-        raise ValueError("percentile of no values")
+        raise StatisticsError("percentile of no values")
     return [float(v) for v in np.percentile(arr, list(qs))]
 
 
@@ -126,7 +129,7 @@ def percentile_supported(n: int, q: float, *, min_tail: int = 5) -> bool:
     (False, True)
     """
     if not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
+        raise StatisticsError(f"percentile {q} outside 0..100")
     tail = min(q, 100.0 - q) / 100.0
     return n * tail + 1e-9 >= min_tail if tail > 0 else n >= min_tail
 
@@ -142,9 +145,9 @@ def _interval(estimate: float, replicates: FloatArray, confidence: float, n: int
 
 def _check(confidence: float, n_resamples: int) -> None:
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must lie in (0, 1), not {confidence}")
+        raise StatisticsError(f"confidence must lie in (0, 1), not {confidence}")
     if n_resamples < 1:
-        raise ValueError("n_resamples must be at least 1")
+        raise StatisticsError("n_resamples must be at least 1")
 
 
 def bootstrap_ci(
@@ -170,7 +173,7 @@ def bootstrap_ci(
     """
     _check(confidence, n_resamples)
     if n_units < 1:
-        raise ValueError("bootstrap of no units")
+        raise StatisticsError("bootstrap of no units")
     estimate = float(statistic(np.arange(n_units)))
     rng = np.random.default_rng(seed)
     replicates = np.fromiter(
@@ -224,7 +227,7 @@ def bootstrap_diff_ci(
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after, dtype=np.float64)
     if a.size == 0 or b.size == 0:
-        raise ValueError("bootstrap of an empty sample")
+        raise StatisticsError("bootstrap of an empty sample")
 
     def change(x: float, y: float) -> float:
         if not relative:
@@ -264,10 +267,10 @@ def paired_bootstrap_ci(
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"paired samples differ in length: {a.size} and {b.size}")
+        raise StatisticsError(f"paired samples differ in length: {a.size} and {b.size}")
     diff = b - a
     if diff.size == 0:
-        raise ValueError("bootstrap of no pairs")
+        raise StatisticsError("bootstrap of no pairs")
     return bootstrap_ci(
         diff.size,
         _mean_stat(diff),
@@ -307,7 +310,7 @@ def mcnemar(
     0.011719
     """
     if lost < 0 or gained < 0:
-        raise ValueError("discordant counts must be non-negative")
+        raise StatisticsError("discordant counts must be non-negative")
     n = lost + gained
     if exact:
         k = min(lost, gained)
@@ -358,9 +361,9 @@ def bootstrap_percentile_diff_ci(
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after, dtype=np.float64)
     if a.size == 0 or b.size == 0:
-        raise ValueError("bootstrap of an empty sample")
+        raise StatisticsError("bootstrap of an empty sample")
     if q is not None and not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
+        raise StatisticsError(f"percentile {q} outside 0..100")
 
     def stat(x: FloatArray) -> FloatArray:
         if q is None:
@@ -396,7 +399,7 @@ class _Pooled:
         arrays = [np.asarray(c, dtype=np.float64) for c in clusters]
         arrays = [c for c in arrays if c.size]
         if not arrays:
-            raise ValueError("bootstrap of an empty sample")
+            raise StatisticsError("bootstrap of an empty sample")
         self.values = np.concatenate(arrays)
         cluster = np.repeat(np.arange(len(arrays)), [c.size for c in arrays])
         self.n, self.nc = int(self.values.size), len(arrays)
@@ -461,7 +464,7 @@ def bootstrap_pooled_diff_ci(
     """
     _check(confidence, n_resamples)
     if q is not None and not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
+        raise StatisticsError(f"percentile {q} outside 0..100")
     a, b = _Pooled(before), _Pooled(after)
 
     def stat(values: FloatArray) -> float:
@@ -509,7 +512,7 @@ def mann_whitney_u(
     b = np.asarray(y, dtype=np.float64)
     n1, n2 = len(a), len(b)
     if n1 == 0 or n2 == 0:
-        raise ValueError("mann_whitney_u needs two non-empty samples")
+        raise StatisticsError("mann_whitney_u needs two non-empty samples")
     both = np.concatenate([a, b])
     order = np.argsort(both, kind="mergesort")
     ranks = np.empty(len(both), dtype=np.float64)
@@ -546,7 +549,9 @@ def two_proportion_z(
     ``larger`` asks whether the first proportion is the larger.
     """
     if n1 <= 0 or n2 <= 0 or not (0 <= x1 <= n1 and 0 <= x2 <= n2):
-        raise ValueError(f"two_proportion_z: need 0 <= x <= n and n > 0, got {x1}/{n1}, {x2}/{n2}")
+        raise StatisticsError(
+            f"two_proportion_z: need 0 <= x <= n and n > 0, got {x1}/{n1}, {x2}/{n2}"
+        )
     pooled = (x1 + x2) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:
@@ -569,7 +574,7 @@ def fisher_exact_greater(x1: int, n1: int, x2: int, n2: int) -> HypothesisTest:
     level, even for rare events where the z test does.
     """
     if n1 <= 0 or n2 <= 0 or not (0 <= x1 <= n1 and 0 <= x2 <= n2):
-        raise ValueError(
+        raise StatisticsError(
             f"fisher_exact_greater: need 0 <= x <= n and n > 0, got {x1}/{n1}, {x2}/{n2}"
         )
     total, hits = n1 + n2, x1 + x2
@@ -666,7 +671,7 @@ def ks_2samp(x: Sequence[float] | FloatArray, y: Sequence[float] | FloatArray) -
     b = np.sort(np.asarray(y, dtype=np.float64))
     n1, n2 = len(a), len(b)
     if n1 == 0 or n2 == 0:
-        raise ValueError("ks_2samp needs two non-empty samples")
+        raise StatisticsError("ks_2samp needs two non-empty samples")
     both = np.concatenate([a, b])
     cdf1 = np.searchsorted(a, both, side="right") / n1
     cdf2 = np.searchsorted(b, both, side="right") / n2
@@ -710,7 +715,7 @@ def wasserstein(x: Sequence[float] | FloatArray, y: Sequence[float] | FloatArray
     a = np.sort(np.asarray(x, dtype=np.float64))
     b = np.sort(np.asarray(y, dtype=np.float64))
     if len(a) == 0 or len(b) == 0:
-        raise ValueError("wasserstein needs two non-empty samples")
+        raise StatisticsError("wasserstein needs two non-empty samples")
     both = np.sort(np.concatenate([a, b]))
     widths = np.diff(both)
     cdf1 = np.searchsorted(a, both[:-1], side="right") / len(a)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from llmkit import ConfigError
-from llmkit.cli._common import fail_cleanly
+from llmkit.cli._common import OutputPath, fail_cleanly, require_extras
 
 __all__ = ["watch"]
 
@@ -39,9 +39,7 @@ def _write(text: str, output: Path | None) -> None:
 
 @watch.command("rules")
 @click.option("--slo", default="", help=_SLO_HELP)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Rule file to write."
-)
+@click.option("-o", "--output", type=OutputPath(), help="Rule file to write.")
 @click.option(
     "--latest-semconv/--classic-semconv",
     default=None,
@@ -57,9 +55,7 @@ def rules_command(slo: str, output: Path | None, latest_semconv: bool | None) ->
 
 
 @watch.command("dashboard")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSON file to write."
-)
+@click.option("-o", "--output", type=OutputPath(), help="JSON file to write.")
 @click.option("--latest-semconv/--classic-semconv", default=None)
 def dashboard_command(output: Path | None, latest_semconv: bool | None) -> None:
     """Write a Grafana dashboard (JSON) over the series the rules use."""
@@ -152,7 +148,10 @@ def compare_command(
 
     from llmkit.watch import compare, parse_window, read_scores, select
 
+    require_extras("llmkit watch compare", "watch")
     with fail_cleanly():
+        window = parse_window(since, "--since", time.time())
+        scores = read_scores(scores_path, window) if scores_path else None
         frame = _load(log_path)
         if "variant" not in frame or not {baseline, canary} <= set(frame["variant"].dropna()):
             seen = sorted(set(frame["variant"].dropna())) if "variant" in frame else []
@@ -161,12 +160,11 @@ def compare_command(
                 f"variant {', '.join(map(repr, missing))} never appears in the call log"
                 f" (variants seen: {', '.join(seen) or 'none'})"
             )
-        window = parse_window(since, "--since", time.time())
         verdict = compare(
             select(frame, window),
             baseline,
             canary,
-            scores=read_scores(scores_path, window) if scores_path else None,
+            scores=scores,
             alpha=alpha,
             check=check,
             min_samples=min_samples,
@@ -233,18 +231,20 @@ def drift_command(
                 merged.setdefault(scorer, []).extend(values)
         return merged
 
+    require_extras("llmkit watch drift", "watch")
     with fail_cleanly():
         now = time.time()
         ref_window = parse_window(reference, "--reference", now)
         cur_window = parse_window(current, "--current", now)
+        ref_scores, cur_scores = scores_in(ref_window), scores_in(cur_window)
         frame = _load(log_path)
         report = drift(
             select(frame, ref_window),
             select(frame, cur_window),
             alpha=alpha,
             min_samples=min_samples,
-            reference_scores=scores_in(ref_window),
-            current_scores=scores_in(cur_window),
+            reference_scores=ref_scores,
+            current_scores=cur_scores,
         )
     if as_json:
         from llmkit.cli._common import print_json

@@ -31,6 +31,10 @@ def read_scores(path: str | Path, window: Window | None = None) -> ScoreTable:
         lines = target.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"--scores {target}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--scores {target}: not UTF-8 text (expected JSON lines)") from None
+    if not any(line.strip() for line in lines):
+        raise ConfigError(f"--scores {target}: the file holds no scores")
     table: ScoreTable = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
