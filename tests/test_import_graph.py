@@ -22,6 +22,7 @@ FLOOR = {
     "llmkit._lazy",
     "llmkit._migrate",
     "llmkit._observe",
+    "llmkit._redact",
     "llmkit._tokens",
     "llmkit._version",
     "llmkit.extras",
