@@ -22,6 +22,9 @@ from llmkit.cli._common import (
     print_json,
 )
 
+#: exit status of a run stopped by each signal (128 + its number, the shell's habit)
+EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
+
 __all__ = ["bench"]
 
 _METRICS_HELP = """\b
@@ -313,19 +316,15 @@ def bench(ctx: click.Context, /, **opts: Any) -> None:
 
 
 def _run(opts: dict[str, Any]) -> None:
-    from llmkit.bench import (
-        EXIT_STATUS,
-        BenchConfig,
-        check_output_dir,
+    from llmkit.bench import BenchConfig, check_output_dir, run_bench, write_report
+    from llmkit.cli._bench_args import (
         parse_duration,
         parse_float_list,
         parse_int_list,
         parse_share,
         parse_slo,
-        print_summary,
-        run_bench,
-        write_report,
     )
+    from llmkit.cli._bench_tables import print_summary
 
     if not opts["base_url"]:
         raise click.UsageError("Missing option '--base-url' (or LLMKIT_BASE_URL).")
@@ -479,7 +478,8 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
     value missing; 2: unknown metric, other schema version, different load types,
     or every gated metric insufficient.
     """
-    from llmkit.bench import CompareUsageError, compare_runs, compare_table, parse_threshold
+    from llmkit.bench import CompareUsageError, compare_runs, parse_threshold
+    from llmkit.cli._bench_tables import compare_table
 
     with fail_cleanly():
         thr = _convert(parse_threshold, threshold, "--threshold")
