@@ -180,3 +180,23 @@ def test_an_unknown_option_is_one_line_and_exit_2(name: str) -> None:
     assert result.exit_code == ExitCode.BAD_INPUT
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--no-such-option" in lines[0], result.stderr
+
+
+def _visible_options() -> Iterator[tuple[str, click.Option]]:
+    for name, command in COMMANDS.items():
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                yield name, param
+
+
+def test_one_name_for_one_thing_in_every_command() -> None:
+    # Commands added later follow the same names: the call log is --log-path (taxonomy's
+    # --log is a flag: "read the call log"), a model is -m/--model, a store is --db.
+    for name, option in _visible_options():
+        about = (option.help or "").lower()
+        if "call log" in about and not option.is_flag:
+            assert option.opts == ["--log-path"], (name, option.opts)
+        if "--model" in option.opts:
+            assert "-m" in option.opts, (name, option.opts)
+        if "store" in about and "sqlite" in about:
+            assert option.opts == ["--db"], (name, option.opts)
