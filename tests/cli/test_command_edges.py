@@ -47,8 +47,26 @@ def _is_db(param: click.Parameter) -> bool:
     return isinstance(param, click.Option) and "--db" in param.opts
 
 
+# What a file of each kind looks like when it is well-formed YAML but invalid inside.
+INVALID = {
+    "schema": "type: objectx\n",
+    "rubric": "name: x\ndimensions:\n  - key: q\n    title: Q\n    guideline: g\n"
+    "    scale: {type: likert}\n",
+    "suite": "name: s\nprompt: {messages: [{role: user, content: hi}], schema: {type: objectx}}\n"
+    "model: {name: m}\ncases: [{id: a}]\n",
+}
+
+
+def _content_kind(param: click.Parameter) -> str | None:
+    """``schema``, ``rubric`` or ``suite`` for a parameter that reads one, by its name."""
+    return next((kind for kind in INVALID if kind in (param.name or "")), None)
+
+
 def _bad_values(param: click.Parameter) -> list[str]:
     """The kinds of bad value that apply to this parameter."""
+    kind_of_content = _content_kind(param)
+    if kind_of_content and not isinstance(param.type, click.Path):
+        return [f"invalid-{kind_of_content}"]  # a name or a file: the file is bad inside
     if _is_db(param):  # a missing file is a new store; these are not stores
         return ["directory", "binary", "unsupported-url"]
     kind = param.type
@@ -56,6 +74,8 @@ def _bad_values(param: click.Parameter) -> list[str]:
     if isinstance(kind, OutputPath):
         return ["unwritable", "file-for-folder" if not kind.file_okay else "directory"]
     values = ["missing-folder", "binary", "empty"] if kind.file_okay else ["missing-folder"]
+    if kind_of_content:
+        values.append(f"invalid-{kind_of_content}")
     return [*values, "directory"] if not kind.dir_okay else values
 
 
@@ -64,7 +84,7 @@ def _cases() -> Iterator[tuple[str, str, str]]:
         for param in command.params:
             if getattr(param, "hidden", False):  # deprecated aliases: tested by name below
                 continue
-            if _is_db(param) or isinstance(param.type, click.Path):
+            if _is_db(param) or isinstance(param.type, click.Path) or _content_kind(param):
                 for bad in _bad_values(param):
                     yield name, str(param.name), bad
 
@@ -83,6 +103,10 @@ def _make(bad: str, tmp_path: Path) -> str:
     if bad == "empty":
         path = tmp_path / "empty.csv"
         path.write_bytes(b"")
+        return str(path)
+    if bad.startswith("invalid-"):
+        path = tmp_path / f"invalid.{'eval.' if bad == 'invalid-suite' else ''}yaml"
+        path.write_text(INVALID[bad.removeprefix("invalid-")], encoding="utf-8")
         return str(path)
     assert bad == "unsupported-url"
     return "mysql://user@127.0.0.1/ratings"

@@ -62,8 +62,9 @@ def _into_a_closed_pipe(args: list[str], stdin: bytes = b"", **env: str) -> tupl
         (["eval", str(SUITE), "--json"], b""),
         (["parse", "--jsonl"], b'{"text": "{\\"a\\": 1}"}\n' * 50),
         (["annotate", "rubric"], b""),
+        (["demo", "--quick"], b""),
     ],
-    ids=["eval-table", "eval-json", "parse-jsonl", "annotate-rubric"],
+    ids=["eval-table", "eval-json", "parse-jsonl", "annotate-rubric", "demo"],
 )
 def test_a_closed_pipe_ends_quietly_with_0(args: list[str], stdin: bytes, tmp_path: Path) -> None:
     code, err = _into_a_closed_pipe(args, stdin, LLMKIT_HOME=str(tmp_path))
