@@ -15,6 +15,7 @@ import click
 
 from llmkit.cli._common import (
     ExitCode,
+    InconclusiveError,
     OutputPath,
     err_console,
     fail_cleanly,
@@ -517,9 +518,9 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
             err_console().print("[yellow]warning:[/] no levels in common to compare")
         if result.regressed:
             raise SystemExit(1)
-        if result.gated_insufficient:
+        if result.gated_insufficient:  # the data cannot decide: inconclusive, not misuse
             gated = sorted({c.metric for c in result.changes if c.gated})
-            _usage_line(
+            raise InconclusiveError(
                 f"every gated metric ({', '.join(gated)}) is insufficient: too few requests "
                 "beyond the percentile; gate on a lower percentile or send more requests"
             )
