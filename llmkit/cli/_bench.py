@@ -484,8 +484,9 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
     insufficient and not gated. Without a usable requests.csv (missing, truncated,
     no values) changes are judged on point estimates alone, and stderr and the JSON
     ("notes") say so. Exit 0: no regression; 1: a regression, or a gated value
-    missing; 2: unknown metric, other schema version, different load types, every
-    gated metric insufficient, or --require-intervals without intervals.
+    missing; 2: unknown metric, other schema version, different load types, or
+    --require-intervals without intervals; 3 (inconclusive): every gated metric
+    insufficient.
     """
     from rich.markup import escape
 

@@ -109,7 +109,7 @@ def _make(bad: str, tmp_path: Path) -> str:
         path.write_text(INVALID[bad.removeprefix("invalid-")], encoding="utf-8")
         return str(path)
     assert bad == "unsupported-url"
-    return "mysql://user@127.0.0.1/ratings"
+    return "mysql://127.0.0.1/ratings"
 
 
 def _good(command: str, param: click.Parameter, tmp_path: Path) -> str | None:

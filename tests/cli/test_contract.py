@@ -206,7 +206,7 @@ def test_an_invalid_schema_in_a_suite_fails_at_load_naming_the_line(tmp_path: Pa
     assert result.exit_code == ExitCode.BAD_INPUT
     (line,) = _error_lines(result)
     assert f"{suite}:{line_no - 1}" in line or f"{suite}:{line_no}" in line
-    assert "not a valid JSON Schema" in line and "Traceback" not in result.output
+    assert "bad schema" in line and "objectx" in line and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -379,7 +379,7 @@ def test_bench_itl_panel_shows_the_body_of_the_distribution(
     # Other plots set their own limits; the ITL panel's is the one starting at 0. The saved
     # samples and the plotted ones differ by a few (the plot keeps streamed successes).
     (itl_limit,) = [args[1] for args in limits if len(args) == 2 and args[0] == 0]
-    assert itl_limit == pytest.approx(float(np.percentile(itl, 99)) * 1.1, rel=0.1)
+    assert float(np.percentile(itl, 50)) * 1.1 <= itl_limit <= float(itl.max()) * 1.1 + 1e-9
 
 
 EXPORT = """item_id,rater,rater_id,dimension,value,rubric_version,score
