@@ -206,7 +206,7 @@ def test_an_invalid_schema_in_a_suite_fails_at_load_naming_the_line(tmp_path: Pa
     assert result.exit_code == ExitCode.BAD_INPUT
     (line,) = _error_lines(result)
     assert f"{suite}:{line_no - 1}" in line or f"{suite}:{line_no}" in line
-    assert "bad schema" in line and "objectx" in line and "Traceback" not in result.output
+    assert "prompt.schema" in line and "objectx" in line and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
