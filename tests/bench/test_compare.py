@@ -101,7 +101,7 @@ def test_a_real_shift_is_a_regression(tmp_path: Path) -> None:
 def test_unsupported_percentile_is_insufficient_and_not_gated(tmp_path: Path) -> None:
     a, b = _noisy_pair(tmp_path)
     code, _, err = bench("compare", str(a), str(b), "--metric", "ttft_ms.p99")
-    assert code == 2 and "insufficient" in err and "Traceback" not in err
+    assert code == 3 and "insufficient" in err and "Traceback" not in err  # inconclusive
     code, stdout, _ = bench("compare", str(a), str(b), "-m", "ttft_ms.p99", "-m",
                             "e2e_ms.p50", "--json")  # fmt: skip
     assert code == 0
