@@ -135,3 +135,24 @@ def test_string_value_ok_means_the_written_text(lead: str, body: str) -> None:
             continue
         got = r.value["note"] if "note" in r.value else r.value["tags"][0]
         assert got == value, (text, r.value, r.repairs)
+
+
+@pytest.mark.parametrize(
+    ("key", "renamed"),
+    [
+        ("Title", True),
+        ("TITLE", True),
+        ('"**title**"', True),
+        ("'`title`'", True),
+        ("tit`le", False),
+        ('ti"tle', False),
+        ("ti*tle", False),
+    ],
+)
+def test_keys_are_renamed_only_by_case_separators_and_wrapping(key: str, renamed: bool) -> None:
+    schema = {"type": "object", "properties": {"title": STR}, "required": ["title"]}
+    r = parse(f"{key}: x", schema)
+    if renamed:
+        assert r.ok and r.value == {"title": "x"} and "coerce_key" in r.repairs
+    else:
+        assert not r.ok, (key, r.value)
