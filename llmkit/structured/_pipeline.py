@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
@@ -617,128 +618,214 @@ def _solve(
     return done(got[0], got[1], fired)
 
 
+@dataclass
+class _Solving:
+    """One payload on its way through the steps of :func:`_solve_once`."""
+
+    run: Run
+    ctx: RepairContext
+    fired: list[str]
+    requested: str
+    payload: str
+    fmt: str
+    a: Attempt = field(default_factory=Attempt)
+
+    def finish(self, a: Attempt, payload: str | None = None) -> Attempt:
+        return done(a, self.payload if payload is None else payload, self.fired)
+
+    def engine_read(self, payload: str) -> Attempt | None:
+        """The JSON engine's reading of ``payload`` when it decides (valid or final)."""
+        got = engine(self.run, payload, self.ctx)
+        if got is not None and (got[0].valid or got[0].final):
+            fire(self.fired, got[1])
+            return done(got[0], payload, self.fired)
+        return None
+
+    def is_json(self) -> bool:
+        return self.fmt == "json" or json_like(self.payload)
+
+
 def _solve_once(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
-    if fmt == "yaml" and run.compiled is not None and not json_like(payload):
-        quoted = quote_by_schema(payload, run.compiled)  # the schema asks for text here
+    """Strict load, then repairs in order of cost, each step returning where it decides."""
+    st = _Solving(run, ctx, fired, requested, _before_load(run, payload, fmt, ctx, fired), fmt)
+    original = st.payload
+    st.a = _strict(run, st.payload, fmt)
+    if st.a.final:
+        return st.finish(st.a)
+    decided = _prose_around(st)
+    if decided is not None:
+        return decided
+    if st.a.valid:
+        return st.finish(st.a)
+    ctx.error = st.a.error
+    for step in (_engine_first, _text_repairs):
+        decided = step(st)
+        if decided is not None:
+            return decided
+    decided = _json_after_prose(st, original)
+    if decided is not None:
+        return decided
+    decided = _json_last(st)
+    if decided is not None:
+        return decided
+    return _yaml_repairs(st)
+
+
+def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: list[str]) -> str:
+    """Values the schema asks as text quoted by their path; `tag: #x` kept as text."""
+    if fmt != "yaml" or json_like(payload):
+        return payload
+    if run.compiled is not None:
+        quoted = quote_by_schema(payload, run.compiled)
         if quoted is not None:
             payload = quoted[0]
             fire(fired, quoted[1])
-    if fmt == "yaml" and "#" in payload and not json_like(payload):
-        new = _repair_yaml.hash_values(payload, ctx)  # `tag: #x` is text, never null
+    if "#" in payload:
+        new = _repair_yaml.hash_values(payload, ctx)
         if new is not None:
             fire(fired, "hash_value")
             payload = new
-    original = payload
-    # 1. strict load: the fast path
+    return payload
+
+
+def _strict(run: Run, payload: str, fmt: str) -> Attempt:
+    """The fast path: one strict load (JSON is YAML 1.2; libyaml refuses `\\ud83d`)."""
     a = run.attempt(payload, fmt)
-    if a.final:
-        return done(a, payload, fired)
-    if not a.loaded and fmt == "yaml" and json_like(payload):
-        b = run.attempt(payload, "json")  # JSON is YAML 1.2; libyaml refuses `\ud83d`
+    if not a.final and not a.loaded and fmt == "yaml" and json_like(payload):
+        b = run.attempt(payload, "json")
         if b.loaded:
-            a = b
+            return b
+    return a
+
+
+def _prose_around(st: _Solving) -> Attempt | None:
+    """Prose read as keys at the head, the tail or the edges of a YAML mapping."""
+    run, a, payload = st.run, st.a, st.payload
+    if not a.loaded or st.fmt != "yaml":
+        return None
     # A key the model quoted (`'{""}': 1`) is a key it meant, never prose around a payload.
     quoted_key = payload.lstrip()[:1] in ("'", '"')
-    if a.loaded and fmt == "yaml" and not quoted_key and _prose_head(a.value, run.compiled):
-        new = _extract.strip_prose(payload, ctx)
+    if not quoted_key and _prose_head(a.value, run.compiled):
+        new = _extract.strip_prose(payload, st.ctx)
         if new is not None and new.strip() != payload.strip():
-            b = run.attempt(new, fmt)
+            b = run.attempt(new, st.fmt)
             if b.valid or not a.valid:  # a valid document stays as written
-                fire(fired, "strip_prose")
-                payload, a = new, b
-    if a.loaded and fmt == "yaml":
-        new = _prose_tail(payload, a.value, run.compiled)
-        if new is not None:
-            b = run.attempt(new, fmt)
-            if b.valid:
-                fire(fired, "strip_prose")
-                payload, a = new, b
-    if a.loaded and fmt == "yaml" and isinstance(a.value, dict):
-        edge = edge_prose(run, payload)
+                fire(st.fired, "strip_prose")
+                st.payload, st.a = new, b
+    new = _prose_tail(st.payload, st.a.value, run.compiled)
+    if new is not None:
+        b = run.attempt(new, st.fmt)
+        if b.valid:
+            fire(st.fired, "strip_prose")
+            st.payload, st.a = new, b
+    if isinstance(st.a.value, dict):
+        edge = edge_prose(run, st.payload)
         if isinstance(edge, Attempt):
             return edge
         if edge is not None:
-            b = run.attempt(edge, fmt)
+            b = run.attempt(edge, st.fmt)
             if b.valid:
-                fire(fired, "strip_prose_line")
-                payload, a = edge, b
-    if a.valid:
-        return done(a, payload, fired)
-    ctx.error = a.error
-    # 2a. JSON: the repair engine reads every JSON error class in one pass
-    if fmt == "json" or json_like(payload):
-        got = engine(run, payload, ctx)
-        if got is not None and (got[0].valid or got[0].final):
-            fire(fired, got[1])
-            return done(got[0], payload, fired)
-    # 2b. text repairs, cheapest first, a load attempt after each one that changed it
+                fire(st.fired, "strip_prose_line")
+                st.payload, st.a = edge, b
+    return None
+
+
+def _engine_first(st: _Solving) -> Attempt | None:
+    """JSON: the repair engine reads every JSON error class in one pass."""
+    return st.engine_read(st.payload) if st.is_json() else None
+
+
+def _text_repairs(st: _Solving) -> Attempt | None:
+    """Text rules, cheapest first, a load attempt after each one that changed the text."""
     for rule in rules("text"):
         if rule.func is None:
             continue
-        new = rule.func(payload, ctx)
-        if new is not None and new != payload:
-            payload = new
-            fire(fired, rule.name)
-            fmt = detect_format(payload, requested) if requested == "auto" else fmt
-            ctx.format = fmt
-            a = run.attempt(payload, fmt)
-            if a.valid:
-                return done(a, payload, fired)
-            if fmt == "json" or json_like(payload):
-                got = engine(run, payload, ctx)
-                if got is not None and (got[0].valid or got[0].final):
-                    fire(fired, got[1])
-                    return done(got[0], payload, fired)
-    if not json_like(original):
-        # `Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
-        # line of prose; the engine reads from its first bracket and stops at its end
-        start = _extract.json_payload_start(original)
-        if start is not None:
-            got = engine(run, original[start:], ctx)
-            if got is not None and got[0].valid:
-                fire(fired, ["strip_prose", *got[1]])
-                return done(got[0], original[start:], fired)
-    if fmt == "json" or json_like(payload):
-        got = engine(run, payload, ctx)
-        if got is not None and got[0].loaded and not a.loaded:
-            a = got[0]
-        if fmt == "json" and not json_like(payload):
-            b = run.attempt(payload, "yaml")
-            if b.valid:
-                fire(fired, "yaml_as_json")
-                return done(b, payload, fired)
-        if json_like(payload):
-            a.payload = payload  # type: ignore[attr-defined]
-            return a
-    yaml_rules = [r for r in rules("yaml") if r.func is not None]
-    if a.line is not None:
-        ctx.error_line, ctx.error_column, ctx.error = a.line, a.column, a.error
-    for rule in yaml_rules:
+        new = rule.func(st.payload, st.ctx)
+        if new is None or new == st.payload:
+            continue
+        st.payload = new
+        fire(st.fired, rule.name)
+        if st.requested == "auto":
+            st.fmt = detect_format(st.payload, st.requested)
+        st.ctx.format = st.fmt
+        st.a = st.run.attempt(st.payload, st.fmt)
+        if st.a.valid:
+            return st.finish(st.a)
+        if st.is_json():
+            decided = st.engine_read(st.payload)
+            if decided is not None:
+                return decided
+    return None
+
+
+def _json_after_prose(st: _Solving, original: str) -> Attempt | None:
+    """`Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
+    line of prose; the engine reads from its first bracket and stops at its end."""
+    if json_like(original):
+        return None
+    start = _extract.json_payload_start(original)
+    if start is None:
+        return None
+    got = engine(st.run, original[start:], st.ctx)
+    if got is None or not got[0].valid:
+        return None
+    fire(st.fired, ["strip_prose", *got[1]])
+    return done(got[0], original[start:], st.fired)
+
+
+def _json_last(st: _Solving) -> Attempt | None:
+    """A JSON payload nothing repaired ends here; YAML where JSON was asked is read."""
+    if not st.is_json():
+        return None
+    got = engine(st.run, st.payload, st.ctx)
+    if got is not None and got[0].loaded and not st.a.loaded:
+        st.a = got[0]
+    if st.fmt == "json" and not json_like(st.payload):
+        b = st.run.attempt(st.payload, "yaml")
+        if b.valid:
+            fire(st.fired, "yaml_as_json")
+            return st.finish(b)
+    if json_like(st.payload):
+        st.a.payload = st.payload  # type: ignore[attr-defined]
+        return st.a
+    return None
+
+
+def _yaml_repairs(st: _Solving) -> Attempt:
+    """YAML rules in registry order; the last resorts driven by the error line."""
+    ctx = st.ctx
+    if st.a.line is not None:
+        ctx.error_line, ctx.error_column, ctx.error = st.a.line, st.a.column, st.a.error
+    for rule in [r for r in rules("yaml") if r.func is not None]:
         tries = _MAX_ERROR_DRIVEN if rule.name in ("quote_error_value", "drop_stray_line") else 1
         for _ in range(tries):
-            new = rule.func(payload, ctx)  # type: ignore[misc]
-            if new is None or new == payload:
+            new = rule.func(st.payload, ctx)  # type: ignore[misc]
+            if new is None or new == st.payload:
                 break
-            payload = new
-            fire(fired, rule.name)
-            b = run.attempt(payload, "yaml")
+            st.payload = new
+            fire(st.fired, rule.name)
+            b = _after_yaml_rule(st, rule.name)
             if b.valid:
-                return done(b, payload, fired)
-            if run.compiled is not None and rule.name in _RESHAPES_LINES:
-                # the repaired lines have paths now: the schema decides their values again
-                quoted = quote_by_schema(payload, run.compiled)
-                if quoted is not None:
-                    payload = quoted[0]
-                    fire(fired, quoted[1])
-                    b = run.attempt(payload, "yaml")
-                    if b.valid:
-                        return done(b, payload, fired)
-            a = b
+                return st.finish(b)
+            st.a = b
             if b.line is not None:
                 ctx.error_line, ctx.error_column, ctx.error = b.line, b.column, b.error
             elif b.loaded:
                 break
-    a.payload = payload  # type: ignore[attr-defined]
-    return a
+    st.a.payload = st.payload  # type: ignore[attr-defined]
+    return st.a
+
+
+def _after_yaml_rule(st: _Solving, name: str) -> Attempt:
+    b = st.run.attempt(st.payload, "yaml")
+    if b.valid or st.run.compiled is None or name not in _RESHAPES_LINES:
+        return b
+    # the repaired lines have paths now: the schema decides their values again
+    quoted = quote_by_schema(st.payload, st.run.compiled)
+    if quoted is None:
+        return b
+    st.payload = quoted[0]
+    fire(st.fired, quoted[1])
+    return st.run.attempt(st.payload, "yaml")
