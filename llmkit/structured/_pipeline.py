@@ -303,47 +303,17 @@ def _parse(
     want_diff: bool,
     limits: Limits,
 ) -> StructuredResult:
-    if isinstance(text, (bytes, bytearray)):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"invalid UTF-8 at byte {exc.start}", position=exc.start) from None
-    if len(text) > limits.max_chars:
-        raise UnsafeInputError(
-            f"input refused: {len(text)} characters exceed the limit of {limits.max_chars}",
-            raw=text[:200],
-        )
-    if "\x00" in text:
-        raise UnsafeInputError(
-            "input refused: NUL byte in the answer", raw=text, position=text.index("\x00")
-        )
+    source = _checked_text(text, limits)
     truncated = finish_reason == "length"
     # CRLF is a line end to YAML and JSON alike: read as LF from the start so no repair
     # keeps a `\r` in a value (recorded only where other repairs fire: a valid answer
     # with CRLF line ends reads the same either way)
-    crlf = "\r\n" in text
-    source = text
-    text = text.replace("\r\n", "\n") if crlf else text
+    crlf = "\r\n" in source
+    text = source.replace("\r\n", "\n") if crlf else source
     if not text or text.isspace():
         return StructuredResult(None, "failed", (), source, "empty answer", truncated=truncated)
-    fired: list[str] = []
     ctx = _context(format if format != "auto" else "yaml", truncated, compiled)
-    payload = text
-    for rule in rules("extract"):
-        if rule.func is None:
-            continue
-        new = rule.func(payload, ctx)
-        if new is not None and new != payload:
-            payload = new
-            fire(fired, rule.name)
-    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
-        # A fence or a `<think>` tag can be part of a valid document (a key, or a block
-        # scalar holding markdown): valid as written means untouched.
-        payload, fired = text, []
-    elif fired and json_like(text) and _one_json_value(text):
-        # `{'a': {'<think>': None}}`: a tag inside a string of a broken JSON answer that
-        # the engine reads whole is content, not reasoning
-        payload, fired = text, []
+    payload, fired = _extracted(text, compiled, format, truncated, limits, ctx)
     if not payload.strip():
         return StructuredResult(
             None,
@@ -358,27 +328,7 @@ def _parse(
     run = Run(compiled, limits, fmt)
     run.cut_at_limit = truncated
     result = _solve(run, payload, fmt, format, ctx, fired)
-    # other candidate payloads (fenced blocks, a second JSON value): the schema chooses;
-    # two that fit with different values are a conflict, never a guess
-    for candidate in [] if result.final else list(ctx.candidates):
-        cand_fired = list(fired)
-        cand_ctx = _context(fmt, truncated, compiled)
-        cand = _solve(
-            run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
-        )
-        if not cand.valid:
-            continue
-        if result.valid and json_like(candidate):
-            got = engine(run, candidate, RepairContext(format="json"))
-            if got is None or not got[0].valid:
-                continue  # flow YAML's reading of `{more}` is no rival
-        if result.valid:
-            if compiled is not None and repr(cand.value) != repr(result.value):
-                result = verdict("several different documents fit the schema")
-                break
-            continue
-        result, fired, payload = cand, cand_fired, candidate
-        fire(fired, "multiple_documents")
+    result, fired, payload = _other_candidates(run, result, fired, payload, ctx, format)
     if not result.valid and not result.final and compiled is not None:
         alt = reshaped(run, payload, fmt)
         if alt is not None:
@@ -386,18 +336,10 @@ def _parse(
             fire(fired, result.fired)
     if truncated:
         fire(fired, "truncated")
-        read_text = getattr(result, "payload", payload)
-        # the payload as extracted too: a repair may have rewritten the cut last line
-        if result.valid and (
-            cut_inside_payload(text, read_text, fired)
-            or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
-        ):
-            result = _whole_entries(run, read_text) or verdict(
-                "answer cut at the token limit inside the document"
-            )
-        elif not result.valid and not result.final:
-            result = _whole_entries(run, payload) or result  # the cut broke the last line
-    notes = tuple(ctx.notes)
+        result = _cut(run, result, text, payload, fired)
+    done_payload = result.__dict__.get("payload", payload)
+    diff = _diff(text, done_payload) if want_diff else None
+    meta: dict[str, Any] = {"notes": tuple(ctx.notes), "format": fmt}
     if not result.valid:
         failure = result if result.loaded or run.best_invalid is None else run.best_invalid
         if not result.loaded and run.best_invalid is not None and not result.final:
@@ -410,52 +352,21 @@ def _parse(
             source,
             error,
             truncated=truncated or ctx.truncated,
-            notes=notes,
-            format=fmt,
             position=failure.position,
-            diff=_diff(text, result.__dict__.get("payload", payload)) if want_diff else None,
+            diff=diff,
+            **meta,
         )
     value = result.value
-    if ("\\u" in text or "\\U" in text or _SURROGATE.search(text)) and _lone_surrogate(value):
-        # `"\ud800"` decodes to no character: such a value cannot be written as text
-        return StructuredResult(
-            None,
-            "failed",
-            tuple(fired),
-            source,
-            "a lone surrogate escape (\\ud800-\\udfff) is not text",
-            truncated=truncated,
-            notes=notes,
-            format=fmt,
-        )
-    if compiled is None and value is None and fired:
-        # without a schema, repairs that leave nothing (every line dropped) found no
-        # document: failed, not a null made up by the repairs
-        return StructuredResult(
-            None,
-            "failed",
-            tuple(fired),
-            source,
-            "no document left after repairs",
-            truncated=truncated,
-            notes=notes,
-            format=fmt,
-        )
-    if compiled is not None and compiled.kind != "json":
+    problem = _value_problem(value, text, compiled, fired)
+    if problem is None and compiled is not None and compiled.kind != "json":
         try:
             value = compiled.instance(value)
         except Exception as exc:  # pydantic validators may reject what the schema allows
-            return StructuredResult(
-                None,
-                "failed",
-                tuple(fired),
-                text,
-                f"schema: {exc}".split("\n For further", 1)[0],
-                truncated=truncated,
-                notes=notes,
-                format=fmt,
-            )
-    final_payload = getattr(result, "payload", payload)
+            problem = f"schema: {exc}".split("\n For further", 1)[0]
+    if problem is not None:
+        return StructuredResult(
+            None, "failed", tuple(fired), source, problem, truncated=truncated, **meta
+        )
     if crlf and fired:
         fired.insert(0, "normalize_newlines")
     return StructuredResult(
@@ -465,10 +376,118 @@ def _parse(
         source,
         None,
         truncated=truncated or ctx.truncated,
-        notes=notes,
-        format=fmt,
-        diff=_diff(text, final_payload) if want_diff else None,
+        diff=diff,
+        **meta,
     )
+
+
+def _checked_text(text: str | bytes, limits: Limits) -> str:
+    """The answer as text, refused when it is no UTF-8, too large, or holds a NUL."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"invalid UTF-8 at byte {exc.start}", position=exc.start) from None
+    if len(text) > limits.max_chars:
+        raise UnsafeInputError(
+            f"input refused: {len(text)} characters exceed the limit of {limits.max_chars}",
+            raw=text[:200],
+        )
+    if "\x00" in text:
+        raise UnsafeInputError(
+            "input refused: NUL byte in the answer", raw=text, position=text.index("\x00")
+        )
+    return text
+
+
+def _extracted(
+    text: str,
+    compiled: CompiledSchema | None,
+    format: str,
+    truncated: bool,
+    limits: Limits,
+    ctx: RepairContext,
+) -> tuple[str, list[str]]:
+    """The payload after the extract rules (fences, reasoning, BOM, prose), and which fired."""
+    fired: list[str] = []
+    payload = text
+    for rule in rules("extract"):
+        if rule.func is None:
+            continue
+        new = rule.func(payload, ctx)
+        if new is not None and new != payload:
+            payload = new
+            fire(fired, rule.name)
+    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
+        # A fence or a `<think>` tag can be part of a valid document (a key, or a block
+        # scalar holding markdown): valid as written means untouched.
+        return text, []
+    if fired and json_like(text) and _one_json_value(text):
+        # `{'a': {'<think>': None}}`: a tag inside a string of a broken JSON answer that
+        # the engine reads whole is content, not reasoning
+        return text, []
+    return payload, fired
+
+
+def _other_candidates(
+    run: Run,
+    result: Attempt,
+    fired: list[str],
+    payload: str,
+    ctx: RepairContext,
+    format: str,
+) -> tuple[Attempt, list[str], str]:
+    """Other candidate payloads (fenced blocks, a second JSON value): the schema chooses;
+    two that fit with different values are a conflict, never a guess."""
+    for candidate in [] if result.final else list(ctx.candidates):
+        cand_fired = list(fired)
+        cand_ctx = _context(ctx.format, run.cut_at_limit, run.compiled)
+        cand = _solve(
+            run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
+        )
+        if not cand.valid:
+            continue
+        if result.valid and json_like(candidate):
+            got = engine(run, candidate, RepairContext(format="json"))
+            if got is None or not got[0].valid:
+                continue  # flow YAML's reading of `{more}` is no rival
+        if result.valid:
+            if run.compiled is not None and repr(cand.value) != repr(result.value):
+                return verdict("several different documents fit the schema"), fired, payload
+            continue
+        result, fired, payload = cand, cand_fired, candidate
+        fire(fired, "multiple_documents")
+    return result, fired, payload
+
+
+def _cut(run: Run, result: Attempt, text: str, payload: str, fired: list[str]) -> Attempt:
+    """At the token limit: only values written whole before the cut, never completed."""
+    read_text = result.__dict__.get("payload", payload)
+    # the payload as extracted too: a repair may have rewritten the cut last line
+    if result.valid and (
+        cut_inside_payload(text, read_text, fired)
+        or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
+    ):
+        return _whole_entries(run, read_text) or verdict(
+            "answer cut at the token limit inside the document"
+        )
+    if not result.valid and not result.final:
+        return _whole_entries(run, payload) or result  # the cut broke the last line
+    return result
+
+
+def _value_problem(
+    value: Any, text: str, compiled: CompiledSchema | None, fired: list[str]
+) -> str | None:
+    """Why a value that validates is still no answer, or ``None``."""
+    if ("\\u" in text or "\\U" in text or _SURROGATE.search(text)) and _lone_surrogate(value):
+        # `"\ud800"` decodes to no character: such a value cannot be written as text
+        return "a lone surrogate escape (\\ud800-\\udfff) is not text"
+    if compiled is None and value is None and fired:
+        # without a schema, repairs that leave nothing (every line dropped) found no
+        # document: failed, not a null made up by the repairs
+        return "no document left after repairs"
+    return None
 
 
 # coercions that read a scalar's type: all a reshaped answer may need besides key case
