@@ -26,6 +26,7 @@ from llmkit.structured._candidates import (
     json_like,
     prose_edges,
     reshaped,
+    run_phase,
     schema_keys,
     verdict,
 )
@@ -410,14 +411,7 @@ def _extracted(
 ) -> tuple[str, list[str]]:
     """The payload after the extract rules (fences, reasoning, BOM, prose), and which fired."""
     fired: list[str] = []
-    payload = text
-    for rule in rules("extract"):
-        if rule.func is None:
-            continue
-        new = rule.func(payload, ctx)
-        if new is not None and new != payload:
-            payload = new
-            fire(fired, rule.name)
+    payload = run_phase("extract", text, ctx, fired)
     if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
         # A fence or a `<think>` tag can be part of a valid document (a key, or a block
         # scalar holding markdown): valid as written means untouched.
