@@ -30,6 +30,9 @@ _EXPORTS: dict[str, str] = {
     "ConnectError": "llmkit._exceptions",
     "LLMCallError": "llmkit._exceptions",
     "LLMKitError": "llmkit._exceptions",
+    "MissingExtraError": "llmkit.extras",
+    "RetryPolicy": "llmkit.llm",
+    "Timeouts": "llmkit.llm",
     "ModelNotFoundError": "llmkit._exceptions",
     "ParseError": "llmkit._exceptions",
     "RateLimitError": "llmkit._exceptions",
@@ -38,12 +41,12 @@ _EXPORTS: dict[str, str] = {
     "StructuredOutputError": "llmkit._exceptions",
     "Timing": "llmkit.timing",
     "UnsafeInputError": "llmkit._exceptions",
+    "__version__": "llmkit._version",  # reading package metadata costs ~20 ms: on first use
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot read __all__
-    __version__: str
     from llmkit._exceptions import AuthError as AuthError
     from llmkit._exceptions import BadResponseError as BadResponseError
     from llmkit._exceptions import CallTimeoutError as CallTimeoutError
@@ -58,11 +61,15 @@ if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot re
     from llmkit._exceptions import StreamInterruptedError as StreamInterruptedError
     from llmkit._exceptions import StructuredOutputError as StructuredOutputError
     from llmkit._exceptions import UnsafeInputError as UnsafeInputError
+    from llmkit._version import __version__ as __version__
     from llmkit.bench import BenchConfig as BenchConfig
     from llmkit.bench import run_bench as run_bench
+    from llmkit.extras import MissingExtraError as MissingExtraError
     from llmkit.llm import AsyncClient as AsyncClient
     from llmkit.llm import CallResult as CallResult
     from llmkit.llm import Client as Client
+    from llmkit.llm import RetryPolicy as RetryPolicy
+    from llmkit.llm import Timeouts as Timeouts
     from llmkit.prompts import load_prompt as load_prompt
     from llmkit.structured import StructuredResult as StructuredResult
     from llmkit.structured import format_instructions as format_instructions
@@ -72,24 +79,7 @@ if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot re
     from llmkit.timing import Timing as Timing
 
 
-def _version() -> str:
-    # read on first use: importlib.metadata costs more than parsing an answer
-    import importlib.metadata
-
-    try:  # the installed distribution's version; a bare source tree falls back
-        return importlib.metadata.version("llmkit")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-        return "0.0.0+unknown"
-
-
-_import_on_use = lazy_exports(__name__, _EXPORTS, globals())
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        globals()[name] = version = _version()
-        return version
-    return _import_on_use(name)
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -17,9 +17,10 @@ import yaml
 
 from llmkit._exceptions import ConfigError
 
-__all__ = ["PromptTemplate", "list_prompts", "load_prompt", "prompt_dirs"]
+__all__ = ["VARIABLE", "PromptTemplate", "list_prompts", "load_prompt", "prompt_dirs"]
 
-_VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: a template variable, ``{{ name }}``; group 1 is the name
+VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 # A wheel carries a copy of the top-level prompts/ here (made by setup.py's build step).
@@ -63,7 +64,7 @@ class PromptTemplate:
     @property
     def variables(self) -> set[str]:
         """Placeholder names used by the messages."""
-        return {m for msg in self.messages for m in _VAR.findall(msg.get("content", ""))}
+        return {m for msg in self.messages for m in VARIABLE.findall(msg.get("content", ""))}
 
     def format_instructions(self, hints: Any = None) -> str:
         """The format instructions for this template's schema and hints."""
@@ -90,7 +91,7 @@ class PromptTemplate:
         out = [
             {
                 "role": m["role"],
-                "content": _VAR.sub(lambda x: str(variables[x.group(1)]), m["content"]),
+                "content": VARIABLE.sub(lambda x: str(variables[x.group(1)]), m["content"]),
             }
             for m in self.messages
         ]

@@ -104,6 +104,7 @@ class ReasoningSplitter:
         self._pending = ""
 
     def feed(self, delta: str) -> tuple[str, str]:
+        """Split one text delta into ``(reasoning, output)`` parts."""
         if self._state == "output":
             return "", delta
         self._pending += delta
@@ -162,29 +163,35 @@ class Timing:
 
     @property
     def tokens_approximate(self) -> bool:
+        """Whether the output token count is an offline estimate, not the server's."""
         return self.token_source == "approximate"
 
     @property
     def icl_ms(self) -> list[float]:
+        """Gaps between consecutive output chunks (inter-chunk latency), in ms."""
         return inter_chunk_latencies(self.chunk_times_ns)
 
     @property
     def itl_ms(self) -> list[float]:
+        """Per-token gaps (ITL/TBT): each chunk's gap spread over the tokens it carries, in ms."""
         return per_token_itl(self.chunk_times_ns, self.chunk_tokens)
 
     @property
     def mean_itl_ms(self) -> float | None:
+        """Mean of :attr:`itl_ms`, or ``None`` with fewer than two output chunks."""
         itl = self.itl_ms
         return sum(itl) / len(itl) if itl else None
 
     @property
     def tpot_ms(self) -> float | None:
+        """Time per output token after the first, in ms; ``None`` for a body or one token."""
         if not self.streamed:
             return None  # one body: there is no per-token pace to measure
         return tpot_ms(self.e2e_ms, self.ttft_ms, self.output_tokens)
 
     @property
     def output_tps(self) -> float | None:
+        """Output tokens per second over the whole call (E2E), or ``None``."""
         if not self.e2e_ms or self.output_tokens <= 0:
             return None
         return self.output_tokens / (self.e2e_ms / 1000)
@@ -225,6 +232,7 @@ class StreamTimer:
     _held_tokens: int | None = field(default=None, repr=False)
 
     def byte(self, t_ns: int) -> None:
+        """Note that response bytes arrived at ``t_ns`` (the first sets TTFB)."""
         if self.first_byte_ns is None:
             self.first_byte_ns = t_ns
 

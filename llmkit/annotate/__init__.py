@@ -20,9 +20,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from llmkit.extras import require_extra as _require_extra
+
+_require_extra("llmkit.annotate", "annotate")  # one clear line, not a ModuleNotFoundError below
+
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
     "Dimension": "llmkit.annotate._rubric",
+    "OffScaleError": "llmkit.annotate._rubric",
     "Rubric": "llmkit.annotate._rubric",
     "RubricError": "llmkit.annotate._rubric",
     "parse_rubric": "llmkit.annotate._rubric",
@@ -62,11 +67,9 @@ _EXPORTS: dict[str, str] = {
     "rater_report": "llmkit.annotate._adjudicate",
     "set_final_label": "llmkit.annotate._adjudicate",
     "DailyMetric": "llmkit.annotate._metrics",
-    "PLOT_HINT": "llmkit.annotate._metrics",
     "daily_metrics": "llmkit.annotate._metrics",
     "export_ratings": "llmkit.annotate._metrics",
     "plot_trend": "llmkit.annotate._metrics",
-    "run_demo": "llmkit.annotate._demo",
     "create_app": "llmkit.annotate._web",
     "LEVELS": "llmkit.annotate._agreement",
     "AgreementDataError": "llmkit.annotate._agreement",
@@ -87,7 +90,6 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DEFAULT_RUBRIC",
     "LEVELS",
-    "PLOT_HINT",
     "ROLES",
     "AgreementDataError",
     "AgreementSummary",
@@ -99,6 +101,7 @@ __all__ = [
     "Dispute",
     "ImportDataError",
     "ImportResult",
+    "OffScaleError",
     "QueueEntry",
     "Rubric",
     "RubricError",
@@ -141,7 +144,6 @@ __all__ = [
     "read_ratings_csv",
     "read_rubric",
     "redact_text",
-    "run_demo",
     "sample",
     "sample_conversations_path",
     "set_final_label",
@@ -180,9 +182,6 @@ if TYPE_CHECKING:
         load_rubric,
         sample_conversations_path,
     )
-    from llmkit.annotate._demo import (
-        run_demo,
-    )
     from llmkit.annotate._import import (
         ImportDataError,
         ImportResult,
@@ -194,7 +193,6 @@ if TYPE_CHECKING:
         redact_text,
     )
     from llmkit.annotate._metrics import (
-        PLOT_HINT,
         DailyMetric,
         daily_metrics,
         export_ratings,
@@ -202,6 +200,7 @@ if TYPE_CHECKING:
     )
     from llmkit.annotate._rubric import (
         Dimension,
+        OffScaleError,
         Rubric,
         RubricError,
         parse_rubric,

@@ -55,6 +55,7 @@ class Dispute:
     spread: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The dispute as plain JSON-ready data."""
         return {
             "item_id": self.item_id,
             "dimension": self.dimension,

@@ -86,6 +86,7 @@ class ImportResult:
     redacted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The counts as plain JSON-ready data."""
         return {
             "source": self.source,
             "imported": self.imported,
@@ -362,8 +363,7 @@ def import_log(
         path: the call log file (default: ``$LLMKIT_HOME/calls.db``).
         redact: replace e-mail addresses and phone numbers first.
     """
-    from llmkit.llm import read_log
-    from llmkit.llm._log import default_log_path
+    from llmkit.llm import default_log_path, read_log
 
     path = Path(path) if path is not None else default_log_path()
     if not path.exists():  # reading would create an empty log

@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from llmkit._exceptions import LLMKitError
+from llmkit._home import llmkit_home
+from llmkit._migrate import apply_migrations
 from llmkit.annotate import _schema as t
 from llmkit.annotate._rubric import Rubric, parse_rubric
+from llmkit.annotate._schema import MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,9 +55,11 @@ class AnnotationError(LLMKitError):
 
 def default_db_url() -> str:
     """``sqlite:///$LLMKIT_HOME/annotate.db``."""
-    from llmkit.llm._log import llmkit_home
-
     return f"sqlite:///{llmkit_home() / 'annotate.db'}"
+
+
+def _record_version(conn: sa.Connection, number: int) -> None:
+    conn.execute(t.schema_version.insert().values(version=number, applied_at=time.time()))
 
 
 def resolve_db_url(db: str | Path | None) -> str:
@@ -84,6 +89,7 @@ class User:
     active: bool = True
 
     def to_dict(self) -> dict[str, Any]:
+        """The account as plain JSON-ready data (never the password hash)."""
         return {"id": self.id, "name": self.name, "role": self.role, "active": self.active}
 
 
@@ -106,6 +112,7 @@ class RubricVersion:
     rubric: Rubric
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored version as plain JSON-ready data."""
         return {
             "id": self.id,
             "name": self.name,
@@ -133,6 +140,7 @@ class Conversation:
     alternatives: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The conversation as plain JSON-ready data (the import format)."""
         out: dict[str, Any] = {
             "id": self.id,
             "messages": list(self.messages),
@@ -173,6 +181,7 @@ class QueueEntry:
     left: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The queue entry as plain JSON-ready data."""
         return {
             "alternatives": self.alternatives,
             "left": self.left,
@@ -229,6 +238,11 @@ class Store:
         except sa.exc.ArgumentError:
             raise AnnotationError(f"not a database URL: {_redact_url(self.url)}") from None
         self.dialect = url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise AnnotationError(
+                f"unsupported store {_redact_url(self.url)} (database URL): use a SQLite file, "
+                "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            )
         if self.dialect == "sqlite":
             database = url.database or ""
             if database and database != ":memory:":
@@ -286,22 +300,17 @@ class Store:
                 yield conn
 
     def _migrate(self) -> None:
-        from llmkit.annotate._schema import MIGRATIONS
-
         with self.transaction() as conn:
             if self.dialect == "postgresql":
                 # Two processes opening a fresh database must not both create the tables.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7164317)"))
             t.schema_version.create(conn, checkfirst=True)
             done = conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar()
-            for number, migration in enumerate(MIGRATIONS[done or 0 :], start=(done or 0) + 1):
-                migration(conn)
-                conn.execute(
-                    t.schema_version.insert().values(version=number, applied_at=time.time())
-                )
+            apply_migrations(conn, MIGRATIONS, done or 0, _record_version)
 
     @property
     def schema_version(self) -> int:
+        """The newest migration applied to this database."""
         with self.engine.connect() as conn:
             return int(
                 conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar() or 0

@@ -111,6 +111,7 @@ class RequestRecord:
 
     @property
     def ok(self) -> bool:
+        """Whether the request succeeded."""
         return self.status == "ok"
 
     @property
@@ -141,18 +142,22 @@ class RequestRecord:
 
     @property
     def ttft_ms(self) -> float | None:
+        """Request sent → first output text, in ms."""
         return self.timing.ttft_ms if self.timing else None
 
     @property
     def e2e_ms(self) -> float | None:
+        """Request sent → last output chunk, in ms (``None`` when it failed early)."""
         return self.timing.e2e_ms if self.timing else None
 
     @property
     def mean_itl_ms(self) -> float | None:
+        """Mean per-token gap of a streamed request, in ms."""
         return self.timing.mean_itl_ms if self.timing and self.streamed else None
 
     @property
     def tpot_ms(self) -> float | None:
+        """Time per output token after the first of a streamed request, in ms."""
         return self.timing.tpot_ms if self.timing and self.streamed else None
 
     @property

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import importlib.metadata
 import json
 import signal
 import socket
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from llmkit._exceptions import ConfigError, ConnectError
+from llmkit._version import __version__
 from llmkit.bench._client import RawResponse, make_session, request_body
 from llmkit.bench._config import BenchConfig, LoadLevel
 from llmkit.bench._load import LevelPlan, monitor_loop_lag, run_level
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "EXIT_STATUS",
     "SCHEMA_VERSION",
     "BenchResult",
     "LevelResult",
@@ -45,16 +44,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _PREBUILD = 4096  # request bodies serialized before a level starts
-#: exit status of a run stopped by each signal (128 + its number, the shell's habit)
-EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
-
-
-def _llmkit_version() -> str:
-    # From the package metadata, not ``llmkit.__version__``: bench never imports its parent.
-    try:
-        return importlib.metadata.version("llmkit")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree only
-        return "unknown"
 
 
 class ProgressHooks:
@@ -84,10 +73,12 @@ class LevelResult:
 
     @property
     def ok(self) -> int:
+        """How many requests of this level succeeded."""
         return sum(1 for r in self.records if r.ok)
 
     @property
     def failed(self) -> int:
+        """How many requests of this level failed."""
         return sum(1 for r in self.records if r.status == "failed")
 
 
@@ -161,6 +152,7 @@ class BenchResult:
         return pd.DataFrame(rows)
 
     def warnings(self) -> list[str]:
+        """What a reader must know before trusting the numbers (interruption, failures, ...)."""
         out = []
         if self.interrupted:
             out.append("the run was interrupted: results cover what was measured until then")
@@ -512,7 +504,7 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
         interrupted=run.stop.is_set(),
         find_max=find,
         warmup_failed=warm_failed,
-        llmkit_version=_llmkit_version(),
+        llmkit_version=__version__,
         stopped_by=run.stopped_by if run.stop.is_set() else None,
     )
 

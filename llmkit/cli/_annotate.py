@@ -17,7 +17,16 @@ import click
 
 from llmkit.cli._annotate_agreement import agreement
 from llmkit.cli._annotate_serve import serve
-from llmkit.cli._common import console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    OutputPath,
+    console,
+    deprecated_alias,
+    fail_cleanly,
+    json_option,
+    make_table,
+    print_json,
+    require_extras,
+)
 
 __all__ = ["annotate"]
 
@@ -59,10 +68,13 @@ annotate.add_command(serve)
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--from-log", is_flag=True, help="Import the call log's calls instead of FILE.")
 @click.option(
-    "--log",
+    "--log-path",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Call log file for --from-log [default: $LLMKIT_HOME/calls.db].",
+    help="Call log file (implies --from-log) [default: $LLMKIT_HOME/calls.db].",
+)
+@deprecated_alias(
+    "--log", "log_path", "--log-path", type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--redact", is_flag=True, help="Replace e-mail addresses and phone numbers.")
 @db_option
@@ -82,6 +94,7 @@ def import_(
     """
     from llmkit.annotate import import_jsonl, import_log
 
+    from_log = from_log or log_path is not None
     if bool(file) == from_log:
         raise click.UsageError("give FILE.jsonl or --from-log (one of them)")
     with fail_cleanly():
@@ -316,7 +329,6 @@ def adjudicate_cmd(
 ) -> None:
     """List disputed items, or settle one with a final label (provenance kept)."""
     from rich.markup import escape
-    from rich.table import Table
 
     from llmkit.annotate import adjudication_queue, set_final_label
 
@@ -336,9 +348,11 @@ def adjudicate_cmd(
     if as_json:
         print_json([d.to_dict() for d in disputes])
         return
-    table = Table(title=f"{len(disputes)} disputed item-dimensions (threshold {threshold:g})")
-    for column in ("item", "dimension", "ratings", "spread"):
-        table.add_column(column)
+    table = make_table(
+        "item", "dimension", "ratings", "spread",
+        title=f"{len(disputes)} disputed item-dimensions (threshold {threshold:g})",
+        numeric=("spread",),
+    )  # fmt: skip
     for d in disputes:
         ratings = ", ".join(f"{r}={v}" for r, v in sorted(d.values.items()))
         table.add_row(escape(d.item_id), d.dimension, escape(ratings), f"{d.spread:g}")
@@ -349,7 +363,7 @@ def adjudicate_cmd(
 @click.option("--days", type=click.IntRange(min=1), help="Only the last N days with ratings.")
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputPath(),
     help="Write a trend plot (PNG) here (needs the plot extra).",
 )
 @click.option("--resamples", type=click.IntRange(min=100), default=1000, show_default=True)
@@ -360,21 +374,17 @@ def report_cmd(
     days: int | None, plot: Path | None, resamples: int, seed: int, db: str | None, as_json: bool
 ) -> None:
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
-    from rich.table import Table
 
-    from llmkit.annotate import PLOT_HINT, daily_metrics, plot_trend, rater_drift, rater_report
+    from llmkit.annotate import daily_metrics, plot_trend, rater_drift, rater_report
 
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ModuleNotFoundError:
-            raise click.UsageError(PLOT_HINT) from None
+        require_extras("llmkit annotate report --plot", "plot")
     with fail_cleanly(), _store(db) as store:
         metrics = daily_metrics(store, days=days, n_resamples=resamples, seed=seed)
         raters = rater_report(store, seed=seed)
         drift = rater_drift(store)
         if plot is not None:
-            plot_trend(metrics, plot)
+            plot_trend(metrics, plot, scales=_likert_scales(store))
     if as_json:
         import json
 
@@ -391,9 +401,11 @@ def report_cmd(
     if metrics.empty:
         out.print("no ratings yet")
         return
-    table = Table(title="quality per day and rubric version (95% bootstrap intervals)")
-    for column in ("day", "rubric", "metric", "estimate", "interval", "items"):
-        table.add_column(column, justify="right" if column in ("estimate", "items") else "left")
+    table = make_table(
+        "day", "rubric", "metric", "estimate", "interval", "items",
+        title="quality per day and rubric version (95% bootstrap intervals)",
+        numeric=("estimate", "items"),
+    )  # fmt: skip
     for row in metrics.to_dict("records"):
         table.add_row(
             str(row["day"]),
@@ -404,9 +416,10 @@ def report_cmd(
             str(row["n_items"]),
         )
     out.print(table)
-    people = Table(title="raters")
-    for column in ("rater", "items", "gold acc.", "agree w/ consensus", "κ", "median s"):
-        people.add_column(column)
+    people = make_table(
+        "rater", "items", "gold acc.", "agree w/ consensus", "κ", "median s", title="raters",
+        numeric=("items", "gold acc.", "agree w/ consensus", "κ", "median s"),
+    )  # fmt: skip
     for row in raters.to_dict("records"):
         people.add_row(
             str(row["rater"]),
@@ -418,9 +431,11 @@ def report_cmd(
         )
     out.print(people)
     if drift["day"].nunique() > 1:  # drift needs more than one day to show
-        trend = Table(title="rater drift: gold accuracy and bias vs the others, per day")
-        for column in ("rater", "day", "ratings", "gold acc.", "bias"):
-            trend.add_column(column)
+        trend = make_table(
+            "rater", "day", "ratings", "gold acc.", "bias",
+            title="rater drift: gold accuracy and bias vs the others, per day",
+            numeric=("ratings", "gold acc.", "bias"),
+        )  # fmt: skip
         for row in drift.to_dict("records"):
             trend.add_row(
                 str(row["rater"]),
@@ -434,8 +449,20 @@ def report_cmd(
         out.print(f"trend plot: {plot}")
 
 
+def _likert_scales(store: Any) -> dict[str, tuple[float, float]]:
+    """The range of each mean metric: its likert dimension's lowest and highest point."""
+    scales: dict[str, tuple[float, float]] = {}
+    for version in store.rubric_versions():
+        for dim in version.rubric.dimensions:
+            if dim.scale.type == "likert" and dim.scale.points:
+                points = sorted(dim.scale.points)
+                low, high = scales.get(f"{dim.key}_mean", (points[0], points[-1]))
+                scales[f"{dim.key}_mean"] = (min(low, points[0]), max(high, points[-1]))
+    return scales
+
+
 @annotate.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=OutputPath())
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="[default: suffix]")
 @db_option
 def export_cmd(file: Path, fmt: str | None, db: str | None) -> None:

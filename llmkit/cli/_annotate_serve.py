@@ -8,11 +8,10 @@ import sys
 
 import click
 
-from llmkit.cli._common import fail_cleanly
+from llmkit.cli._common import fail_cleanly, require_extras
 
 __all__ = ["listening_socket", "serve"]
 
-WEB_EXTRA_HINT = "the web app needs the web extra: pip install 'llmkit[web]'"
 SECRET_ENV = "LLMKIT_ANNOTATE_SECRET"
 
 
@@ -54,14 +53,10 @@ def serve(
     https_only: bool,
 ) -> None:
     """Serve the raters' web app: rating, queue, adjudication and admin pages."""
-    try:
-        import uvicorn
+    require_extras("llmkit annotate serve", "web")
+    import uvicorn
 
-        from llmkit.annotate import create_app
-    except ImportError as exc:
-        click.echo(f"error: {WEB_EXTRA_HINT} (missing {exc.name})", err=True)
-        raise SystemExit(1) from None
-    from llmkit.annotate import Store
+    from llmkit.annotate import Store, create_app
 
     with fail_cleanly():
         store = Store(db)

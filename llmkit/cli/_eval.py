@@ -9,18 +9,40 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from llmkit import LLMKitError
+from llmkit.cli._common import (
+    ExitCode,
+    OutputPath,
+    Terminated,
+    console,
+    deprecated_alias,
+    err_console,
+    require_endpoint,
+)
+from llmkit.evals import EvalInterrupted
 
 __all__ = ["eval_command"]
 
 
 def _fail(message: str) -> None:
     click.echo(f"llmkit eval: {message}", err=True)
-    sys.exit(2)
+    sys.exit(ExitCode.BAD_INPUT)
+
+
+def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """``--markdown "$GITHUB_STEP_SUMMARY"`` outside GitHub: no report, and a warning."""
+    if value is None:
+        return None
+    if not value.strip():
+        click.echo(
+            "warning: --markdown is empty (an unset variable?): no Markdown report", err=True
+        )
+        return None
+    return Path(OutputPath().convert(value, param, ctx))
 
 
 @click.command("eval")
@@ -42,14 +64,15 @@ def _fail(message: str) -> None:
     is_flag=True,
     help="Write this run's summary as the new baseline (to --baseline FILE).",
 )
+@click.option("--junit", type=OutputPath(), help="Write JUnit XML here.")
 @click.option(
-    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
+    "--markdown",
+    "summary",
+    metavar="FILE",
+    callback=_empty_is_none,
+    help="Append the Markdown report here (e.g. $GITHUB_STEP_SUMMARY; empty: none).",
 )
-@click.option(
-    "--summary",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the Markdown report here (e.g. $GITHUB_STEP_SUMMARY).",
-)
+@deprecated_alias("--summary", "summary", "--markdown", callback=_empty_is_none)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the summary JSON instead of the table."
 )
@@ -77,11 +100,15 @@ def _fail(message: str) -> None:
     help="Refuse a model-graded judge whose calibration kappa is below this.",
 )
 @click.option(
-    "--output",
+    "--results-dir",
     "-o",
-    type=click.Path(file_okay=False, path_type=Path),
+    "output",
+    type=OutputPath(file_okay=False, dir_okay=True),
     default=None,
-    help="Directory for results.jsonl and summary.json.",
+    help="Folder for results.jsonl and summary.json (JSON).",
+)
+@deprecated_alias(
+    "--output", "output", "--results-dir", type=OutputPath(file_okay=False, dir_okay=True)
 )
 @click.option("--base-url", default=None, help="Endpoint for record/live (else LLMKIT_BASE_URL).")
 @click.option(
@@ -111,12 +138,12 @@ def eval_command(
     SUITE is a prompts/*.eval.yaml file. Extra arguments after --refresh CASE are more
     cases to refresh: `llmkit eval s.eval.yaml --refresh a b c`.
     """
-    from rich.console import Console
-
     refresh_cases = [c for item in (*refresh, *more_refresh) for c in item.split(",") if c]
     if more_refresh and not refresh:
         _fail(f"unexpected argument {more_refresh[0]!r}")
     tag_list = [t for item in tags for t in item.split(",") if t]
+    if mode != "replay":
+        base_url = require_endpoint(base_url)
     if update_baseline and baseline is None:
         _fail("--update-baseline needs --baseline FILE (where to write it)")
     try:
@@ -135,15 +162,40 @@ def eval_command(
             output,
             base_url,
             api_key,
-            Console(stderr=as_json),
+            err_console() if as_json else console(),
         )
+    except EvalInterrupted as stop:
+        _stopped(stop, output)
     except LLMKitError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the root guard ends quietly
     except OSError as exc:
         _fail(f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip())
         return
     sys.exit(code)
+
+
+def _stopped(stop: EvalInterrupted, output: Path | None) -> NoReturn:
+    """Ctrl-C or SIGTERM mid-run: keep what finished, say which cassettes changed."""
+    from llmkit.evals import write_results
+
+    if output is not None and stop.run.cases:
+        output.mkdir(exist_ok=True)
+        write_results(stop.run, output / "results.jsonl")
+        summary = {**stop.run.summary(), "interrupted": True}
+        (output / "summary.json").write_text(
+            json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
+    kept = f"; results of those in {output}" if output is not None and stop.run.cases else ""
+    click.echo(
+        f"llmkit eval: interrupted after {len(stop.run.cases)} finished cases{kept}; "
+        f"cassettes re-recorded: {', '.join(stop.recorded) or 'none'}",
+        err=True,
+    )
+    terminated = isinstance(stop.__cause__, Terminated)
+    sys.exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
 
 
 def _run(
@@ -226,7 +278,6 @@ def _run(
     if junit is not None:
         write_junit(run, junit, comparison)
     if summary_md is not None:
-        summary_md.parent.mkdir(parents=True, exist_ok=True)
         with summary_md.open("a", encoding="utf-8") as f:  # append: $GITHUB_STEP_SUMMARY is shared
             md = comparison.to_markdown() if comparison is not None else None
             f.write(markdown_summary(run, result, lines, md))

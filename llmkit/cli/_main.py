@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from llmkit import __version__
+from llmkit.cli._common import (
+    EXIT_CODES_HELP,
+    catch_sigterm,
+    guard_command,
+    quiet_closed_pipe,
+    require_extras,
+)
 
 __all__ = ["cli", "main"]
 
@@ -55,10 +61,32 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# command (or command and subcommand) -> the extras it needs beyond the base install
+COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
+    "demo": ("engine", "bench", "annotate", "eval"),
+    "serve": ("engine",),
+    "bench": ("bench",),
+    "eval": ("eval",),
+    "calibrate": ("eval",),
+    "annotate": ("annotate",),
+    "annotate serve": ("web",),  # the web extra brings the annotate extra too
+}
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(n for n, (mod, _, _) in COMMANDS.items() if importlib.util.find_spec(mod))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # Checked before the command's module is imported, which needs the extra.
+        words = [word for word in args[:2] if not word.startswith("-")]
+        command = (
+            " ".join(words) if " ".join(words) in COMMAND_EXTRAS else words[0] if words else ""
+        )
+        require_extras(f"llmkit {command}", *COMMAND_EXTRAS.get(command, ()))
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
@@ -72,7 +100,12 @@ class LazyGroup(click.Group):
                 return None
             raise
         command: click.Command = getattr(module, attr)
+        _add_exit_codes_epilog(command)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with guard_command():
+            return super().invoke(ctx)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
@@ -81,8 +114,24 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="llmkit")
+def _add_exit_codes_epilog(command: click.Command) -> None:
+    """Every command's ``--help`` ends with the one exit-code contract."""
+    if EXIT_CODES_HELP not in (command.epilog or ""):
+        command.epilog = (
+            f"{command.epilog}\n\n{EXIT_CODES_HELP}" if command.epilog else EXIT_CODES_HELP
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_exit_codes_epilog(sub)
+
+
+@click.group(
+    cls=LazyGroup,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+)
+# package_name: the version is read from the metadata only when asked for (~20 ms)
+@click.version_option(None, "-V", "--version", package_name="llmkit", prog_name="llmkit")
 def cli() -> None:
     """llmkit: dependable LLM applications.
 
@@ -92,7 +141,17 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    return cli.main(args=argv, prog_name="llmkit", auto_envvar_prefix="LLMKIT")
+    catch_sigterm()
+    try:
+        return cli.main(args=argv, prog_name="llmkit", auto_envvar_prefix="LLMKIT")
+    except SystemExit:
+        # Output still buffered meets a reader that quit (`| head`): end quietly, status 0.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            quiet_closed_pipe()
+            raise SystemExit(0) from None
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import click
 
-from llmkit.cli._common import fail_cleanly
+from llmkit.cli._common import BadInputError, fail_cleanly
 
 __all__ = ["parse"]
 
@@ -144,7 +144,7 @@ def parse(
         try:
             result = parse_text(data, schema, format=fmt, finish_reason=finish_reason)
         except Exception as exc:  # e.g. a $ref the validator cannot resolve
-            raise click.ClickException(f"{type(exc).__name__}: {_first_line(exc)}") from None
+            raise BadInputError(f"{type(exc).__name__}: {_first_line(exc)}") from None
         if verbose:
             click.echo(
                 f"stage: {result.stage}; repairs: {', '.join(result.repairs) or '-'}", err=True

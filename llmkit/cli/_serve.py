@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import BadInputError, fail_cleanly
+from llmkit.cli._common import BadInputError, OutputPath, fail_cleanly
 
 __all__ = ["serve"]
 
@@ -101,7 +101,7 @@ def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | No
 )
 @click.option(
     "--send-log",
-    type=click.Path(path_type=Path),
+    type=OutputPath(),
     default=None,
     callback=_check_send_log,
     help="Write every chunk's send time as JSONL to this file (truncated first).",
@@ -136,7 +136,7 @@ def serve(**opts: Any) -> None:
     with fail_cleanly():
         config = _build_config(opts)
     # A port already taken is a failure at run time (exit 1), not misuse.
-    with fail_cleanly(config_is_misuse=False):
+    with fail_cleanly():
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
             asyncio.run(_serve(config, opts["host"], opts["port"]))
 

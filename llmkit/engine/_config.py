@@ -111,6 +111,7 @@ class Faults:
 
     @property
     def any_rate(self) -> bool:
+        """Whether any fault is injected at a non-zero rate."""
         return any(rate > 0 for _, rate in self.rates)
 
 
@@ -184,6 +185,7 @@ class EngineConfig:
 
     @property
     def model_names(self) -> tuple[str, ...]:
+        """The model name and its aliases: every name the engine answers to."""
         return (self.model, *self.aliases)
 
     @property

@@ -54,6 +54,7 @@ class EngineHandle:
 
     @property
     def config(self) -> EngineConfig:
+        """The configuration the engine runs with."""
         return self.engine.config
 
     @property
@@ -66,6 +67,7 @@ class EngineHandle:
         return self.engine.send_log()
 
     def clear_send_log(self) -> None:
+        """Forget the recorded send times (between test phases)."""
         self.engine.clear_send_log()
 
     def requests_served(self) -> int:
@@ -233,6 +235,7 @@ class EngineProcess:
 
     @property
     def pid(self) -> int:
+        """The engine subprocess's process id."""
         return self.proc.pid
 
     def send_log(self) -> list[SendRecord]:

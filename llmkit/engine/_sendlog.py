@@ -53,6 +53,7 @@ class SendRecord:
     target_ns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready data."""
         return asdict(self)
 
 

@@ -148,6 +148,7 @@ class Engine:
 
     @property
     def base_url(self) -> str:
+        """The OpenAI-compatible base URL to point a client at (ends in ``/v1``)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/v1"
 
@@ -157,6 +158,7 @@ class Engine:
         return self._log.records()
 
     def clear_send_log(self) -> None:
+        """Forget the recorded send times (between test phases)."""
         self._log.clear()
 
     def requests_served(self) -> int:
@@ -176,6 +178,7 @@ class Engine:
 
     @property
     def faults(self) -> Faults:
+        """The fault-injection settings in force (changeable while serving)."""
         return self._state.faults
 
     # -- app ----------------------------------------------------------------------

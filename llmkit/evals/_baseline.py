@@ -146,6 +146,7 @@ class MetricComparison:
 
     @property
     def change(self) -> float:
+        """The estimated change (after − before), the interval's centre."""
         return self.interval.estimate
 
     def line(self) -> str:
@@ -168,6 +169,7 @@ class MetricComparison:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain JSON-ready data."""
         return {
             "metric": self.metric,
             "kind": self.kind,
@@ -211,6 +213,7 @@ class Comparison:
 
     @property
     def regressed(self) -> bool:
+        """Whether any metric regressed against the baseline."""
         return any(m.regressed for m in self.metrics)
 
     @property
@@ -235,6 +238,7 @@ class Comparison:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as plain JSON-ready data."""
         return {
             "baseline": self.baseline_path,
             "regressed": self.regressed,

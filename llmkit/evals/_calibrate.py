@@ -151,10 +151,12 @@ class Calibration:
 
     @property
     def kappa(self) -> float | None:
+        """The judge's agreement with the raters (kappa) on the current rubric, if measured."""
         group = self.current
         return group.kappa if group is not None else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The calibration as plain JSON-ready data (what the calibration file stores)."""
         return {
             "suite": self.suite,
             "scorer": self.scorer,

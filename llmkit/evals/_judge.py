@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import ConfigError, LLMKitError
+from llmkit.evals._errors import SuiteError
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, register_scorer, resolve_path
 
 if TYPE_CHECKING:
@@ -131,9 +132,9 @@ class JudgeVerdict:
 
 
 def _render(text: str, values: Mapping[str, str]) -> str:
-    from llmkit.prompts import _VAR
+    from llmkit.prompts import VARIABLE
 
-    return _VAR.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 class Judge:
@@ -427,7 +428,6 @@ def judge_from_spec(spec: ScorerSpec, suite: Suite | None) -> Judge:
         SuiteError: an unknown or invalid option (the suite loader adds file and line).
     """
     from llmkit.annotate import RubricError, load_rubric
-    from llmkit.evals._suite import SuiteError
     from llmkit.prompts import load_prompt
 
     for key in spec.options:
@@ -511,10 +511,10 @@ def _relative(ref: str, suite: Suite | None) -> str:
 def _question(ctx: ScoreContext, template: str | None) -> str:
     """What the user asked: the ``question`` template over the case's vars, else the
     rendered prompt's last user message."""
-    from llmkit.prompts import _VAR
+    from llmkit.prompts import VARIABLE
 
     if template:
-        return _VAR.sub(lambda m: str(ctx.case.vars.get(m.group(1), "")), template)
+        return VARIABLE.sub(lambda m: str(ctx.case.vars.get(m.group(1), "")), template)
     messages: Sequence[Mapping[str, str]] = ctx.extra.get("messages") or ctx.suite.prompt.render(
         **ctx.case.vars
     )
@@ -524,6 +524,7 @@ def _question(ctx: ScoreContext, template: str | None) -> str:
 
 @register_scorer("judge")
 def _judge_scorer(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """A model grades the answer against a rubric question (see model-graded scorers)."""
     judge = judge_from_spec(spec, suite)
     question_tpl = _spec_opt(spec, "question")
     against = _spec_opt(spec, "against")

@@ -64,6 +64,7 @@ def junit_xml(run: EvalRun, comparison: Any = None) -> str:
 
 
 def write_junit(run: EvalRun, path: Path, comparison: Any = None) -> None:
+    """Write the run (and its baseline comparison, if any) as a JUnit XML file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(junit_xml(run, comparison), encoding="utf-8")
 

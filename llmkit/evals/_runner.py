@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from llmkit import __version__
 from llmkit._exceptions import ConfigError, LLMKitError
+from llmkit._version import __version__
 from llmkit.evals._cassettes import (
     CassetteError,
     Recorder,
@@ -31,7 +31,15 @@ from llmkit.evals._cassettes import (
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, build_scorer
 from llmkit.evals._suite import Case, Suite
 
-__all__ = ["CaseRun", "EvalRun", "Mode", "ScoreRecord", "cassette_client", "run_suite"]
+__all__ = [
+    "CaseRun",
+    "EvalInterrupted",
+    "EvalRun",
+    "Mode",
+    "ScoreRecord",
+    "cassette_client",
+    "run_suite",
+]
 
 Mode = Literal["replay", "record", "live"]
 MODES: tuple[str, ...] = ("replay", "record", "live")
@@ -59,6 +67,7 @@ class ScoreRecord:
     timing: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready data (one row of a DataFrame)."""
         return {
             "suite": self.suite,
             "case": self.case,
@@ -93,6 +102,7 @@ class CaseRun:
 
     @property
     def passed(self) -> bool:
+        """Whether the case ran without error and every score passed."""
         return self.error is None and all(r.passed for r in self.records)
 
 
@@ -107,14 +117,17 @@ class EvalRun:
 
     @property
     def records(self) -> list[ScoreRecord]:
+        """Every score of every case, flattened."""
         return [r for c in self.cases for r in c.records]
 
     @property
     def errors(self) -> list[str]:
+        """One line per case that could not run, naming the case."""
         return [f"case {c.case.id}: {c.error}" for c in self.cases if c.error]
 
     @property
     def pass_rate(self) -> float:
+        """The fraction of cases that passed (0.0 for an empty run)."""
         return sum(c.passed for c in self.cases) / len(self.cases) if self.cases else 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -375,26 +388,51 @@ def run_suite(
             progress(run)
         return run
 
-    if replay_cases:
-        client = _client("replay", None, None, suite)
-        try:
-            runner = _CaseRunner(suite, client)
-            for case in replay_cases:
-                note(runner.replay(case))
-        finally:
-            client.close()
-    if call_cases:
-        client = _client("record", base_url, api_key, suite)
-        try:
-            runner = _CaseRunner(suite, client)
-            write = mode != "live"
-            with recording(), ThreadPoolExecutor(max_workers=concurrency) as pool:
-                for _ in pool.map(lambda c: note(runner.live(c, write)), call_cases):
-                    pass
-        finally:
-            client.close()
+    try:
+        if replay_cases:
+            client = _client("replay", None, None, suite)
+            try:
+                runner = _CaseRunner(suite, client)
+                for case in replay_cases:
+                    note(runner.replay(case))
+            finally:
+                client.close()
+        if call_cases:
+            client = _client("record", base_url, api_key, suite)
+            try:
+                runner = _CaseRunner(suite, client)
+                write = mode != "live"
+                with recording(), ThreadPoolExecutor(max_workers=concurrency) as pool:
+                    try:
+                        for _ in pool.map(lambda c: note(runner.live(c, write)), call_cases):
+                            pass
+                    except KeyboardInterrupt:
+                        # Cases not started never start; those under way finish (and write).
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise
+            finally:
+                client.close()
+    except KeyboardInterrupt as stop:
+        finished = tuple(done[c.id] for c in chosen if c.id in done)
+        recorded = [c.id for c in call_cases if c.id in done] if mode != "live" else []
+        partial = EvalRun(suite, mode, finished, time.perf_counter() - started)
+        raise EvalInterrupted(partial, recorded) from stop
     ordered = tuple(done[c.id] for c in chosen)
     return EvalRun(suite, mode, ordered, time.perf_counter() - started)
+
+
+class EvalInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM (the signal's exception is ``__cause__``).
+
+    Attributes:
+        run: the cases that finished, as an :class:`EvalRun`.
+        recorded: ids of the cases whose cassettes this run rewrote before it stopped.
+    """
+
+    def __init__(self, run: EvalRun, recorded: list[str]) -> None:
+        super().__init__(f"{len(run.cases)} cases finished, {len(recorded)} cassettes rewritten")
+        self.run = run
+        self.recorded = recorded
 
 
 def cassette_timings(suite: Suite, case_id: str) -> dict[str, Any]:

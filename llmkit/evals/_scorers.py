@@ -11,10 +11,15 @@ from __future__ import annotations
 import importlib
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from llmkit.evals._errors import SuiteError
 
 if TYPE_CHECKING:
     from llmkit.evals._suite import Case, ScorerSpec, Suite
@@ -127,7 +132,6 @@ def _load_plugins() -> None:
 
 
 def _factory(spec: ScorerSpec) -> ScorerFactory:
-    from llmkit.evals._suite import SuiteError
 
     if spec.type not in _REGISTRY:
         _load_plugins()
@@ -140,9 +144,17 @@ def _factory(spec: ScorerSpec) -> ScorerFactory:
     return factory
 
 
-def validate_spec(spec: ScorerSpec) -> None:
+# The folder of the suite being loaded: where a custom scorer's module may live.
+_SUITE_DIR: ContextVar[Path | None] = ContextVar("llmkit_suite_dir", default=None)
+
+
+def validate_spec(spec: ScorerSpec, suite_dir: Path | None = None) -> None:
     """Check a scorer spec's options now, so a bad suite fails at load with file and line."""
-    _factory(spec)(spec, None)
+    token = _SUITE_DIR.set(suite_dir)
+    try:
+        _factory(spec)(spec, None)
+    finally:
+        _SUITE_DIR.reset(token)
 
 
 def build_scorer(spec: ScorerSpec, suite: Suite) -> Scorer:
@@ -178,7 +190,6 @@ def resolve_path(value: Any, path: str) -> Any:
 def _opt(
     spec: ScorerSpec, name: str, kind: type | tuple[type, ...], default: Any = _MISSING
 ) -> Any:
-    from llmkit.evals._suite import SuiteError
 
     if name not in spec.options:
         if default is _MISSING:
@@ -194,7 +205,6 @@ def _opt(
 
 
 def _only(spec: ScorerSpec, *known: str) -> None:
-    from llmkit.evals._suite import SuiteError
 
     for key in spec.options:
         if key not in known:
@@ -234,6 +244,9 @@ def _binary(ok: bool, value: Any, detail: str) -> Score:
 # --- deterministic -------------------------------------------------------------------------
 @register_scorer("equals")
 def _equals(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """The output (or the field at ``path``) equals ``value`` or the case's ``expected``.
+
+    Options: ``path``, ``value``, ``ignore_case`` (default false), ``strip`` (default true)."""
     _only(spec, "path", "value", "ignore_case", "strip")
     path = _opt(spec, "path", str, None)
     ignore_case = _opt(spec, "ignore_case", bool, False)
@@ -255,6 +268,9 @@ def _equals(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("field_equals")
 def _field_equals(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """The field at ``path`` (required) equals ``value`` or the expected field.
+
+    Options as ``equals``, with ``path`` required."""
     _only(spec, "path", "value", "ignore_case", "strip")
     _opt(spec, "path", str)
     return _equals(spec, suite)
@@ -262,6 +278,10 @@ def _field_equals(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("contains")
 def _contains(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """The output (or field) contains ``value``: a string, or a list of strings.
+
+    Options: ``value``, ``path``, ``ignore_case`` (default true), ``all`` (default true:
+    every string must appear; false: any one)."""
     _only(spec, "value", "path", "ignore_case", "all")
     path = _opt(spec, "path", str, None)
     ignore_case = _opt(spec, "ignore_case", bool, True)
@@ -285,7 +305,9 @@ def _contains(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("regex")
 def _regex(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-    from llmkit.evals._suite import SuiteError
+    """The output (or field) matches the regular expression ``pattern`` (searched).
+
+    Options: ``pattern``, ``path``, ``ignore_case``, ``negate`` (pass when it does not match)."""
 
     _only(spec, "pattern", "path", "ignore_case", "negate")
     flags = re.IGNORECASE if _opt(spec, "ignore_case", bool, False) else 0
@@ -309,6 +331,9 @@ def _regex(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("numeric")
 def _numeric(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """The number at ``path`` is within a tolerance of ``value`` or the expected number.
+
+    Options: ``path``, ``value``, ``tolerance`` (absolute), ``relative`` (fraction)."""
     _only(spec, "path", "value", "tolerance", "relative")
     path = _opt(spec, "path", str, None)
     tol = float(_opt(spec, "tolerance", (int, float), 0))
@@ -330,7 +355,10 @@ def _numeric(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("set_overlap")
 def _set_overlap(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-    from llmkit.evals._suite import SuiteError
+    """The list at ``path`` overlaps the expected list by at least ``min`` (0 to 1).
+
+    Options: ``path``, ``value``, ``metric`` (``jaccard``, ``recall``, ``precision`` or ``f1``),
+    ``min`` (default 1.0), ``ignore_case`` (default true)."""
 
     _only(spec, "path", "value", "metric", "min", "ignore_case")
     path = _opt(spec, "path", str, None)
@@ -366,6 +394,7 @@ def _set_overlap(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 # --- structured output ---------------------------------------------------------------------
 @register_scorer("schema_valid")
 def _schema_valid(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """The structured answer parsed and validated against the prompt's schema. No options."""
     _only(spec)
 
     def score(ctx: ScoreContext) -> Score:
@@ -380,6 +409,9 @@ def _schema_valid(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("fields_equal")
 def _fields_equal(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """Every field of the expected mapping (or those in ``fields``) equals the answer's.
+
+    Options: ``fields``, ``ignore_case``. The score is the fraction of fields that match."""
     _only(spec, "fields", "ignore_case")
     fields = _opt(spec, "fields", list, None)
     ignore_case = _opt(spec, "ignore_case", bool, False)
@@ -412,7 +444,10 @@ def _fields_equal(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("stage")
 def _stage(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-    from llmkit.evals._suite import SuiteError
+    """The structured answer was saved no later than stage ``max`` (default ``repaired``).
+
+    Stages in order: clean, repaired, reprompted, failed.
+    """
 
     _only(spec, "max")
     worst = _opt(spec, "max", str, "repaired")
@@ -433,6 +468,7 @@ def _stage(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
 @register_scorer("repairs")
 def _repairs(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """At most ``max`` repair rules fired, and none of those listed in ``forbid``."""
     _only(spec, "max", "forbid")
     most = int(_opt(spec, "max", int, 1_000_000))
     forbid = {str(r) for r in _opt(spec, "forbid", list, [])}
@@ -463,7 +499,6 @@ _TIMING_METRICS = {
 
 def _threshold(kind: str, choices: tuple[str, ...]) -> ScorerFactory:
     def factory(spec: ScorerSpec, suite: Suite | None) -> Scorer:
-        from llmkit.evals._suite import SuiteError
 
         _only(spec, "metric", "max")
         metric = _opt(spec, "metric", str, choices[0])
@@ -482,6 +517,10 @@ def _threshold(kind: str, choices: tuple[str, ...]) -> ScorerFactory:
         return score
 
     factory.__name__ = f"_{kind}"
+    factory.__doc__ = (
+        f"The call's recorded ``metric`` is at most ``max`` (metric: {', '.join(choices)};"
+        f" default {choices[0]})."
+    )
     return factory
 
 
@@ -492,14 +531,15 @@ register_scorer("tokens")(
 
 
 # --- custom --------------------------------------------------------------------------------
-def _import(ref: str) -> Any:
-    from llmkit.evals._suite import SuiteError
-
+def _import(ref: str, suite_dir: Path | None = None) -> Any:
+    """``package.module:function``, from ``sys.path`` or else the suite's own folder and
+    the folder above it (so ``llmkit eval`` finds the scorer beside the suite without
+    ``PYTHONPATH=.``)."""
     module, sep, attr = ref.partition(":")
     if not sep or not module or not attr:
         raise SuiteError("function must look like package.module:function", field="function")
     try:
-        obj: Any = importlib.import_module(module)
+        obj: Any = _import_module(module, suite_dir)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
@@ -507,6 +547,23 @@ def _import(ref: str) -> Any:
     if not callable(obj):
         raise SuiteError(f"{ref} is not callable", field="function")
     return obj
+
+
+def _import_module(name: str, suite_dir: Path | None) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        top = name.partition(".")[0]
+        if suite_dir is None or exc.name not in (top, name):
+            raise
+    for folder in (suite_dir, suite_dir.parent):
+        if (folder / f"{top}.py").is_file() or (folder / top).is_dir():
+            sys.path.insert(0, str(folder))
+            try:
+                return importlib.import_module(name)
+            finally:
+                sys.path.remove(str(folder))
+    return importlib.import_module(name)  # raises the first error again
 
 
 def as_score(result: Any, where: str) -> Score:
@@ -531,8 +588,11 @@ def as_score(result: Any, where: str) -> Score:
 
 @register_scorer("custom")
 def _custom(spec: ScorerSpec, suite: Suite | None) -> Scorer:
+    """Your function ``package.module:function(ctx, **options)`` decides.
+
+    It returns a Score, a bool, a number in [0, 1] or a mapping with ``passed``."""
     ref = _opt(spec, "function", str)
-    fn = _import(ref)
+    fn = _import(ref, suite.path.resolve().parent if suite is not None else _SUITE_DIR.get())
     options = {k: v for k, v in spec.options.items() if k != "function"}
 
     def score(ctx: ScoreContext) -> Score:

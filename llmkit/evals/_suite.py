@@ -29,8 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
+from llmkit.evals._errors import SuiteError
+from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
 
 __all__ = ["Case", "ScorerSpec", "Suite", "SuiteError", "load_suite"]
@@ -51,27 +55,6 @@ _SUITE_KEYS = {
 _CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description"}
 
 
-class SuiteError(ConfigError):
-    """A suite file does not validate.
-
-    Attributes:
-        path: the suite file.
-        line: 1-based line of the offending node (``None`` if unknown).
-        field: dotted path of the field, e.g. ``cases[2].repeat``.
-    """
-
-    def __init__(
-        self, message: str, *, path: str = "", line: int | None = None, field: str = ""
-    ) -> None:
-        self.path = path
-        self.line = line
-        self.field = field
-        self.reason = message
-        where = path + (f":{line}" if line else "")
-        prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}{field + ': ' if field else ''}{message}")
-
-
 @dataclass(frozen=True)
 class ScorerSpec:
     """One scorer as written in the suite: its ``type``, ``name`` and options."""
@@ -82,6 +65,7 @@ class ScorerSpec:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as it would be written in a suite file."""
         return {"type": self.type, "name": self.name, **self.options}
 
 
@@ -98,6 +82,7 @@ class Case:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The case as plain JSON-ready data."""
         return {
             "id": self.id,
             "vars": self.vars,
@@ -126,6 +111,7 @@ class Suite:
 
     @property
     def model_name(self) -> str:
+        """The model the suite asks for (``llmkit-sim`` when none is named)."""
         return str(self.model.get("name") or "llmkit-sim")
 
     @property
@@ -134,12 +120,14 @@ class Suite:
         return {k: v for k, v in self.model.items() if k != "name"}
 
     def case(self, case_id: str) -> Case:
+        """The case called ``case_id``; a ``ConfigError`` if there is none."""
         for c in self.cases:
             if c.id == case_id:
                 return c
         raise ConfigError(f"{self.path}: no case {case_id!r}")
 
     def scorers_for(self, case: Case) -> tuple[ScorerSpec, ...]:
+        """The suite-wide scorers followed by the case's own."""
         return self.scorers + case.scorers
 
     def select(self, tags: Mapping[str, None] | set[str] | None) -> tuple[Case, ...]:
@@ -206,8 +194,6 @@ def _unknown(
 
 
 def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
-    from llmkit.evals._scorers import validate_spec
-
     if not isinstance(node, yaml.SequenceNode):
         raise ctx.error("expected a list of scorers", node, field)
     specs: list[ScorerSpec] = []
@@ -230,7 +216,7 @@ def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
             raise ctx.error(f"two scorers are called {spec.name!r}; give one a 'name'", item, where)
         names.add(spec.name)
         try:
-            validate_spec(spec)
+            validate_spec(spec, Path(ctx.path).resolve().parent)
         except SuiteError as exc:
             raise ctx.error(
                 exc.reason, item, f"{where}{'.' + exc.field if exc.field else ''}"
@@ -273,6 +259,14 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, dict):
         raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
+    if schema is not None:
+        # Checked now, so a bad schema is a load error at its line, not a crash mid-run.
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise ctx.error(
+                f"not a valid JSON Schema: {exc.message}", m["schema"][1], "prompt.schema"
+            ) from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),
@@ -342,6 +336,8 @@ def load_suite(path: str | Path) -> Suite:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SuiteError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"not UTF-8 text (byte at offset {exc.start})", path=str(path)) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:

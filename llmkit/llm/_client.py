@@ -12,7 +12,7 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,8 @@ from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
+from llmkit.llm._messages import Messages
+from llmkit.llm._messages import as_messages as _as_messages
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
 
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
 
 _logger = logging.getLogger("llmkit.llm")
-
-Messages = str | Sequence[Mapping[str, Any]]
 
 
 @functools.cache
@@ -53,12 +53,6 @@ def _split_extra(params: Mapping[str, Any]) -> dict[str, Any]:
     if extra:
         request["extra_body"] = {**extra, **dict(params.get("extra_body") or {})}
     return request
-
-
-def _as_messages(messages: Messages) -> list[dict[str, Any]]:
-    if isinstance(messages, str):
-        return [{"role": "user", "content": messages}]
-    return [dict(m) for m in messages]
 
 
 class _StopIfToldToWaitTooLong(tenacity.stop.stop_base):
@@ -343,6 +337,7 @@ class ChatStream:
         self.close()
 
     def close(self) -> None:
+        """Stop reading the stream and close its connection."""
         self._gen.close()
 
 
@@ -366,6 +361,7 @@ class Client(_BaseClient):
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
+        """Close the HTTP connections, and write any call-log row still held back."""
         self._sdk.close()
         if self._owns_log and self.call_log is not None:
             self.call_log.close()  # writes any row the lock kept back
@@ -487,6 +483,7 @@ class AsyncChatStream:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Stop reading the stream and close its connection."""
         await self._gen.aclose()
 
 
@@ -501,6 +498,7 @@ class AsyncClient(_BaseClient):
         self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs())
 
     async def close(self) -> None:
+        """Close the HTTP connections and the call log this client opened."""
         await self._sdk.close()
         if self._owns_log and self.call_log is not None:
             self.call_log.close()

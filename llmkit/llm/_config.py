@@ -51,6 +51,7 @@ class Endpoint:
 
     @property
     def safe_url(self) -> str:
+        """The base URL with any credentials in it masked (``user:***@host``)."""
         return _redact_userinfo(self.base_url)
 
     def secrets(self) -> tuple[str, ...]:
@@ -95,6 +96,7 @@ class Endpoint:
         )
 
     def require_model(self, model: str | None) -> str:
+        """The model to call: ``model``, else the endpoint's; a ``ConfigError`` if neither."""
         chosen = model or self.model
         if not chosen:
             raise ConfigError(

@@ -43,7 +43,11 @@ class AttemptFailed(Exception):
         return self.message
 
     def to_error(self, endpoint: str, attempts: int) -> LLMCallError:
-        return self.kind(self.message, endpoint=endpoint, attempts=attempts, status=self.status)
+        message = self.message
+        if self.status == 404 and not endpoint.rstrip("/").endswith("/v1"):
+            # Most OpenAI-compatible servers live under /v1; a bare 404 does not say so.
+            message += f" (base URLs usually end in /v1: try {endpoint.rstrip('/')}/v1)"
+        return self.kind(message, endpoint=endpoint, attempts=attempts, status=self.status)
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from llmkit._exceptions import ConfigError, LLMCallError
+from llmkit._home import llmkit_home
+from llmkit._migrate import apply_migrations
 from llmkit.llm._result import Attempt, CallResult
 
 if TYPE_CHECKING:
@@ -30,15 +32,8 @@ LogTarget: TypeAlias = "bool | str | Path | CallLog | None"
 logger = logging.getLogger("llmkit.llm")
 
 
-def llmkit_home() -> Path:
-    """``$LLMKIT_HOME``, else ``$XDG_DATA_HOME/llmkit``, else ``~/.local/share/llmkit``."""
-    if env := os.environ.get("LLMKIT_HOME"):
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "llmkit"
-
-
 def default_log_path() -> Path:
+    """Where the call log lives: ``$LLMKIT_HOME/calls.db``."""
     return llmkit_home() / "calls.db"
 
 
@@ -102,9 +97,11 @@ def _migrate(db: sqlite3.Connection) -> None:
     """Bring the schema up to date. Runs inside the writer's ``BEGIN IMMEDIATE``: the
     version is read under the lock, so two processes never run the same migration."""
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        migration(db)
-        db.execute(f"PRAGMA user_version = {number}")
+    apply_migrations(db, MIGRATIONS, version, _record_version)
+
+
+def _record_version(db: sqlite3.Connection, number: int) -> None:
+    db.execute(f"PRAGMA user_version = {number}")
 
 
 class CallLog:
@@ -269,6 +266,7 @@ class CallLog:
         structured: dict[str, Any] | None = None,
         template: tuple[str, str] | None = None,
     ) -> int | None:
+        """Append one call (request, result or error, attempts) to the log; never raises."""
         row: dict[str, Any] = {
             "started_at": started_at,
             "base_url": base_url,

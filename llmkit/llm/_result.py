@@ -32,6 +32,7 @@ class Attempt:
     wait_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """The attempt as plain JSON-ready data."""
         return {
             "number": self.number,
             "error": self.error,
@@ -62,9 +63,11 @@ class CallResult:
 
     @property
     def truncated(self) -> bool:
+        """Whether the answer stopped at ``max_tokens`` (``finish_reason == "length"``)."""
         return self.finish_reason == "length"
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready data (one row of a DataFrame)."""
         return {
             "text": self.text,
             "reasoning": self.reasoning,

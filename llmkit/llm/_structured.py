@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from llmkit.llm._messages import Messages, as_messages
 from llmkit.structured import (
     StructuredResult,
     arun_structured,
@@ -20,7 +21,7 @@ from llmkit.structured import (
 )
 
 if TYPE_CHECKING:
-    from llmkit.llm._client import AsyncClient, Client, Messages
+    from llmkit.llm._client import AsyncClient, Client
     from llmkit.llm._result import CallResult
 
 __all__ = ["astructured_call", "structured_call"]
@@ -35,9 +36,7 @@ def _prepare(
     native: bool,
     params: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], str]:
-    from llmkit.llm._client import _as_messages
-
-    convo = _as_messages(messages)
+    convo = as_messages(messages)
     if native:
         params.setdefault("response_format", response_format(schema))
         format = "json"  # servers constrain to JSON; still parsed and validated below

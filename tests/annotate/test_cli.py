@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from llmkit.annotate import Store, sample_conversations_path
-from llmkit.annotate._demo import RATERS, simulated_rating
 from llmkit.cli._annotate import annotate
+from llmkit.cli._demo_annotate import RATERS, simulated_rating
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,10 +119,10 @@ def test_password_is_never_an_argument(tmp_path: Path) -> None:
     with Store(tmp_path / "a.db") as store:
         assert store.verify_password("ada", "from-the-environment") is not None
     short = _run(["user", "add", "bob", *db], input="short\n")
-    assert short.exit_code == 1 and "8 characters" in short.output
+    assert short.exit_code == 2 and "8 characters" in short.output
 
 
-def test_bad_import_exits_1_naming_the_line_and_imports_nothing(tmp_path: Path) -> None:
+def test_bad_import_exits_2_naming_the_line_and_imports_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     good = {"id": "a", "messages": [{"role": "user", "content": "q"}]}
     path.write_text(json.dumps(good) + "\n" + '{"id": "b", "mesages": []}\n')
@@ -134,7 +134,7 @@ def test_bad_import_exits_1_naming_the_line_and_imports_nothing(tmp_path: Path) 
         env=env,
         timeout=120,
     )
-    assert out.returncode == 1
+    assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{path}:2:" in lines[0] and "unknown field" in lines[0]
     assert "Traceback" not in out.stderr
@@ -165,7 +165,7 @@ def test_rubric_command_validates(tmp_path: Path) -> None:
         "name: x\ndimensions:\n  - key: q\n    title: Q\n    guideline: g\n    scale: {type: likert}\n"
     )
     result = _run(["rubric", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
 
 
 def test_annotate_is_registered_with_agreement() -> None:

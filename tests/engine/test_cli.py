@@ -71,7 +71,7 @@ def test_port_in_use_fails_cleanly() -> None:
             timeout=30,
         )
     assert (
-        done.returncode == 1 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
+        done.returncode == 2 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
     )
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from llmkit.evals import run_demo
-from llmkit.evals._demo import worsen_suite
+from llmkit.cli._demo_eval import run_demo, worsen_suite
 
 from .conftest import REPO
 from .helpers import llmkit
@@ -91,7 +90,7 @@ def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     found = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
     )
-    plugin = [] if found.stdout.strip() == "True" else ["-p", "llmkit.evals._pytest_plugin"]
+    plugin = [] if found.stdout.strip() == "True" else ["-p", "llmkit._pytest_plugin"]
     cmd = [sys.executable, "-m", "pytest", *plugin, "-q", "-p", "no:cacheprovider", *args]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 

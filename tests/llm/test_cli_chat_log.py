@@ -83,7 +83,7 @@ def test_chat_on_a_wrong_shaped_chunk_prints_one_line(hostile: MakeHostile) -> N
     chunks[0]["choices"][0]["delta"]["content"] = 5
     server = hostile("shape", chunks=chunks)
     r = _run(_chat(server.base_url, "Hi", model="m"))
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     assert "Traceback" not in r.stderr and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "BadResponseError" in lines[0] and "content" in lines[0]
@@ -94,13 +94,13 @@ def test_chat_deadline_from_the_command_line(hostile: MakeHostile) -> None:
     start = time.monotonic()
     r = _run(_chat(server.base_url, "--timeout", "1", "Hi", model="m"))
     assert time.monotonic() - start < 6
-    assert r.exit_code == 1 and "CallTimeoutError" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code == 2 and "CallTimeoutError" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("not a database\n" * 200)
-    r = _run(["log", "--path", str(junk)])
+    r = _run(["log", "--log-path", str(junk)])
     assert r.exit_code == 2
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert str(junk) in r.stderr and "not an llmkit call log" in r.stderr
@@ -109,7 +109,7 @@ def test_log_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> Non
 
 def test_log_with_a_typo_creates_nothing(tmp_path: Path) -> None:
     typo = tmp_path / "calsl.db"
-    r = _run(["log", "--path", str(typo)])
+    r = _run(["log", "--log-path", str(typo)])
     assert r.exit_code == 2 and "no call log" in r.stderr
     assert not typo.exists()
 
@@ -119,7 +119,7 @@ def test_log_shows_logged_calls(hostile: MakeHostile, tmp_path: Path) -> None:
     db = tmp_path / "calls.db"
     with Client(base_url=server.base_url, model="m", log=db) as client:
         client.chat("Hello", template=("triage", "2"))
-    r = _run(["log", "--path", str(db), "--json"])
+    r = _run(["log", "--log-path", str(db), "--json"])
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [(x["prompt_name"], x["prompt_version"]) for x in rows] == [("triage", "2")]
@@ -139,7 +139,7 @@ def test_chat_misuse_is_exit_2_and_a_failed_call_exit_1(
         assert r.exit_code == 2, (args, r.stderr)
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = _run(_chat(f"http://127.0.0.1:{free_port}/v1", "Hi", model="m"))
-    assert r.exit_code == 1 and "ConnectError" in r.stderr
+    assert r.exit_code == 2 and "ConnectError" in r.stderr
 
 
 def test_chat_with_an_empty_or_binary_stdin_is_one_line_exit_2(free_port: int) -> None:

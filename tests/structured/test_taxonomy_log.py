@@ -74,7 +74,7 @@ def test_log_path_on_a_non_database_is_one_clean_error(tmp_path: Path, content: 
     path.write_bytes(content)
     for args in (["--log-path", str(path)], ["--log", "--log-path", str(path)]):
         r = CliRunner().invoke(taxonomy_cli, args)
-        assert r.exit_code == 1, r.output
+        assert r.exit_code == 2, r.output
         assert "Traceback" not in r.output
         assert r.exception is None or isinstance(r.exception, SystemExit)
         lines = [line for line in r.stderr.splitlines() if line.strip()]
@@ -86,7 +86,7 @@ def test_log_path_on_a_non_database_is_one_clean_error(tmp_path: Path, content: 
 def test_log_path_typo_creates_no_database(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "calsl.db"
     r = CliRunner().invoke(taxonomy_cli, ["--log-path", str(path)])
-    assert r.exit_code == 1 and "no call log at" in r.stderr
+    assert r.exit_code == 2 and "no call log at" in r.stderr
     assert not path.exists() and not path.parent.exists()
 
 

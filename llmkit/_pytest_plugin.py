@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from llmkit.evals._runner import CaseRun, EvalRun
+    from llmkit.evals import CaseRun, EvalRun
 
 __all__ = [
     "EvalCaseFailed",
