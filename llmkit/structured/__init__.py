@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING
 
 from llmkit._lazy import lazy_exports
 
-# public name -> module that defines it: imported on first use, so the first `parse`
-# never loads the tokenizer (token_cost), the stream parser or the report writers
+# the pipeline at once: importing it registers the built-in rules, which the registry
+# functions (rules, hint_lines, format_instructions, taxonomy) read
+from llmkit.structured._pipeline import detect_format, loads, parse
+
+# the other public names -> the module that defines each: imported on first use, so the
+# first `parse` never loads the tokenizer (token_cost), the stream parser or the reports
 _EXPORTS: dict[str, str] = {
     "CompiledSchema": "llmkit.structured._schema",
     "DEFAULT_HINTS": "llmkit.structured._instructions",
@@ -31,7 +35,6 @@ _EXPORTS: dict[str, str] = {
     "arun_structured": "llmkit.structured._reprompt",
     "compile_schema": "llmkit.structured._schema",
     "dataclass_schema": "llmkit.structured._schema",
-    "detect_format": "llmkit.structured._pipeline",
     "example_value": "llmkit.structured._instructions",
     "failure_class": "llmkit.structured._taxonomy",
     "format_instructions": "llmkit.structured._instructions",
@@ -40,8 +43,6 @@ _EXPORTS: dict[str, str] = {
     "hint_lines": "llmkit.structured._instructions",
     "iter_partial": "llmkit.structured._stream",
     "load_schema": "llmkit.structured._schema",
-    "loads": "llmkit.structured._pipeline",
-    "parse": "llmkit.structured._pipeline",
     "register_hint": "llmkit.structured._rules",
     "register_rule": "llmkit.structured._rules",
     "reprompt_message": "llmkit.structured._reprompt",
@@ -68,9 +69,6 @@ if TYPE_CHECKING:
     from llmkit.structured._load import Limits as Limits
     from llmkit.structured._load import Plain as Plain
     from llmkit.structured._load import resolve_core as resolve_core
-    from llmkit.structured._pipeline import detect_format as detect_format
-    from llmkit.structured._pipeline import loads as loads
-    from llmkit.structured._pipeline import parse as parse
     from llmkit.structured._reprompt import arun_structured as arun_structured
     from llmkit.structured._reprompt import reprompt_message as reprompt_message
     from llmkit.structured._reprompt import run_structured as run_structured
