@@ -21,6 +21,7 @@ FLOOR = {
     "llmkit._home",
     "llmkit._lazy",
     "llmkit._migrate",
+    "llmkit._redact",
     "llmkit._tokens",
     "llmkit._version",
     "llmkit.extras",

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
 from llmkit.evals._errors import SuiteError
 from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
+from llmkit.structured import compile_schema
 
 __all__ = ["Case", "ScorerSpec", "Suite", "SuiteError", "load_suite"]
 
@@ -260,13 +260,11 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     if schema is not None and not isinstance(schema, dict):
         raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
     if schema is not None:
-        # Checked now, so a bad schema is a load error at its line, not a crash mid-run.
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            raise ctx.error(
-                f"not a valid JSON Schema: {exc.message}", m["schema"][1], "prompt.schema"
-            ) from None
+        try:  # checked here, naming the line: never a URL fetched or a file read at run time
+            compile_schema(schema)
+        except (ValueError, SchemaError) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            raise ctx.error(f"bad schema: {message}", m["schema"][1], "prompt.schema") from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),

@@ -12,20 +12,16 @@ from typing import TYPE_CHECKING
 
 from llmkit._lazy import lazy_exports
 
-# the pipeline at once: importing it registers the built-in rules, which the registry
-# functions (rules, hint_lines, format_instructions, taxonomy) read
-from llmkit.structured._pipeline import detect_format, loads, parse
-
-# the other public names -> the module that defines each: imported on first use, so the
-# first `parse` never loads the tokenizer (token_cost), the stream parser or the reports
+# public name -> module that defines it: imported on first use, so the first `parse`
+# never loads the tokenizer (token_cost), the stream parser or the report writers
 _EXPORTS: dict[str, str] = {
     "CompiledSchema": "llmkit.structured._schema",
     "DEFAULT_HINTS": "llmkit.structured._instructions",
     "Limits": "llmkit.structured._load",
     "Partial": "llmkit.structured._stream",
     "Plain": "llmkit.structured._load",
-    "RepairContext": "llmkit.structured._rules",
-    "Rule": "llmkit.structured._rules",
+    "RepairContext": "llmkit.structured._registry",
+    "Rule": "llmkit.structured._registry",
     "STAGES": "llmkit.structured._result",
     "StreamParser": "llmkit.structured._stream",
     "StructuredResult": "llmkit.structured._result",
@@ -35,27 +31,30 @@ _EXPORTS: dict[str, str] = {
     "arun_structured": "llmkit.structured._reprompt",
     "compile_schema": "llmkit.structured._schema",
     "dataclass_schema": "llmkit.structured._schema",
+    "detect_format": "llmkit.structured._pipeline",
     "example_value": "llmkit.structured._instructions",
     "failure_class": "llmkit.structured._taxonomy",
     "format_instructions": "llmkit.structured._instructions",
-    "get_rule": "llmkit.structured._rules",
-    "hint_for": "llmkit.structured._rules",
+    "get_rule": "llmkit.structured._registry",
+    "hint_for": "llmkit.structured._registry",
     "hint_lines": "llmkit.structured._instructions",
     "iter_partial": "llmkit.structured._stream",
     "load_schema": "llmkit.structured._schema",
-    "register_hint": "llmkit.structured._rules",
-    "register_rule": "llmkit.structured._rules",
+    "loads": "llmkit.structured._pipeline",
+    "parse": "llmkit.structured._pipeline",
+    "register_hint": "llmkit.structured._registry",
+    "register_rule": "llmkit.structured._registry",
     "reprompt_message": "llmkit.structured._reprompt",
     "resolve_core": "llmkit.structured._load",
     "response_format": "llmkit.structured._instructions",
-    "rules": "llmkit.structured._rules",
+    "rules": "llmkit.structured._registry",
     "run_structured": "llmkit.structured._reprompt",
     "taxonomy": "llmkit.structured._taxonomy",
     "taxonomy_from_jsonl": "llmkit.structured._taxonomy",
     "taxonomy_from_log": "llmkit.structured._taxonomy",
     "to_jsonable": "llmkit.structured._result",
     "token_cost": "llmkit.structured._cost",
-    "unregister_rule": "llmkit.structured._rules",
+    "unregister_rule": "llmkit.structured._registry",
 }
 
 if TYPE_CHECKING:
@@ -69,6 +68,9 @@ if TYPE_CHECKING:
     from llmkit.structured._load import Limits as Limits
     from llmkit.structured._load import Plain as Plain
     from llmkit.structured._load import resolve_core as resolve_core
+    from llmkit.structured._pipeline import detect_format as detect_format
+    from llmkit.structured._pipeline import loads as loads
+    from llmkit.structured._pipeline import parse as parse
     from llmkit.structured._reprompt import arun_structured as arun_structured
     from llmkit.structured._reprompt import reprompt_message as reprompt_message
     from llmkit.structured._reprompt import run_structured as run_structured
