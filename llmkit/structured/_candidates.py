@@ -158,6 +158,8 @@ class Run:
             ((key, val),) = inst.items()
             if isinstance(val, (dict, list)) or val is None or not isinstance(key, str):
                 continue
+            if isinstance(val, str) and not val.strip():
+                continue  # `{braced}` read as {braced: ""}: no `key: value` was written
             text = f"{key}: {_scalar_text(val)}"
             inner = smart_inner(text)
             if inner is not None:

@@ -602,10 +602,12 @@ def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str])
     if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
         return None
     rest = payload.lstrip("\n")[m.end() :]
-    b = run.attempt(rest, "yaml")
+    quoted = quote_by_schema(rest, run.compiled)
+    b = run.attempt(quoted[0] if quoted else rest, "yaml")
     if not b.valid:
         return None
-    fire(fired, "strip_prose")
+    fire(fired, ["strip_prose", *(quoted[1] if quoted else [])])
+    rest = quoted[0] if quoted else rest
     return done(b, rest, fired)
 
 
@@ -832,13 +834,10 @@ def _yaml_repairs(st: _Solving) -> Attempt:
 
 
 def _after_yaml_rule(st: _Solving, name: str) -> Attempt:
-    b = st.run.attempt(st.payload, "yaml")
-    if b.valid or st.run.compiled is None or name not in _RESHAPES_LINES:
-        return b
-    # the repaired lines have paths now: the schema decides their values again
-    quoted = quote_by_schema(st.payload, st.run.compiled)
-    if quoted is None:
-        return b
-    st.payload = quoted[0]
-    fire(st.fired, quoted[1])
+    if st.run.compiled is not None and name in _RESHAPES_LINES:
+        # the repaired lines have paths now: the schema decides their values first
+        quoted = quote_by_schema(st.payload, st.run.compiled)
+        if quoted is not None:
+            st.payload = quoted[0]
+            fire(st.fired, quoted[1])
     return st.run.attempt(st.payload, "yaml")

@@ -156,3 +156,21 @@ def test_keys_are_renamed_only_by_case_separators_and_wrapping(key: str, renamed
         assert r.ok and r.value == {"title": "x"} and "coerce_key" in r.repairs
     else:
         assert not r.ok, (key, r.value)
+
+
+def test_braced_item_after_an_indentation_repair_is_its_text() -> None:
+    schema = {"type": "object", "properties": {"items": SCHEMA["properties"]["items"]}}
+    for text in (
+        "items:\n  - name: a\n    qty: 2\n   - name: b\n     qty: 4\n     tags: x\n",
+        "items:\n\t- name: {braced}\n\t\tqty: 2",
+    ):
+        r = parse(text, schema)
+        assert not r.ok or "braced: " not in repr(r.value), (text, r.value)
+    r = parse("tags:\n  - ok\n   - {braced}\n  - z", SCHEMA)
+    assert r.ok and r.value == {"tags": ["ok", "{braced}", "z"]}, r.value
+
+
+def test_prose_after_a_document_end_marker_is_dropped() -> None:
+    text = "note: x\ncount: 2\n...\nI hope this helps!\n\nNote: it is my best guess."
+    r = parse(text, SCHEMA)
+    assert r.ok and r.value == {"note": "x", "count": 2}, (r.value, r.error)
