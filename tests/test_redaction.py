@@ -214,3 +214,17 @@ def test_query_values_are_redacted_by_name_and_by_likeness(url: str, shown: str)
     assert redact_url(url) == shown
     assert public_url("http://u:p@" + url.removeprefix("http://")) == shown
     assert redact_text(f"GET {url} failed") == f"GET {shown} failed"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Authorization: Bearer abcDEF123456", "Authorization: Bearer ***"),
+        ("Basic YWxpY2U6c2VjcmV0", "Basic ***"),
+        ("HTTP Basic authentication required", "HTTP Basic authentication required"),
+        ("status code=500, token=t0k3n-value", "status code=500, token=***"),
+        ("see http://u:pw@h/x?q=1", "see http://***@h/x?q=1"),
+    ],
+)
+def test_text_rules_leave_ordinary_words(text: str, shown: str) -> None:
+    assert redact_text(text) == shown
