@@ -131,8 +131,15 @@ def _split(url: str) -> tuple[str, str, str, str, str] | None:
     return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
 
 
+def _lone_user_is_secret(scheme: str, user: str) -> bool:
+    """A user name without a password: over HTTP it is a token (``https://TOKEN@host``);
+    in a database URL (``postgresql://alice@host/db``) a name, unless shaped like a key."""
+    return scheme.lower() in ("http", "https", "ws", "wss") or _key_like(user)
+
+
 def redact_url(url: str) -> str:
-    """``url`` fit to show: ``user:***@`` (or ``***@``), secret query values ``***``."""
+    """``url`` fit to show: ``user:***@`` (an HTTP token user ``***@``), secret query
+    values ``***``."""
     split = _split(url)
     if split is None:
         return redact_text(url)
@@ -140,7 +147,10 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
         user, has_password, _ = userinfo.partition(":")
-        netloc = f"{user}:{REDACTED}@{host}" if has_password else f"{REDACTED}@{host}"
+        if has_password:
+            netloc = f"{user}:{REDACTED}@{host}"
+        elif _lone_user_is_secret(scheme, user):
+            netloc = f"{REDACTED}@{host}"
     return urlunsplit((scheme, netloc, path, _redact_query(query), fragment))
 
 
@@ -162,8 +172,8 @@ def url_secrets(url: str) -> tuple[str, ...]:
     found: list[str] = []
     if parts.password is not None:
         found += [parts.password, unquote(parts.password)]
-    elif parts.username:  # a token given as the user (``https://TOKEN@host``)
-        found += [parts.username, unquote(parts.username)]
+    elif parts.username and _lone_user_is_secret(parts.scheme, parts.username):
+        found += [parts.username, unquote(parts.username)]  # ``https://TOKEN@host``
     if parts.username is not None or parts.password is not None:
         pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
         found.append(base64.b64encode(pair.encode()).decode())
