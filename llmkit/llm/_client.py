@@ -12,7 +12,14 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +46,8 @@ from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
 
 if TYPE_CHECKING:
+    import httpx2
+
     from llmkit.structured import StructuredResult
 
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
@@ -366,14 +375,27 @@ class Client(_BaseClient):
         default_params: sent with every request (``temperature``, ``max_tokens``, ...).
         max_response_bytes: the most a response body may hold, decompressed (default
             32 MiB); a larger one fails with ``BadResponseError``, never a ``MemoryError``.
+        wrap_transport: wraps the client's ``httpx2`` transport (``llmkit eval`` records
+            cassettes through it); nothing else in the process is touched.
+        transport: an ``httpx2`` transport used instead of the network (``llmkit eval``
+            replays cassettes through it).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        wrap_transport: Callable[[httpx2.BaseTransport], httpx2.BaseTransport] | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # Our transport caps every socket wait at what the call has left (see _deadline).
-        http = openai.DefaultHttpxClient(
-            transport=CappedTransport(budget_transport(), self.max_response_bytes)
-        )
+        if transport is None:
+            # Our transport caps every socket wait at what the call has left (see _deadline)
+            # and every body at max_response_bytes.
+            transport = CappedTransport(budget_transport(), self.max_response_bytes)
+            if wrap_transport is not None:
+                transport = wrap_transport(transport)
+        http = openai.DefaultHttpxClient(transport=transport)
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
