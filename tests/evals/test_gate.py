@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from llmkit import __version__
+from llmkit.cli._demo_eval import worsen_suite
 from llmkit.engine import EngineHandle
-from llmkit.evals._demo import worsen_suite
 
 from .helpers import llmkit
 from .test_reports import _pytest
