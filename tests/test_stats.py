@@ -221,6 +221,12 @@ def test_bootstrap_draws_in_blocks_without_changing_results(
     assert run() == whole
 
 
+def test_bad_input_raises_llmkits_error_which_is_also_a_value_error() -> None:
+    with pytest.raises(StatisticsError) as caught:
+        stats.percentile([], 50)
+    assert isinstance(caught.value, LLMKitError) and isinstance(caught.value, ValueError)
+
+
 def _scipy_sign_flip(diff: np.ndarray, n_resamples: float) -> float:
     # the sum orders sign flips as the mean does, without the mean's rounding (quarters sum
     # exactly in any order, so ties are ties for scipy too)
@@ -286,9 +292,3 @@ def test_no_exact_test_beats_the_minimum_attainable_p(changed: int, alpha: float
     assert stats.mcnemar(changed, 0).pvalue == pytest.approx(stats.min_attainable_pvalue(changed))
     need = stats.pairs_needed(alpha)
     assert stats.min_attainable_pvalue(need) < alpha <= stats.min_attainable_pvalue(need - 1)
-
-
-def test_bad_input_raises_llmkits_error_which_is_also_a_value_error() -> None:
-    with pytest.raises(StatisticsError) as caught:
-        stats.percentile([], 50)
-    assert isinstance(caught.value, LLMKitError) and isinstance(caught.value, ValueError)

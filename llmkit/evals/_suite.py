@@ -319,7 +319,9 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
             compile_schema(schema)
         except (ValueError, SchemaError) as exc:
             message = getattr(exc, "message", None) or str(exc)
-            raise ctx.error(f"bad schema: {message}", m["schema"][1], "prompt.schema") from None
+            raise ctx.error(
+                f"not a valid JSON Schema: {message}", m["schema"][1], "prompt.schema"
+            ) from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),

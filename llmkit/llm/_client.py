@@ -390,7 +390,8 @@ class Client(_BaseClient):
     ) -> None:
         super().__init__(*args, **kwargs)
         if transport is None:
-            # Our transport caps every socket wait at what the call has left (see _deadline).
+            # Our transport caps every socket wait at what the call has left (see _deadline)
+            # and every body at max_response_bytes.
             transport = CappedTransport(budget_transport(), self.max_response_bytes)
             if wrap_transport is not None:
                 transport = wrap_transport(transport)
