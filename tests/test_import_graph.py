@@ -19,7 +19,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llmkit"
 FLOOR = {
     "llmkit._exceptions",
     "llmkit._home",
+    "llmkit._lazy",
     "llmkit._migrate",
+    "llmkit._redact",
     "llmkit._tokens",
     "llmkit._version",
     "llmkit.extras",

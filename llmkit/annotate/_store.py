@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from llmkit._home import llmkit_home
 from llmkit._migrate import apply_migrations
+from llmkit._redact import Redactor, redact_url
 from llmkit.annotate import _schema as t
 from llmkit.annotate._errors import AnnotationError
 from llmkit.annotate._names import check_name, default_hasher, find_user_row, name_key
@@ -68,13 +69,6 @@ def resolve_db_url(db: str | Path | None) -> str:
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
-
-
-def _redact_url(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparsable URL>"
 
 
 @dataclass(frozen=True)
@@ -238,8 +232,13 @@ class Store:
         try:
             url = sa.make_url(self.url)
         except sa.exc.ArgumentError:
-            raise AnnotationError(f"not a database URL: {_redact_url(self.url)}") from None
+            raise AnnotationError(f"not a database URL: {redact_url(self.url)}") from None
         self.dialect = url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise AnnotationError(
+                f"unsupported store {redact_url(self.url)} (database URL): use a SQLite file, "
+                "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            )
         if self.dialect == "sqlite":
             database = url.database or ""
             if database and database != ":memory:":
@@ -264,7 +263,7 @@ class Store:
                 ) from None
             except sa.exc.ArgumentError as exc:
                 raise AnnotationError(
-                    f"unsupported database URL {_redact_url(self.url)}: {exc}"
+                    Redactor(urls=(self.url,))(f"unsupported database URL {self.url}: {exc}")
                 ) from None
         try:
             self._migrate()
@@ -272,8 +271,11 @@ class Store:
             self.engine.dispose()
             cause = getattr(exc, "orig", None) or exc
             first = (str(cause).splitlines() or [""])[0]
+            # A driver's message may quote the URL or its password.
             raise AnnotationError(
-                f"cannot open {_redact_url(self.url)}: {type(cause).__name__}: {first}"
+                Redactor(urls=(self.url,))(
+                    f"cannot open {self.url}: {type(cause).__name__}: {first}"
+                )
             ) from None
 
     # -- plumbing -------------------------------------------------------------------------
@@ -289,7 +291,7 @@ class Store:
         self.engine.dispose()
 
     def __repr__(self) -> str:
-        return f"Store({_redact_url(self.url)!r})"
+        return f"Store({redact_url(self.url)!r})"
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:

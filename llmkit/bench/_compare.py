@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,6 @@ __all__ = [
     "CompareUsageError",
     "MetricChange",
     "compare_runs",
-    "compare_table",
     "higher_is_better",
     "known_metrics",
     "load_summary",
@@ -256,6 +255,7 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
     if not path.is_file():
         return None
     out: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+    rows: Counter[int] = Counter()  # rows per level, interrupted ones included
     columns = {c for c in _DISTRIBUTIONS.values() if c is not None}
     try:
         with path.open(encoding="utf-8", newline="") as f:
@@ -265,6 +265,7 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
                 except ValueError:
                     continue
                 status = row.get("status") or ""
+                rows[level] += 1
                 if status == "interrupted":
                     continue
                 cols = out[level]
@@ -279,6 +280,8 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
                         cols["queue_wait_all"].append(value)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"cannot read {str(path)!r}: {exc}") from None
+    for level, n in rows.items():
+        out[level]["rows"] = n
     _itl_clusters(run_dir / "itl_ms.npz", out)
     return out
 
@@ -398,6 +401,17 @@ class CompareResult:
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
     matched_by_position: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def intervals_missing(self) -> bool:
+        """A run gave no usable per-request samples: changes are judged on points alone."""
+        return bool(self.notes)
+
+    @property
+    def confidence(self) -> float:
+        """The level of the intervals that decide a regression."""
+        return CONFIDENCE
 
     @property
     def regressions(self) -> list[MetricChange]:
@@ -429,6 +443,8 @@ class CompareResult:
             "only_a": list(self.only_a),
             "only_b": list(self.only_b),
             "matched_by_position": self.matched_by_position,
+            "notes": list(self.notes),
+            "intervals_missing": self.intervals_missing,
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -606,8 +622,9 @@ def compare_runs(
             f"runs of different load types cannot be compared: {name_a} is "
             f"{'/'.join(sorted(ma))}, {name_b} is {'/'.join(sorted(mb))}"
         )
-    samples_a = _samples(_run_dir(a))
-    samples_b = _samples(_run_dir(b))
+    notes: list[str] = []
+    samples_a = _usable(_samples(_run_dir(a)), sa, name_a, notes)
+    samples_b = _usable(_samples(_run_dir(b)), sb, name_b, notes)
     shown = list(dict.fromkeys([*gated, *DEFAULT_SHOWN]))
     la = {lv["key"]: lv for lv in sa["levels"]}
     lb = {lv["key"]: lv for lv in sb["levels"]}
@@ -640,7 +657,37 @@ def compare_runs(
         only_a=tuple(lv.get("label") or lv["key"] for lv in sa["levels"] if id(lv) not in matched_a),
         only_b=tuple(lv.get("label") or lv["key"] for lv in sb["levels"] if id(lv) not in matched_b),
         matched_by_position=by_position,
+        notes=tuple(notes),
     )  # fmt: skip
+
+
+def _usable(
+    samples: dict[int, dict[str, Any]] | None, summary: dict[str, Any], name: str, notes: list[str]
+) -> dict[int, dict[str, Any]] | None:
+    """``samples`` if they can give intervals; else ``None``, with a note saying why.
+
+    Without them every change is judged on the summaries' point estimates alone: a gate
+    that then passes or fails on noise must say so.
+    """
+    alone = "changes are judged on point estimates alone, without intervals"
+    if samples is None:
+        notes.append(f"{name}: no requests.csv: {alone}")
+        return None
+    for index, level in enumerate(summary["levels"]):
+        counts = level.get("requests") if isinstance(level.get("requests"), dict) else {}
+        total = _number(counts.get("total"))
+        rows = samples.get(int(level.get("index", index)), {}).get("rows", 0)
+        if total is not None and rows < total:
+            notes.append(
+                f"{name}: requests.csv holds {rows} of the {int(total)} requests the summary "
+                f"counts in level {level.get('label') or level.get('key')} (truncated?): {alone}"
+            )
+            return None
+    columns = {c for c in _DISTRIBUTIONS.values() if c is not None}
+    if not any(level.get(c) for level in samples.values() for c in columns):
+        notes.append(f"{name}: requests.csv has no usable values (all empty or NaN): {alone}")
+        return None
+    return samples
 
 
 def _run_dir(arg: dict[str, Any] | str | Path) -> Path | None:
@@ -657,53 +704,3 @@ def _level_samples(
         return None
     index = level.get("index", summary["levels"].index(level))
     return samples.get(index)
-
-
-def compare_table(result: CompareResult) -> Any:
-    """A rich table of the comparison, regressions in red, improvements in green."""
-    from rich.markup import escape
-
-    from llmkit.bench._report import fit_table
-
-    t = fit_table(f"{result.a}  →  {result.b}")
-    for col in ("level", "metric", "A", "B", "change", "95% interval"):
-        t.add_column(
-            col, justify="left" if col in ("level", "metric") else "right", overflow="fold"
-        )
-    last = None
-    for c in result.changes:
-        pct = "-" if c.change_pct is None else f"{c.change_pct:+.1f}%"
-        better = (
-            c.change_pct is not None
-            and abs(c.change_pct) > 100 * result.threshold
-            and (c.change_pct > 0) == c.higher_is_better
-            and c.significant
-        )
-        if c.missing:
-            verdict, style = "missing", "red" if c.gated else "yellow"
-        elif c.insufficient:
-            verdict, style = "insufficient", "yellow"
-        else:
-            verdict = ""
-            style = "red" if c.worse_beyond and c.significant else ("green" if better else "")
-        mark = " ✗" if c.regression else ""
-        interval = (
-            escape(f"[{c.low_pct:+.1f}, {c.high_pct:+.1f}]%")
-            if c.low_pct is not None and c.high_pct is not None
-            else verdict or "-"
-        )
-        text = pct + mark
-        t.add_row(
-            c.level if c.level != last else "",
-            c.metric + (" *" if c.gated else ""),
-            "-" if c.a is None else f"{c.a:,.2f}",
-            "-" if c.b is None else f"{c.b:,.2f}",
-            f"[{style}]{text}[/]" if style else text,
-            f"[{style}]{interval}[/]" if style and verdict else interval,
-        )
-        last = c.level
-    t.caption = (
-        f"* decides the exit code: worse by more than {100 * result.threshold:g}% with a "
-        f"{100 * CONFIDENCE:g}% interval that excludes no change fails"
-    )
-    return t

@@ -6,9 +6,9 @@ run = run_suite(load_suite("prompts/support_ticket.eval.yaml"))   # replay: no n
 run.summary()["pass_rate"]
 """
 
-from llmkit.extras import require_extra
+from llmkit.extras import require_extra as _require_extra
 
-require_extra("llmkit.evals", "eval")  # one clear line, not a ModuleNotFoundError below
+_require_extra("llmkit.evals", "eval")  # one clear line, not a ModuleNotFoundError below
 
 from llmkit.evals._baseline import (
     BaselineError,
@@ -26,9 +26,16 @@ from llmkit.evals._calibrate import (
     save_calibration,
 )
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
-from llmkit.evals._demo import example_suite_path, run_demo
+from llmkit.evals._demo import example_suite_path
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
-from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
+from llmkit.evals._runner import (
+    CaseRun,
+    EvalInterrupted,
+    EvalRun,
+    ScoreRecord,
+    cassette_client,
+    run_suite,
+)
 from llmkit.evals._scorers import (
     Score,
     ScoreContext,
@@ -47,6 +54,7 @@ __all__ = [
     "CaseRun",
     "CassetteError",
     "Comparison",
+    "EvalInterrupted",
     "EvalRun",
     "MetricComparison",
     "Score",
@@ -69,7 +77,6 @@ __all__ = [
     "registered_scorers",
     "require_calibration",
     "resolve_path",
-    "run_demo",
     "run_suite",
     "save_calibration",
     "scrub_text",

@@ -21,12 +21,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx2
 import yaml
 
 from llmkit._exceptions import ConfigError
+from llmkit._redact import public_url, redact_text
 from llmkit._version import __version__
 
 __all__ = [
@@ -51,14 +51,6 @@ _DROP_HEADERS = re.compile(
     r"date|server|host|content-length|connection|accept-encoding|transfer-encoding|openai-processing-ms|x-ratelimit-.*|cf-.*|traceparent)$",
     re.IGNORECASE,
 )
-_SECRET_QUERY = re.compile(r"(?i)^(api[-_]?key|key|token|access[-_]?token|secret|password|sig)$")
-_SECRET_TEXT = [
-    re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bhf_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-]
 
 
 class CassetteError(ConfigError):
@@ -99,14 +91,7 @@ def endpoint_matcher(r1: Any, r2: Any) -> None:
 # --- scrubbing -----------------------------------------------------------------------------
 def scrub_uri(uri: str) -> str:
     """Drop credentials in the netloc and secret-looking query parameters."""
-    parts = urlsplit(uri)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    query = urlencode(
-        [(k, "REDACTED" if _SECRET_QUERY.match(k) else v) for k, v in parse_qsl(parts.query)]
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return public_url(uri)
 
 
 def scrub_headers(headers: dict[str, Any]) -> dict[str, list[str]]:
@@ -122,12 +107,7 @@ def scrub_headers(headers: dict[str, Any]) -> dict[str, list[str]]:
 
 def scrub_text(text: str, *secrets: str) -> str:
     """Replace known secrets and anything shaped like an API key."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "REDACTED")
-    for pattern in _SECRET_TEXT:
-        text = pattern.sub("REDACTED", text)
-    return text
+    return redact_text(text, *secrets)
 
 
 # --- timing from the byte chunks of one response -------------------------------------------
@@ -384,10 +364,21 @@ def load_cassette(path: Path) -> dict[str, Any]:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as exc:
         raise CassetteError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CassetteError(f"{path}: not UTF-8 text (byte at offset {exc.start})") from None
     except yaml.YAMLError as exc:
         raise CassetteError(f"{path}: not a valid cassette: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
+    for n, interaction in enumerate(data["interactions"], 1):
+        response = interaction.get("response") if isinstance(interaction, dict) else None
+        status = response.get("status") if isinstance(response, dict) else None
+        code = status.get("code") if isinstance(status, dict) else None
+        # bool is an int too; an HTTP status is neither text nor a flag.
+        if type(code) is not int or not 100 <= code <= 599:
+            raise CassetteError(
+                f"{path}: interaction {n}: response status code {code!r} is not an HTTP status"
+            )
     return data
 
 

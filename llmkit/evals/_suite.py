@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
 from llmkit.evals._errors import SuiteError
 from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
+from llmkit.structured import compile_schema
 
 __all__ = ["Case", "ScorerSpec", "Suite", "SuiteError", "load_suite"]
 
@@ -214,7 +216,7 @@ def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
             raise ctx.error(f"two scorers are called {spec.name!r}; give one a 'name'", item, where)
         names.add(spec.name)
         try:
-            validate_spec(spec)
+            validate_spec(spec, Path(ctx.path).resolve().parent)
         except SuiteError as exc:
             raise ctx.error(
                 exc.reason, item, f"{where}{'.' + exc.field if exc.field else ''}"
@@ -257,6 +259,12 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, dict):
         raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
+    if schema is not None:
+        try:  # checked here, naming the line: never a URL fetched or a file read at run time
+            compile_schema(schema)
+        except (ValueError, SchemaError) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            raise ctx.error(f"bad schema: {message}", m["schema"][1], "prompt.schema") from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),
@@ -326,6 +334,8 @@ def load_suite(path: str | Path) -> Suite:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SuiteError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"not UTF-8 text (byte at offset {exc.start})", path=str(path)) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from llmkit.structured._rules import hint_for, rules
+from llmkit.structured._registry import hint_for, rules
 from llmkit.structured._schema import compile_schema
 
 __all__ = ["DEFAULT_HINTS", "example_value", "format_instructions", "hint_lines", "response_format"]
