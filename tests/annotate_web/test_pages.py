@@ -181,3 +181,17 @@ def test_a_rubric_may_ask_for_its_defaults_pre_selected(tmp_path: Any) -> None:
     page = login(c, "ada")
     assert re.search(r'name="dim.ok" value="yes" data-key="y" checked', page.text)
     store.close()
+
+
+def test_metrics_leave_untouched_defaults_out_unless_asked(seeded: Seeded) -> None:
+    from llmkit.annotate import daily_metrics
+
+    c = client(seeded)
+    csrf = token(login(c, "ada").text)
+    for entry in seeded.store.queue("ada")[:3]:  # only overall quality chosen
+        data = {"csrf_token": csrf, "dim.overall_quality": "2"}
+        assert c.post(f"/rate/{entry.assignment_id}", data=data).status_code == 200
+    chosen = set(daily_metrics(seeded.store, n_resamples=10)["dimension"])
+    every = set(daily_metrics(seeded.store, n_resamples=10, include_untouched=True)["dimension"])
+    assert "overall_quality" in chosen and "correctness" not in chosen
+    assert "correctness" in every
