@@ -1,7 +1,9 @@
 """``llmkit eval SUITE.yaml``: run a suite (replay by default), score, compare, report.
 
-Exit codes: 0 pass; 1 a regression against the baseline or a pass rate below the suite's
-``min_pass_rate``; 2 a configuration or infrastructure error (a missing recording included).
+Exit codes (decided by :func:`llmkit.evals.judge_run`, as in the pytest plugin): 0 pass;
+1 a regression against the baseline or a pass rate below the suite's ``min_pass_rate``;
+2 a configuration or infrastructure error (a missing recording included); 3 inconclusive:
+a drop beyond the threshold with too few changed cases for any test to judge.
 """
 
 from __future__ import annotations
@@ -62,7 +64,13 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option(
     "--update-baseline",
     is_flag=True,
-    help="Write this run's summary as the new baseline (to --baseline FILE).",
+    help="Compare, then write this run as the new baseline (to --baseline FILE or the "
+    "suite's baseline file) unless it fails the gate.",
+)
+@click.option(
+    "--accept-regression",
+    is_flag=True,
+    help="With --update-baseline: write the baseline even if this run regressed.",
 )
 @click.option("--junit", type=OutputPath(), help="Write JUnit XML here.")
 @click.option(
@@ -78,6 +86,7 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 )
 @click.option(
     "--concurrency",
+    "-c",
     type=click.IntRange(1, 256),
     default=4,
     show_default=True,
@@ -120,6 +129,7 @@ def eval_command(
     mode: str,
     baseline: Path | None,
     update_baseline: bool,
+    accept_regression: bool,
     junit: Path | None,
     summary: Path | None,
     as_json: bool,
@@ -142,16 +152,16 @@ def eval_command(
     if more_refresh and not refresh:
         _fail(f"unexpected argument {more_refresh[0]!r}")
     tag_list = [t for item in tags for t in item.split(",") if t]
+    if accept_regression and not update_baseline:
+        _fail("--accept-regression goes with --update-baseline")
     if mode != "replay":
         base_url = require_endpoint(base_url)
-    if update_baseline and baseline is None:
-        _fail("--update-baseline needs --baseline FILE (where to write it)")
     try:
         code = _run(
             suite,
             mode,
             baseline,
-            update_baseline,
+            (update_baseline, accept_regression),
             junit,
             summary,
             as_json,
@@ -202,7 +212,7 @@ def _run(
     suite_path: Path,
     mode: str,
     baseline: Path | None,
-    update_baseline: bool,
+    update: tuple[bool, bool],
     junit: Path | None,
     summary_md: Path | None,
     as_json: bool,
@@ -218,24 +228,28 @@ def _run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from llmkit.evals import (
-        compare_to_baseline,
+        baseline_path,
+        judge_run,
         load_baseline,
         load_suite,
         markdown_summary,
         print_table,
         require_calibration,
         run_suite,
-        write_baseline,
         write_junit,
         write_results,
     )
 
+    update_baseline, accept_regression = update
+
     suite = load_suite(suite_path)
     if require_kappa is not None:
         require_calibration(suite, require_kappa)
-    baseline_data = None
-    if baseline is not None and not update_baseline:
-        baseline_data = load_baseline(baseline)
+    known = baseline_path(suite, baseline)
+    if known is not None and not update_baseline:
+        load_baseline(known)  # an unusable baseline exits 2 before any call is made
+    if known is None and update_baseline:
+        _fail("--update-baseline needs --baseline FILE or 'file:' in the suite's baseline block")
     total = len(suite.select(set(tags)))
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -257,19 +271,13 @@ def _run(
             refresh=refresh,
             progress=lambda _c: progress.advance(task),
         )
-    result = run.summary()
-    comparison = None
-    lines: list[str] = []
-    if baseline_data is not None and result["exit_code"] != 2:
-        comparison = compare_to_baseline(result, baseline_data)
-        result["comparison"] = comparison.to_dict()
-        lines = list(comparison.lines())
-        if comparison.regressed and result["exit_code"] == 0:
-            result["exit_code"], result["ok"] = 1, False
-    if update_baseline and baseline is not None:
-        if result["exit_code"] == 2:
-            raise LLMKitError("not writing a baseline from a run with errors")
-        write_baseline(result, baseline)
+    verdict = judge_run(
+        run,
+        baseline=baseline,
+        update_baseline=update_baseline,
+        accept_regression=accept_regression,
+    )
+    result, comparison, lines = verdict.summary, verdict.comparison, list(verdict.lines)
     if output is not None:
         write_results(run, output / "results.jsonl")
         (output / "summary.json").write_text(
@@ -291,18 +299,6 @@ def _run(
         )
         for line in lines:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
-    code = int(result["exit_code"])
-    for error in run.errors:
-        click.echo(f"llmkit eval: {error}", err=True)
-    if code == 1:
-        if comparison is not None and comparison.regressed:
-            for line in comparison.regressions:
-                click.echo(f"llmkit eval: regression: {line}", err=True)
-        if run.pass_rate < suite.min_pass_rate:
-            failing = [c.case.id for c in run.cases if not c.passed]
-            click.echo(
-                f"llmkit eval: pass rate {run.pass_rate:.1%} below min_pass_rate "
-                f"{suite.min_pass_rate:.0%}; failing: {', '.join(failing)}",
-                err=True,
-            )
-    return code
+    for problem in verdict.problems:
+        click.echo(f"llmkit eval: {problem}", err=True)
+    return verdict.exit_code

@@ -27,6 +27,7 @@ from llmkit.evals._calibrate import (
 )
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._demo import example_suite_path
+from llmkit.evals._gate import Verdict, baseline_path, judge_run
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
 from llmkit.evals._runner import (
     CaseRun,
@@ -64,11 +65,14 @@ __all__ = [
     "ScorerSpec",
     "Suite",
     "SuiteError",
+    "Verdict",
+    "baseline_path",
     "calibrate",
     "canonical_body",
     "cassette_client",
     "compare_to_baseline",
     "example_suite_path",
+    "judge_run",
     "load_baseline",
     "load_suite",
     "markdown_summary",

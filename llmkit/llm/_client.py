@@ -12,7 +12,14 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +27,8 @@ import anyio
 import openai
 import tenacity
 
-from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
+from llmkit import _observe
+from llmkit._exceptions import CallTimeoutError, LLMCallError
 from llmkit._redact import install_log_filter
 from llmkit.llm._bodycap import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -35,10 +43,14 @@ from llmkit.llm._errors import AttemptFailed, classify, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
 from llmkit.llm._messages import Messages
 from llmkit.llm._messages import as_messages as _as_messages
+from llmkit.llm._observed import call_event
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
+from llmkit.llm._template import template_id as _template_id
 
 if TYPE_CHECKING:
+    import httpx2
+
     from llmkit.structured import StructuredResult
 
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
@@ -91,6 +103,7 @@ class _CallPlan:
         self.attempts: list[Attempt] = []
         self.state: AttemptState | None = None
         self.yielded = False
+        self.variant = _observe.VARIANT.get()
 
     # -- tenacity policy ----------------------------------------------------------------------
     def retrying_kwargs(self) -> dict[str, Any]:
@@ -200,15 +213,22 @@ class _CallPlan:
             attempts=tuple(self.attempts),
             request=self.loggable_request(),
         )
+        if _observe.OBSERVERS:
+            self._observed(result, None)
         if log:
             self.owner._log_call(self, result, None)
         return result
+
+    def _observed(self, result: CallResult | None, error: LLMCallError | None) -> None:
+        _observe.emit(call_event(self, result, error))
 
     def error(self, failed: AttemptFailed, *, log: bool = True) -> LLMCallError:
         endpoint = self.owner.endpoint
         failed.message = endpoint.redact(failed.message)
         error = failed.to_error(endpoint.safe_url, len(self.attempts))
         error.args = (endpoint.redact(str(error)),)
+        if _observe.OBSERVERS:
+            self._observed(None, error)
         if log:
             self.owner._log_call(self, None, error)
         return error
@@ -301,6 +321,7 @@ class _BaseClient:
                 attempts=plan.attempts,
                 error=error,
                 template=plan.template,
+                variant=plan.variant,
             )
         except Exception as exc:  # the log never fails a call (CallLog reports its own)
             _logger.warning("llmkit: a call could not be logged: %s", exc)
@@ -313,20 +334,6 @@ class _BaseClient:
             "default_headers": self.endpoint.auth_headers(),  # overrides the Bearer key
             "max_retries": 0,  # tenacity owns retrying
         }
-
-
-def _template_id(template: Any) -> tuple[str, str] | None:
-    """``(name, version)`` of a prompt template (or of a pair given as is)."""
-    if template is None:
-        return None
-    if isinstance(template, tuple) and len(template) == 2:
-        return str(template[0]), str(template[1])
-    name, version = getattr(template, "name", None), getattr(template, "version", None)
-    if name is None:
-        raise ConfigError(
-            f"template={template!r}: expected a PromptTemplate or a (name, version) pair"
-        )
-    return str(name), str(version if version is not None else "")
 
 
 class ChatStream:
@@ -366,14 +373,27 @@ class Client(_BaseClient):
         default_params: sent with every request (``temperature``, ``max_tokens``, ...).
         max_response_bytes: the most a response body may hold, decompressed (default
             32 MiB); a larger one fails with ``BadResponseError``, never a ``MemoryError``.
+        wrap_transport: wraps the client's ``httpx2`` transport (``llmkit eval`` records
+            cassettes through it); nothing else in the process is touched.
+        transport: an ``httpx2`` transport used instead of the network (``llmkit eval``
+            replays cassettes through it).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        wrap_transport: Callable[[httpx2.BaseTransport], httpx2.BaseTransport] | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # Our transport caps every socket wait at what the call has left (see _deadline).
-        http = openai.DefaultHttpxClient(
-            transport=CappedTransport(budget_transport(), self.max_response_bytes)
-        )
+        if transport is None:
+            # Our transport caps every socket wait at what the call has left (see _deadline)
+            # and every body at max_response_bytes.
+            transport = CappedTransport(budget_transport(), self.max_response_bytes)
+            if wrap_transport is not None:
+                transport = wrap_transport(transport)
+        http = openai.DefaultHttpxClient(transport=transport)
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:

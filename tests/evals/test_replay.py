@@ -270,9 +270,7 @@ def test_concurrent_recording_files_each_call_under_its_own_case(
     suite_copy: Path, tmp_path: Path, engine: EngineHandle
 ) -> None:
     worse = worsen_suite(suite_copy, tmp_path / "worse")
-    llmkit(
-        "eval", str(worse), "--mode", "record", "--concurrency", "8", "--base-url", engine.base_url
-    )
+    llmkit("eval", str(worse), "--mode", "record", "-c", "8", "--base-url", engine.base_url)
     suite = load_suite(worse)
     for case in suite.cases:
         data = load_cassette(suite.cassette_dir / f"{case.id}.yaml")
