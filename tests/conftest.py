@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,3 +39,12 @@ def make_engine() -> Iterator[Callable[..., EngineHandle]]:
 @pytest.fixture
 def engine(make_engine: Callable[..., EngineHandle]) -> EngineHandle:
     return make_engine()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite started in the background (`pytest ... &` from a script, nohup) inherits SIGINT
+    # ignored, and exec hands that on to every child: the Ctrl-C tests' commands would never
+    # see their SIGINT (a chat read EOF instead, an eval record ran to its end). Children of
+    # a handled SIGINT start with the default, as under a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
