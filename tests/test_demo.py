@@ -63,6 +63,7 @@ def test_quick_is_smaller_than_the_full_demo() -> None:
     assert FULL.structured_answers == 100  # the full demo stays what the README shows
 
 
+@pytest.mark.slow
 def test_piped_report_at_80_columns_cuts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     buffer = io.StringIO()  # not a terminal: what `llmkit demo | less` gets

@@ -43,6 +43,7 @@ def test_the_build_copies_every_file_byte_for_byte(build: Path) -> None:
         assert (build / rel).read_bytes() == src.read_bytes(), rel
 
 
+@pytest.mark.slow
 def test_an_install_finds_its_data_without_a_checkout(build: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMKIT_")}
     env["PYTHONPATH"] = str(build)

@@ -101,7 +101,8 @@ def _completion() -> dict[str, object]:
 def echo() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     _Echo.seen_auth, _Echo.counter = [], itertools.count()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # poll every 50 ms: shutdown() waits out one poll (0.5 s by default)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"127.0.0.1:{server.server_address[1]}"
     finally:

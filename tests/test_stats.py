@@ -195,6 +195,7 @@ def test_pooled_cluster_bootstrap_equals_pooling_each_resample(q: float | None) 
     assert ours.estimate == pytest.approx(want) and ours.n == 15
 
 
+@pytest.mark.slow
 def test_pooled_bootstrap_counts_a_request_as_one_unit_of_noise() -> None:
     # 64 requests, each with its own pace: pooling 16k token gaps as if independent
     # would call a 2% drift significant; resampling requests says it is noise.
@@ -246,6 +247,7 @@ def _scipy_sign_flip(diff: np.ndarray, n_resamples: float) -> float:
 quarters = st.integers(0, 4).map(lambda k: k / 4)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(quarters, quarters), min_size=2, max_size=13))
 def test_sign_flip_test_equals_scipy_exact_on_small_n(pairs: list[tuple[float, float]]) -> None:

@@ -84,6 +84,7 @@ def _setup(store: Store, rubric: Rubric) -> int:
     return rubric_id
 
 
+@pytest.mark.slow
 def test_disputes_then_final_label_with_provenance(store: Store, rubric: Rubric) -> None:
     _setup(store, rubric)
     disputes = adjudication_queue(store)
@@ -128,6 +129,7 @@ def test_disputes_then_final_label_with_provenance(store: Store, rubric: Rubric)
     assert got[("c", "overall_quality")] == ("3", "single")
 
 
+@pytest.mark.slow
 def test_rater_report_gold_accuracy_consensus_and_drift(store: Store, rubric: Rubric) -> None:
     _setup(store, rubric)
     report = rater_report(store).set_index("rater")
@@ -146,6 +148,7 @@ def test_rater_report_gold_accuracy_consensus_and_drift(store: Store, rubric: Ru
     assert ada.loc["2026-11-02", "bias"] < 0
 
 
+@pytest.mark.slow
 def test_daily_metrics_per_day_with_intervals(store: Store, rubric: Rubric) -> None:
     _setup(store, rubric)
     metrics = daily_metrics(store, n_resamples=300, seed=1)
@@ -166,6 +169,7 @@ def test_daily_metrics_per_day_with_intervals(store: Store, rubric: Rubric) -> N
     assert set(daily_metrics(store, days=1)["day"]) == {"2026-11-03"}
 
 
+@pytest.mark.slow
 def test_trend_plot_is_a_png(store: Store, rubric: Rubric, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     _setup(store, rubric)
@@ -175,6 +179,7 @@ def test_trend_plot_is_a_png(store: Store, rubric: Rubric, tmp_path: Path) -> No
         plot_trend(pd.DataFrame(columns=["metric"]), tmp_path / "empty.png")
 
 
+@pytest.mark.slow
 def test_export_csv_and_jsonl_with_rater_ids(store: Store, rubric: Rubric, tmp_path: Path) -> None:
     _setup(store, rubric)
     n_csv = export_ratings(store, tmp_path / "r.csv")

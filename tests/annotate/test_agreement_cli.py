@@ -161,6 +161,7 @@ def test_table_and_intervals(tmp_path: Path) -> None:
     assert not math.isnan(ci["low"])
 
 
+@pytest.mark.slow
 def test_through_python_dash_m_llmkit(tmp_path: Path) -> None:
     path = write(tmp_path, "item,rater,value\n1,a,1\n1,b,2\n2,a,2\n2,b,2\n3,a,1\n3,b,1\n")
     root = Path(__file__).resolve().parents[2]

@@ -127,6 +127,7 @@ def _fleiss_ref(rows: list[list[Any]]) -> float:
     return _quiet(inter_rater.fleiss_kappa, table)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(matrices())
 def test_krippendorff_alpha_equals_krippendorff_package(data: Any) -> None:
@@ -137,6 +138,7 @@ def test_krippendorff_alpha_equals_krippendorff_package(data: Any) -> None:
         assert _same(krippendorff_alpha(frame, level), ref), level
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(matrices(labels=True))
 def test_krippendorff_alpha_on_labels_orders_them_by_sort_order(data: Any) -> None:
@@ -147,6 +149,7 @@ def test_krippendorff_alpha_on_labels_orders_them_by_sort_order(data: Any) -> No
         assert _same(krippendorff_alpha(frame, level), ref), level
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(matrices(labels=True) | matrices())
 def test_cohen_kappa_equals_sklearn_over_items_both_rated(data: Any) -> None:
@@ -191,6 +194,7 @@ def test_fleiss_kappa_equals_statsmodels_over_items_with_most_ratings(data: Any)
     assert _same(fleiss_kappa(_long(rows)), _fleiss_ref(rated))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(matrices(labels=True) | matrices())
 def test_gwet_ac1_and_percent_agreement_equal_irrcac(data: Any) -> None:
@@ -204,6 +208,7 @@ def test_gwet_ac1_and_percent_agreement_equal_irrcac(data: Any) -> None:
     assert _same(percent_agreement(frame), pa)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(matrices(), st.data())
 def test_item_weights_equal_a_materialised_cluster_resample(data: Any, draw: Any) -> None:

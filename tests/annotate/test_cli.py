@@ -123,6 +123,7 @@ def test_password_is_never_an_argument(tmp_path: Path) -> None:
     assert short.exit_code == 2 and "8 characters" in short.output
 
 
+@pytest.mark.slow
 def test_bad_import_exits_2_naming_the_line_and_imports_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     good = {"id": "a", "messages": [{"role": "user", "content": "q"}]}
@@ -187,6 +188,7 @@ def test_annotate_is_registered_with_agreement() -> None:
         assert command in result.output
 
 
+@pytest.mark.slow
 def test_report_shows_drift_over_days(tmp_path: Path) -> None:
     from llmkit.annotate import Conversation, default_rubric
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from rich.console import Console
 
 import llmkit.annotate as annotate
 from llmkit.cli._demo_annotate import run_demo
 
 
+@pytest.mark.slow
 def test_demo_simulates_a_day_and_reports_agreement_and_metrics() -> None:
     out = io.StringIO()
     report = run_demo(Console(file=out, width=140), n_items=40, seed=3)

@@ -206,6 +206,7 @@ def test_rubric_lookup_by_name_and_missing_name() -> None:
     assert package_data_dir() in annotation_dirs()
 
 
+@pytest.mark.slow
 def test_wheel_ships_rubrics_and_samples(tmp_path: Path) -> None:
     """A plain ``pip install .`` gets the package copy (the wheel holds it)."""
     import subprocess

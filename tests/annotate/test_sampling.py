@@ -92,6 +92,7 @@ def test_assignment_overlap_blindness_balance_and_gold(store: Store, conversatio
         assign(store, ["ada"], overlap=0.0)
 
 
+@pytest.mark.slow
 def test_a_rater_only_writes_and_sees_their_own_queue(store: Store, conversation: Any) -> None:
     _load(store, conversation, n=10, gold=0)
     store.add_user("ada", "rater", "password-123")

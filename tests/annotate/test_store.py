@@ -134,6 +134,7 @@ def test_ten_writers_at_once_lose_no_rating(store_url: str, rubric: Rubric) -> N
         assert frame.groupby("rater")["submission_id"].nunique().eq(per_writer).all()
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_loses_no_committed_rating(store_url: str, rubric: Rubric) -> None:
     with Store(store_url) as store:
         rubric_id = _seed(store, rubric, 1)

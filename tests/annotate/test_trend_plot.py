@@ -35,6 +35,7 @@ def test_a_rate_spans_0_to_1() -> None:
     assert low <= 0 and high >= 1
 
 
+@pytest.mark.slow
 def test_one_day_draws_its_interval(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt

@@ -233,6 +233,7 @@ def test_a_rater_never_sees_others_ratings_nor_gold(seeded: Seeded) -> None:
     assert not re.search(r'value="5" data-key="5" checked', gold_page)
 
 
+@pytest.mark.slow
 def test_pairwise_sides_are_randomised_and_recorded(tmp_path: Any) -> None:
     from llmkit.annotate import Store, assign, import_jsonl, parse_rubric, sample
     from llmkit.annotate._web._view import pairwise_left

@@ -74,6 +74,7 @@ def wait_for_next(page: Any, url: str) -> None:
     page.wait_for_url(lambda u: u != url)
 
 
+@pytest.mark.slow
 def test_rate_skip_and_edit_by_keyboard_only(
     browser: Any, live: LiveServer, seeded: Seeded
 ) -> None:
@@ -143,6 +144,7 @@ def test_rate_skip_and_edit_by_keyboard_only(
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_payloads_render_as_text_and_never_run(
     browser: Any, live: LiveServer, seeded: Seeded
 ) -> None:
@@ -162,6 +164,7 @@ def test_payloads_render_as_text_and_never_run(
     assert page.title() != "pwned" and page.dialogs == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_second_rater_does_not_see_the_first_raters_ratings(
     browser: Any, live: LiveServer, seeded: Seeded
 ) -> None:
@@ -187,6 +190,7 @@ def test_second_rater_does_not_see_the_first_raters_ratings(
     assert response is not None and response.status == 404
 
 
+@pytest.mark.slow
 def test_adjudicate_and_admin_pages(browser: Any, live: LiveServer, seeded: Seeded) -> None:
     ada = {e.item_id: e.assignment_id for e in seeded.store.queue("ada")}
     grace = {e.item_id: e.assignment_id for e in seeded.store.queue("grace")}

@@ -76,6 +76,7 @@ def rating_page(browser: Any, live: LiveServer, assignment_id: int) -> Any:
     return page
 
 
+@pytest.mark.slow
 def test_markdown_code_rtl_and_long_lines_render_for_reading(
     browser: Any, live: LiveServer, reading: dict[str, int]
 ) -> None:
@@ -110,6 +111,7 @@ def test_markdown_code_rtl_and_long_lines_render_for_reading(
     shot(page, "rtl")
 
 
+@pytest.mark.slow
 def test_an_xss_corpus_renders_inert(
     browser: Any, live: LiveServer, reading: dict[str, int]
 ) -> None:
@@ -126,6 +128,7 @@ def test_an_xss_corpus_renders_inert(
     shot(page, "xss-corpus")
 
 
+@pytest.mark.slow
 def test_reading_keys_scroll_reach_links_and_work_in_the_skip_list(
     browser: Any, live: LiveServer, seeded: Seeded, reading: dict[str, int]
 ) -> None:

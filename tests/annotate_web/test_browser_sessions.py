@@ -36,6 +36,7 @@ def live_clocked(seeded: Seeded, clock: Clock) -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.mark.slow
 def test_an_expired_session_keeps_the_typed_rating_through_a_new_login(
     browser: Any, live_clocked: LiveServer, seeded: Seeded, clock: Clock
 ) -> None:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pandas as pd
+import pytest
 from starlette.testclient import TestClient
 
 from annotate_web.support import Seeded, login, token
@@ -40,6 +41,7 @@ def test_the_queue_filters_by_status_and_day_and_shows_skip_reasons(seeded: Seed
     assert "1 rated, 1 skipped" in rate_page  # a skip is not counted as rated
 
 
+@pytest.mark.slow
 def test_admin_agreement_counts_shared_items_at_each_dimensions_level(seeded: Seeded) -> None:
     store = seeded.store
     ada = {e.item_id: e.assignment_id for e in store.queue("ada")}

@@ -145,6 +145,7 @@ def test_admin_account_changes_take_effect_at_once(seeded: Seeded) -> None:
     assert client(seeded).post("/admin/users", data={"name": "ada"}).status_code == 403
 
 
+@pytest.mark.slow
 def test_the_cli_manages_accounts(seeded: Seeded) -> None:
     from llmkit.cli._annotate import annotate
 
@@ -273,6 +274,7 @@ def test_a_rating_from_a_page_older_than_the_latest_login_comes_back_unsaved(
     assert again.status_code == 303 and seeded.store.count("submissions") == 1
 
 
+@pytest.mark.slow
 def test_sessions_drafts_and_lockouts_on_postgresql(
     tmp_path: Any, postgres_schema_url: str
 ) -> None:

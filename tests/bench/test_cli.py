@@ -27,6 +27,7 @@ def engine(bench_engine: MakeEngine) -> EngineHandle:
     return bench_engine(EngineConfig.slow(400.0, tokens_per_chunk=2, api_key=SECRET))
 
 
+@pytest.mark.slow
 def test_run_writes_summary_csv_and_plots(engine: EngineHandle, tmp_path: Path) -> None:
     out = tmp_path / "run"
     code, stdout, _ = bench(

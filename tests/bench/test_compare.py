@@ -183,6 +183,7 @@ def test_readme_example_fails_when_every_request_of_the_new_run_failed(
     assert code == 1 and "regression" in stdout
 
 
+@pytest.mark.slow
 def test_library_api_reports_intervals(tmp_path: Path) -> None:
     a, b = _noisy_pair(tmp_path)
     result = compare_runs(a, b, metrics=["ttft_ms.p50", "ttft_ms.p99"])
@@ -197,6 +198,7 @@ def _paces(seed: int, n: int = 64, scale: float = 1.0) -> list[np.ndarray]:
     return [rng.normal(m, 0.2, 100) * scale for m in rng.lognormal(1.5, 0.35, n)]
 
 
+@pytest.mark.slow
 def test_pooled_itl_is_judged_request_by_request(tmp_path: Path) -> None:
     ttft = _same_server(1)
     for seed in range(1, 300):  # two runs of one server whose pooled ITL p50 moved > 10%

@@ -143,7 +143,8 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def echo_server() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # poll every 50 ms: shutdown() waits out one poll (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://user:{PASSWORD}@127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()

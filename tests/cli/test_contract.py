@@ -58,8 +58,8 @@ def _into_a_closed_pipe(args: list[str], stdin: bytes = b"", **env: str) -> tupl
 @pytest.mark.parametrize(
     ("args", "stdin"),
     [
-        (["eval", str(SUITE)], b""),
-        (["eval", str(SUITE), "--json"], b""),
+        pytest.param(["eval", str(SUITE)], b"", marks=pytest.mark.slow),
+        pytest.param(["eval", str(SUITE), "--json"], b"", marks=pytest.mark.slow),
         (["parse", "--jsonl"], b'{"text": "{\\"a\\": 1}"}\n' * 50),
         (["annotate", "rubric"], b""),
         (["demo", "--quick"], b""),
@@ -72,6 +72,7 @@ def test_a_closed_pipe_ends_quietly_with_0(args: list[str], stdin: bytes, tmp_pa
     assert err == ""
 
 
+@pytest.mark.slow
 def test_bench_into_a_closed_pipe_ends_quietly(
     make_engine: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -107,6 +108,7 @@ def _signal_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], sig: 
     return err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "code", "word"),
     [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
@@ -303,6 +305,7 @@ def test_a_piped_table_keeps_every_row_whole(monkeypatch: pytest.MonkeyPatch) ->
     assert len(row) > 80  # wider than the 80 columns a pipe used to get
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_eval_record_stopped_keeps_what_finished_and_names_the_new_cassettes(
     sig: int, code: int, tmp_path: Path, make_engine: Callable[..., Any]
@@ -354,6 +357,7 @@ def test_bench_with_a_wrong_key_is_bad_input_either_way(
     assert "401" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_bench_itl_panel_shows_the_body_of_the_distribution(
     make_engine: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,7 @@ def test_bad_scenario_fails_cleanly(tmp_path: Path) -> None:
     assert "nosuchpool" in str(info.value) and "Traceback" not in str(info.value)
 
 
+@pytest.mark.slow
 def test_port_in_use_fails_cleanly() -> None:
     with start_engine_process(EngineConfig.zero_delay()) as first:
         port = int(first.base_url.rsplit(":", 1)[1].split("/")[0])

@@ -113,6 +113,7 @@ def consensus(item: str) -> int:
     return int(np.median([HUMANS[r][item] for r in HUMANS]))
 
 
+@pytest.mark.slow
 def test_calibration_matches_sklearn_and_replays_offline(
     tmp_path: Path, db: str, judge_engine: EngineHandle
 ) -> None:
@@ -162,6 +163,7 @@ def test_calibration_matches_sklearn_and_replays_offline(
     assert again.ratings == cal.ratings and again.groups[0].stats == group.stats
 
 
+@pytest.mark.slow
 def test_krippendorff_alpha_with_the_judge_matches_the_reference(
     tmp_path: Path, db: str, judge_engine: EngineHandle
 ) -> None:
@@ -183,6 +185,7 @@ def test_krippendorff_alpha_with_the_judge_matches_the_reference(
     assert not list((tmp_path / "cassettes").rglob("*.yaml"))  # live writes nothing
 
 
+@pytest.mark.slow
 def test_results_per_rubric_version(tmp_path: Path, db: str, judge_engine: EngineHandle) -> None:
     # An edited rubric is a new version; ada re-rates two items under it.
     text = (Path(default_rubric().path or "")).read_text()
@@ -207,6 +210,7 @@ def test_results_per_rubric_version(tmp_path: Path, db: str, judge_engine: Engin
     assert cal.current is cal.groups[0]
 
 
+@pytest.mark.slow
 def test_require_calibration_gates_the_judge(
     tmp_path: Path, db: str, judge_engine: EngineHandle
 ) -> None:
@@ -241,6 +245,7 @@ def test_a_suite_without_judge_cannot_require_calibration(tmp_path: Path) -> Non
         require_calibration(load_suite(path), 0.5)
 
 
+@pytest.mark.slow
 def test_position_swap_check_for_a_pairwise_judge(
     tmp_path: Path, judge_engine: EngineHandle
 ) -> None:

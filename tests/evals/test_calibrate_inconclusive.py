@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from .test_calibrate import db, run_cli, write_suite
@@ -18,6 +19,7 @@ __all__ = ["db"]  # the store fixture, shared with test_calibrate
 ALIASES = ("judge-model", "model-under-test")
 
 
+@pytest.mark.slow
 def test_the_default_engine_answers_as_a_judge(
     tmp_path: Path, db: str, make_engine: Callable[..., Any]
 ) -> None:
@@ -36,6 +38,7 @@ def test_the_default_engine_answers_as_a_judge(
     assert json.loads(replayed.stdout)["ratings"] == result["ratings"]
 
 
+@pytest.mark.slow
 def test_no_readable_verdict_is_exit_3_and_nothing_saved(
     tmp_path: Path, db: str, make_engine: Callable[..., Any]
 ) -> None:

@@ -35,6 +35,7 @@ def _probe(suite: Path, pattern: str, *, min_pass_rate: str = "1.0", file: bool 
     suite.write_text(text)
 
 
+@pytest.mark.slow
 def test_update_baseline_refuses_a_regression_unless_accepted(
     suite_copy: Path, tmp_path: Path, engine: EngineHandle
 ) -> None:
@@ -91,6 +92,7 @@ def _both(suite: Path, cwd: Path) -> tuple[int, int, str]:
     return cli.code, test.returncode, test.stdout + test.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["tolerated", "below_min_pass_rate", "inconclusive"])
 def test_pytest_plugin_and_cli_reach_the_same_verdict(
     suite_copy: Path, tmp_path: Path, case: str
@@ -119,6 +121,7 @@ def test_pytest_plugin_and_cli_reach_the_same_verdict(
         assert "INCONCLUSIVE" in out
 
 
+@pytest.mark.slow
 def test_a_missing_recording_exits_2_from_both(suite_copy: Path, tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (suite_copy.parent.parent / "cassettes" / "support_ticket" / "wrong-size.yaml").unlink()

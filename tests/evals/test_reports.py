@@ -118,6 +118,7 @@ def test_demo_replays_the_packaged_suite_quickly() -> None:
     assert "no network" in console.export_text()
 
 
+@pytest.mark.slow
 def test_demo_catches_the_worse_prompt() -> None:
     report = run_demo(Console(record=True, width=140))
     assert report["worse_prompt"]["exit_code"] == 1

@@ -45,6 +45,7 @@ def test_async_stream_and_concurrency(engine: Any) -> None:
     assert len(texts) == 8 and all(texts)
 
 
+@pytest.mark.slow
 def test_cancelling_a_call_closes_its_stream(make_engine: Callable[..., Any]) -> None:
     eng = make_engine(decode_step_ms=50.0, send_log=True)
 

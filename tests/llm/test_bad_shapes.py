@@ -135,7 +135,8 @@ class _LoginPage(http.server.BaseHTTPRequestHandler):
 
 def test_a_200_html_page_is_named_not_taken_for_a_cut_stream() -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoginPage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # poll every 50 ms: shutdown() waits out one poll (0.5 s by default)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     retry = RetryPolicy(max_attempts=3, initial_wait=0)
     errors: list[llmkit.LLMCallError] = []

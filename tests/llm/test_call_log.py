@@ -83,6 +83,7 @@ def _good_server(hostile: MakeHostile) -> Hostile:
     return hostile("shape", chunks=ok_chunks("fine answer"))
 
 
+@pytest.mark.slow
 def test_a_writer_holding_the_lock_never_fails_the_call(
     hostile: MakeHostile, tmp_path: Path
 ) -> None:
@@ -151,6 +152,7 @@ def test_a_log_path_that_is_not_a_database_does_not_fail_calls(
     assert junk.read_text().startswith("these are my notes")  # untouched
 
 
+@pytest.mark.slow
 def test_a_kept_row_is_written_at_exit(tmp_path: Path) -> None:
     """A process that never closes its log still writes the kept row when it exits."""
     db = tmp_path / "calls.db"
@@ -237,6 +239,7 @@ def test_read_log_never_creates_a_file_and_names_what_is_wrong(
         assert path.read_bytes() == content
 
 
+@pytest.mark.slow
 def test_async_calls_write_the_log_off_the_event_loop(hostile: MakeHostile, tmp_path: Path) -> None:
     """While another writer holds the log, the async client's wait must not freeze the loop."""
     import asyncio

@@ -31,6 +31,7 @@ def _chat(url: str, *args: str, model: str = "llmkit-sim") -> list[str]:
     return ["chat", "--base-url", url, "--model", model, "--max-tokens", "12", "--no-log", *args]
 
 
+@pytest.mark.slow
 def test_chat_streams_the_answer_as_it_arrives(make_engine: Callable[..., Any]) -> None:
     eng = make_engine(decode_step_ms=150.0, prefill_ms_per_token=0.0, tokens_per_chunk=1)
     proc = subprocess.Popen(
@@ -89,6 +90,7 @@ def test_chat_on_a_wrong_shaped_chunk_prints_one_line(hostile: MakeHostile) -> N
     assert len(lines) == 1 and "BadResponseError" in lines[0] and "content" in lines[0]
 
 
+@pytest.mark.slow
 def test_chat_deadline_from_the_command_line(hostile: MakeHostile) -> None:
     server = hostile("comments", interval=0.05, duration=8)
     start = time.monotonic()
@@ -125,6 +127,7 @@ def test_log_shows_logged_calls(hostile: MakeHostile, tmp_path: Path) -> None:
     assert [(x["prompt_name"], x["prompt_version"]) for x in rows] == [("triage", "2")]
 
 
+@pytest.mark.slow
 def test_chat_misuse_is_exit_2_and_a_failed_call_exit_1(
     monkeypatch: pytest.MonkeyPatch, free_port: int
 ) -> None:

@@ -164,6 +164,7 @@ def test_bad_bodies_are_bad_response_errors(make_engine: MakeEngine, fault: str)
         client.chat("Hello", max_tokens=20, stream=fault != "non_json")
 
 
+@pytest.mark.slow
 def test_stall_hits_the_stall_timeout(make_engine: MakeEngine) -> None:
     eng = make_engine(faults=Faults(script=("stall",) * 4, stall_s=3.0))
     timeouts = Timeouts(stall=0.3, total=10)
@@ -176,6 +177,7 @@ def test_stall_hits_the_stall_timeout(make_engine: MakeEngine) -> None:
     assert time.monotonic() - start < 2.5
 
 
+@pytest.mark.slow
 def test_total_timeout_caps_the_whole_call(make_engine: MakeEngine) -> None:
     eng = make_engine(faults=Faults(script=("429",) * 20, retry_after_s=0.4))
     policy = RetryPolicy(max_attempts=20, initial_wait=0.0, max_wait=1.0)

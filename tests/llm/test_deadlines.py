@@ -57,6 +57,7 @@ def _call(
     asyncio.run(main())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "body"])
 @pytest.mark.parametrize("behaviour", ["comments", "trickle", "head_trickle"])
@@ -80,6 +81,7 @@ def test_total_deadline_holds_whatever_arrives(
     assert info.value.attempts == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_total_deadline_spans_retries(hostile: MakeHostile, mode: str) -> None:
     """Retries share one deadline: the second attempt gets what the first left, not more."""
@@ -98,6 +100,7 @@ def test_total_deadline_spans_retries(hostile: MakeHostile, mode: str) -> None:
     assert 2 <= server.requests < 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_comments_are_not_progress_for_the_stall_timer(hostile: MakeHostile, mode: str) -> None:
     server = hostile("chunk_then_comments", interval=0.05, duration=SERVER_RUNS_S)
@@ -115,6 +118,7 @@ def test_comments_are_not_progress_for_the_stall_timer(hostile: MakeHostile, mod
     assert "0.5 s" in str(info.value)
 
 
+@pytest.mark.slow
 def test_sync_stream_iteration_is_bounded_too(hostile: MakeHostile) -> None:
     """``Client.stream``: the deadline holds while the caller iterates, not only in ``chat``.
 

@@ -145,7 +145,8 @@ def test_url_credentials_echoed_as_basic_auth_are_redacted(tmp_path: Path) -> No
     # The HTTP library sends ``user:pass@`` as ``Basic base64(user:pass)``; an echo of
     # that header must not carry the password out in base64 (nor percent-decoded).
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoAuth)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # poll every 50 ms: shutdown() waits out one poll (0.5 s by default)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     password = "p%40ss-" + SECRET  # percent-encoded in the URL, sent decoded
     url = f"http://alice:{password}@127.0.0.1:{server.server_address[1]}/v1"
     basic = base64.b64encode(f"alice:p@ss-{SECRET}".encode()).decode()

@@ -45,6 +45,7 @@ def _sent(engine: Any, response_id: str | None, kind: str) -> list[int]:
     return [r.t_ns for r in engine.send_log() if r.response_id == response_id and r.kind == kind]
 
 
+@pytest.mark.slow
 def test_leading_whitespace_keeps_its_arrival_time(
     make_engine: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -73,6 +73,7 @@ def _drain(client: Client) -> Any:
     return chunks.result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_long_whitespace_free_answer_without_usage_is_counted_exactly(
     hostile: MakeHostile, stream: bool

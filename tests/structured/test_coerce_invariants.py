@@ -248,6 +248,7 @@ def _schema_of(v: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @given(st.dictionaries(st.text(max_size=5), JSON_DOCS, max_size=5))
 def test_valid_json_that_validates_comes_back_unchanged_and_clean(doc: dict[str, Any]) -> None:
     text = json.dumps(doc)
@@ -261,6 +262,7 @@ def test_valid_json_that_validates_comes_back_unchanged_and_clean(doc: dict[str,
         assert coerce(loaded, compile_schema(schema), fired) == doc and fired == []
 
 
+@pytest.mark.slow
 @given(st.dictionaries(YAML_TEXT, _docs(YAML_TEXT), max_size=5))
 def test_yaml_loaded_document_is_untouched_by_coercion_against_its_own_schema(
     doc: dict[str, Any],

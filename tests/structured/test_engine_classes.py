@@ -345,6 +345,7 @@ def test_engine_class(name: str) -> None:
         assert counts["equal"] == sum(counts.values()), counts
 
 
+@pytest.mark.slow
 def test_recovery_table() -> None:
     rows = []
     for name in sorted(MALFORMERS):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -111,6 +112,7 @@ def test_valid_json_comes_back_clean_and_equal(
         assert _same(r.value, doc), (fmt, r.value, text)
 
 
+@pytest.mark.slow
 @FAST
 @given(doc=st.dictionaries(KEY, JSON_VALUE, min_size=1, max_size=6))
 def test_keys_are_never_renamed_when_the_document_validates(doc: dict[str, Any]) -> None:
@@ -124,6 +126,7 @@ def test_keys_are_never_renamed_when_the_document_validates(doc: dict[str, Any])
     assert _same(r.value, doc)
 
 
+@pytest.mark.slow
 @FAST
 @given(doc=st.dictionaries(KEY, JSON_VALUE, min_size=1, max_size=6))
 def test_valid_yaml_comes_back_equal(doc: dict[str, Any]) -> None:

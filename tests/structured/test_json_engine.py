@@ -97,6 +97,7 @@ JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(JSON, st.booleans())
 @example({"\u201d": None}, False)  # a smart quote inside a plain-quoted key is text
@@ -110,6 +111,7 @@ def test_valid_json_reads_unchanged_with_no_repair(doc: Any, ascii_only: bool) -
         assert [json.loads(v) for v in read.values] == [doc]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=8), JSON, min_size=1, max_size=4))
 def test_valid_json_under_a_schema_it_validates_is_clean_and_unchanged(doc: Any) -> None:
@@ -137,6 +139,7 @@ def _schema_of(v: Any) -> dict[str, Any]:
     return {"type": "object"}
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=6), JSON, min_size=1, max_size=4), st.data())
 def test_an_answer_cut_at_the_limit_is_never_completed(doc: dict[str, Any], data: Any) -> None:
@@ -153,6 +156,7 @@ def test_an_answer_cut_at_the_limit_is_never_completed(doc: dict[str, Any], data
         assert text[:cut].rstrip()[-1] in '"}]el', (text[:cut], r.value)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=6), JSON, min_size=1, max_size=4))
 def test_a_required_field_is_never_invented(doc: dict[str, Any]) -> None:
@@ -168,6 +172,7 @@ def test_a_required_field_is_never_invented(doc: dict[str, Any]) -> None:
         assert not parse(text, schema).ok, text
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.from_regex(r"[a-z][a-z_]{0,6}", fullmatch=True), JSON, max_size=4))
 def test_python_literals_are_values_never_strings(doc: dict[str, Any]) -> None:

@@ -36,7 +36,8 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 def recorder() -> Iterator[str]:
     _Recorder.requests = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # poll every 50 ms: shutdown() waits out one poll (0.5 s by default)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
@@ -138,6 +139,7 @@ def test_a_pydantic_model_with_defs_is_unaffected() -> None:
     assert parse("inner: {n: 2}", Outer).ok
 
 
+@pytest.mark.slow
 def test_the_walk_is_bounded() -> None:
     wide = {
         "type": "object",

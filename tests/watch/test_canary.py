@@ -199,6 +199,7 @@ def _null_rollout(
     return False
 
 
+@pytest.mark.slow
 def test_repeated_checks_under_no_difference_reject_at_most_alpha() -> None:
     rng = np.random.default_rng(20)
     alpha = 0.05

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from llmkit.cli._common import console
 from llmkit.cli._demo import QUICK, run_demo
 
 
+@pytest.mark.slow
 def test_the_watch_section_rolls_back_and_names_the_drift() -> None:
     buffer = io.StringIO()
     report = run_demo(console(buffer), ["watch"], QUICK)["watch"]

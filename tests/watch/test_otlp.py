@@ -49,7 +49,8 @@ class Receiver:
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # poll every 50 ms: shutdown() waits out one poll (0.5 s by default)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -80,6 +81,9 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
+    # The watch's last export goes out before the collector closes: shut down after the
+    # receiver (by the autouse fixture), the exporter retried a closed port for 6 s.
+    llmkit_watch.disable()
     r.stop()
 
 

@@ -112,6 +112,7 @@ def prometheus(tmp_path: Path, free_port: int) -> Iterator[tuple[Prometheus, int
             proc.wait()
 
 
+@pytest.mark.slow
 def test_prometheus_scrapes_llmkit_and_the_alert_fires_when_the_engine_turns_bad(
     prometheus: tuple[Prometheus, int], engine: EngineHandle
 ) -> None:

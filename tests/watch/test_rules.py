@@ -214,6 +214,7 @@ def test_promtool_accepts_the_rules(rule_file: Path) -> None:
     assert "SUCCESS" in done.stdout
 
 
+@pytest.mark.slow
 def test_every_alert_fires_on_a_bad_history_and_stays_silent_on_a_good_one(
     rule_file: Path, tmp_path: Path
 ) -> None:
