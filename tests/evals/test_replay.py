@@ -42,6 +42,7 @@ def test_replay_opens_no_socket(suite_copy: Path, monkeypatch: pytest.MonkeyPatc
     assert run.pass_rate == 1.0
 
 
+@pytest.mark.slow
 def test_worse_prompt_recorded_then_replayed_exits_1_naming_the_cases(
     suite_copy: Path, tmp_path: Path, engine: EngineHandle
 ) -> None:
@@ -63,6 +64,7 @@ def test_worse_prompt_recorded_then_replayed_exits_1_naming_the_cases(
         assert case in ran.err
 
 
+@pytest.mark.slow
 def test_worse_prompt_against_committed_baseline_names_the_regression(
     suite_copy: Path, tmp_path: Path, engine: EngineHandle
 ) -> None:
@@ -152,11 +154,12 @@ def test_unplayed_interaction_exits_2(suite_copy: Path) -> None:
     assert "unplayed" in ran.err
 
 
+@pytest.mark.slow
 def test_record_scrubs_the_key_and_times_the_stream_beneath_vcrpy(
     suite_copy: Path, make_engine: Any
 ) -> None:
     secret = "sk-test-0123456789abcdefSECRET"
-    engine = make_engine(api_key=secret, decode_step_ms=4.0)
+    engine = make_engine(api_key=secret, decode_step_ms=10.0, tokens_per_chunk=1)
     ran = llmkit(
         "eval",
         str(suite_copy),
@@ -176,11 +179,16 @@ def test_record_scrubs_the_key_and_times_the_stream_beneath_vcrpy(
     assert "authorization" not in text.lower()
     assert "x-stainless" not in text.lower()
     (timing,) = load_cassette(path)["metadata"]["llmkit"]["timings"]
-    # streamed through the transport: the first token came well before the end, and the
-    # gaps between tokens are the engine's configured decode step (4 ms), not zero
-    assert timing["ttft_ms"] < timing["e2e_ms"] / 2
-    assert timing["itl_ms_mean"] >= 4.0 * 0.8
-    assert timing["output_tokens"] > 10
+    # Streamed through the transport: each chunk is stamped as it arrives, so the answer
+    # arrives over a span like the one the engine paced it over (its logged step targets),
+    # not all at once as a body buffered by vcrpy would. A quarter of it, not the whole or
+    # a share of the E2E: a client descheduled at its first token (a loaded machine; TTFT
+    # 259 of 399 ms was seen) reads the early chunks late and in one go.
+    out = [r for r in engine.send_log() if r.kind == "output"]
+    assert timing["output_tokens"] == len(out) > 10
+    paced_ms = (out[-1].target_ns - out[0].target_ns) / 1e6
+    assert paced_ms >= 10.0 * (len(out) - 1)
+    assert timing["e2e_ms"] - timing["ttft_ms"] >= paced_ms / 4
 
 
 def test_refresh_rerecords_only_the_named_case(suite_copy: Path, engine: EngineHandle) -> None:
@@ -266,6 +274,7 @@ def test_live_mode_writes_nothing(suite_copy: Path, engine: EngineHandle) -> Non
     assert {p.name: p.read_text() for p in directory.glob("*.yaml")} == before
 
 
+@pytest.mark.slow
 def test_concurrent_recording_files_each_call_under_its_own_case(
     suite_copy: Path, tmp_path: Path, engine: EngineHandle
 ) -> None:
@@ -284,6 +293,7 @@ def test_concurrent_recording_files_each_call_under_its_own_case(
         assert not any(m in first for m in others)
 
 
+@pytest.mark.slow
 def test_a_recorded_retry_replays_without_waiting(suite_copy: Path, make_engine: Any) -> None:
     from llmkit.engine import Faults
 
