@@ -6,6 +6,11 @@ An answer of ``--documents`` invalid ``---`` documents (about 1 MB in all, in fo
 an unclosed flow, ``a: b: c``, a bad indent, a tab) is parsed against
 ``{"type": "object"}``, beside a single valid 1 MB document. Parsing should be linear with a
 small constant: the goal (issue #15 §4) is under 1 s for 1 MB, as for the single document.
+The last column is the time per KB against the single valid document's.
+
+A stream of more than ``MAX_REPAIRED_DOCUMENTS`` documents that does not load as written
+is failed after its strict load (before: every repair reloaded and re-walked the whole
+stream, 2.8-10.4 s here; after: 0.1-0.5 s).
 """
 
 from __future__ import annotations
@@ -33,14 +38,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=40_000)
     args = parser.parse_args()
-    took, stage = timed("k: " + "x" * 1_000_000 + "\n")
-    print(f"{'one valid 1 MB document':<28} {1000:>6} KB {took:7.2f} s  {stage}")
+    one = "k: " + "x" * 1_000_000 + "\n"
+    took, stage = timed(one)
+    per_kb = took / (len(one) // 1000)
+    print(f"{'one valid 1 MB document':<28} {1000:>6} KB {took:7.2f} s  {stage:<8}  1.00x")
     for name, pattern in SHAPES.items():
         text = "".join(pattern.format(i=i) for i in range(args.documents))
         took, stage = timed(text)
         kb = len(text) // 1000
-        print(f"{args.documents} x {name:<19} {kb:>6} KB {took:7.2f} s  {stage}"
-              f"  ({took * 1000 / kb:.2f} ms/KB)")  # fmt: skip
+        ratio = took / kb / per_kb
+        print(f"{args.documents} x {name:<19} {kb:>6} KB {took:7.2f} s  {stage:<8}"
+              f"  {ratio:.2f}x  ({took * 1000 / kb:.2f} ms/KB)")  # fmt: skip
 
 
 if __name__ == "__main__":

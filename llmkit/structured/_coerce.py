@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmkit._exceptions import UnsafeInputError
+from llmkit._lazy import lazy_pattern
 from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
 from llmkit.structured._schema import CompiledSchema, memo_valid, validation_memo
@@ -45,9 +46,9 @@ _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
 # `1` stay what they are and fail validation rather than become a guess)
 _TRUE_WORDS = frozenset(["true", "yes"])
 _FALSE_WORDS = frozenset(["false", "no"])
-_INT_TEXT = re.compile(r"[-+]?\d+\Z")
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
-_FLOAT_TEXT = re.compile(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
+_INT_TEXT = lazy_pattern(r"[-+]?\d+\Z")
+_THOUSANDS = lazy_pattern(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
+_FLOAT_TEXT = lazy_pattern(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
 # the only renames: case, word separators, and quotes or markdown markers around the
 # whole key; a mark inside a word (`tit`le`, `ti"tle`) is no spelling of `title`
 _KEY_WRAP = re.compile(r"""\A[\s"'“”‘’`*]+|[\s"'“”‘’`*:]+\Z""")

@@ -8,12 +8,12 @@ at most a bounded number of linear passes.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
+from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers rules)
 from llmkit.structured._candidates import (
     Attempt,
@@ -45,6 +45,10 @@ __all__ = ["detect_format", "loads", "parse"]
 
 _FORMATS = ("auto", "yaml", "json")
 _MAX_ERROR_DRIVEN = 25
+# Each repair reloads the whole answer: an answer of more `---` documents than this that
+# does not load as written is failed at once (40,000 invalid documents took 3-11 s).
+MAX_REPAIRED_DOCUMENTS = 100
+_DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)", re.M)
 # repairs after which block lines have a schema path they lacked (tabs, misaligned items)
 _RESHAPES_LINES = frozenset(["tabs_to_spaces", "align_list_items", "fix_indentation"])
 
@@ -529,6 +533,8 @@ def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limit
 
 
 def _diff(before: str, after: str) -> str:
+    import difflib  # only for a repaired answer: the first parse does not load it
+
     return "".join(
         difflib.unified_diff(
             before.splitlines(True), after.splitlines(True), "answer", "repaired", n=1
@@ -587,7 +593,7 @@ def _yaml_for_json(
     return b
 
 
-_LABEL_LINE = re.compile(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
+_LABEL_LINE = lazy_pattern(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
 
 
 def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
@@ -669,6 +675,10 @@ def _solve_once(
     st.a = _strict(run, st.payload, fmt)
     if st.a.final:
         return st.finish(st.a)
+    if not st.a.loaded and st.fmt == "yaml":
+        too_many = _too_many_documents(st.payload)
+        if too_many is not None:
+            return st.finish(too_many)
     decided = _prose_around(st)
     if decided is not None:
         return decided
@@ -686,6 +696,19 @@ def _solve_once(
     if decided is not None:
         return decided
     return _yaml_repairs(st)
+
+
+def _too_many_documents(payload: str) -> Attempt | None:
+    """A failed verdict for a stream of more documents than the repairs may reload."""
+    if payload.count("---") <= MAX_REPAIRED_DOCUMENTS:
+        return None
+    count = sum(1 for _ in _DOCUMENT_START.finditer(payload))
+    if count <= MAX_REPAIRED_DOCUMENTS:
+        return None
+    return verdict(
+        f"{count} YAML documents that do not load as written: more than"
+        f" {MAX_REPAIRED_DOCUMENTS} are not repaired"
+    )
 
 
 def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: list[str]) -> str:

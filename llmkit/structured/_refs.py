@@ -16,8 +16,6 @@ from urllib.parse import urldefrag, urljoin
 
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
-from llmkit._redact import redact_text
-
 __all__ = ["MAX_SCHEMA_NODES", "SchemaRefError", "check_refs"]
 
 MAX_SCHEMA_NODES = 200_000
@@ -42,6 +40,9 @@ class SchemaRefError(SchemaError, ValueError):  # type: ignore[misc]
 
 def _refuse(what: str, ref: str, path: list[str | int], target: str = "") -> SchemaRefError:
     where = "/".join(str(p) for p in path) or "the root"
+    # only a refusal needs the redactor (and the logging it imports): not the first parse
+    from llmkit._redact import redact_text
+
     shown = repr(redact_text(ref))
     if target and target != ref:
         shown += f" (= {redact_text(target)})"
