@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair
@@ -26,7 +26,9 @@ from llmkit.structured._load import (
     smart_inner,
 )
 from llmkit.structured._rules import RepairContext, rules
-from llmkit.structured._schema import CompiledSchema, format_errors
+
+if TYPE_CHECKING:
+    from llmkit.structured._schema import CompiledSchema
 
 __all__ = [
     "Attempt",
@@ -133,6 +135,8 @@ class Run:
             a.value = value
         a.valid = not errors
         if errors:
+            from llmkit.structured._schema import format_errors  # loaded with the schema
+
             a.error = "schema: " + format_errors(errors)
         return a
 

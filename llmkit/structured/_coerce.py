@@ -30,13 +30,15 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import UnsafeInputError
 from llmkit._lazy import lazy_pattern
 from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
-from llmkit.structured._schema import CompiledSchema, memo_valid, validation_memo
+
+if TYPE_CHECKING:
+    from llmkit.structured._schema import CompiledSchema
 
 __all__ = ["CoercionStats", "coerce", "finalize", "normalize_key", "schema_walker"]
 
@@ -332,6 +334,8 @@ class _Coercer:
             fast = self.compiled.subschema_valid(schema, value)
         if fast is not None:
             return fast
+        from llmkit.structured._schema import memo_valid, validation_memo  # with the schema
+
         try:
             with validation_memo():
                 return memo_valid(self.validator, value, schema)
@@ -980,6 +984,8 @@ def coerce(
         if stats is not None:
             stats.append(CoercionStats(0, 0))
         return resolved
+    from llmkit.structured._schema import validation_memo  # loaded with the schema
+
     with validation_memo():
         first = _Coercer(compiled, rename=False)
         out = first.run(value, compiled.schema, 0)

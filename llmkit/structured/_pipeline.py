@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
 from llmkit._lazy import lazy_pattern
@@ -38,8 +38,9 @@ from llmkit.structured._load import (
 )
 from llmkit.structured._result import StructuredResult
 from llmkit.structured._rules import RepairContext, register_entries, rules
-from llmkit.structured._schema import CompiledSchema, compile_schema
-from llmkit.structured._schema_paths import line_kinds, quote_by_schema, string_schema
+
+if TYPE_CHECKING:
+    from llmkit.structured._schema import CompiledSchema
 
 __all__ = ["detect_format", "loads", "parse"]
 
@@ -254,7 +255,7 @@ def parse(
     """
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {_FORMATS}, not {format!r}")
-    compiled = compile_schema(schema)
+    compiled = None if schema is None else _compile(schema)
     raw_text = text if isinstance(text, str) else ""
     try:
         return _parse(text, compiled, format, finish_reason, diff, limits or DEFAULT_LIMITS)
@@ -280,6 +281,25 @@ def parse(
             truncated=finish_reason == "length",
             error_kind=type(exc).__name__,
         )
+
+
+# The schema machinery (the validators, the schema paths) is imported with the first
+# schema: a parse without one never loads it.
+
+
+def _compile(schema: Any) -> CompiledSchema | None:
+    from llmkit.structured._schema import compile_schema
+
+    return compile_schema(schema)
+
+
+def _quoted(text: str, compiled: CompiledSchema | None) -> tuple[str, list[str]] | None:
+    """:func:`quote_by_schema` where there is a schema."""
+    if compiled is None:
+        return None
+    from llmkit.structured._schema_paths import quote_by_schema
+
+    return quote_by_schema(text, compiled)
 
 
 def loads(text: str | bytes, schema: Any = None, **kwargs: Any) -> Any:
@@ -545,13 +565,19 @@ def _diff(before: str, after: str) -> str:
 def _context(fmt: str, truncated: bool, compiled: CompiledSchema | None) -> RepairContext:
     ctx = RepairContext(format=fmt, truncated=truncated)
     if compiled is not None:
+        from llmkit.structured._schema_paths import line_kinds
+
         ctx.line_kinds = lambda text: line_kinds(text, compiled)
     return ctx
 
 
 def _as_text(run: Run, payload: str) -> Attempt | None:
     """Under a schema that asks for text, an answer that looks like JSON is that text."""
-    if not json_like(payload) or not string_schema(run.compiled):
+    if not json_like(payload) or run.compiled is None:
+        return None
+    from llmkit.structured._schema_paths import string_schema
+
+    if not string_schema(run.compiled):
         return None
     a = run.check(Loaded(payload.strip()))
     return a if a.valid else None
@@ -608,7 +634,7 @@ def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str])
     if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
         return None
     rest = payload.lstrip("\n")[m.end() :]
-    quoted = quote_by_schema(rest, run.compiled)
+    quoted = _quoted(rest, run.compiled)
     b = run.attempt(quoted[0] if quoted else rest, "yaml")
     if not b.valid:
         return None
@@ -716,7 +742,7 @@ def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: li
     if fmt != "yaml" or json_like(payload):
         return payload
     if run.compiled is not None:
-        quoted = quote_by_schema(payload, run.compiled)
+        quoted = _quoted(payload, run.compiled)
         if quoted is not None:
             payload = quoted[0]
             fire(fired, quoted[1])
@@ -859,7 +885,7 @@ def _yaml_repairs(st: _Solving) -> Attempt:
 def _after_yaml_rule(st: _Solving, name: str) -> Attempt:
     if st.run.compiled is not None and name in _RESHAPES_LINES:
         # the repaired lines have paths now: the schema decides their values first
-        quoted = quote_by_schema(st.payload, st.run.compiled)
+        quoted = _quoted(st.payload, st.run.compiled)
         if quoted is not None:
             st.payload = quoted[0]
             fire(st.fired, quoted[1])

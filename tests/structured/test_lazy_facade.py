@@ -48,6 +48,9 @@ def test_the_first_parse_without_a_schema_loads_no_validator_diff_or_redactor() 
     # answer's diff; the redactor (and logging) only for a refused $ref
     for module in ("jsonschema_rs", "difflib", "logging", "llmkit._redact", "importlib.metadata"):
         assert module not in loaded, module
+    # the schema machinery comes with the first schema
+    for module in ("_schema", "_schema_paths", "_refs"):
+        assert f"llmkit.structured.{module}" not in loaded, module
 
 
 def test_the_first_parse_with_a_schema_loads_no_diff_or_redactor() -> None:
