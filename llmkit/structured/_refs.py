@@ -11,10 +11,9 @@ The walk is iterative and bounded.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
-
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 __all__ = ["MAX_SCHEMA_NODES", "SchemaRefError", "check_refs"]
 
@@ -34,11 +33,33 @@ _KNOWN_META = frozenset(
 )
 
 
-class SchemaRefError(SchemaError, ValueError):  # type: ignore[misc]
-    """A schema refers outside itself (a URL, a file, an unknown meta-schema)."""
+if TYPE_CHECKING:
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
+
+    class SchemaRefError(SchemaError, ValueError):  # type: ignore[misc]
+        """A schema refers outside itself (a URL, a file, an unknown meta-schema)."""
 
 
-def _refuse(what: str, ref: str, path: list[str | int], target: str = "") -> SchemaRefError:
+@cache
+def _error_class() -> type[Exception]:
+    # jsonschema's SchemaError (importing it imports all of jsonschema, ~45 ms): made
+    # with the first refusal, so checking a schema that stays inside itself never pays
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
+
+    class SchemaRefError(SchemaError, ValueError):  # type: ignore[misc]
+        """A schema refers outside itself (a URL, a file, an unknown meta-schema)."""
+
+    SchemaRefError.__module__, SchemaRefError.__qualname__ = __name__, "SchemaRefError"
+    return SchemaRefError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SchemaRefError":
+        return _error_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _refuse(what: str, ref: str, path: list[str | int], target: str = "") -> Exception:
     where = "/".join(str(p) for p in path) or "the root"
     # only a refusal needs the redactor (and the logging it imports): not the first parse
     from llmkit._redact import redact_text
@@ -46,7 +67,7 @@ def _refuse(what: str, ref: str, path: list[str | int], target: str = "") -> Sch
     shown = repr(redact_text(ref))
     if target and target != ref:
         shown += f" (= {redact_text(target)})"
-    return SchemaRefError(  # type: ignore[call-arg]
+    return _error_class()(  # type: ignore[call-arg]
         f"{what} {shown} at {where} refers outside the schema; llmkit resolves"
         " only references inside it (#/$defs/..., #anchor, or an embedded $id), never URLs"
         " or files",
@@ -70,7 +91,7 @@ def check_refs(schema: Any) -> None:
         node, base, path = stack.pop()
         seen += 1
         if seen > MAX_SCHEMA_NODES:
-            raise SchemaRefError(f"schema has more than {MAX_SCHEMA_NODES} nodes")
+            raise _error_class()(f"schema has more than {MAX_SCHEMA_NODES} nodes")
         if isinstance(node, list):
             stack.extend((v, base, [*path, i]) for i, v in enumerate(node))
             continue

@@ -59,6 +59,17 @@ def test_the_first_parse_with_a_schema_loads_no_diff_or_redactor() -> None:
     )
     for module in ("difflib", "logging", "llmkit._redact", "importlib.metadata"):
         assert module not in loaded, module
+    # jsonschema-rs checks and validates a plain schema: the pure-Python jsonschema
+    # (~45 ms to import) waits for a schema or a value that needs it
+    assert "jsonschema_rs" in loaded
+    assert "jsonschema" not in loaded
+
+
+def test_jsonschema_is_loaded_where_a_schema_needs_it() -> None:
+    loaded = _loaded_after(
+        "assert llmkit.parse('s: ab', {'properties': {'s': {'pattern': '^a'}}}).ok"
+    )
+    assert "jsonschema" in loaded  # a regular expression: checked as Python's, as before
 
 
 def test_the_json_engines_patterns_are_not_compiled_by_a_yaml_parse() -> None:
