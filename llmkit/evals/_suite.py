@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from llmkit._exceptions import ConfigError
+from llmkit.evals._cases_file import CASE_FILE_SUFFIXES, read_case_file
 from llmkit.evals._errors import SuiteError
 from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
@@ -78,6 +79,7 @@ class Case:
     repeat: int = 1
     scorers: tuple[ScorerSpec, ...] = ()
     line: int | None = None
+    source: str | None = None  # the case file it came from (None: the suite file)
 
     def to_dict(self) -> dict[str, Any]:
         """The case as plain JSON-ready data."""
@@ -314,6 +316,80 @@ def _case(ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate) -> Case:
     return Case(case_id, vars_, expected, tags, repeat, scorers, node.start_mark.line + 1)
 
 
+def _file_case(where: str, line: int, raw: dict[str, Any], prompt: PromptTemplate) -> Case:
+    """A case read from a ``.jsonl``/``.csv`` file, checked as an inline case is."""
+
+    def error(message: str, field: str) -> SuiteError:
+        return SuiteError(message, path=where, line=line, field=field)
+
+    case_id = raw.get("id")
+    if not isinstance(case_id, str) or not case_id:
+        raise error("a case needs an 'id' (a non-empty string)", "id")
+    if not _ID.match(case_id):
+        raise error("an id is letters, digits, '_', '.', '-' (it names the cassette file)", "id")
+    vars_ = raw.get("vars", {})
+    if not isinstance(vars_, dict):
+        raise error("expected a mapping of template variables", "vars")
+    missing = prompt.variables - set(vars_)
+    if missing:
+        raise error(f"no value for {', '.join(sorted(missing))}", "vars")
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        raise error("expected a list of non-empty strings", "tags")
+    repeat = raw.get("repeat", 1)
+    if isinstance(repeat, str) and repeat.isdigit():
+        repeat = int(repeat)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
+        raise error("expected a whole number from 1 to 1000", "repeat")
+    return Case(case_id, dict(vars_), raw.get("expected"), tuple(tags), repeat, (), line, where)
+
+
+def _all_cases(
+    ctx: _Ctx, cnode: yaml.Node, base: Path, prompt: PromptTemplate, suite_scorers: bool
+) -> tuple[Case, ...]:
+    """Inline cases and those of the case files named under ``cases:``, ids unique across all."""
+    items = [cnode] if isinstance(cnode, yaml.ScalarNode) else cnode.value
+    if not isinstance(cnode, yaml.ScalarNode | yaml.SequenceNode) or not items:
+        raise ctx.error("expected a non-empty list of cases, or a case file", cnode, "cases")
+    cases: list[Case] = []
+    id_fields: list[str] = []  # where each id was written, for the duplicate-id error
+    for i, item in enumerate(items):
+        if not isinstance(item, yaml.ScalarNode):
+            case = _case(ctx, item, i, prompt)
+            if not suite_scorers and not case.scorers:
+                raise ctx.error(
+                    "no scorers for this case (add suite 'scorers' or case 'scorers')",
+                    item,
+                    f"cases[{i}]",
+                )
+            cases.append(case)
+            id_fields.append(f"cases[{i}].id")
+            continue
+        name = _str(ctx, item, f"cases[{i}]")
+        if not name.lower().endswith(CASE_FILE_SUFFIXES):
+            raise ctx.error(
+                f"a case file ends in {' or '.join(CASE_FILE_SUFFIXES)}", item, f"cases[{i}]"
+            )
+        if not suite_scorers:
+            raise ctx.error("cases from a file need suite-wide 'scorers'", item, f"cases[{i}]")
+        file = Path(name) if Path(name).is_absolute() else base / name
+        from_file = [_file_case(w, line, raw, prompt) for w, line, raw in read_case_file(file)]
+        cases += from_file
+        id_fields += ["id"] * len(from_file)
+    seen: dict[str, Case] = {}
+    for case, id_field in zip(cases, id_fields, strict=True):
+        first = seen.get(case.id)
+        if first is not None:
+            raise SuiteError(
+                f"duplicate case id {case.id!r} (also {first.source or ctx.path}:{first.line})",
+                path=case.source or ctx.path,
+                line=case.line,
+                field=id_field,
+            )
+        seen[case.id] = case
+    return tuple(cases)
+
+
 def load_suite(path: str | Path) -> Suite:
     """Load and validate a suite file.
 
@@ -352,25 +428,7 @@ def load_suite(path: str | Path) -> Suite:
         _number(ctx, m["min_pass_rate"][1], "min_pass_rate", 0, 1) if "min_pass_rate" in m else 1.0
     )
     scorers = _scorers(ctx, m["scorers"][1], "scorers") if "scorers" in m else ()
-    cnode = m["cases"][1]
-    if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
-        raise ctx.error("expected a non-empty list of cases", cnode, "cases")
-    cases = tuple(_case(ctx, c, i, prompt) for i, c in enumerate(cnode.value))
-    seen: dict[str, int] = {}
-    for i, c in enumerate(cases):
-        if c.id in seen:
-            raise ctx.error(
-                f"duplicate case id {c.id!r} (also cases[{seen[c.id]}])",
-                cnode.value[i],
-                f"cases[{i}].id",
-            )
-        seen[c.id] = i
-        if not scorers and not c.scorers:
-            raise ctx.error(
-                "no scorers for this case (add suite 'scorers' or case 'scorers')",
-                cnode.value[i],
-                f"cases[{i}]",
-            )
+    cases = _all_cases(ctx, m["cases"][1], path.parent, prompt, bool(scorers))
     cassettes = (
         Path(_str(ctx, m["cassettes"][1], "cassettes"))
         if "cassettes" in m
