@@ -137,6 +137,8 @@ def _run(snippet: Snippet, cwd: Path, env: dict[str, str], base: str) -> None:
     )
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # a page is a whole session (the bench page sweeps load)
 @pytest.mark.parametrize("page", _runnable_pages(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_snippets_run_as_written(page: Path, engine: EngineHandle, tmp_path: Path) -> None:
     cwd = _session_dir(tmp_path)
