@@ -105,6 +105,12 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option(
     "--api-key", default=None, help="Key for record/live (better: LLMKIT_API_KEY); never written."
 )
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Run slice I of N (by case-id hash; merge with `llmkit eval merge`).",
+)
 @click.argument("more_refresh", nargs=-1, metavar="")
 def eval_command(
     suite: Path,
@@ -121,6 +127,7 @@ def eval_command(
     output: Path | None,
     base_url: str | None,
     api_key: str | None,
+    shard: str | None,
     more_refresh: tuple[str, ...],
 ) -> None:
     """Run an evaluation suite over recorded model traffic and gate CI on it.
@@ -128,6 +135,10 @@ def eval_command(
     \b
     SUITE is a prompts/*.eval.yaml file. Extra arguments after --refresh CASE are more
     cases to refresh: `llmkit eval s.eval.yaml --refresh a b c`.
+
+    \b
+    Subcommands: `llmkit eval merge RESULT...` joins --shard results into one run;
+    `llmkit eval view RESULTS -o report.html` writes a static HTML report.
     """
     from rich.console import Console
 
@@ -156,6 +167,7 @@ def eval_command(
             base_url,
             api_key,
             Console(stderr=as_json),
+            shard,
         )
     except LLMKitError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -182,29 +194,27 @@ def _run(
     base_url: str | None,
     api_key: str | None,
     console: Any,
+    shard_spec: str | None = None,
 ) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from llmkit.evals import (
-        compare_to_baseline,
-        load_baseline,
-        load_suite,
-        markdown_summary,
-        print_table,
-        require_calibration,
-        run_suite,
-        write_baseline,
-        write_junit,
-        write_results,
-    )
+    from llmkit.evals import load_baseline, load_suite, require_calibration, run_suite
+    from llmkit.evals._runner import EvalRun
+    from llmkit.evals._shard import parse_shard
 
+    shard = parse_shard(shard_spec) if shard_spec is not None else None
     suite = load_suite(suite_path)
     if require_kappa is not None:
         require_calibration(suite, require_kappa)
     baseline_data = None
     if baseline is not None and not update_baseline:
         baseline_data = load_baseline(baseline)
-    total = len(suite.select(set(tags)))
+    chosen = [c.id for c in suite.select(set(tags))]
+    if shard is not None:
+        chosen = shard.select(chosen)
+        if refresh:
+            refresh = [c for c in refresh if c in chosen]
+    total = len(chosen)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -215,17 +225,64 @@ def _run(
         disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task(f"eval {suite.name}", total=total)
-        run = run_suite(
-            suite,
-            mode,
-            base_url=base_url,
-            api_key=api_key,
-            concurrency=concurrency,
-            tags=tags,
-            refresh=refresh,
-            progress=lambda _c: progress.advance(task),
+        run = (
+            run_suite(
+                suite,
+                mode,
+                base_url=base_url,
+                api_key=api_key,
+                concurrency=concurrency,
+                tags=tags,
+                refresh=refresh,
+                cases=chosen if shard is not None else (),
+                progress=lambda _c: progress.advance(task),
+            )
+            if chosen
+            else EvalRun(suite, mode, (), 0.0)  # an empty shard of a small suite
         )
+    extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}
+    return finish_run(
+        run,
+        baseline_data,
+        baseline,
+        update_baseline,
+        junit,
+        summary_md,
+        as_json,
+        output,
+        console,
+        extra,
+    )
+
+
+def finish_run(
+    run: Any,
+    baseline_data: dict[str, Any] | None,
+    baseline: Path | None,
+    update_baseline: bool,
+    junit: Path | None,
+    summary_md: Path | None,
+    as_json: bool,
+    output: Path | None,
+    console: Any,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Judge a finished run and write every report (shared by ``eval`` and ``eval merge``)."""
+    from llmkit.evals import (
+        compare_to_baseline,
+        markdown_summary,
+        print_table,
+        write_baseline,
+        write_junit,
+        write_results,
+    )
+
+    suite = run.suite
     result = run.summary()
+    if extra:
+        result.update(extra)
+        if "shard" in extra and not run.cases:  # an empty slice passes; the merge gates
+            result["exit_code"], result["ok"] = 0, True
     comparison = None
     lines: list[str] = []
     if baseline_data is not None and result["exit_code"] != 2:
