@@ -198,9 +198,14 @@ def _run(
 ) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from llmkit.evals import load_baseline, load_suite, require_calibration, run_suite
-    from llmkit.evals._runner import EvalRun
-    from llmkit.evals._shard import parse_shard
+    from llmkit.evals import (
+        EvalRun,
+        load_baseline,
+        load_suite,
+        parse_shard,
+        require_calibration,
+        run_suite,
+    )
 
     shard = parse_shard(shard_spec) if shard_spec is not None else None
     suite = load_suite(suite_path)

@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from llmkit import LLMKitError
-from llmkit.cli._common import ExitCode, OutputPath
-from llmkit.cli._eval import _empty_is_none, finish_run
+from llmkit.cli._common import ExitCode
+from llmkit.cli._eval import eval_command, finish_run
 
 __all__ = ["merge_command"]
 
@@ -28,33 +28,6 @@ __all__ = ["merge_command"]
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="The suite file (default: the one the shard summaries name).",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A committed earlier summary to compare with (paired tests).",
-)
-@click.option(
-    "--update-baseline", is_flag=True, help="Write the merged summary as the new baseline."
-)
-@click.option("--junit", type=OutputPath(), help="Write JUnit XML here.")
-@click.option(
-    "--markdown",
-    "summary",
-    metavar="FILE",
-    callback=_empty_is_none,
-    help="Append the Markdown report here (e.g. $GITHUB_STEP_SUMMARY; empty: none).",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the summary JSON instead of the table."
-)
-@click.option(
-    "--results-dir",
-    "-o",
-    "output",
-    type=OutputPath(file_okay=False, dir_okay=True),
-    default=None,
-    help="Folder for the merged results.jsonl and summary.json.",
 )
 def merge_command(
     results: tuple[Path, ...],
@@ -74,8 +47,7 @@ def merge_command(
     """
     from rich.console import Console
 
-    from llmkit.evals import load_baseline, load_suite
-    from llmkit.evals._merge import merge_shards
+    from llmkit.evals import load_baseline, load_suite, merge_shards
 
     if update_baseline and baseline is None:
         click.echo("llmkit eval merge: --update-baseline needs --baseline FILE", err=True)
@@ -101,3 +73,8 @@ def merge_command(
         click.echo(f"llmkit eval merge: {str(exc).splitlines()[0]}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     sys.exit(code)
+
+
+# The report options are eval's own (same names, same help), so merge reports as eval does.
+_REPORT_OPTIONS = ("baseline", "update_baseline", "junit", "summary", "as_json", "output")
+merge_command.params += [p for p in eval_command.params if p.name in _REPORT_OPTIONS]

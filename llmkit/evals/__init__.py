@@ -27,6 +27,7 @@ from llmkit.evals._calibrate import (
 )
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._demo import example_suite_path, run_demo
+from llmkit.evals._merge import merge_shards
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
 from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
 from llmkit.evals._scorers import (
@@ -37,6 +38,7 @@ from llmkit.evals._scorers import (
     registered_scorers,
     resolve_path,
 )
+from llmkit.evals._shard import Shard, parse_shard, shard_of
 from llmkit.evals._suite import Case, ScorerSpec, Suite, SuiteError, load_suite
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "ScoreRecord",
     "Scorer",
     "ScorerSpec",
+    "Shard",
     "Suite",
     "SuiteError",
     "calibrate",
@@ -64,6 +67,8 @@ __all__ = [
     "load_baseline",
     "load_suite",
     "markdown_summary",
+    "merge_shards",
+    "parse_shard",
     "print_table",
     "register_scorer",
     "registered_scorers",
@@ -74,6 +79,7 @@ __all__ = [
     "save_calibration",
     "scrub_text",
     "scrub_uri",
+    "shard_of",
     "write_baseline",
     "write_junit",
     "write_results",
