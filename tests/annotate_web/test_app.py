@@ -375,7 +375,7 @@ def test_serve_without_the_web_extra_says_how_to_install_it(
 
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     result = CliRunner().invoke(annotate, ["serve", "--port", "0"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "pip install 'llmkit[web]'" in result.output
 
 
