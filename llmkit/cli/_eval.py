@@ -274,7 +274,10 @@ def finish_run(
 ) -> int:
     """Judge a finished run and write every report (shared by ``eval`` and ``eval merge``)."""
     from llmkit.evals import (
+        add_junit_costs,
+        apply_cost,
         compare_to_baseline,
+        cost_line,
         markdown_summary,
         print_table,
         write_baseline,
@@ -284,6 +287,7 @@ def finish_run(
 
     suite = run.suite
     result = run.summary()
+    cost_problems = apply_cost(result, run)
     if extra:
         result.update(extra)
         if "shard" in extra and not run.cases:  # an empty slice passes; the merge gates
@@ -307,10 +311,11 @@ def finish_run(
         )
     if junit is not None:
         write_junit(run, junit, comparison)
+        add_junit_costs(junit, result)
     if summary_md is not None:
         with summary_md.open("a", encoding="utf-8") as f:  # append: $GITHUB_STEP_SUMMARY is shared
             md = comparison.to_markdown() if comparison is not None else None
-            f.write(markdown_summary(run, result, lines, md))
+            f.write(markdown_summary(run, result, lines, md) + f"\n{cost_line(result)}\n")
     if as_json:
         click.echo(json.dumps(result, indent=2, allow_nan=False))
     else:
@@ -319,10 +324,10 @@ def finish_run(
             f"{result['passed_cases']}/{result['cases']} cases passed "
             f"(pass rate {result['pass_rate']:.1%}, required {suite.min_pass_rate:.0%})"
         )
-        for line in lines:
+        for line in [*lines, cost_line(result)]:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     code = int(result["exit_code"])
-    for error in run.errors:
+    for error in [*run.errors, *cost_problems]:
         click.echo(f"llmkit eval: {error}", err=True)
     if code == 1:
         if comparison is not None and comparison.regressed:

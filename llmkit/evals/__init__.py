@@ -26,6 +26,7 @@ from llmkit.evals._calibrate import (
     save_calibration,
 )
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
+from llmkit.evals._cost import Price, add_junit_costs, apply_cost, cost_line
 from llmkit.evals._demo import example_suite_path, run_demo
 from llmkit.evals._merge import merge_shards
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
@@ -51,6 +52,7 @@ __all__ = [
     "Comparison",
     "EvalRun",
     "MetricComparison",
+    "Price",
     "Score",
     "ScoreContext",
     "ScoreRecord",
@@ -59,10 +61,13 @@ __all__ = [
     "Shard",
     "Suite",
     "SuiteError",
+    "add_junit_costs",
+    "apply_cost",
     "calibrate",
     "canonical_body",
     "cassette_client",
     "compare_to_baseline",
+    "cost_line",
     "example_suite_path",
     "load_baseline",
     "load_suite",

@@ -32,6 +32,7 @@ import yaml
 
 from llmkit._exceptions import ConfigError
 from llmkit.evals._cases_file import CASE_FILE_SUFFIXES, read_case_file
+from llmkit.evals._cost import Price, load_prices
 from llmkit.evals._errors import SuiteError
 from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
@@ -50,6 +51,8 @@ _SUITE_KEYS = {
     "cassettes",
     "baseline",
     "structured",
+    "prices",
+    "max_cost",
 }
 _CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description"}
 
@@ -108,6 +111,8 @@ class Suite:
     baseline: dict[str, Any] = field(default_factory=dict)
     structured: bool = True
     description: str = ""
+    prices: dict[str, Price] = field(default_factory=dict)
+    max_cost: float | None = None
 
     @property
     def model_name(self) -> str:
@@ -459,6 +464,15 @@ def load_suite(path: str | Path) -> Suite:
     if "structured" in m:
         structured = str(m["structured"][1].value).lower() in ("true", "yes", "on", "1")
     description = str(_value(m["description"][1])) if "description" in m else ""
+    prices: dict[str, Price] = {}
+    if "prices" in m:
+        try:
+            prices = load_prices(_value(m["prices"][1]), path.parent, str(path))
+        except SuiteError as exc:
+            if exc.path != str(path):  # an error inside the shared price file names that file
+                raise
+            raise ctx.error(exc.reason, m["prices"][1], exc.field) from None
+    max_cost = _number(ctx, m["max_cost"][1], "max_cost", 0, 1e9) if "max_cost" in m else None
     return Suite(
         name=name,
         path=path,
@@ -471,4 +485,6 @@ def load_suite(path: str | Path) -> Suite:
         baseline=baseline,
         structured=structured and prompt.schema is not None,
         description=description,
+        prices=prices,
+        max_cost=max_cost,
     )
