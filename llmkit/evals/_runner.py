@@ -28,6 +28,7 @@ from llmkit.evals._cassettes import (
     replaying,
     write_cassette,
 )
+from llmkit.evals._reducers import DEFAULT_REDUCER, reduce_repeats
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, build_scorer
 from llmkit.evals._suite import Case, Suite
 
@@ -94,8 +95,14 @@ class CaseRun:
 
     @property
     def passed(self) -> bool:
-        """Whether the case ran without error and every score passed."""
-        return self.error is None and all(r.passed for r in self.records)
+        """Whether the case ran without error and every scorer passed (repeats reduced)."""
+        by_scorer: dict[str, list[ScoreRecord]] = {}
+        for r in self.records:
+            by_scorer.setdefault(r.scorer, []).append(r)
+        return self.error is None and all(
+            reduce_repeats(self.case.reducer, [r.score for r in rs], [r.passed for r in rs])[1]
+            for rs in by_scorer.values()
+        )
 
 
 @dataclass(frozen=True)
@@ -139,10 +146,11 @@ class EvalRun:
             for name, recs in by_scorer.items():
                 scores = [r.score for r in recs]
                 passes = [r.passed for r in recs]
+                score, ok = reduce_repeats(c.case.reducer, scores, passes)
                 entry["scores"][name] = {
                     "kind": recs[0].kind,
-                    "score": sum(scores) / len(scores),
-                    "passed": all(passes),
+                    "score": score,
+                    "passed": ok,
                     "n": len(recs),
                     "scores": scores,
                     "passes": passes,
@@ -150,9 +158,11 @@ class EvalRun:
                 agg = scorers.setdefault(
                     name, {"kind": recs[0].kind, "n": 0, "sum": 0.0, "passed": 0}
                 )
+                if c.case.reducer != DEFAULT_REDUCER:
+                    entry["scores"][name]["reducer"] = c.case.reducer
                 agg["n"] += 1
-                agg["sum"] += sum(scores) / len(scores)
-                agg["passed"] += all(passes)
+                agg["sum"] += score
+                agg["passed"] += ok
             per_case[c.case.id] = entry
         for agg in scorers.values():
             agg["mean"] = agg.pop("sum") / agg["n"]

@@ -34,6 +34,7 @@ from llmkit._exceptions import ConfigError
 from llmkit.evals._cases_file import CASE_FILE_SUFFIXES, read_case_file
 from llmkit.evals._cost import Price, load_prices
 from llmkit.evals._errors import SuiteError
+from llmkit.evals._reducers import DEFAULT_REDUCER, parse_reducer
 from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
 
@@ -53,8 +54,9 @@ _SUITE_KEYS = {
     "structured",
     "prices",
     "max_cost",
+    "reducer",
 }
-_CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description"}
+_CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description", "reducer"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Case:
     scorers: tuple[ScorerSpec, ...] = ()
     line: int | None = None
     source: str | None = None  # the case file it came from (None: the suite file)
+    reducer: str = DEFAULT_REDUCER  # how repeats reduce (llmkit.evals._reducers)
 
     def to_dict(self) -> dict[str, Any]:
         """The case as plain JSON-ready data."""
@@ -275,7 +278,19 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     )
 
 
-def _case(ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate) -> Case:
+def _reducer(ctx: _Ctx, m: dict[str, tuple[yaml.Node, yaml.Node]], field: str, default: str) -> str:
+    if "reducer" not in m:
+        return default
+    node = m["reducer"][1]
+    try:
+        return parse_reducer(_value(node))
+    except SuiteError as exc:
+        raise ctx.error(exc.reason, node, field) from None
+
+
+def _case(
+    ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate, reducer: str = DEFAULT_REDUCER
+) -> Case:
     where = f"cases[{i}]"
     m = _mapping(ctx, node, where)
     _unknown(ctx, m, _CASE_KEYS, where)
@@ -318,10 +333,14 @@ def _case(ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate) -> Case:
         repeat = int(rnode.value)
     scorers = _scorers(ctx, m["scorers"][1], f"{where}.scorers") if "scorers" in m else ()
     expected = _value(m["expected"][1]) if "expected" in m else None
-    return Case(case_id, vars_, expected, tags, repeat, scorers, node.start_mark.line + 1)
+    reducer = _reducer(ctx, m, f"{where}.reducer", reducer)
+    line = node.start_mark.line + 1
+    return Case(case_id, vars_, expected, tags, repeat, scorers, line, reducer=reducer)
 
 
-def _file_case(where: str, line: int, raw: dict[str, Any], prompt: PromptTemplate) -> Case:
+def _file_case(
+    where: str, line: int, raw: dict[str, Any], prompt: PromptTemplate, reducer: str
+) -> Case:
     """A case read from a ``.jsonl``/``.csv`` file, checked as an inline case is."""
 
     def error(message: str, field: str) -> SuiteError:
@@ -346,11 +365,17 @@ def _file_case(where: str, line: int, raw: dict[str, Any], prompt: PromptTemplat
         repeat = int(repeat)
     if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
         raise error("expected a whole number from 1 to 1000", "repeat")
-    return Case(case_id, dict(vars_), raw.get("expected"), tuple(tags), repeat, (), line, where)
+    expected = raw.get("expected")
+    return Case(case_id, dict(vars_), expected, tuple(tags), repeat, (), line, where, reducer)
 
 
 def _all_cases(
-    ctx: _Ctx, cnode: yaml.Node, base: Path, prompt: PromptTemplate, suite_scorers: bool
+    ctx: _Ctx,
+    cnode: yaml.Node,
+    base: Path,
+    prompt: PromptTemplate,
+    suite_scorers: bool,
+    reducer: str,
 ) -> tuple[Case, ...]:
     """Inline cases and those of the case files named under ``cases:``, ids unique across all."""
     items = [cnode] if isinstance(cnode, yaml.ScalarNode) else cnode.value
@@ -360,7 +385,7 @@ def _all_cases(
     id_fields: list[str] = []  # where each id was written, for the duplicate-id error
     for i, item in enumerate(items):
         if not isinstance(item, yaml.ScalarNode):
-            case = _case(ctx, item, i, prompt)
+            case = _case(ctx, item, i, prompt, reducer)
             if not suite_scorers and not case.scorers:
                 raise ctx.error(
                     "no scorers for this case (add suite 'scorers' or case 'scorers')",
@@ -378,7 +403,9 @@ def _all_cases(
         if not suite_scorers:
             raise ctx.error("cases from a file need suite-wide 'scorers'", item, f"cases[{i}]")
         file = Path(name) if Path(name).is_absolute() else base / name
-        from_file = [_file_case(w, line, raw, prompt) for w, line, raw in read_case_file(file)]
+        from_file = [
+            _file_case(w, line, raw, prompt, reducer) for w, line, raw in read_case_file(file)
+        ]
         cases += from_file
         id_fields += ["id"] * len(from_file)
     seen: dict[str, Case] = {}
@@ -433,7 +460,8 @@ def load_suite(path: str | Path) -> Suite:
         _number(ctx, m["min_pass_rate"][1], "min_pass_rate", 0, 1) if "min_pass_rate" in m else 1.0
     )
     scorers = _scorers(ctx, m["scorers"][1], "scorers") if "scorers" in m else ()
-    cases = _all_cases(ctx, m["cases"][1], path.parent, prompt, bool(scorers))
+    reducer = _reducer(ctx, m, "reducer", DEFAULT_REDUCER)
+    cases = _all_cases(ctx, m["cases"][1], path.parent, prompt, bool(scorers), reducer)
     cassettes = (
         Path(_str(ctx, m["cassettes"][1], "cassettes"))
         if "cassettes" in m
