@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from llmkit import LLMKitError
+from llmkit import ConfigError, LLMKitError
 from llmkit.cli._common import ExitCode, OutputPath, deprecated_alias, require_endpoint
 
 __all__ = ["eval_command"]
@@ -111,6 +111,13 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
     metavar="I/N",
     help="Run slice I of N (by case-id hash; merge with `llmkit eval merge`).",
 )
+@click.option(
+    "--compare",
+    nargs=2,
+    default=None,
+    metavar="A B",
+    help="Matrix suites: column B against column A by the baseline's paired tests.",
+)
 @click.argument("more_refresh", nargs=-1, metavar="")
 def eval_command(
     suite: Path,
@@ -128,6 +135,7 @@ def eval_command(
     base_url: str | None,
     api_key: str | None,
     shard: str | None,
+    compare: tuple[str, str] | None,
     more_refresh: tuple[str, ...],
 ) -> None:
     """Run an evaluation suite over recorded model traffic and gate CI on it.
@@ -168,6 +176,7 @@ def eval_command(
             api_key,
             Console(stderr=as_json),
             shard,
+            compare,
         )
     except LLMKitError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -195,6 +204,7 @@ def _run(
     api_key: str | None,
     console: Any,
     shard_spec: str | None = None,
+    compare: tuple[str, str] | None = None,
 ) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -219,20 +229,22 @@ def _run(
         chosen = shard.select(chosen)
         if refresh:
             refresh = [c for c in refresh if c in chosen]
-    total = len(chosen)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task(f"eval {suite.name}", total=total)
-        run = (
-            run_suite(
-                suite,
+
+    def run_one(cell: Any) -> Any:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"eval {cell.name}", total=len(chosen))
+            if not chosen:
+                return EvalRun(cell, mode, (), 0.0)  # an empty shard of a small suite
+            return run_suite(
+                cell,
                 mode,
                 base_url=base_url,
                 api_key=api_key,
@@ -242,9 +254,16 @@ def _run(
                 cases=chosen if shard is not None else (),
                 progress=lambda _c: progress.advance(task),
             )
-            if chosen
-            else EvalRun(suite, mode, (), 0.0)  # an empty shard of a small suite
-        )
+
+    if suite.matrix_prompts or suite.matrix_models or compare:
+        from llmkit.cli._eval_matrix import run_matrix_cli
+
+        if not (suite.matrix_prompts or suite.matrix_models):
+            raise ConfigError(f"{suite.path}: --compare needs a suite with a 'matrix:' block")
+        if baseline is not None:
+            raise ConfigError("a matrix compares its columns (--compare A B), not --baseline")
+        return run_matrix_cli(suite, run_one, compare, junit, summary_md, as_json, output, console)
+    run = run_one(suite)
     extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}
     return finish_run(
         run,

@@ -28,6 +28,20 @@ from llmkit.evals._calibrate import (
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._cost import Price, add_junit_costs, apply_cost, cost_line
 from llmkit.evals._demo import example_suite_path, run_demo
+from llmkit.evals._matrix import (
+    Column,
+    MatrixRun,
+    compare_columns,
+    find_column,
+    matrix_columns,
+    matrix_document,
+    matrix_exit_code,
+    matrix_junit,
+    matrix_markdown,
+    run_matrix,
+    write_matrix_results,
+)
+from llmkit.evals._matrix import table_rows as matrix_table_rows
 from llmkit.evals._merge import merge_shards
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
 from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
@@ -49,8 +63,10 @@ __all__ = [
     "Case",
     "CaseRun",
     "CassetteError",
+    "Column",
     "Comparison",
     "EvalRun",
+    "MatrixRun",
     "MetricComparison",
     "Price",
     "Score",
@@ -66,12 +82,20 @@ __all__ = [
     "calibrate",
     "canonical_body",
     "cassette_client",
+    "compare_columns",
     "compare_to_baseline",
     "cost_line",
     "example_suite_path",
+    "find_column",
     "load_baseline",
     "load_suite",
     "markdown_summary",
+    "matrix_columns",
+    "matrix_document",
+    "matrix_exit_code",
+    "matrix_junit",
+    "matrix_markdown",
+    "matrix_table_rows",
     "merge_shards",
     "parse_shard",
     "print_table",
@@ -80,6 +104,7 @@ __all__ = [
     "require_calibration",
     "resolve_path",
     "run_demo",
+    "run_matrix",
     "run_suite",
     "save_calibration",
     "scrub_text",
@@ -87,5 +112,6 @@ __all__ = [
     "shard_of",
     "write_baseline",
     "write_junit",
+    "write_matrix_results",
     "write_results",
 ]

@@ -55,6 +55,7 @@ _SUITE_KEYS = {
     "prices",
     "max_cost",
     "reducer",
+    "matrix",
 }
 _CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description", "reducer"}
 
@@ -116,6 +117,9 @@ class Suite:
     description: str = ""
     prices: dict[str, Price] = field(default_factory=dict)
     max_cost: float | None = None
+    # prompts × models run side by side (llmkit.evals._matrix); empty: no matrix
+    matrix_prompts: tuple[tuple[str, PromptTemplate], ...] = ()
+    matrix_models: tuple[str, ...] = ()
 
     @property
     def model_name(self) -> str:
@@ -276,6 +280,47 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
         hints=tuple(str(h) for h in data.get("hints") or ()),
         include_format_instructions=bool(data.get("include_format_instructions", True)),
     )
+
+
+def _matrix(
+    ctx: _Ctx, node: yaml.Node, base: Path, prompt: PromptTemplate, model: str
+) -> tuple[tuple[tuple[str, PromptTemplate], ...], tuple[str, ...]]:
+    """``matrix: {prompts: [...], models: [...]}``: labelled prompts and model names."""
+    m = _mapping(ctx, node, "matrix")
+    _unknown(ctx, m, {"prompts", "models"}, "matrix")
+    prompts: list[tuple[str, PromptTemplate]] = []
+    pnode = m["prompts"][1] if "prompts" in m else None
+    if pnode is not None and (not isinstance(pnode, yaml.SequenceNode) or not pnode.value):
+        raise ctx.error("expected a non-empty list of prompts", pnode, "matrix.prompts")
+    for i, item in enumerate(pnode.value if pnode is not None else ()):
+        where = f"matrix.prompts[{i}]"
+        if isinstance(item, yaml.MappingNode):
+            im = _mapping(ctx, item, where)
+            _unknown(ctx, im, {"label", "prompt"}, where)
+            if "label" not in im or "prompt" not in im:
+                raise ctx.error("expected {label: NAME, prompt: TEMPLATE}", item, where)
+            label, ref = _str(ctx, im["label"][1], f"{where}.label"), im["prompt"][1]
+        else:
+            ref = item
+            label = Path(_str(ctx, item, where)).name.removesuffix(".yaml").removesuffix(".yml")
+        if isinstance(ref, yaml.ScalarNode) and (base / str(ref.value)).is_file():
+            ref = yaml.ScalarNode(ref.tag, str(base / str(ref.value)), ref.start_mark, ref.end_mark)
+        if not _ID.match(label) or label in {p[0] for p in prompts}:
+            raise ctx.error(
+                f"label {label!r}: not unique, or not letters, digits, _ . -", item, where
+            )
+        prompts.append((label, _prompt(ctx, ref, base)))
+    if not prompts:
+        prompts = [("prompt", prompt)]
+    models: list[str] = [model]
+    if "models" in m:
+        mnode = m["models"][1]
+        if not isinstance(mnode, yaml.SequenceNode) or not mnode.value:
+            raise ctx.error("expected a non-empty list of model names", mnode, "matrix.models")
+        models = [_str(ctx, x, f"matrix.models[{i}]") for i, x in enumerate(mnode.value)]
+        if len(set(models)) != len(models):
+            raise ctx.error("a model is named twice", mnode, "matrix.models")
+    return tuple(prompts), tuple(models)
 
 
 def _reducer(ctx: _Ctx, m: dict[str, tuple[yaml.Node, yaml.Node]], field: str, default: str) -> str:
@@ -501,6 +546,22 @@ def load_suite(path: str | Path) -> Suite:
                 raise
             raise ctx.error(exc.reason, m["prices"][1], exc.field) from None
     max_cost = _number(ctx, m["max_cost"][1], "max_cost", 0, 1e9) if "max_cost" in m else None
+    matrix_prompts: tuple[tuple[str, PromptTemplate], ...] = ()
+    matrix_models: tuple[str, ...] = ()
+    if "matrix" in m:
+        matrix_prompts, matrix_models = _matrix(
+            ctx, m["matrix"][1], path.parent, prompt, str(model.get("name") or "llmkit-sim")
+        )
+        for label, template in matrix_prompts:
+            for case in cases:
+                missing = template.variables - set(case.vars)
+                if missing:
+                    raise ctx.error(
+                        f"prompt {label!r} needs {', '.join(sorted(missing))}, which case "
+                        f"{case.id!r} does not set",
+                        m["matrix"][1],
+                        "matrix.prompts",
+                    )
     return Suite(
         name=name,
         path=path,
@@ -515,4 +576,6 @@ def load_suite(path: str | Path) -> Suite:
         description=description,
         prices=prices,
         max_cost=max_cost,
+        matrix_prompts=matrix_prompts,
+        matrix_models=matrix_models,
     )
