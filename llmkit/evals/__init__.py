@@ -55,6 +55,7 @@ from llmkit.evals._scorers import (
 )
 from llmkit.evals._shard import Shard, parse_shard, shard_of
 from llmkit.evals._suite import Case, ScorerSpec, Suite, SuiteError, load_suite
+from llmkit.evals._view import ReportColumn, load_report_columns, render_report, write_report
 
 __all__ = [
     "BaselineError",
@@ -69,6 +70,7 @@ __all__ = [
     "MatrixRun",
     "MetricComparison",
     "Price",
+    "ReportColumn",
     "Score",
     "ScoreContext",
     "ScoreRecord",
@@ -88,6 +90,7 @@ __all__ = [
     "example_suite_path",
     "find_column",
     "load_baseline",
+    "load_report_columns",
     "load_suite",
     "markdown_summary",
     "matrix_columns",
@@ -101,6 +104,7 @@ __all__ = [
     "print_table",
     "register_scorer",
     "registered_scorers",
+    "render_report",
     "require_calibration",
     "resolve_path",
     "run_demo",
@@ -113,5 +117,6 @@ __all__ = [
     "write_baseline",
     "write_junit",
     "write_matrix_results",
+    "write_report",
     "write_results",
 ]

@@ -131,7 +131,11 @@ def merge_shards(folders: Sequence[str | Path], suite: Suite | None = None) -> E
     wanted = [c for c in suite.select(set(shards[0].tags))]
     by_case: dict[str, list[ScoreRecord]] = {}
     origin: dict[str, Path] = {}
+    outputs: dict[str, tuple[str, ...]] = {}
     for s in shards:
+        for case_id, entry in (s.summary.get("per_case") or {}).items():
+            if isinstance(entry, dict) and isinstance(entry.get("outputs"), list):
+                outputs[case_id] = tuple(str(o) for o in entry["outputs"])
         for record in s.records:
             if record.case in origin and origin[record.case] != s.path:
                 raise ConfigError(f"case {record.case} is in {origin[record.case]} and {s.path}")
@@ -155,6 +159,6 @@ def merge_shards(folders: Sequence[str | Path], suite: Suite | None = None) -> E
     for case in wanted:
         records = tuple(by_case[case.id])
         error = next((r.error for r in records if r.error), None)
-        runs.append(CaseRun(case, records, error))
+        runs.append(CaseRun(case, records, error, outputs.get(case.id, ())))
     seconds = sum(float(s.summary.get("seconds") or 0.0) for s in shards)
     return EvalRun(suite, str(shards[0].summary.get("mode", "replay")), tuple(runs), seconds)

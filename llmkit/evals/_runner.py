@@ -92,6 +92,7 @@ class CaseRun:
     case: Case
     records: tuple[ScoreRecord, ...]
     error: str | None = None
+    outputs: tuple[str, ...] = ()  # the model's answer of each repeat (for the report)
 
     @property
     def passed(self) -> bool:
@@ -163,6 +164,8 @@ class EvalRun:
                 agg["n"] += 1
                 agg["sum"] += score
                 agg["passed"] += ok
+            if c.outputs:
+                entry["outputs"] = list(c.outputs)
             per_case[c.case.id] = entry
         for agg in scorers.values():
             agg["mean"] = agg.pop("sum") / agg["n"]
@@ -279,12 +282,14 @@ class _CaseRunner:
     def replay(self, case: Case) -> CaseRun:
         path = cassette_path(self.suite.cassette_dir, case.id)
         records: list[ScoreRecord] = []
+        outputs: list[str] = []
         try:
             with replaying(path) as cassette:
                 meta = (cassette._metadata or {}).get("llmkit") or {}
                 timing = case_timing(list(meta.get("timings") or []))
                 for repeat in range(case.repeat):
                     text, parsed = self.call(case)
+                    outputs.append(text)
                     records += self.score(case, repeat, text, parsed, timing)
                 unplayed = len(cassette.data) - sum(1 for n in cassette.play_counts.values() if n)
                 if unplayed:
@@ -304,7 +309,7 @@ class _CaseRunner:
                     f"changed?); record it with --mode record --refresh {case.id}",
                 )
             return self.failed(case, str(exc))
-        return CaseRun(case, tuple(records))
+        return CaseRun(case, tuple(records), outputs=tuple(outputs))
 
     def live(self, case: Case, write: bool) -> CaseRun:
         key = getattr(self.client.endpoint, "api_key", "")
@@ -323,7 +328,7 @@ class _CaseRunner:
             write_cassette(
                 cassette_path(self.suite.cassette_dir, case.id), rec, suite=self.suite.name
             )
-        return CaseRun(case, tuple(records))
+        return CaseRun(case, tuple(records), outputs=tuple(text for text, _ in results))
 
 
 def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) -> Any:
