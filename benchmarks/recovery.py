@@ -4,6 +4,10 @@ Run: ``python benchmarks/recovery.py`` (both corpora under ``tests/structured/co
 or ``--corpus FILE`` (repeatable), ``--json`` for a machine-readable summary,
 ``--show-wrong N`` to print examples, ``--via-cli`` to go through ``llmkit parse --jsonl``
 as a new user would (and count where the CLI disagrees with ``llmkit.parse``).
+``--generated N`` measures instead the cases of the compositional generator
+(``compose_corpus.py``: one to three error operators per answer, with ground truth),
+per operator alone and in pairs, and counts made-up values (an ``ok`` string that
+appears nowhere in the answer).
 
 Each corpus line is ``{"id", "class", "format", "text", "schema", "expected", "expect_ok",
 "source", "finish_reason"?, "expect_stage"?}``. A case is:
@@ -275,6 +279,80 @@ def _show(rows: list[Row], n: int) -> None:
             print("raised:  ", r.error)
 
 
+_SMART = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def made_up(value: Any, text: str) -> list[str]:
+    """Strings of ``value`` that appear nowhere in ``text``, allowing only the changes
+    the pipeline may record: line ends, smart quotes to ASCII, key case, unescaping."""
+    plain = text.replace("\r\n", "\n").translate(_SMART)
+    folded = plain.casefold()
+    unescaped = plain.encode("utf-8", "replace").decode("unicode_escape", "replace")
+    return [
+        s
+        for s in _strings(value)
+        if s not in plain and s.casefold() not in folded and s not in unescaped
+    ]
+
+
+def _generated_report(rows: list[Row]) -> dict[str, Any]:
+    alone: dict[str, Tally] = defaultdict(Tally)
+    pairs: dict[str, Tally] = defaultdict(Tally)
+    triples = Tally()
+    overall = Tally()
+    invented = []
+    for row in rows:
+        ops = row.case["operators"]
+        overall.add(row)
+        (
+            alone[ops[0]]
+            if len(ops) == 1
+            else pairs[row.case["class"]]
+            if len(ops) == 2
+            else triples
+        ).add(row)
+        if row.got and row.got["ok"]:
+            extra = made_up(row.got["value"], row.case["text"])
+            if extra:
+                invented.append((row.case["id"], extra[:3]))
+    return {
+        "overall": overall.to_dict(),
+        "alone": {k: alone[k].to_dict() for k in sorted(alone)},
+        "pairs": {k: pairs[k].to_dict() for k in sorted(pairs)},
+        "triples": triples.to_dict(),
+        "made_up": invented,
+    }
+
+
+def _print_generated(report: dict[str, Any]) -> None:
+    _print_table(
+        "generated, one operator", {"classes": report["alone"], "overall": report["overall"]}
+    )
+    weak = {k: t for k, t in report["pairs"].items() if t["exact_rate"] < 0.95 or t["wrong_ok"]}
+    print(f"\npairs: {len(report['pairs'])}, below 95% exact or with a wrong-but-ok: {len(weak)}")
+    if weak:
+        _print_table("weak pairs", {"classes": weak, "overall": report["overall"]})
+    t = report["triples"]
+    if t["n"]:
+        print(
+            f"\ntriples: n={t['n']} exact {100 * t['exact_rate']:.1f}% "
+            f"wrong {100 * t['wrong_ok_rate']:.2f}% failed {100 * t['failed_rate']:.1f}%"
+        )
+    print(f"made-up values in ok answers: {len(report['made_up'])} {report['made_up'][:5]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", action="append", type=Path, help="corpus file (repeatable)")
@@ -283,7 +361,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--via-cli", action="store_true", help="go through `llmkit parse --jsonl`")
     ap.add_argument("--class", dest="klass", help="only cases of this class")
     ap.add_argument("--timeout", type=float, default=10.0, help="per case, API mode (s)")
+    ap.add_argument("--generated", type=int, metavar="N", help="N generated cases instead")
+    ap.add_argument("--triples", type=int, default=200, help="generated three-operator cases")
+    ap.add_argument("--seed", type=int, default=0, help="generator seed")
     args = ap.parse_args(argv)
+    if args.generated:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from compose_corpus import generate
+
+        cases = generate(args.generated, args.seed, triples=args.triples)
+        rows = run_cli(cases) if args.via_cli else run_api(cases, args.timeout)
+        report = _generated_report(rows)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            _print_generated(report)
+            if args.show_wrong:
+                _show(rows, args.show_wrong)
+        return 0
     paths = args.corpus or [p for p in DEFAULT_CORPORA if p.exists()]
     if not paths:
         print("no corpus file found", file=sys.stderr)

@@ -6,10 +6,9 @@ that ``import llmkit`` (and ``llmkit --help``) stays fast.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from llmkit._version import __version__ as __version__
+from llmkit._lazy import lazy_exports
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -42,9 +41,10 @@ _EXPORTS: dict[str, str] = {
     "StructuredOutputError": "llmkit._exceptions",
     "Timing": "llmkit.timing",
     "UnsafeInputError": "llmkit._exceptions",
+    "__version__": "llmkit._version",  # reading package metadata costs ~20 ms: on first use
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot read __all__
     from llmkit._exceptions import AuthError as AuthError
@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot re
     from llmkit._exceptions import StreamInterruptedError as StreamInterruptedError
     from llmkit._exceptions import StructuredOutputError as StructuredOutputError
     from llmkit._exceptions import UnsafeInputError as UnsafeInputError
+    from llmkit._version import __version__ as __version__
     from llmkit.bench import BenchConfig as BenchConfig
     from llmkit.bench import run_bench as run_bench
     from llmkit.extras import MissingExtraError as MissingExtraError
@@ -78,13 +79,7 @@ if TYPE_CHECKING:  # "X as X" re-exports them for type checkers, which cannot re
     from llmkit.timing import Timing as Timing
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llmkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -13,9 +13,13 @@ The tree::
     │   ├── CallTimeoutError         connect/read/stall/total timeout
     │   ├── BadResponseError         non-JSON body, garbage SSE, missing fields
     │   └── StreamInterruptedError   a stream cut after text reached the caller
-    └── StructuredOutputError        no valid value could be recovered from model text
-        ├── UnsafeInputError         input rejected before loading (size, depth, aliases, tags, NUL)
-        └── ParseError               text could not be parsed or validated (carries raw text, position)
+    ├── StructuredOutputError        no valid value could be recovered from model text
+    │   ├── UnsafeInputError         input rejected before loading (size, depth, aliases, tags, NUL)
+    │   └── ParseError               text could not be parsed or validated (carries raw text, position)
+    └── StatisticsError              a statistic cannot be computed from its input (also a ValueError)
+
+Subpackages add their own under these (``SuiteError``, ``AnnotationError``, ...), and
+``MissingExtraError`` (a ``ConfigError`` and an ``ImportError``) lives in ``llmkit.extras``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ __all__ = [
     "ParseError",
     "RateLimitError",
     "ServerError",
+    "StatisticsError",
     "StreamInterruptedError",
     "StructuredOutputError",
     "UnsafeInputError",
@@ -125,3 +130,10 @@ class UnsafeInputError(StructuredOutputError):
 
 class ParseError(StructuredOutputError):
     """The text could not be parsed, repaired or validated."""
+
+
+class StatisticsError(LLMKitError, ValueError):
+    """A statistic cannot be computed from its input (no values, unequal pairs, a bad level).
+
+    Also a ``ValueError``, the error such input raises in numpy and the standard library.
+    """

@@ -1,7 +1,6 @@
 """Optional extras: which modules each one brings and the exact command that installs it.
 
-The base install wraps LLM calls (client, timing, retries, call log, structured output,
-the embedded engine). Each feature package beyond it calls :func:`require_extra` first, so
+The base install wraps LLM calls (client, timing, retries, call log, structured output). Each feature package beyond it calls :func:`require_extra` first, so
 a missing extra is one clear line naming the ``pip install`` to run, never a
 ``ModuleNotFoundError`` from deep inside. ``tests/test_extras.py`` checks this table
 against ``pyproject.toml``.
@@ -17,7 +16,8 @@ __all__ = ["EXTRAS", "MissingExtraError", "install_command", "missing_extras", "
 
 # extra -> top-level modules it must bring (the distributions it pins are in pyproject.toml)
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "bench": ("msgspec", "numpy", "pandas"),
+    "engine": ("aiohttp",),
+    "bench": ("aiohttp", "msgspec", "numpy", "pandas"),
     "annotate": ("sqlalchemy", "argon2", "numpy", "pandas"),
     "web": ("sqlalchemy", "argon2", "starlette", "jinja2", "uvicorn", "itsdangerous", "multipart"),
     "eval": ("sqlalchemy", "argon2", "vcr", "numpy", "pandas"),

@@ -32,10 +32,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from llmkit._exceptions import StatisticsError
+
 __all__ = [
     "DEFAULT_RESAMPLES",
     "Interval",
     "McNemarResult",
+    "StatisticsError",
     "bootstrap_ci",
     "bootstrap_diff_ci",
     "bootstrap_percentile_diff_ci",
@@ -93,7 +96,7 @@ def percentile(values: Sequence[float] | FloatArray, q: float) -> float:
     """
     arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
-        raise ValueError("percentile of no values")
+        raise StatisticsError("percentile of no values")
     return float(np.percentile(arr, q))
 
 
@@ -101,7 +104,7 @@ def percentiles(values: Sequence[float] | FloatArray, qs: Sequence[float]) -> li
     """Several percentiles of one sample in a single sort."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
-        raise ValueError("percentile of no values")
+        raise StatisticsError("percentile of no values")
     return [float(v) for v in np.percentile(arr, list(qs))]
 
 
@@ -116,7 +119,7 @@ def percentile_supported(n: int, q: float, *, min_tail: int = 5) -> bool:
     (False, True)
     """
     if not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
+        raise StatisticsError(f"percentile {q} outside 0..100")
     tail = min(q, 100.0 - q) / 100.0
     return n * tail + 1e-9 >= min_tail if tail > 0 else n >= min_tail
 
@@ -132,9 +135,9 @@ def _interval(estimate: float, replicates: FloatArray, confidence: float, n: int
 
 def _check(confidence: float, n_resamples: int) -> None:
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must lie in (0, 1), not {confidence}")
+        raise StatisticsError(f"confidence must lie in (0, 1), not {confidence}")
     if n_resamples < 1:
-        raise ValueError("n_resamples must be at least 1")
+        raise StatisticsError("n_resamples must be at least 1")
 
 
 def bootstrap_ci(
@@ -160,7 +163,7 @@ def bootstrap_ci(
     """
     _check(confidence, n_resamples)
     if n_units < 1:
-        raise ValueError("bootstrap of no units")
+        raise StatisticsError("bootstrap of no units")
     estimate = float(statistic(np.arange(n_units)))
     rng = np.random.default_rng(seed)
     replicates = np.fromiter(
@@ -214,7 +217,7 @@ def bootstrap_diff_ci(
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after, dtype=np.float64)
     if a.size == 0 or b.size == 0:
-        raise ValueError("bootstrap of an empty sample")
+        raise StatisticsError("bootstrap of an empty sample")
 
     def change(x: float, y: float) -> float:
         if not relative:
@@ -254,10 +257,10 @@ def paired_bootstrap_ci(
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"paired samples differ in length: {a.size} and {b.size}")
+        raise StatisticsError(f"paired samples differ in length: {a.size} and {b.size}")
     diff = b - a
     if diff.size == 0:
-        raise ValueError("bootstrap of no pairs")
+        raise StatisticsError("bootstrap of no pairs")
     return bootstrap_ci(
         diff.size,
         _mean_stat(diff),
@@ -297,7 +300,7 @@ def mcnemar(
     0.011719
     """
     if lost < 0 or gained < 0:
-        raise ValueError("discordant counts must be non-negative")
+        raise StatisticsError("discordant counts must be non-negative")
     n = lost + gained
     if exact:
         k = min(lost, gained)
@@ -348,9 +351,9 @@ def bootstrap_percentile_diff_ci(
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after, dtype=np.float64)
     if a.size == 0 or b.size == 0:
-        raise ValueError("bootstrap of an empty sample")
+        raise StatisticsError("bootstrap of an empty sample")
     if q is not None and not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
+        raise StatisticsError(f"percentile {q} outside 0..100")
 
     def stat(x: FloatArray) -> FloatArray:
         if q is None:
@@ -386,7 +389,7 @@ class _Pooled:
         arrays = [np.asarray(c, dtype=np.float64) for c in clusters]
         arrays = [c for c in arrays if c.size]
         if not arrays:
-            raise ValueError("bootstrap of an empty sample")
+            raise StatisticsError("bootstrap of an empty sample")
         self.values = np.concatenate(arrays)
         cluster = np.repeat(np.arange(len(arrays)), [c.size for c in arrays])
         self.n, self.nc = int(self.values.size), len(arrays)
@@ -451,7 +454,7 @@ def bootstrap_pooled_diff_ci(
     """
     _check(confidence, n_resamples)
     if q is not None and not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
+        raise StatisticsError(f"percentile {q} outside 0..100")
     a, b = _Pooled(before), _Pooled(after)
 
     def stat(values: FloatArray) -> float:

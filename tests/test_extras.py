@@ -80,6 +80,8 @@ def test_missing_extra_names_the_exact_command(monkeypatch: pytest.MonkeyPatch) 
          "extra: pip install 'llmkit[annotate]'"),
         (["annotate", "serve"], "starlette", "llmkit annotate serve needs the web extra: "
          "pip install 'llmkit[web]'"),
+        (["serve"], "aiohttp", "llmkit serve needs the engine extra: "
+         "pip install 'llmkit[engine]'"),
         (["demo", "--quick"], "pandas", "llmkit demo needs the bench, annotate and eval "
          "extras: pip install 'llmkit[bench,annotate,eval]'"),
     ],

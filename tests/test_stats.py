@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmkit import stats
+from llmkit import LLMKitError, stats
+from llmkit.stats import StatisticsError
 
 scipy_stats = pytest.importorskip("scipy.stats")
 sm_contingency = pytest.importorskip("statsmodels.stats.contingency_tables")
@@ -27,7 +28,7 @@ def test_percentile_equals_numpy_linear(values: list[float], q: float) -> None:
 
 
 def test_percentile_of_nothing_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no values"):
+    with pytest.raises(StatisticsError, match="no values"):
         stats.percentile([], 50)
 
 
@@ -121,7 +122,7 @@ def test_paired_bootstrap_matches_scipy_on_differences() -> None:
 
 
 def test_paired_lengths_must_match() -> None:
-    with pytest.raises(ValueError, match="differ in length"):
+    with pytest.raises(StatisticsError, match="differ in length"):
         stats.paired_bootstrap_ci([1.0, 2.0], [1.0])
 
 
@@ -163,7 +164,7 @@ def test_vectorised_percentile_diff_in_blocks_and_from_zero() -> None:
     assert ci.estimate == 500 and ci.excludes(0.0)
     zero = stats.bootstrap_percentile_diff_ci([0.0, 0.0], [1.0, 1.0], None, relative=True)
     assert math.isinf(zero.estimate)
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(StatisticsError, match="outside"):
         stats.bootstrap_percentile_diff_ci([1.0], [1.0], 101)
 
 
@@ -203,7 +204,7 @@ def test_pooled_bootstrap_counts_a_request_as_one_unit_of_noise() -> None:
     naive = stats.bootstrap_percentile_diff_ci(np.concatenate(a), np.concatenate(b), 50)
     pooled = stats.bootstrap_pooled_diff_ci(a, b, 50)
     assert naive.excludes(0.0) and not pooled.excludes(0.0)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(StatisticsError, match="empty"):
         stats.bootstrap_pooled_diff_ci([[]], [[1.0]], 50)
 
 
@@ -218,3 +219,9 @@ def test_bootstrap_draws_in_blocks_without_changing_results(
     whole = run()
     monkeypatch.setattr(stats, "_DRAW_BLOCK", 7 * 300)  # 7 resamples per block, 8 blocks
     assert run() == whole
+
+
+def test_bad_input_raises_llmkits_error_which_is_also_a_value_error() -> None:
+    with pytest.raises(StatisticsError) as caught:
+        stats.percentile([], 50)
+    assert isinstance(caught.value, LLMKitError) and isinstance(caught.value, ValueError)

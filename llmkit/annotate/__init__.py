@@ -20,13 +20,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from llmkit.extras import require_extra
+from llmkit.extras import require_extra as _require_extra
 
-require_extra("llmkit.annotate", "annotate")  # one clear line, not a ModuleNotFoundError below
+_require_extra("llmkit.annotate", "annotate")  # one clear line, not a ModuleNotFoundError below
 
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
     "Dimension": "llmkit.annotate._rubric",
+    "OffScaleError": "llmkit.annotate._rubric",
     "Rubric": "llmkit.annotate._rubric",
     "RubricError": "llmkit.annotate._rubric",
     "parse_rubric": "llmkit.annotate._rubric",
@@ -69,7 +70,6 @@ _EXPORTS: dict[str, str] = {
     "daily_metrics": "llmkit.annotate._metrics",
     "export_ratings": "llmkit.annotate._metrics",
     "plot_trend": "llmkit.annotate._metrics",
-    "run_demo": "llmkit.annotate._demo",
     "create_app": "llmkit.annotate._web",
     "LEVELS": "llmkit.annotate._agreement",
     "AgreementDataError": "llmkit.annotate._agreement",
@@ -101,6 +101,7 @@ __all__ = [
     "Dispute",
     "ImportDataError",
     "ImportResult",
+    "OffScaleError",
     "QueueEntry",
     "Rubric",
     "RubricError",
@@ -143,7 +144,6 @@ __all__ = [
     "read_ratings_csv",
     "read_rubric",
     "redact_text",
-    "run_demo",
     "sample",
     "sample_conversations_path",
     "set_final_label",
@@ -182,9 +182,6 @@ if TYPE_CHECKING:
         load_rubric,
         sample_conversations_path,
     )
-    from llmkit.annotate._demo import (
-        run_demo,
-    )
     from llmkit.annotate._import import (
         ImportDataError,
         ImportResult,
@@ -203,6 +200,7 @@ if TYPE_CHECKING:
     )
     from llmkit.annotate._rubric import (
         Dimension,
+        OffScaleError,
         Rubric,
         RubricError,
         parse_rubric,

@@ -380,7 +380,7 @@ def _weight_matrix(k: int, weights: Weights) -> FloatArray:
         return np.abs(pos[:, None] - pos[None, :])
     if weights == "quadratic":
         return np.asarray((pos[:, None] - pos[None, :]) ** 2, dtype=np.float64)
-    raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
+    raise AgreementDataError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
 
 
 def _kappa_codes(

@@ -1,9 +1,8 @@
 """The shipped rubrics and sample conversations.
 
-The top-level ``annotation/`` directory is where people edit them; ``llmkit/annotate/data``
-holds a byte-for-byte copy that ships in the wheel, so they work after a plain
-``pip install``. A test keeps the two equal (``python -m llmkit.annotate._data`` copies
-``annotation/`` over the package copy).
+The top-level ``annotation/`` directory is where people edit them, committed once; the
+build copies it into the wheel as ``llmkit/annotate/data`` (``setup.py``), so they work
+after a plain ``pip install``. A checkout reads ``annotation/`` in place.
 """
 
 from __future__ import annotations
@@ -16,12 +15,10 @@ from llmkit.annotate._rubric import Rubric, RubricError, read_rubric
 __all__ = [
     "DEFAULT_RUBRIC",
     "annotation_dirs",
-    "data_files",
     "default_rubric",
     "load_rubric",
     "package_data_dir",
     "sample_conversations_path",
-    "sync_package_data",
 ]
 
 DEFAULT_RUBRIC = "assistant-quality"
@@ -29,7 +26,7 @@ SAMPLES = "conversations.jsonl"
 
 
 def package_data_dir() -> Path:
-    """The copy inside the installed package."""
+    """The copy inside an installed package (absent in a checkout)."""
     return Path(__file__).resolve().parent / "data"
 
 
@@ -87,40 +84,3 @@ def sample_conversations_path() -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(f"{SAMPLES} is missing from {package_data_dir()}")  # pragma: no cover
-
-
-def data_files(root: Path) -> dict[str, bytes]:
-    """Relative path -> content of every shipped file under ``root``."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in (".yaml", ".yml", ".jsonl")
-    }
-
-
-def sync_package_data(source: Path | None = None, target: Path | None = None) -> list[str]:
-    """Make the package copy equal to ``annotation/``; returns the paths written."""
-    source = source or _repo_dir()
-    target = target or package_data_dir()
-    wanted = data_files(source)
-    written = []
-    for rel, content in wanted.items():
-        path = target / rel
-        if not path.is_file() or path.read_bytes() != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-            written.append(rel)
-    for rel in data_files(target):
-        if rel not in wanted:
-            (target / rel).unlink()
-            written.append(f"-{rel}")
-    return written
-
-
-def _main() -> None:  # pragma: no cover - a maintenance entry point
-    changed = sync_package_data()
-    print("\n".join(changed) if changed else "package data already equal to annotation/")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -154,12 +155,31 @@ def daily_metrics(
     return pd.DataFrame(rows, columns=columns)
 
 
-def plot_trend(metrics: pd.DataFrame, path: str | Path, *, title: str | None = None) -> Path:
+def plot_trend(
+    metrics: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    scales: Mapping[str, tuple[float, float]] | None = None,
+) -> Path:
     """A PNG of every metric over days, one panel per metric, with its interval band.
+
+    Every estimate carries its interval as an error bar (so one day shows it too). A rate
+    or share is drawn on 0 to 1; a mean on ``scales[metric]`` (its likert scale's lowest and
+    highest point) when given, else on at least one point of scale around the data, never
+    zoomed in until noise looks like a trend.
+
+    Args:
+        metrics: from :func:`daily_metrics`.
+        path: the PNG to write (its folder must exist).
+        title: the figure's title.
+        scales: metric name -> (lowest, highest) value it can take.
 
     Raises:
         AnnotationError: matplotlib is missing (says how to install it), or no metrics.
     """
+    import numpy as np
+
     try:
         import matplotlib
 
@@ -177,12 +197,18 @@ def plot_trend(metrics: pd.DataFrame, path: str | Path, *, title: str | None = N
         part = metrics[metrics["metric"] == name]
         for (rubric, version), line in part.groupby(["rubric", "rubric_version"]):
             x = [str(d) for d in line["day"]]
-            ax.plot(x, line["estimate"], marker="o", label=f"{rubric} v{version}")
-            ax.fill_between(x, line["low"], line["high"], alpha=0.2)
+            estimate = line["estimate"].to_numpy(dtype=float)
+            below = (estimate - line["low"].to_numpy(dtype=float)).clip(min=0)
+            above = (line["high"].to_numpy(dtype=float) - estimate).clip(min=0)
+            bars = ax.errorbar(
+                x, estimate, yerr=np.vstack([below, above]), marker="o", capsize=4,
+                label=f"{rubric} v{version}",
+            )  # fmt: skip
+            if len(x) > 1:
+                ax.fill_between(x, line["low"], line["high"], alpha=0.2, color=bars[0].get_color())
         ax.set_title(name)
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-        if name.endswith(("_rate", "_a_share")):
-            ax.set_ylim(0, 1)
+        ax.set_ylim(*_y_range(name, part, scales or {}))
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
@@ -190,10 +216,23 @@ def plot_trend(metrics: pd.DataFrame, path: str | Path, *, title: str | None = N
     fig.suptitle(title or "annotation metrics per day (95% bootstrap intervals)")
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _y_range(
+    name: str, part: pd.DataFrame, scales: Mapping[str, tuple[float, float]]
+) -> tuple[float, float]:
+    if name.endswith(("_rate", "_a_share")):
+        return (-0.02, 1.02)
+    if name in scales:
+        low, high = scales[name]
+        pad = 0.05 * (high - low)
+        return (low - pad, high + pad)
+    low, high = float(part["low"].min()), float(part["high"].max())
+    middle, half = (low + high) / 2, max((high - low) / 2 * 1.1, 0.5)
+    return (middle - half, middle + half)
 
 
 def export_ratings(store: Store, path: str | Path, *, fmt: str | None = None) -> int:

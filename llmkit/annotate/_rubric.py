@@ -47,6 +47,7 @@ from llmkit._exceptions import LLMKitError
 
 __all__ = [
     "Dimension",
+    "OffScaleError",
     "Rubric",
     "RubricError",
     "parse_rubric",
@@ -55,6 +56,10 @@ __all__ = [
 
 ScaleType = Literal["likert", "binary", "categorical", "pairwise", "comment"]
 _KEY = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class OffScaleError(LLMKitError, ValueError):
+    """A rating value is not on its dimension's scale."""
 
 
 class RubricError(LLMKitError):
@@ -137,7 +142,7 @@ class Scale(_Strict):
         """The canonical string for ``value`` on this scale.
 
         Raises:
-            ValueError: the value is not on the scale.
+            OffScaleError: the value is not on the scale (also a ``ValueError``).
         """
         if self.type == "comment":
             return str(value)
@@ -155,7 +160,7 @@ class Scale(_Strict):
         elif self.type == "pairwise":
             text = text.lower() if text.lower() == "tie" else text.upper()
         if text not in self.values():
-            raise ValueError(f"{value!r} is not one of {', '.join(self.values())}")
+            raise OffScaleError(f"{value!r} is not one of {', '.join(self.values())}")
         return text
 
 

@@ -242,8 +242,14 @@ def assign(
     if not 0.0 <= overlap <= 1.0:
         raise AnnotationError(f"overlap {overlap} must be between 0 and 1")
     if overlap > 0 and not 2 <= raters_per_item <= len(raters):
+        if len(raters) < 2:
+            raise AnnotationError(
+                f"overlap {overlap:g} has items rated by {raters_per_item} raters, but only "
+                f"{len(raters)} rater was given: give at least 2 raters, or overlap 0"
+            )
         raise AnnotationError(
-            f"overlap needs 2 to {len(raters)} raters per item (got {raters_per_item})"
+            f"{raters_per_item} raters per item, but only {len(raters)} raters were given: "
+            f"use at most {len(raters)} raters per item, or give more raters"
         )
     if gold_per_rater < 0:
         raise AnnotationError("gold_per_rater must be >= 0")

@@ -238,6 +238,11 @@ class Store:
         except sa.exc.ArgumentError:
             raise AnnotationError(f"not a database URL: {_redact_url(self.url)}") from None
         self.dialect = url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise AnnotationError(
+                f"unsupported store {_redact_url(self.url)} (database URL): use a SQLite file, "
+                "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            )
         if self.dialect == "sqlite":
             database = url.database or ""
             if database and database != ":memory:":

@@ -17,16 +17,15 @@ model client uses too.
 
 from __future__ import annotations
 
-from llmkit.extras import require_extra
+from llmkit.extras import require_extra as _require_extra
 
-require_extra("llmkit.bench", "bench")  # one clear line, not a ModuleNotFoundError below
+_require_extra("llmkit.bench", "bench")  # one clear line, not a ModuleNotFoundError below
 
 from llmkit.bench._compare import (
     CompareResult,
     CompareUsageError,
     MetricChange,
     compare_runs,
-    compare_table,
     known_metrics,
     load_summary,
     parse_threshold,
@@ -35,17 +34,11 @@ from llmkit.bench._config import (
     SLO,
     BenchConfig,
     LoadLevel,
-    parse_duration,
-    parse_float_list,
-    parse_int_list,
-    parse_share,
-    parse_slo,
 )
 from llmkit.bench._metrics import ClientStats, describe, meets_slo, percentile
 from llmkit.bench._records import RequestRecord
-from llmkit.bench._report import check_output_dir, print_summary, write_report
+from llmkit.bench._report import check_output_dir, write_report
 from llmkit.bench._runner import (
-    EXIT_STATUS,
     SCHEMA_VERSION,
     BenchResult,
     LevelResult,
@@ -56,7 +49,6 @@ from llmkit.bench._runner import (
 from llmkit.bench._sse import SSEEvent, SSEParser
 
 __all__ = [
-    "EXIT_STATUS",
     "SCHEMA_VERSION",
     "SLO",
     "BenchConfig",
@@ -74,19 +66,12 @@ __all__ = [
     "arun_bench",
     "check_output_dir",
     "compare_runs",
-    "compare_table",
     "describe",
     "known_metrics",
     "load_summary",
     "meets_slo",
-    "parse_duration",
-    "parse_float_list",
-    "parse_int_list",
-    "parse_share",
-    "parse_slo",
     "parse_threshold",
     "percentile",
-    "print_summary",
     "run_bench",
     "write_report",
 ]

@@ -15,42 +15,11 @@ from typing import Any
 
 import aiohttp
 
+from llmkit.bench._aiohttp_adapter import divert, undivert
+
 __all__ = ["RawResponse", "make_session", "request_body", "send_request"]
 
 _ERROR_BODY_LIMIT = 2048
-
-# Body bytes are stamped when aiohttp's protocol hands them over (``feed_data``, called
-# from ``data_received``) and kept out of the reader's buffer, so the request's task
-# wakes once at the end instead of once per chunk. With hundreds of streams the
-# per-chunk task wake-ups were what delayed the next stamps by milliseconds.
-_SINKS: dict[int, tuple[list[int], list[bytes]]] = {}
-
-
-class _StampingReader(aiohttp.StreamReader):
-    """``StreamReader`` that diverts body bytes, stamped, to a sink (same slots layout)."""
-
-    __slots__ = ()
-
-    def feed_data(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
-        sink = _SINKS.get(id(self))
-        if sink is None:
-            return super().feed_data(data, *args, **kwargs)
-        if data:
-            sink[0].append(perf_counter_ns())
-            sink[1].append(data)
-        return False
-
-
-def _divert(reader: Any, raw: RawResponse) -> bool:
-    """Swap ``reader``'s class so arrivals are stamped; ``False`` if aiohttp refuses."""
-    if type(reader) is not aiohttp.StreamReader:
-        return False
-    try:
-        reader.__class__ = _StampingReader
-    except TypeError:  # another aiohttp layout: stamp at read time instead
-        return False
-    _SINKS[id(reader)] = (raw.feed_times, raw.feed_chunks)
-    return True
 
 
 @dataclass(slots=True)
@@ -147,7 +116,11 @@ async def send_request(
             raw.status = resp.status
             raw.content_type = resp.headers.get("Content-Type", "")
             # Only a 200 streams; an error body is read whole below, not diverted.
-            if stream and resp.status == 200 and _divert(resp.content, raw):
+            if (
+                stream
+                and resp.status == 200
+                and divert(resp.content, raw.feed_times, raw.feed_chunks)
+            ):
                 reader_id = id(resp.content)
             if resp.status != 200:
                 text = b""
@@ -183,7 +156,7 @@ async def send_request(
             raw.error_detail = f"no complete response within {timeout_s:g} s"
     finally:
         if reader_id:
-            _SINKS.pop(reader_id, None)
+            undivert(reader_id)
     return raw
 
 

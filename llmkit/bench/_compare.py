@@ -45,7 +45,6 @@ __all__ = [
     "CompareUsageError",
     "MetricChange",
     "compare_runs",
-    "compare_table",
     "higher_is_better",
     "known_metrics",
     "load_summary",
@@ -400,6 +399,11 @@ class CompareResult:
     matched_by_position: bool = False
 
     @property
+    def confidence(self) -> float:
+        """The level of the intervals that decide a regression."""
+        return CONFIDENCE
+
+    @property
     def regressions(self) -> list[MetricChange]:
         """The gated metrics that got significantly worse beyond the threshold."""
         return [c for c in self.changes if c.regression]
@@ -657,53 +661,3 @@ def _level_samples(
         return None
     index = level.get("index", summary["levels"].index(level))
     return samples.get(index)
-
-
-def compare_table(result: CompareResult) -> Any:
-    """A rich table of the comparison, regressions in red, improvements in green."""
-    from rich.markup import escape
-
-    from llmkit.bench._report import fit_table
-
-    t = fit_table(f"{result.a}  →  {result.b}")
-    for col in ("level", "metric", "A", "B", "change", "95% interval"):
-        t.add_column(
-            col, justify="left" if col in ("level", "metric") else "right", overflow="fold"
-        )
-    last = None
-    for c in result.changes:
-        pct = "-" if c.change_pct is None else f"{c.change_pct:+.1f}%"
-        better = (
-            c.change_pct is not None
-            and abs(c.change_pct) > 100 * result.threshold
-            and (c.change_pct > 0) == c.higher_is_better
-            and c.significant
-        )
-        if c.missing:
-            verdict, style = "missing", "red" if c.gated else "yellow"
-        elif c.insufficient:
-            verdict, style = "insufficient", "yellow"
-        else:
-            verdict = ""
-            style = "red" if c.worse_beyond and c.significant else ("green" if better else "")
-        mark = " ✗" if c.regression else ""
-        interval = (
-            escape(f"[{c.low_pct:+.1f}, {c.high_pct:+.1f}]%")
-            if c.low_pct is not None and c.high_pct is not None
-            else verdict or "-"
-        )
-        text = pct + mark
-        t.add_row(
-            c.level if c.level != last else "",
-            c.metric + (" *" if c.gated else ""),
-            "-" if c.a is None else f"{c.a:,.2f}",
-            "-" if c.b is None else f"{c.b:,.2f}",
-            f"[{style}]{text}[/]" if style else text,
-            f"[{style}]{interval}[/]" if style and verdict else interval,
-        )
-        last = c.level
-    t.caption = (
-        f"* decides the exit code: worse by more than {100 * result.threshold:g}% with a "
-        f"{100 * CONFIDENCE:g}% interval that excludes no change fails"
-    )
-    return t

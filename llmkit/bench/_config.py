@@ -1,13 +1,8 @@
-"""What a benchmark run is asked to do: :class:`BenchConfig`, :class:`SLO`, :class:`LoadLevel`.
-
-Also the small parsers the CLI and the library share (``"30s"``, ``"1,4,16"``,
-``"ttft=500ms,itl=50ms,e2e=10s"``), so that both accept exactly the same spellings.
-"""
+"""What a benchmark run is asked to do: :class:`BenchConfig`, :class:`SLO`, :class:`LoadLevel`."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -19,75 +14,9 @@ __all__ = [
     "BenchConfig",
     "LoadLevel",
     "LoadMode",
-    "parse_duration",
-    "parse_float_list",
-    "parse_int_list",
-    "parse_share",
-    "parse_slo",
 ]
 
 LoadMode = Literal["concurrency", "rate"]
-
-_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration(text: str | float | int) -> float:
-    """Seconds from ``"500ms"``, ``"30s"``, ``"2m"``, ``"1h"`` or a bare number of seconds.
-
-    >>> parse_duration("500ms"), parse_duration("2m"), parse_duration(3)
-    (0.5, 120.0, 3.0)
-    """
-    if isinstance(text, int | float):
-        value = float(text)
-    else:
-        m = _DURATION_RE.match(text)
-        if not m:
-            raise ConfigError(f"not a duration: {text!r} (use e.g. 500ms, 30s, 2m)")
-        value = float(m.group(1)) * _UNIT_S[m.group(2)]
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"duration must be finite and >= 0: {text!r}")
-    return value
-
-
-def parse_int_list(text: str) -> tuple[int, ...]:
-    """``"1,4,16"`` → ``(1, 4, 16)``; every value must be a positive integer."""
-    try:
-        values = tuple(int(p) for p in text.split(",") if p.strip())
-    except ValueError:
-        raise ConfigError(f"not a list of integers: {text!r}") from None
-    if not values or any(v <= 0 for v in values):
-        raise ConfigError(f"expected positive integers, got {text!r}")
-    return values
-
-
-def parse_float_list(text: str) -> tuple[float, ...]:
-    """``"2,8.5"`` → ``(2.0, 8.5)``; every value must be positive and finite."""
-    try:
-        values = tuple(float(p) for p in text.split(",") if p.strip())
-    except ValueError:
-        raise ConfigError(f"not a list of numbers: {text!r}") from None
-    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
-        raise ConfigError(f"expected positive numbers, got {text!r}")
-    return values
-
-
-def parse_share(text: str | float) -> float:
-    """A share in [0, 1] from ``"5%"`` or ``"0.05"``.
-
-    >>> parse_share("5%"), parse_share("0.25"), parse_share(0)
-    (0.05, 0.25, 0.0)
-    """
-    raw = str(text).strip()
-    try:
-        value = float(raw.removesuffix("%"))
-    except ValueError:
-        raise ConfigError(f"not a share: {text!r} (use e.g. 5% or 0.05)") from None
-    if raw.endswith("%"):
-        value /= 100
-    if not 0 <= value <= 1:
-        raise ConfigError(f"a share must lie between 0 and 1 (0% and 100%): {text!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -117,27 +46,6 @@ class SLO:
             "tpot_ms": self.tpot_ms,
         }
         return {k: v for k, v in out.items() if v is not None}
-
-
-def parse_slo(text: str) -> SLO:
-    """``"ttft=500ms,itl=50ms,e2e=10s"`` → :class:`SLO` (bare numbers are milliseconds)."""
-    values: dict[str, float] = {}
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        key, sep, raw = part.partition("=")
-        key = key.strip().lower().removesuffix("_ms")
-        if key == "tbt":  # the same thing under its other name
-            key = "itl"
-        if not sep or key not in ("ttft", "itl", "e2e", "tpot"):
-            raise ConfigError(f"bad SLO {part!r}: use ttft=, itl=, e2e= or tpot= with a time")
-        raw = raw.strip()
-        ms = float(raw) if re.fullmatch(r"[0-9]*\.?[0-9]+", raw) else parse_duration(raw) * 1000
-        values[f"{key}_ms"] = ms
-    slo = SLO(**values)
-    if slo.is_empty():
-        raise ConfigError(f"empty SLO: {text!r}")
-    return slo
 
 
 @dataclass(frozen=True)

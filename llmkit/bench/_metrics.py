@@ -122,26 +122,17 @@ def summarize_level(
     max_concurrency: int | None = None,
     interrupted: bool = False,
 ) -> dict[str, Any]:
-    """The ``summary.json`` entry of one level (see the README for every field)."""
+    """The ``summary.json`` entry of one level (see the README for every field).
+
+    One helper per metric family: request counts, latency, throughput, goodput, tokens and
+    the client's own health (which reads the others, so it comes last).
+    """
     measured = [r for r in records if not r.warmup]
     ok = [r for r in measured if r.ok]
     failed = [r for r in measured if r.status == "failed"]
-    n_interrupted = sum(1 for r in measured if r.status == "interrupted")
     ends = [r.end_ns for r in measured if r.end_ns is not None and r.status != "interrupted"]
     duration_s = (max(ends) - start_ns) / 1e9 if ends else 0.0
     per_s = (1.0 / duration_s) if duration_s > 0 else 0.0
-    streamed = [r for r in ok if r.streamed]
-    timings = [r.timing for r in ok if r.timing is not None]
-    out_tokens = sum(r.output_tokens for r in ok)
-    in_tokens = sum((r.prompt_tokens or r.prompt_tokens_sent or 0) for r in ok)
-
-    itl: list[float] = []
-    icl: list[float] = []
-    for r in streamed:
-        if r.timing is not None:
-            itl.extend(r.timing.itl_ms)
-            icl.extend(r.timing.icl_ms)
-
     summary: dict[str, Any] = {
         "index": index,
         "label": level.label,
@@ -152,14 +143,42 @@ def summarize_level(
             **_rates(level, measured),
         },
         "interrupted": interrupted,
-        "requests": {
-            "total": len(measured),
-            "ok": len(ok),
-            "failed": len(failed),
-            "interrupted": n_interrupted,
-            "failed_reasons": dict(Counter(r.error or "unknown" for r in failed).most_common()),
-        },
+        "requests": _request_counts(measured, ok, failed),
         "duration_s": duration_s,
+        **_latency(ok),
+        **_waiting(measured, ok),
+        **_sizes(ok),
+        "throughput": _throughput(ok, per_s),
+        "tokens": _token_report(ok),
+        "goodput": _goodput(ok, failed, slo, per_s),
+    }
+    summary["client"] = _client_report(level, measured, client, max_concurrency, summary)
+    return summary
+
+
+def _request_counts(
+    measured: Sequence[RequestRecord], ok: Sequence[RequestRecord], failed: Sequence[RequestRecord]
+) -> dict[str, Any]:
+    return {
+        "total": len(measured),
+        "ok": len(ok),
+        "failed": len(failed),
+        "interrupted": sum(1 for r in measured if r.status == "interrupted"),
+        "failed_reasons": dict(Counter(r.error or "unknown" for r in failed).most_common()),
+    }
+
+
+def _latency(ok: Sequence[RequestRecord]) -> dict[str, Any]:
+    """The server's latency: per request (TTFT, TPOT, E2E...) and pooled per token (ITL)."""
+    streamed = [r for r in ok if r.streamed]
+    timings = [r.timing for r in ok if r.timing is not None]
+    itl: list[float] = []
+    icl: list[float] = []
+    for r in streamed:
+        if r.timing is not None:
+            itl.extend(r.timing.itl_ms)
+            icl.extend(r.timing.icl_ms)
+    return {
         "ttfb_ms": describe(t.ttfb_ms for t in timings),
         "ttft_ms": describe(t.ttft_ms for t in timings),
         "ttfr_ms": describe(t.ttfr_ms for t in timings),
@@ -168,39 +187,59 @@ def summarize_level(
         "request_itl_ms": describe(r.mean_itl_ms for r in streamed),
         "tpot_ms": describe(r.tpot_ms for r in streamed),
         "e2e_ms": describe(t.e2e_ms for t in timings),
+    }
+
+
+def _waiting(measured: Sequence[RequestRecord], ok: Sequence[RequestRecord]) -> dict[str, Any]:
+    """Time spent before sending, and the latency a user saw from the scheduled time."""
+    return {
         "send_lag_ms": describe(r.send_lag_ms for r in measured),
         "queue_wait_ms": describe(r.queue_wait_ms for r in measured),
         "ttft_scheduled_ms": describe(r.ttft_scheduled_ms for r in ok),
         "e2e_scheduled_ms": describe(r.e2e_scheduled_ms for r in ok),
+    }
+
+
+def _sizes(ok: Sequence[RequestRecord]) -> dict[str, Any]:
+    """Tokens per request, and the per-request output rate."""
+    streamed = [r for r in ok if r.streamed]
+    timings = [r.timing for r in ok if r.timing is not None]
+    prompts = (r.prompt_tokens or r.prompt_tokens_sent for r in ok)
+    return {
         "output_tokens": describe(float(r.output_tokens) for r in ok),
-        "prompt_tokens": describe(
-            float(p) for r in ok if (p := r.prompt_tokens or r.prompt_tokens_sent) is not None
-        ),
+        "prompt_tokens": describe(float(p) for p in prompts if p is not None),
         "output_tps": describe(t.output_tps for t in timings),
         "tpot_undefined": sum(1 for r in streamed if r.tpot_ms is None),
-        "throughput": {
-            "requests_per_s": len(ok) * per_s,
-            "output_tokens_per_s": out_tokens * per_s,
-            "input_tokens_per_s": in_tokens * per_s,
-            "total_tokens_per_s": (out_tokens + in_tokens) * per_s,
-            "output_tokens": out_tokens,
-            "input_tokens": in_tokens,
-        },
-        "tokens": _token_report(ok),
     }
-    if slo is not None and not slo.is_empty():
-        judged = len(ok) + len(failed)
-        met = sum(1 for r in ok if meets_slo(r, slo))
-        summary["goodput"] = {
-            "slo": slo.to_dict(),
-            "met": met,
-            "share": met / judged if judged else 0.0,
-            "requests_per_s": met * per_s,
-        }
-    else:
-        summary["goodput"] = None
-    summary["client"] = _client_report(level, measured, client, max_concurrency, summary)
-    return summary
+
+
+def _throughput(ok: Sequence[RequestRecord], per_s: float) -> dict[str, Any]:
+    out_tokens = sum(r.output_tokens for r in ok)
+    in_tokens = sum((r.prompt_tokens or r.prompt_tokens_sent or 0) for r in ok)
+    return {
+        "requests_per_s": len(ok) * per_s,
+        "output_tokens_per_s": out_tokens * per_s,
+        "input_tokens_per_s": in_tokens * per_s,
+        "total_tokens_per_s": (out_tokens + in_tokens) * per_s,
+        "output_tokens": out_tokens,
+        "input_tokens": in_tokens,
+    }
+
+
+def _goodput(
+    ok: Sequence[RequestRecord], failed: Sequence[RequestRecord], slo: SLO | None, per_s: float
+) -> dict[str, Any] | None:
+    """Requests meeting every objective, among those that finished (``None``: no SLO)."""
+    if slo is None or slo.is_empty():
+        return None
+    judged = len(ok) + len(failed)
+    met = sum(1 for r in ok if meets_slo(r, slo))
+    return {
+        "slo": slo.to_dict(),
+        "met": met,
+        "share": met / judged if judged else 0.0,
+        "requests_per_s": met * per_s,
+    }
 
 
 def _token_report(ok: Sequence[RequestRecord]) -> dict[str, Any]:
@@ -235,7 +274,8 @@ def _client_report(
     if lag["p99"] is not None and lag["p99"] > _LOOP_LAG_WARN_MS:
         bottleneck = True
         warnings.append(
-            f"client event-loop lag p99 {lag['p99']:.1f} ms: timestamps may be late by as much"
+            f"client event-loop lag p99 {lag['p99']:.1f} ms: the client's timestamps may be "
+            "late by up to that much"
         )
     load = summary["load"]
     asked, achieved = load.get("scheduled_rate"), load.get("achieved_rate")

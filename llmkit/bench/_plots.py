@@ -82,7 +82,10 @@ def _ecdf(values: list[float]) -> tuple[list[float], list[float]]:
 
 
 def _distributions(plt: Any, result: BenchResult, out: Path) -> Path:
+    import numpy as np
+
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    all_itl: list[float] = []
     for lv in result.levels:
         ok = [r for r in lv.records if r.ok and r.timing is not None]
         if not ok:
@@ -92,6 +95,7 @@ def _distributions(plt: Any, result: BenchResult, out: Path) -> Path:
             "ITL per token": [v for r in ok if r.streamed and r.timing for v in r.timing.itl_ms],
             "E2E": [r.e2e_ms for r in ok if r.e2e_ms is not None],
         }
+        all_itl += series["ITL per token"]
         for ax, vals in zip(axes, series.values(), strict=True):
             if vals:
                 xs, ys = _ecdf(vals)
@@ -103,6 +107,12 @@ def _distributions(plt: Any, result: BenchResult, out: Path) -> Path:
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
+    itl_p99 = float(np.percentile(all_itl, 99)) if all_itl else 0.0
+    if itl_p99 > 0:
+        # A few stalls of hundreds of ms would squeeze every curve against zero: show the
+        # body of the distribution (up to p99; the tail is in requests.csv).
+        axes[1].set_xlim(0, itl_p99 * 1.1)
+        axes[1].set_xlabel("ITL per token (ms, up to p99 of all levels)")
     fig.tight_layout()
     path = out / "latency_distributions.png"
     fig.savefig(path, dpi=110)

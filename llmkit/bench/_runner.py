@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "EXIT_STATUS",
     "SCHEMA_VERSION",
     "BenchResult",
     "LevelResult",
@@ -45,8 +44,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _PREBUILD = 4096  # request bodies serialized before a level starts
-#: exit status of a run stopped by each signal (128 + its number, the shell's habit)
-EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
 
 
 class ProgressHooks:

@@ -23,6 +23,7 @@ from llmkit.cli._common import (
     deprecated_alias,
     fail_cleanly,
     json_option,
+    make_table,
     print_json,
     require_extras,
 )
@@ -70,7 +71,7 @@ annotate.add_command(serve)
     "--log-path",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Call log file for --from-log [default: $LLMKIT_HOME/calls.db].",
+    help="Call log file (implies --from-log) [default: $LLMKIT_HOME/calls.db].",
 )
 @deprecated_alias(
     "--log", "log_path", "--log-path", type=click.Path(dir_okay=False, path_type=Path)
@@ -93,6 +94,7 @@ def import_(
     """
     from llmkit.annotate import import_jsonl, import_log
 
+    from_log = from_log or log_path is not None
     if bool(file) == from_log:
         raise click.UsageError("give FILE.jsonl or --from-log (one of them)")
     with fail_cleanly():
@@ -327,7 +329,6 @@ def adjudicate_cmd(
 ) -> None:
     """List disputed items, or settle one with a final label (provenance kept)."""
     from rich.markup import escape
-    from rich.table import Table
 
     from llmkit.annotate import adjudication_queue, set_final_label
 
@@ -347,9 +348,11 @@ def adjudicate_cmd(
     if as_json:
         print_json([d.to_dict() for d in disputes])
         return
-    table = Table(title=f"{len(disputes)} disputed item-dimensions (threshold {threshold:g})")
-    for column in ("item", "dimension", "ratings", "spread"):
-        table.add_column(column)
+    table = make_table(
+        "item", "dimension", "ratings", "spread",
+        title=f"{len(disputes)} disputed item-dimensions (threshold {threshold:g})",
+        numeric=("spread",),
+    )  # fmt: skip
     for d in disputes:
         ratings = ", ".join(f"{r}={v}" for r, v in sorted(d.values.items()))
         table.add_row(escape(d.item_id), d.dimension, escape(ratings), f"{d.spread:g}")
@@ -371,7 +374,6 @@ def report_cmd(
     days: int | None, plot: Path | None, resamples: int, seed: int, db: str | None, as_json: bool
 ) -> None:
     """Quality metrics per day and rubric version with 95% intervals, and per-rater reports."""
-    from rich.table import Table
 
     from llmkit.annotate import daily_metrics, plot_trend, rater_drift, rater_report
 
@@ -382,7 +384,7 @@ def report_cmd(
         raters = rater_report(store, seed=seed)
         drift = rater_drift(store)
         if plot is not None:
-            plot_trend(metrics, plot)
+            plot_trend(metrics, plot, scales=_likert_scales(store))
     if as_json:
         import json
 
@@ -399,9 +401,11 @@ def report_cmd(
     if metrics.empty:
         out.print("no ratings yet")
         return
-    table = Table(title="quality per day and rubric version (95% bootstrap intervals)")
-    for column in ("day", "rubric", "metric", "estimate", "interval", "items"):
-        table.add_column(column, justify="right" if column in ("estimate", "items") else "left")
+    table = make_table(
+        "day", "rubric", "metric", "estimate", "interval", "items",
+        title="quality per day and rubric version (95% bootstrap intervals)",
+        numeric=("estimate", "items"),
+    )  # fmt: skip
     for row in metrics.to_dict("records"):
         table.add_row(
             str(row["day"]),
@@ -412,9 +416,10 @@ def report_cmd(
             str(row["n_items"]),
         )
     out.print(table)
-    people = Table(title="raters")
-    for column in ("rater", "items", "gold acc.", "agree w/ consensus", "κ", "median s"):
-        people.add_column(column)
+    people = make_table(
+        "rater", "items", "gold acc.", "agree w/ consensus", "κ", "median s", title="raters",
+        numeric=("items", "gold acc.", "agree w/ consensus", "κ", "median s"),
+    )  # fmt: skip
     for row in raters.to_dict("records"):
         people.add_row(
             str(row["rater"]),
@@ -426,9 +431,11 @@ def report_cmd(
         )
     out.print(people)
     if drift["day"].nunique() > 1:  # drift needs more than one day to show
-        trend = Table(title="rater drift: gold accuracy and bias vs the others, per day")
-        for column in ("rater", "day", "ratings", "gold acc.", "bias"):
-            trend.add_column(column)
+        trend = make_table(
+            "rater", "day", "ratings", "gold acc.", "bias",
+            title="rater drift: gold accuracy and bias vs the others, per day",
+            numeric=("ratings", "gold acc.", "bias"),
+        )  # fmt: skip
         for row in drift.to_dict("records"):
             trend.add_row(
                 str(row["rater"]),
@@ -440,6 +447,18 @@ def report_cmd(
         out.print(trend)
     if plot is not None:
         out.print(f"trend plot: {plot}")
+
+
+def _likert_scales(store: Any) -> dict[str, tuple[float, float]]:
+    """The range of each mean metric: its likert dimension's lowest and highest point."""
+    scales: dict[str, tuple[float, float]] = {}
+    for version in store.rubric_versions():
+        for dim in version.rubric.dimensions:
+            if dim.scale.type == "likert" and dim.scale.points:
+                points = sorted(dim.scale.points)
+                low, high = scales.get(f"{dim.key}_mean", (points[0], points[-1]))
+                scales[f"{dim.key}_mean"] = (min(low, points[0]), max(high, points[-1]))
+    return scales
 
 
 @annotate.command("export")

@@ -76,10 +76,16 @@ def _misuse(message: str) -> NoReturn:
     help="Interval level, with --ci.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--dimension",
+    help="For a file written by `annotate export`: the rubric dimension to compare "
+    "[default: the first one with scores].",
+)
 @json_option
 def agreement(
     file: str,
     level: str,
+    dimension: str | None,
     categories: str | None,
     ci: bool,
     resamples: int,
@@ -110,6 +116,7 @@ def agreement(
                 raw = fh.read()
     except OSError as exc:
         _misuse(f"cannot read {name}: {exc.strerror or exc}")
+    raw = _from_export(raw, dimension, name)
     try:
         frame = read_ratings_csv(raw)
         if frame.empty:
@@ -129,6 +136,44 @@ def agreement(
         print_json(summary.to_dict())
     else:
         _print_table(summary, name)
+
+
+def _from_export(raw: bytes, dimension: str | None, name: str) -> bytes:
+    """A file from ``annotate export`` (item_id, rater, dimension, score, ...) as the
+    ``item,rater,value`` rows of one dimension, its scores as the values; other files as
+    they are. Dimensions without scores (free text) are not compared."""
+    import io
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw  # read_ratings_csv names the line
+    header = text.split("\n", 1)[0].strip().lower().split(",")
+    if not {"item_id", "rater", "dimension", "score"} <= set(header):
+        if dimension is not None:
+            _misuse(f"{name}: --dimension needs a file written by `annotate export`")
+        return raw
+    rows = list(csv.DictReader(io.StringIO(text)))
+    scored = list(dict.fromkeys(r["dimension"] for r in rows if r.get("score", "").strip()))
+    if not scored:
+        _misuse(f"{name}: no scored ratings (only free-text dimensions, or none at all)")
+    chosen = dimension or scored[0]
+    if chosen not in scored:
+        _misuse(f"{name}: no scored ratings on dimension {chosen!r} (scored: {', '.join(scored)})")
+    if dimension is None and len(scored) > 1:
+        others = ", ".join(d for d in scored if d != chosen)
+        click.echo(
+            f"agreement on dimension {chosen!r} (also in the file: {others}; "
+            "choose with --dimension)",
+            err=True,
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["item", "rater", "value"])
+    for row in rows:
+        if row["dimension"] == chosen and row["score"].strip():
+            writer.writerow([row["item_id"], row["rater"], row["score"]])
+    return out.getvalue().encode("utf-8")
 
 
 def _split(categories: str | None) -> list[str] | None:

@@ -13,7 +13,17 @@ from typing import Any, NoReturn
 
 import click
 
-from llmkit.cli._common import OutputPath, err_console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    ExitCode,
+    OutputPath,
+    err_console,
+    fail_cleanly,
+    json_option,
+    print_json,
+)
+
+#: exit status of a run stopped by each signal (128 + its number, the shell's habit)
+EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
 
 __all__ = ["bench"]
 
@@ -128,6 +138,13 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
+def _positive(seconds: float, hint: str) -> float:
+    """A limit of 0 s would fail every request before it started: refuse it."""
+    if seconds <= 0:
+        raise click.BadParameter(f"must be longer than 0 s (got {seconds:g} s)", param_hint=hint)
+    return seconds
+
+
 @click.group(invoke_without_command=True, epilog=_METRICS_HELP)
 @click.option(
     "--base-url",
@@ -150,7 +167,7 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
     "--concurrency",
     "-c",
     metavar="N[,N…]",
-    help="Fixed concurrency levels, e.g. 1,4,16 (closed loop).",
+    help="Fixed concurrency levels, e.g. 1,4,16 (closed loop) [default: 1 unless --rate].",
 )
 @click.option(
     "--rate",
@@ -158,7 +175,12 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
     metavar="R[,R…]",
     help="Request rates in requests/s, e.g. 2,8 (open loop). Excludes --concurrency.",
 )
-@click.option("--requests", "-n", type=int, help="Requests per level.")
+@click.option(
+    "--requests",
+    "-n",
+    type=click.IntRange(min=1),
+    help="Requests per level [default: 4 x the concurrency, or 10 s worth of --rate; at least 16].",
+)
 @click.option("--duration", metavar="TIME", help="Length of each level instead, e.g. 30s.")
 @click.option(
     "--burstiness",
@@ -167,7 +189,11 @@ def _convert(func: Any, value: Any, hint: str) -> Any:
     show_default=True,
     help="Gamma shape of arrivals with --rate: 1 is Poisson, <1 burstier.",
 )
-@click.option("--max-concurrency", type=int, help="With --rate: cap on requests in flight.")
+@click.option(
+    "--max-concurrency",
+    type=click.IntRange(min=1),
+    help="With --rate: cap on requests in flight [default: no cap].",
+)
 @click.option(
     "--ramp-up",
     default="0s",
@@ -290,19 +316,15 @@ def bench(ctx: click.Context, /, **opts: Any) -> None:
 
 
 def _run(opts: dict[str, Any]) -> None:
-    from llmkit.bench import (
-        EXIT_STATUS,
-        BenchConfig,
-        check_output_dir,
+    from llmkit.bench import BenchConfig, check_output_dir, run_bench, write_report
+    from llmkit.cli._bench_args import (
         parse_duration,
         parse_float_list,
         parse_int_list,
         parse_share,
         parse_slo,
-        print_summary,
-        run_bench,
-        write_report,
     )
+    from llmkit.cli._bench_tables import print_summary
 
     if not opts["base_url"]:
         raise click.UsageError("Missing option '--base-url' (or LLMKIT_BASE_URL).")
@@ -342,8 +364,10 @@ def _run(opts: dict[str, Any]) -> None:
         seed=opts["seed"],
         stream=opts["stream"],
         continuous_usage=opts["continuous_usage"],
-        timeout_s=_convert(parse_duration, opts["timeout"], "--timeout"),
-        stall_timeout_s=_convert(parse_duration, opts["stall_timeout"], "--stall-timeout"),
+        timeout_s=_positive(_convert(parse_duration, opts["timeout"], "--timeout"), "--timeout"),
+        stall_timeout_s=_positive(
+            _convert(parse_duration, opts["stall_timeout"], "--stall-timeout"), "--stall-timeout"
+        ),
         slo=_convert(parse_slo, opts["slo"], "--slo") if opts["slo"] else None,
         find_max=opts["find_max"],
         goodput_target=opts["goodput_target"],
@@ -399,7 +423,26 @@ def _run(opts: dict[str, Any]) -> None:
         err.print(
             f"[bold red]error:[/] {escape(detail)} ({limit})", highlight=False, soft_wrap=True
         )
-        raise SystemExit(1)
+        raise SystemExit(_unusable_endpoint(result) or ExitCode.CHECK_FAILED)
+
+
+# Failures that say the URL, key or model given cannot be used, not how the endpoint copes.
+_UNUSABLE = {"connect", "http_401", "http_403", "http_404"}
+
+
+def _unusable_endpoint(result: Any) -> ExitCode | None:
+    """No request succeeded and every one failed on the URL, key or model given: bad input
+    (2), as when GET /models refuses the key, rather than a failed error-rate check (1)."""
+    reasons: dict[str, int] = {}
+    ok = 0
+    for level in result.levels:
+        requests = level.stats["requests"]
+        ok += requests["ok"]
+        for reason, n in requests["failed_reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if not ok and reasons and set(reasons) <= _UNUSABLE:
+        return ExitCode.BAD_INPUT
+    return None
 
 
 @bench.command("compare")
@@ -435,7 +478,8 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
     value missing; 2: unknown metric, other schema version, different load types,
     or every gated metric insufficient.
     """
-    from llmkit.bench import CompareUsageError, compare_runs, compare_table, parse_threshold
+    from llmkit.bench import CompareUsageError, compare_runs, parse_threshold
+    from llmkit.cli._bench_tables import compare_table
 
     with fail_cleanly():
         thr = _convert(parse_threshold, threshold, "--threshold")

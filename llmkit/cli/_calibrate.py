@@ -2,7 +2,8 @@
 
 Exit codes: 0 calibrated (and κ at least ``--min-kappa`` when given); 1 κ below
 ``--min-kappa``; 2 misuse or an infrastructure error (no such judge, no ratings, a missing
-recording in replay), with one line on stderr.
+recording in replay), with one line on stderr; 3 no usable item (every verdict unreadable,
+or no item with a human consensus): nothing is saved.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def calibrate_command(
     as_json: bool,
 ) -> None:
     """Compare the model-graded scorer NAME of SUITE with people's ratings of the same items."""
-    from llmkit.cli._common import print_json, require_endpoint
+    from llmkit.cli._common import ExitCode, print_json, require_endpoint
     from llmkit.evals import calibrate, load_suite, save_calibration
 
     if not suite.is_file():
@@ -93,7 +94,9 @@ def calibrate_command(
             n_resamples=resamples,
             seed=seed,
         )
-        saved = None if no_save or mode == "live" else save_calibration(result, loaded)
+        usable = max((g.n_items for g in result.groups), default=0)
+        keep = usable > 0 and not no_save and mode != "live"
+        saved = save_calibration(result, loaded) if keep else None
     except (LLMKitError, OSError) as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return
@@ -107,6 +110,13 @@ def calibrate_command(
             click.echo(line)
         if saved is not None:
             click.echo(f"saved to {saved}")
+    if usable == 0:  # nothing to compare: no calibration, not a calibration of 0 items
+        click.echo(
+            f"llmkit calibrate: judge {scorer!r}: no usable items ({result.n_judged} judged, "
+            f"{len(result.unreadable)} with an unreadable verdict); nothing saved",
+            err=True,
+        )
+        sys.exit(ExitCode.INCONCLUSIVE)
     if min_kappa is not None:
         kappa = result.kappa
         if kappa is None or kappa < min_kappa:

@@ -22,8 +22,9 @@ from llmkit.cli._common import (
 __all__ = ["chat"]
 
 
-def _fmt(v: float | None) -> str:
-    return "-" if v is None else f"{v:.1f}"
+def _ms(v: float | None) -> str:
+    """``12.3ms``, or ``n/a`` where the call could not measure it (no stream: no TPOT)."""
+    return "n/a" if v is None else f"{v:.1f}ms"
 
 
 @click.command()
@@ -72,6 +73,7 @@ def chat(
     if temperature is not None:
         params["temperature"] = temperature
     base_url = require_endpoint(base_url)
+    model = model or _listed_model(base_url, api_key)
     timeouts = Timeouts(total=timeout) if timeout is not None else None
     out = sys.stdout
     printed = False
@@ -101,10 +103,34 @@ def chat(
     click.echo(
         f"finish={result.finish_reason} tokens={t.output_tokens}"
         f"{' (approx.)' if t.tokens_approximate else ''} attempts={len(result.attempts)} "
-        f"TTFB={_fmt(t.ttfb_ms)}ms TTFT={_fmt(t.ttft_ms)}ms TPOT={_fmt(t.tpot_ms)}ms "
-        f"E2E={_fmt(t.e2e_ms)}ms",
+        f"TTFB={_ms(t.ttfb_ms)} TTFT={_ms(t.ttft_ms)} TPOT={_ms(t.tpot_ms)} E2E={_ms(t.e2e_ms)}",
         err=True,
     )
+
+
+def _listed_model(base_url: str, api_key: str | None) -> str | None:
+    """No model named anywhere: the first one the server lists, said on stderr (as bench
+    does). ``None`` (and the client's own "no model given") when the list cannot be had."""
+    import json
+    import os
+    import urllib.request
+
+    if any(os.environ.get(v) for v in ("LLMKIT_MODEL", "OPENAI_MODEL")):
+        return None
+    if not base_url.startswith(("http://", "https://")):
+        return None  # the client names what is wrong with it
+    key = api_key or os.environ.get("LLMKIT_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    request = urllib.request.Request(base_url.rstrip("/") + "/models")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            listed = json.loads(response.read(1 << 20))["data"]
+        model = str(listed[0]["id"])
+    except (OSError, ValueError, LookupError, TypeError):
+        return None
+    click.echo(f"model: {model} (the first the server lists; choose with -m)", err=True)
+    return model
 
 
 def _read_stdin() -> str:

@@ -95,19 +95,46 @@ def console(file: IO[str] | None = None) -> Console:
     """The console for a command's report on stdout (or ``file``).
 
     On a terminal: its width, colour and live widgets. Piped or redirected: plain text
-    (no colour codes, no spinners) at ``$COLUMNS`` or 80 columns; tables made by
-    :func:`make_table` fold to fit that width instead of cutting cells.
+    (no colour codes, no spinners), as wide as the text is (a table's row on one line,
+    every cell whole) unless ``$COLUMNS`` sets a width; tables made by :func:`make_table`
+    fold to fit a width instead of cutting cells. A reader that quits early (``| head``)
+    ends the command quietly with status 0.
     """
-    from rich.console import Console
-
-    return Console(file=file)
+    return _console_class()(file=file, width=_piped_width(file or sys.stdout))
 
 
 def err_console() -> Console:
     """Like :func:`console`, on stderr (progress, warnings, errors)."""
+    return _console_class()(stderr=True, width=_piped_width(sys.stderr))
+
+
+# Wide enough for any table llmkit prints; a pipe has no edge to fold at.
+_PIPE_WIDTH = 1000
+
+
+def _piped_width(stream: IO[str]) -> int | None:
+    import os
+
+    if os.environ.get("COLUMNS"):
+        return None  # rich reads it
+    try:
+        return None if stream.isatty() else _PIPE_WIDTH
+    except (AttributeError, ValueError):
+        return _PIPE_WIDTH
+
+
+@functools.cache
+def _console_class() -> type[Console]:
     from rich.console import Console
 
-    return Console(stderr=True)
+    class QuietOnClosedPipe(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here; a reader that has all it wants is no failure.
+            self.quiet = True
+            quiet_closed_pipe()
+            raise SystemExit(ExitCode.OK)
+
+    return QuietOnClosedPipe
 
 
 def make_table(

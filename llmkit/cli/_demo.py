@@ -323,14 +323,14 @@ def latency_section(console: Console, report: dict[str, Any], size: DemoSize) ->
 
 def annotation_section(console: Console, report: dict[str, Any], size: DemoSize) -> None:
     """A simulated day of human rating: agreement, gold accuracy and the day's metrics."""
-    from llmkit.annotate import run_demo as run_annotation_demo
+    from llmkit.cli._demo_annotate import run_demo as run_annotation_demo
 
     report["annotation"] = run_annotation_demo(console, n_items=size.annotation_items)
 
 
 def evals_section(console: Console, report: dict[str, Any], size: DemoSize) -> None:
     """The example suite replayed from its cassettes against its committed baseline."""
-    from llmkit.evals import run_demo as run_eval_demo
+    from llmkit.cli._demo_eval import run_demo as run_eval_demo
 
     report["evals"] = run_eval_demo(console, quick=size is QUICK)
 

@@ -9,12 +9,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from llmkit import ConfigError, LLMKitError
-from llmkit.cli._common import ExitCode, OutputPath, deprecated_alias, require_endpoint
+from llmkit.cli._common import (
+    ExitCode,
+    OutputPath,
+    Terminated,
+    console,
+    deprecated_alias,
+    err_console,
+    require_endpoint,
+)
+from llmkit.evals import EvalInterrupted
 
 __all__ = ["eval_command"]
 
@@ -148,8 +157,6 @@ def eval_command(
     Subcommands: `llmkit eval merge RESULT...` joins --shard results into one run;
     `llmkit eval view RESULTS -o report.html` writes a static HTML report.
     """
-    from rich.console import Console
-
     refresh_cases = [c for item in (*refresh, *more_refresh) for c in item.split(",") if c]
     if more_refresh and not refresh:
         _fail(f"unexpected argument {more_refresh[0]!r}")
@@ -174,17 +181,42 @@ def eval_command(
             output,
             base_url,
             api_key,
-            Console(stderr=as_json),
+            err_console() if as_json else console(),
             shard,
             compare,
         )
+    except EvalInterrupted as stop:
+        _stopped(stop, output)
     except LLMKitError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the root guard ends quietly
     except OSError as exc:
         _fail(f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip())
         return
     sys.exit(code)
+
+
+def _stopped(stop: EvalInterrupted, output: Path | None) -> NoReturn:
+    """Ctrl-C or SIGTERM mid-run: keep what finished, say which cassettes changed."""
+    from llmkit.evals import write_results
+
+    if output is not None and stop.run.cases:
+        output.mkdir(exist_ok=True)
+        write_results(stop.run, output / "results.jsonl")
+        summary = {**stop.run.summary(), "interrupted": True}
+        (output / "summary.json").write_text(
+            json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
+    kept = f"; results of those in {output}" if output is not None and stop.run.cases else ""
+    click.echo(
+        f"llmkit eval: interrupted after {len(stop.run.cases)} finished cases{kept}; "
+        f"cassettes re-recorded: {', '.join(stop.recorded) or 'none'}",
+        err=True,
+    )
+    terminated = isinstance(stop.__cause__, Terminated)
+    sys.exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
 
 
 def _run(

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from llmkit import LLMKitError
-from llmkit.cli._common import ExitCode
+from llmkit.cli._common import ExitCode, console, err_console
 from llmkit.cli._eval import eval_command, finish_run
 
 __all__ = ["merge_command"]
@@ -45,8 +45,6 @@ def merge_command(
     llmkit eval s.eval.yaml --shard 1/3 -o shard-1    # one per CI job
     llmkit eval merge shard-1 shard-2 shard-3 --junit junit.xml --baseline s.baseline.json
     """
-    from rich.console import Console
-
     from llmkit.evals import load_baseline, load_suite, merge_shards
 
     if update_baseline and baseline is None:
@@ -67,7 +65,7 @@ def merge_command(
             summary,
             as_json,
             output,
-            Console(stderr=as_json),
+            err_console() if as_json else console(),
         )
     except LLMKitError as exc:
         click.echo(f"llmkit eval merge: {str(exc).splitlines()[0]}", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from llmkit.cli._common import console, deprecated_alias, fail_cleanly, json_option, print_json
+from llmkit.cli import _common as common
 
 __all__ = ["log"]
 
@@ -32,26 +32,28 @@ _COLUMNS = (
     type=click.Path(path_type=Path, dir_okay=False),
     help="Call log file (default: LLMKIT_HOME/calls.db). Read only: never created.",
 )
-@deprecated_alias("--path", "path", "--log-path", type=click.Path(path_type=Path, dir_okay=False))
+@common.deprecated_alias(
+    "--path", "path", "--log-path", type=click.Path(path_type=Path, dir_okay=False)
+)
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@json_option
+@common.json_option
 def log(path: Path | None, limit: int, as_json: bool) -> None:
     """Show the most recent calls: model, prompt, tokens, TTFT, TPOT, E2E, attempts, error."""
     from llmkit.llm import default_log_path, read_log
 
     target = path or default_log_path()
-    with fail_cleanly():
+    with common.fail_cleanly():
         # A missing file, a non-database or a database of something else: one line, exit 1.
         frame = read_log(target, limit=limit)
     if as_json:
-        print_json(json.loads(frame.to_json(orient="records")))
+        common.print_json(json.loads(frame.to_json(orient="records")))
         return
-    from rich.table import Table
-
-    table = Table(title=f"last {len(frame)} calls in {target}")
     columns = [c for c in _COLUMNS if c in frame.columns]
-    for column in columns:
-        table.add_column(column, justify="right" if column.endswith(("ms", "tokens")) else "left")
+    table = common.make_table(
+        *columns,
+        title=f"last {len(frame)} calls in {target}",
+        numeric=[c for c in columns if c.endswith(("ms", "tokens"))],
+    )
     for row in frame.to_dict(orient="records"):
         values = []
         for column in columns:
@@ -60,4 +62,4 @@ def log(path: Path | None, limit: int, as_json: bool) -> None:
                 "" if v is None or v != v else f"{v:.1f}" if isinstance(v, float) else str(v)
             )
         table.add_row(*values)
-    console().print(table)
+    common.console().print(table)

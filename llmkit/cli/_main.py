@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from llmkit import __version__
 from llmkit.cli._common import (
     EXIT_CODES_HELP,
     catch_sigterm,
@@ -71,7 +70,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 # command (or command and subcommand) -> the extras it needs beyond the base install
 COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
-    "demo": ("bench", "annotate", "eval"),
+    "demo": ("engine", "bench", "annotate", "eval"),
+    "serve": ("engine",),
     "bench": ("bench",),
     "eval": ("eval",),
     "calibrate": ("eval",),
@@ -143,7 +143,8 @@ def _add_exit_codes_epilog(command: click.Command) -> None:
     epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
 )
-@click.version_option(__version__, "-V", "--version", prog_name="llmkit")
+# package_name: the version is read from the metadata only when asked for (~20 ms)
+@click.version_option(None, "-V", "--version", package_name="llmkit", prog_name="llmkit")
 def cli() -> None:
     """llmkit: dependable LLM applications.
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import BadInputError, console, fail_cleanly, json_option, print_json
+from llmkit.cli._common import (
+    BadInputError,
+    console,
+    fail_cleanly,
+    json_option,
+    make_table,
+    print_json,
+)
 
 __all__ = ["taxonomy"]
 
@@ -59,6 +66,12 @@ def taxonomy(
             schema = _load_schema_file(schema_file) if schema_file else None
             assert file is not None
             report = taxonomy_from_jsonl(file, schema=schema, format=fmt, top=top)
+            if report.total == 0:  # a binary file or the wrong JSONL is not "0 problems"
+                skipped = f"all {report.skipped} lines skipped" if report.skipped else "empty"
+                raise BadInputError(
+                    f"{file}: no parse results or texts ({skipped}): expected JSON lines "
+                    'with "stage" or "text"'
+                )
         if as_json:
             print_json(report.to_dict())
             return
@@ -97,17 +110,15 @@ def _log_rows(log_path: str | None) -> Any:
 
 
 def _print(report: object) -> None:
-    from rich.table import Table
-
     from llmkit.structured import Taxonomy, get_rule
 
     assert isinstance(report, Taxonomy)
     out = console()
     total = report.total or 1
-    stages = Table(title=f"Stages over {report.total} answers")
-    stages.add_column("stage")
-    stages.add_column("count", justify="right")
-    stages.add_column("share", justify="right")
+    stages = make_table(
+        "stage", "count", "share", title=f"Stages over {report.total} answers",
+        numeric=("count", "share"),
+    )  # fmt: skip
     for stage, n in report.stages.items():
         stages.add_row(stage, str(n), f"{n / total:.1%}")
     out.print(stages)
@@ -117,17 +128,16 @@ def _print(report: object) -> None:
             "no stage or text, or a bad per-line schema.",
             highlight=False,
         )
-    rules = Table(title="Rules that fired")
-    for col in ("rule", "count", "share", "error class"):
-        rules.add_column(col, justify="right" if col in ("count", "share") else "left")
+    rules = make_table(
+        "rule", "count", "share", "error class", title="Rules that fired",
+        numeric=("count", "share"),
+    )  # fmt: skip
     for name, n in report.rules.items():
         rule = get_rule(name)
         rules.add_row(name, str(n), f"{n / total:.1%}", rule.error_class if rule else "")
     out.print(rules)
     if report.failures:
-        fails = Table(title="Failures")
-        fails.add_column("class")
-        fails.add_column("count", justify="right")
+        fails = make_table("class", "count", title="Failures", numeric=("count",))
         for cls, n in report.failures.items():
             fails.add_row(cls, str(n))
         out.print(fails)

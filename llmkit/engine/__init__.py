@@ -11,6 +11,10 @@ timing, a send log on the shared monotonic clock, and fault injection::
 
 from __future__ import annotations
 
+from llmkit.extras import require_extra as _require_extra
+
+_require_extra("llmkit.engine", "engine")  # one clear line, not a ModuleNotFoundError below
+
 from llmkit.engine._config import FAULT_KINDS, PRESETS, EngineConfig, Faults
 from llmkit.engine._handles import (
     EngineHandle,

@@ -6,9 +6,9 @@ run = run_suite(load_suite("prompts/support_ticket.eval.yaml"))   # replay: no n
 run.summary()["pass_rate"]
 """
 
-from llmkit.extras import require_extra
+from llmkit.extras import require_extra as _require_extra
 
-require_extra("llmkit.evals", "eval")  # one clear line, not a ModuleNotFoundError below
+_require_extra("llmkit.evals", "eval")  # one clear line, not a ModuleNotFoundError below
 
 from llmkit.evals._baseline import (
     BaselineError,
@@ -27,7 +27,7 @@ from llmkit.evals._calibrate import (
 )
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._cost import Price, add_junit_costs, apply_cost, cost_line
-from llmkit.evals._demo import example_suite_path, run_demo
+from llmkit.evals._demo import example_suite_path
 from llmkit.evals._matrix import (
     Column,
     MatrixRun,
@@ -44,7 +44,14 @@ from llmkit.evals._matrix import (
 from llmkit.evals._matrix import table_rows as matrix_table_rows
 from llmkit.evals._merge import merge_shards
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
-from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord, cassette_client, run_suite
+from llmkit.evals._runner import (
+    CaseRun,
+    EvalInterrupted,
+    EvalRun,
+    ScoreRecord,
+    cassette_client,
+    run_suite,
+)
 from llmkit.evals._scorers import (
     Score,
     ScoreContext,
@@ -66,6 +73,7 @@ __all__ = [
     "CassetteError",
     "Column",
     "Comparison",
+    "EvalInterrupted",
     "EvalRun",
     "MatrixRun",
     "MetricComparison",
@@ -107,7 +115,6 @@ __all__ = [
     "render_report",
     "require_calibration",
     "resolve_path",
-    "run_demo",
     "run_matrix",
     "run_suite",
     "save_calibration",

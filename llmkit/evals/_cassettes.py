@@ -384,10 +384,21 @@ def load_cassette(path: Path) -> dict[str, Any]:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as exc:
         raise CassetteError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CassetteError(f"{path}: not UTF-8 text (byte at offset {exc.start})") from None
     except yaml.YAMLError as exc:
         raise CassetteError(f"{path}: not a valid cassette: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
+    for n, interaction in enumerate(data["interactions"], 1):
+        response = interaction.get("response") if isinstance(interaction, dict) else None
+        status = response.get("status") if isinstance(response, dict) else None
+        code = status.get("code") if isinstance(status, dict) else None
+        # bool is an int too; an HTTP status is neither text nor a flag.
+        if type(code) is not int or not 100 <= code <= 599:
+            raise CassetteError(
+                f"{path}: interaction {n}: response status code {code!r} is not an HTTP status"
+            )
     return data
 
 

@@ -32,7 +32,15 @@ from llmkit.evals._reducers import DEFAULT_REDUCER, reduce_repeats
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, build_scorer
 from llmkit.evals._suite import Case, Suite
 
-__all__ = ["CaseRun", "EvalRun", "Mode", "ScoreRecord", "cassette_client", "run_suite"]
+__all__ = [
+    "CaseRun",
+    "EvalInterrupted",
+    "EvalRun",
+    "Mode",
+    "ScoreRecord",
+    "cassette_client",
+    "run_suite",
+]
 
 Mode = Literal["replay", "record", "live"]
 MODES: tuple[str, ...] = ("replay", "record", "live")
@@ -395,26 +403,51 @@ def run_suite(
             progress(run)
         return run
 
-    if replay_cases:
-        client = _client("replay", None, None, suite)
-        try:
-            runner = _CaseRunner(suite, client)
-            for case in replay_cases:
-                note(runner.replay(case))
-        finally:
-            client.close()
-    if call_cases:
-        client = _client("record", base_url, api_key, suite)
-        try:
-            runner = _CaseRunner(suite, client)
-            write = mode != "live"
-            with recording(), ThreadPoolExecutor(max_workers=concurrency) as pool:
-                for _ in pool.map(lambda c: note(runner.live(c, write)), call_cases):
-                    pass
-        finally:
-            client.close()
+    try:
+        if replay_cases:
+            client = _client("replay", None, None, suite)
+            try:
+                runner = _CaseRunner(suite, client)
+                for case in replay_cases:
+                    note(runner.replay(case))
+            finally:
+                client.close()
+        if call_cases:
+            client = _client("record", base_url, api_key, suite)
+            try:
+                runner = _CaseRunner(suite, client)
+                write = mode != "live"
+                with recording(), ThreadPoolExecutor(max_workers=concurrency) as pool:
+                    try:
+                        for _ in pool.map(lambda c: note(runner.live(c, write)), call_cases):
+                            pass
+                    except KeyboardInterrupt:
+                        # Cases not started never start; those under way finish (and write).
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise
+            finally:
+                client.close()
+    except KeyboardInterrupt as stop:
+        finished = tuple(done[c.id] for c in chosen if c.id in done)
+        recorded = [c.id for c in call_cases if c.id in done] if mode != "live" else []
+        partial = EvalRun(suite, mode, finished, time.perf_counter() - started)
+        raise EvalInterrupted(partial, recorded) from stop
     ordered = tuple(done[c.id] for c in chosen)
     return EvalRun(suite, mode, ordered, time.perf_counter() - started)
+
+
+class EvalInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM (the signal's exception is ``__cause__``).
+
+    Attributes:
+        run: the cases that finished, as an :class:`EvalRun`.
+        recorded: ids of the cases whose cassettes this run rewrote before it stopped.
+    """
+
+    def __init__(self, run: EvalRun, recorded: list[str]) -> None:
+        super().__init__(f"{len(run.cases)} cases finished, {len(recorded)} cassettes rewritten")
+        self.run = run
+        self.recorded = recorded
 
 
 def cassette_timings(suite: Suite, case_id: str) -> dict[str, Any]:

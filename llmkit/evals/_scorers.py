@@ -11,9 +11,12 @@ from __future__ import annotations
 import importlib
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmkit.evals._errors import SuiteError
@@ -141,9 +144,17 @@ def _factory(spec: ScorerSpec) -> ScorerFactory:
     return factory
 
 
-def validate_spec(spec: ScorerSpec) -> None:
+# The folder of the suite being loaded: where a custom scorer's module may live.
+_SUITE_DIR: ContextVar[Path | None] = ContextVar("llmkit_suite_dir", default=None)
+
+
+def validate_spec(spec: ScorerSpec, suite_dir: Path | None = None) -> None:
     """Check a scorer spec's options now, so a bad suite fails at load with file and line."""
-    _factory(spec)(spec, None)
+    token = _SUITE_DIR.set(suite_dir)
+    try:
+        _factory(spec)(spec, None)
+    finally:
+        _SUITE_DIR.reset(token)
 
 
 def build_scorer(spec: ScorerSpec, suite: Suite) -> Scorer:
@@ -520,13 +531,15 @@ register_scorer("tokens")(
 
 
 # --- custom --------------------------------------------------------------------------------
-def _import(ref: str) -> Any:
-
+def _import(ref: str, suite_dir: Path | None = None) -> Any:
+    """``package.module:function``, from ``sys.path`` or else the suite's own folder and
+    the folder above it (so ``llmkit eval`` finds the scorer beside the suite without
+    ``PYTHONPATH=.``)."""
     module, sep, attr = ref.partition(":")
     if not sep or not module or not attr:
         raise SuiteError("function must look like package.module:function", field="function")
     try:
-        obj: Any = importlib.import_module(module)
+        obj: Any = _import_module(module, suite_dir)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
@@ -534,6 +547,23 @@ def _import(ref: str) -> Any:
     if not callable(obj):
         raise SuiteError(f"{ref} is not callable", field="function")
     return obj
+
+
+def _import_module(name: str, suite_dir: Path | None) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        top = name.partition(".")[0]
+        if suite_dir is None or exc.name not in (top, name):
+            raise
+    for folder in (suite_dir, suite_dir.parent):
+        if (folder / f"{top}.py").is_file() or (folder / top).is_dir():
+            sys.path.insert(0, str(folder))
+            try:
+                return importlib.import_module(name)
+            finally:
+                sys.path.remove(str(folder))
+    return importlib.import_module(name)  # raises the first error again
 
 
 def as_score(result: Any, where: str) -> Score:
@@ -562,7 +592,7 @@ def _custom(spec: ScorerSpec, suite: Suite | None) -> Scorer:
 
     It returns a Score, a bool, a number in [0, 1] or a mapping with ``passed``."""
     ref = _opt(spec, "function", str)
-    fn = _import(ref)
+    fn = _import(ref, suite.path.resolve().parent if suite is not None else _SUITE_DIR.get())
     options = {k: v for k, v in spec.options.items() if k != "function"}
 
     def score(ctx: ScoreContext) -> Score:

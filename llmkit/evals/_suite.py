@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
 from llmkit.evals._cases_file import CASE_FILE_SUFFIXES, read_case_file
@@ -228,7 +230,7 @@ def _scorers(ctx: _Ctx, node: yaml.Node, field: str) -> tuple[ScorerSpec, ...]:
             raise ctx.error(f"two scorers are called {spec.name!r}; give one a 'name'", item, where)
         names.add(spec.name)
         try:
-            validate_spec(spec)
+            validate_spec(spec, Path(ctx.path).resolve().parent)
         except SuiteError as exc:
             raise ctx.error(
                 exc.reason, item, f"{where}{'.' + exc.field if exc.field else ''}"
@@ -271,6 +273,14 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, dict):
         raise ctx.error("schema must be a mapping (JSON Schema)", m["schema"][1], "prompt.schema")
+    if schema is not None:
+        # Checked now, so a bad schema is a load error at its line, not a crash mid-run.
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise ctx.error(
+                f"not a valid JSON Schema: {exc.message}", m["schema"][1], "prompt.schema"
+            ) from None
     return PromptTemplate(
         name=str(data.get("name") or base.name),
         version=str(data.get("version", "1")),
@@ -479,6 +489,8 @@ def load_suite(path: str | Path) -> Suite:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SuiteError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"not UTF-8 text (byte at offset {exc.start})", path=str(path)) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:

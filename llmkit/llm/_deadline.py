@@ -27,6 +27,8 @@ from typing import Any
 import httpcore2
 import httpx2
 
+from llmkit.llm._http_adapter import transport_over_backend
+
 __all__ = ["Budget", "budget_transport", "spending"]
 
 _current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
@@ -165,23 +167,8 @@ class _Backend(httpcore2.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class _BudgetTransport(httpx2.HTTPTransport):
-    """httpx2's own transport (its request mapping and errors), over the budget backend."""
-
-    def __init__(self, limits: httpx2.Limits) -> None:
-        super().__init__(limits=limits)
-        # The same pool httpx2 builds, but over our backend (a public httpcore2 argument).
-        self._pool = httpcore2.ConnectionPool(
-            ssl_context=httpx2.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_Backend(),
-        )
-
-
 def budget_transport() -> httpx2.HTTPTransport:
     """A transport for the sync SDK client that enforces the current :class:`Budget`."""
     # The openai SDK's own pool limits.
     limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=5)
-    return _BudgetTransport(limits)
+    return transport_over_backend(_Backend(), limits)

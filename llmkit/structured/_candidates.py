@@ -16,7 +16,14 @@ from typing import Any
 
 from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
-from llmkit.structured._load import Limits, Loaded, LoadFailure, load_json, load_yaml
+from llmkit.structured._load import (
+    Limits,
+    Loaded,
+    LoadFailure,
+    load_json,
+    load_yaml,
+    smart_inner,
+)
 from llmkit.structured._rules import RepairContext, rules
 from llmkit.structured._schema import CompiledSchema, format_errors
 
@@ -30,6 +37,7 @@ __all__ = [
     "engine",
     "fire",
     "json_like",
+    "only_root_open",
     "other_fit",
     "prose_edges",
     "reshaped",
@@ -150,6 +158,10 @@ class Run:
             if isinstance(val, (dict, list)) or val is None or not isinstance(key, str):
                 continue
             text = f"{key}: {_scalar_text(val)}"
+            inner = smart_inner(text)
+            if inner is not None:
+                text = inner  # `- “Note: read this”`: the quotes wrap the whole item
+                fire(fired, "yaml_smart_quotes")
             path = list(error.absolute_path)
             if not path:
                 value = text
@@ -187,6 +199,19 @@ def schema_keys(compiled: CompiledSchema | None) -> set[str]:
 _TOP_KEY = re.compile(r"^([^\s#\-][^:\n]*):(?:[ \t]|$)", re.M)
 
 
+def _shadowed(run: Run, label: str, written: list[str], tail: bool) -> bool:
+    """`note: x` written as the schema spells it, then a blank line and `Note: a
+    sentence.` closing the answer: the remark is prose, the key is the field. (Above the
+    document the two stay rivals: `Summary: ...` may be the summary.)"""
+    if not tail:
+        return False
+    props = (run.compiled.schema.get("properties") or {}) if run.compiled else {}
+    if not isinstance(props, dict) or label in props:
+        return False
+    norm = normalize_key(label)
+    return any(k in props and normalize_key(k) == norm for k in written)
+
+
 def edge_prose(run: Run, payload: str) -> str | Attempt | None:
     """The payload without prose-shaped lines at its edges (`Note: a sentence.`).
 
@@ -202,9 +227,11 @@ def edge_prose(run: Run, payload: str) -> str | Attempt | None:
         return None
     written = [m.group(1).strip() for m in _TOP_KEY.finditer(payload)]
     drop = []
+    lines = payload.rstrip().split("\n")
     for i, label in zip(idx, labels, strict=True):
         norm = normalize_key(label)
-        if norm not in keys:
+        tail = i == len(lines) - 1 and i > 0 and not lines[i - 1].strip()
+        if norm not in keys or _shadowed(run, label, written, tail):
             drop.append(i)
         elif sum(1 for k in written if normalize_key(k) == norm) > 1:
             return verdict(f"two candidates for the field {label!r}: a prose line and a key")
@@ -240,6 +267,21 @@ def reshaped(run: Run, payload: str, fmt: str) -> tuple[Attempt, str] | None:
     return None
 
 
+_WHOLE_END = re.compile(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
+
+
+def only_root_open(read: _json_repair.JsonRepair, payload: str, at_limit: bool) -> bool:
+    """A cut JSON answer whose every member was written whole: only the top-level value
+    was left open. At the token limit only an object counts (a list could have gone on,
+    and the object's required keys tell), and only if its last value ends in a closer,
+    a quote or a literal (`12` may be the start of `125`). Nothing is ever completed: a
+    list or a nested object that runs to the end is not whole."""
+    if at_limit:
+        return read.open_at_cut == "{" and _WHOLE_END.search(payload) is not None
+    # no sign of a cut (the closer forgotten): a top-level list of whole items also
+    return read.open_at_cut in ("{", "[")
+
+
 def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
     """At the token limit: does the document run to the end of the answer?
 
@@ -250,9 +292,7 @@ def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
     if json_like(payload):
         read = _json_repair.repair_json(payload)
         if read is not None:
-            return read.truncated
-    if "close_truncated_yaml" in fired:
-        return True
+            return read.truncated and not only_root_open(read, payload, True)
     last = text.rstrip().rsplit("\n", 1)[-1].strip()
     if last.startswith(("```", "~~~")):
         return False
@@ -313,10 +353,16 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     names.extend(n for n in read.repairs if n not in names)
     if read.trailing.strip():
         names.append("strip_prose")
+    if (read.truncated or read.cut_inside) and _UNQUOTED & set(read.repairs):
+        # `["a", "b"\n\nLet me know...`: the closer left off and a remark after a blank
+        # line, never one more item or key
+        cut = _prose_after_unclosed(run, payload, ctx)
+        if cut is not None:
+            return cut
     if read.cut_inside:
         return verdict("answer cut inside a value: its end is unknown"), names
-    if read.truncated and run.cut_at_limit:
-        return verdict("answer cut at the token limit before the JSON ended"), names
+    if read.truncated and not only_root_open(read, payload, run.cut_at_limit):
+        return verdict("the answer ends inside a value it never closed: its end is unknown"), names
     if read.truncated:
         ctx.truncated = True
     if len(read.values) == 1:
@@ -336,6 +382,25 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     if valid:
         return verdict("several different documents fit the schema"), names
     return tries[-1], names
+
+
+_UNQUOTED = frozenset(["json_unquoted_values", "json_unquoted_keys"])
+
+
+def _prose_after_unclosed(
+    run: Run, payload: str, ctx: RepairContext
+) -> tuple[Attempt, list[str]] | None:
+    end = payload.rstrip().rfind("\n\n")
+    if end < 0:
+        return None
+    read = _json_repair.repair_json(payload[:end])
+    if read is None or len(read.values) != 1 or _UNQUOTED & set(read.repairs) or read.cut_inside:
+        return None
+    a = run.attempt(read.values[0], "json")
+    if not a.valid:
+        return None
+    ctx.truncated = True
+    return a, [*read.repairs, "strip_prose"]
 
 
 def other_fit(run: Run, rest: str, value: Any, limit: int = 5) -> bool:
@@ -401,14 +466,19 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
     lines = payload.split("\n")
     keys = schema_keys(run.compiled)
     has_schema = bool(keys)
+    written = [m.group(1).strip() for m in _TOP_KEY.finditer(payload)]
 
     def scan(order: range) -> list[int]:
         found: list[int] = []
+        tail = order.step < 0
         for i in order:
             if not lines[i].strip():
                 continue
             label = _edge_candidate(lines[i], has_schema, invalid)
-            if label is None or normalize_key(label) in keys or len(found) >= 3:
+            if label is None or len(found) >= 3:
+                break
+            closing = tail and not found and i > 0 and not lines[i - 1].strip()
+            if normalize_key(label) in keys and not _shadowed(run, label, written, closing):
                 break
             nxt = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
             if nxt[:1].isspace() or nxt.startswith("-"):

@@ -37,7 +37,7 @@ from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
 from llmkit.structured._schema import CompiledSchema, memo_valid, validation_memo
 
-__all__ = ["CoercionStats", "coerce", "finalize", "normalize_key"]
+__all__ = ["CoercionStats", "coerce", "finalize", "normalize_key", "schema_walker"]
 
 _MAX_DEPTH = 200
 _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
@@ -654,6 +654,9 @@ class _Coercer:
                 return None
             if isinstance(value, str):
                 s = value.strip()
+                if "\n" in s and ("[" in s or "{" in s):
+                    # several lines holding brackets: a payload inside prose, not one item
+                    return self.final(value)
                 if s.startswith("[") and s.endswith("]"):
                     parsed = _parse_embedded(s)
                     if isinstance(parsed, list):
@@ -929,6 +932,13 @@ class CoercionStats:
 
     steps: int
     passes: int
+
+
+def schema_walker(compiled: CompiledSchema) -> Any:
+    """An object with ``root``, ``deref(schema)`` and ``branch_types(schema)`` for
+    ``compiled``: the coercer's own reading of references and types, for callers that
+    follow a path into the schema before any value exists."""
+    return _Coercer(compiled, rename=False)
 
 
 def coerce(

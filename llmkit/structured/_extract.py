@@ -228,6 +228,8 @@ _YAML_KEY_LINE = re.compile(
     r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*+)[ ]*:(?:[ ]|$)"""
 )
 _YAML_ITEM_LINE = re.compile(r"[ ]*-(?:[ ]|$)")
+# a YAML list item or a quote before the first brace: `- "{braced}"` is no JSON payload
+_ITEM_BEFORE = re.compile(r"(?m)^[ ]*-[ ]|[\"'\u201c\u2018][ ]*\Z")
 # `key: v`, `key:` and `key:value` (a space forgotten; a URL's `://` is not a key)
 _IDENT_KEY = re.compile(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
 _GLUED_KEY_LINE = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
@@ -235,7 +237,7 @@ _GLUED_KEY_LINE = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 def _prose_like(line: str) -> bool:
     s = line.strip()
-    if not s or s.startswith(("#", "---", "...", "{", "[", '"', "'")):
+    if not s or s.startswith(("#", "---", "...", "{", "[", "}", "]", '"', "'")):
         return False
     if _YAML_ITEM_LINE.match(line) or _GLUED_KEY_LINE.match(line):
         return False
@@ -251,6 +253,17 @@ def _prose_like(line: str) -> bool:
         return True
     # "Sure: here is the YAML:" / "Note: the ticket follows:"
     return len(s.split()) >= 4 and words[0].strip(",.!").casefold() in LEAD_INS
+
+
+def _remark(lines: list[str], i: int) -> bool:
+    """A line after a blank line that is no list item, no comment and no marker."""
+    line = lines[i]
+    return (
+        i > 0
+        and not lines[i - 1].strip()
+        and not line.startswith(("-", "#", "..."))
+        and not _YAML_ITEM_LINE.match(line)
+    )
 
 
 @register_rule(
@@ -269,7 +282,11 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
     if (
         ctx.format == "json"
         or stripped[0] in "{["
-        or (brace > 0 and not _IDENT_KEY.search(stripped[:brace]))
+        or (
+            brace > 0
+            and not _IDENT_KEY.search(stripped[:brace])
+            and not _ITEM_BEFORE.search(stripped[:brace])
+        )
     ):
         if stripped[0] in "{[" and "Extra data" not in ctx.error:
             return None  # nothing around the document; other rules will fix its inside
@@ -287,13 +304,27 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
         return body if body != text else None
     lines = text.split("\n")
     first = 0
-    while first < len(lines) and (_prose_like(lines[first]) or not lines[first].strip()):
+    # `---` then a prose line: the marker opens the document, the prose is no part of it
+    while first < len(lines) and (
+        _prose_like(lines[first])
+        or not lines[first].strip()
+        or (
+            lines[first].strip() == "---"
+            and first + 1 < len(lines)
+            and _prose_like(lines[first + 1])
+        )
+    ):
         first += 1
     last = len(lines)
+    # a top-level list: a line after a blank line that is no item is a closing remark
+    list_doc = first < len(lines) and lines[first].startswith("- ")
     # trailing prose: only a run of prose lines that reaches the end
     while last - 1 > first and (
         not lines[last - 1].strip()
-        or (not lines[last - 1][0].isspace() and _prose_like(lines[last - 1]))
+        or (
+            not lines[last - 1][0].isspace()
+            and (_prose_like(lines[last - 1]) or (list_doc and _remark(lines, last - 1)))
+        )
     ):
         last -= 1
     if first == 0 and last == len(lines):

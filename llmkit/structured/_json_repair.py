@@ -267,6 +267,8 @@ class JsonRepair:
         cut_inside: the text ended inside a string, or after a `,`, `:` or key: the
             last value is unknown, so a caller should not trust it.
         trailing: text after the last value that is not JSON (prose).
+        open_at_cut: the containers still open where the text ended, outermost first
+            (``"{"``: only the top-level object; ``"{["``: a list inside it).
     """
 
     values: list[str]
@@ -274,6 +276,7 @@ class JsonRepair:
     truncated: bool = False
     trailing: str = ""
     cut_inside: bool = False
+    open_at_cut: str = ""
 
 
 class _Reader:
@@ -286,6 +289,7 @@ class _Reader:
         self.member_ended = False  # a value ended where the next key begins
         self.stack: list[str] = []
         self.cut_inside = False
+        self.open_at_cut = ""
 
     def note(self, name: str) -> None:
         if name not in self.repairs:
@@ -294,6 +298,8 @@ class _Reader:
     def ran_out(self, inside: bool) -> None:
         """The text ended before the document: closers are added, and ``inside`` says the
         cut fell within a value (a string, or after a `,` or `:`), whose end is unknown."""
+        if not self.truncated:  # the innermost container reports first
+            self.open_at_cut = "".join(self.stack)
         self.truncated = True
         self.cut_inside = self.cut_inside or inside
         self.note("json_close_truncated")
@@ -686,4 +692,4 @@ def repair_json(text: str) -> JsonRepair | None:
     trailing = text[r.i :]
     if len(values) > 1:
         r.note("multiple_documents")
-    return JsonRepair(values, r.repairs, r.truncated, trailing, r.cut_inside)
+    return JsonRepair(values, r.repairs, r.truncated, trailing, r.cut_inside, r.open_at_cut)

@@ -32,15 +32,19 @@ from llmkit.structured._coerce import normalize_key
 from llmkit.structured._load import (
     DEFAULT_LIMITS,
     Limits,
+    Loaded,
 )
 from llmkit.structured._result import StructuredResult
 from llmkit.structured._rules import RepairContext, register_entries, rules
 from llmkit.structured._schema import CompiledSchema, compile_schema
+from llmkit.structured._schema_paths import line_kinds, quote_by_schema, string_schema
 
 __all__ = ["detect_format", "loads", "parse"]
 
 _FORMATS = ("auto", "yaml", "json")
 _MAX_ERROR_DRIVEN = 25
+# repairs after which block lines have a schema path they lacked (tabs, misaligned items)
+_RESHAPES_LINES = frozenset(["tabs_to_spaces", "align_list_items", "fix_indentation"])
 
 
 # Decided inside the loader (and by the pipeline for documents and truncation).
@@ -313,10 +317,16 @@ def _parse(
             "input refused: NUL byte in the answer", raw=text, position=text.index("\x00")
         )
     truncated = finish_reason == "length"
+    # CRLF is a line end to YAML and JSON alike: read as LF from the start so no repair
+    # keeps a `\r` in a value (recorded only where other repairs fire: a valid answer
+    # with CRLF line ends reads the same either way)
+    crlf = "\r\n" in text
+    source = text
+    text = text.replace("\r\n", "\n") if crlf else text
     if not text or text.isspace():
-        return StructuredResult(None, "failed", (), text, "empty answer", truncated=truncated)
+        return StructuredResult(None, "failed", (), source, "empty answer", truncated=truncated)
     fired: list[str] = []
-    ctx = RepairContext(format=format if format != "auto" else "yaml", truncated=truncated)
+    ctx = _context(format if format != "auto" else "yaml", truncated, compiled)
     payload = text
     for rule in rules("extract"):
         if rule.func is None:
@@ -338,7 +348,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             "no document left after removing reasoning and fences",
             truncated=truncated,
         )
@@ -351,7 +361,7 @@ def _parse(
     # two that fit with different values are a conflict, never a guess
     for candidate in [] if result.final else list(ctx.candidates):
         cand_fired = list(fired)
-        cand_ctx = RepairContext(format=fmt, truncated=truncated)
+        cand_ctx = _context(fmt, truncated, compiled)
         cand = _solve(
             run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
         )
@@ -376,8 +386,16 @@ def _parse(
     if truncated:
         fire(fired, "truncated")
         read_text = getattr(result, "payload", payload)
-        if result.valid and cut_inside_payload(text, read_text, fired):
-            result = verdict("answer cut at the token limit inside the document")
+        # the payload as extracted too: a repair may have rewritten the cut last line
+        if result.valid and (
+            cut_inside_payload(text, read_text, fired)
+            or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
+        ):
+            result = _whole_entries(run, read_text) or verdict(
+                "answer cut at the token limit inside the document"
+            )
+        elif not result.valid and not result.final:
+            result = _whole_entries(run, payload) or result  # the cut broke the last line
     notes = tuple(ctx.notes)
     if not result.valid:
         failure = result if result.loaded or run.best_invalid is None else run.best_invalid
@@ -388,7 +406,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             error,
             truncated=truncated or ctx.truncated,
             notes=notes,
@@ -403,7 +421,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             "a lone surrogate escape (\\ud800-\\udfff) is not text",
             truncated=truncated,
             notes=notes,
@@ -416,7 +434,7 @@ def _parse(
             None,
             "failed",
             tuple(fired),
-            text,
+            source,
             "no document left after repairs",
             truncated=truncated,
             notes=notes,
@@ -437,11 +455,13 @@ def _parse(
                 format=fmt,
             )
     final_payload = getattr(result, "payload", payload)
+    if crlf and fired:
+        fired.insert(0, "normalize_newlines")
     return StructuredResult(
         value,
         "repaired" if fired else "clean",
         tuple(fired),
-        text,
+        source,
         None,
         truncated=truncated or ctx.truncated,
         notes=notes,
@@ -478,12 +498,18 @@ def _one_json_value(text: str) -> bool:
     )
 
 
+# coercions that change a value's shape: a reading that needs them is no valid document
+_RESHAPING = frozenset(
+    ["split_list", "wrap_list", "parse_embedded", "unwrap_list", "renest_keys", "quote_colon_value"]
+)
+
+
 def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
     """Does the answer, exactly as written, load strictly and validate as a document?"""
     fmt = detect_format(text, format)
     attempt = Run(compiled, limits, fmt).attempt(text, fmt)
-    if not attempt.valid:
-        return False
+    if not attempt.valid or _RESHAPING & set(attempt.fired):
+        return False  # valid only once reshaped: not as written
     # Without a schema, only a mapping or a list counts: a bare string is no document.
     return compiled is not None or isinstance(attempt.value, dict | list)
 
@@ -496,10 +522,90 @@ def _diff(before: str, after: str) -> str:
     )
 
 
+def _context(fmt: str, truncated: bool, compiled: CompiledSchema | None) -> RepairContext:
+    ctx = RepairContext(format=fmt, truncated=truncated)
+    if compiled is not None:
+        ctx.line_kinds = lambda text: line_kinds(text, compiled)
+    return ctx
+
+
+def _as_text(run: Run, payload: str) -> Attempt | None:
+    """Under a schema that asks for text, an answer that looks like JSON is that text."""
+    if not json_like(payload) or not string_schema(run.compiled):
+        return None
+    a = run.check(Loaded(payload.strip()))
+    return a if a.valid else None
+
+
+def _whole_entries(run: Run, payload: str) -> Attempt | None:
+    """A YAML mapping cut at the token limit, without its last top-level entry (the one
+    the cut may have fallen in: its value, a list or a block, may not be whole), where
+    that validates; never a completed value. A top-level list is never whole."""
+    if json_like(payload):
+        return None
+    lines = payload.rstrip("\n").split("\n")
+    starts = [i for i, ln in enumerate(lines) if ln[:1] not in ("", " ", "\t", "-", "#")]
+    if len(starts) < 2 or lines[0].startswith("- "):
+        return None
+    kept = "\n".join(lines[: starts[-1]]).rstrip()
+    b = run.attempt(kept, "yaml")
+    if not b.valid or not isinstance(b.value, dict):
+        return None
+    b.payload = kept  # type: ignore[attr-defined]
+    return b
+
+
+def _yaml_for_json(
+    run: Run, payload: str, fmt: str, ctx: RepairContext, fired: list[str]
+) -> Attempt | None:
+    """JSON asked and a YAML document answered: read it as YAML, with its own repairs."""
+    if fmt != "json" or json_like(payload) or _extract.json_payload_start(payload) is not None:
+        return None
+    yaml_fired: list[str] = []
+    yaml_ctx = _context("yaml", ctx.truncated, run.compiled)
+    b = _solve_once(run, payload, "yaml", "yaml", yaml_ctx, yaml_fired)
+    if not b.valid and not b.final:
+        b = _label_above(run, b, b.__dict__.get("payload", payload), "yaml", yaml_fired) or b
+    if not b.valid:
+        return None
+    fired[:] = [n for n in fired if n != "strip_prose"]
+    fire(fired, ["yaml_as_json", *yaml_fired])
+    return b
+
+
+_LABEL_LINE = re.compile(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
+
+
+def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
+    """`Output:` alone above a document the schema asks for at the top: a label, not a key.
+
+    Only where the reading with the label does not validate, the label is no property
+    the schema names, and the document below the label validates on its own.
+    """
+    if fmt != "yaml" or not a.loaded:
+        return None
+    m = _LABEL_LINE.match(payload.lstrip("\n"))
+    if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
+        return None
+    rest = payload.lstrip("\n")[m.end() :]
+    b = run.attempt(rest, "yaml")
+    if not b.valid:
+        return None
+    fire(fired, "strip_prose")
+    return done(b, rest, fired)
+
+
 def _solve(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
+    text = _as_text(run, payload)
+    if text is not None:
+        return done(text, payload, fired)
     a = _solve_once(run, payload, fmt, requested, ctx, fired)
+    if not a.valid and not a.final:
+        a = _yaml_for_json(run, payload, fmt, ctx, fired) or a
+    if not a.valid and not a.final:
+        a = _label_above(run, a, a.__dict__.get("payload", payload), fmt, fired) or a
     if a.final or not a.loaded or not isinstance(a.value, dict):
         return a
     # the edges of the mapping read last: prose lines shaped like keys never stay keys
@@ -514,13 +620,11 @@ def _solve(
 def _solve_once(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
-    if ctx.truncated and fmt == "yaml" and not payload.endswith("\n"):
-        # the last line was cut: close its quote or flow, or drop a half-written key,
-        # before YAML reads `address:\n  stre` as the text "stre"
-        new = _repair_yaml.close_truncated_yaml(payload, ctx)
-        if new is not None:
-            fire(fired, "close_truncated_yaml")
-            payload = new
+    if fmt == "yaml" and run.compiled is not None and not json_like(payload):
+        quoted = quote_by_schema(payload, run.compiled)  # the schema asks for text here
+        if quoted is not None:
+            payload = quoted[0]
+            fire(fired, quoted[1])
     if fmt == "yaml" and "#" in payload and not json_like(payload):
         new = _repair_yaml.hash_values(payload, ctx)  # `tag: #x` is text, never null
         if new is not None:
@@ -622,6 +726,15 @@ def _solve_once(
             b = run.attempt(payload, "yaml")
             if b.valid:
                 return done(b, payload, fired)
+            if run.compiled is not None and rule.name in _RESHAPES_LINES:
+                # the repaired lines have paths now: the schema decides their values again
+                quoted = quote_by_schema(payload, run.compiled)
+                if quoted is not None:
+                    payload = quoted[0]
+                    fire(fired, quoted[1])
+                    b = run.attempt(payload, "yaml")
+                    if b.valid:
+                        return done(b, payload, fired)
             a = b
             if b.line is not None:
                 ctx.error_line, ctx.error_column, ctx.error = b.line, b.column, b.error

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
-__all__ = ["hash_values", "split_line"]
+__all__ = ["hash_values", "split_line", "structure_lines"]
 
 # `  - - key: value` → lead, key, value (value None when nothing follows the colon).
 # Linear per line: a plain key runs (possessively) up to its first colon followed by a
@@ -48,7 +48,7 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _structure_lines(lines: list[str]) -> Iterator[int]:
+def structure_lines(lines: list[str]) -> Iterator[int]:
     """Indexes of lines outside block scalars and not blank or comments."""
     block_indent: int | None = None
     for i, line in enumerate(lines):
@@ -69,11 +69,22 @@ def _quote(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _map_values(text: str, fix: object) -> str | None:
-    """Apply ``fix(value) -> new | None`` to each plain value outside block scalars."""
+def _typed_lines(text: str, ctx: RepairContext | None) -> dict[int, str]:
+    """Lines whose node the schema types as other than text: no shape guess applies."""
+    if ctx is None or ctx.line_kinds is None:
+        return {}
+    return {i: k for i, k in ctx.line_kinds(text).items() if k == "typed"}
+
+
+def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str | None:
+    """Apply ``fix(value) -> new | None`` to each plain value outside block scalars
+    (with ``ctx``: not on lines the schema types as other than text)."""
     lines = text.split("\n")
     changed = False
-    for i in _structure_lines(lines):
+    typed = _typed_lines(text, ctx)
+    for i in structure_lines(lines):
+        if i in typed:
+            continue
         parts = split_line(lines[i])
         if parts is None or not parts[2]:
             continue
@@ -125,7 +136,7 @@ def space_after_colon(text: str, ctx: RepairContext) -> str | None:
     """`name:Ann\\nage:3` → `name: Ann\\nage: 3`"""
     lines = text.split("\n")
     changed = False
-    for i in _structure_lines(lines):
+    for i in structure_lines(lines):
         line = lines[i]
         m = _GLUED.match(line)
         if m is not None:
@@ -179,7 +190,7 @@ def quote_colon_value(text: str, ctx: RepairContext) -> str | None:
             return None
         return _quote(value)
 
-    return _map_values(text, fix)
+    return _map_values(text, fix, ctx)
 
 
 _ALWAYS_BAD_START = frozenset("@`%")
@@ -212,7 +223,7 @@ def quote_indicator_value(text: str, ctx: RepairContext) -> str | None:
             return _quote(value)  # `[draft] not final`; an unclosed `[a, b` may continue
         return None
 
-    return _map_values(text, fix)
+    return _map_values(text, fix, ctx)
 
 
 @register_rule(
@@ -231,7 +242,7 @@ def block_indicator_misuse(text: str, ctx: RepairContext) -> str | None:
             return _quote(value)
         return None
 
-    return _map_values(text, fix)
+    return _map_values(text, fix, ctx)
 
 
 def _fix_quoted(value: str) -> str | None:
@@ -318,6 +329,66 @@ def _opens_block(line: str) -> bool:
     return (key and value is None) or (not key and not value)
 
 
+def _is_item(line: str) -> bool:
+    body = line.lstrip(" ")
+    return body == "-" or body.startswith("- ")
+
+
+def _sibling_column(lines: list[str], before: list[int], col: int) -> int | None:
+    """The column of the list item above an item at ``col`` when it is one off, else None
+    (an item at ``col`` itself, or a key at or left of it, ends the search)."""
+    for j in reversed(before):
+        indent = _indent(lines[j])
+        if _is_item(lines[j]):
+            if indent == col:
+                return None
+            if abs(indent - col) == 1:
+                return indent
+            if indent < col:
+                return None
+        elif indent <= col:
+            return None
+    return None
+
+
+@register_rule(
+    "align_list_items",
+    phase="yaml",
+    error_class="a list item indented one space more or less than its siblings",
+    hint="Indent every item of a list by the same number of spaces.",
+)
+def align_list_items(text: str, ctx: RepairContext) -> str | None:
+    """`- a\n - b` → `- a\n- b`; `  - name: x\n   - name: y\n     qty: 2` →
+    `  - name: x\n  - name: y\n    qty: 2` (the item moves with its own lines)
+
+    Only a one-column offset from the list item just above counts: no YAML nesting is
+    written one column deeper than an item, so the item can only be its sibling.
+    """
+    lines = text.split("\n")
+    order = list(structure_lines(lines))
+    changed = False
+    for n, i in enumerate(order):
+        if not n or not _is_item(lines[i]):
+            continue
+        col = _indent(lines[i])
+        sibling = _sibling_column(lines, order[:n], col)
+        if sibling is None:
+            continue
+        stop = max(col, sibling)
+        block = [i]
+        for j in order[n + 1 :]:
+            if _indent(lines[j]) <= stop:
+                break
+            block.append(j)
+        last = block[-1]
+        for j in range(i, last + 1):
+            if j in block or (lines[j].strip() and _indent(lines[j]) > stop):
+                line = lines[j]
+                lines[j] = " " + line if sibling > col else line[1:] if line[:1] == " " else line
+        changed = True
+    return "\n".join(lines) if changed else None
+
+
 @register_rule(
     "fix_indentation",
     phase="yaml",
@@ -333,7 +404,7 @@ def fix_indentation(text: str, ctx: RepairContext) -> str | None:
     changed = False
     prev_opens = False
     prev_plain_value = False
-    for i in _structure_lines(lines):
+    for i in structure_lines(lines):
         line = lines[i]
         col = _indent(line)
         parts = split_line(line)
@@ -365,62 +436,6 @@ def fix_indentation(text: str, ctx: RepairContext) -> str | None:
     return "\n".join(lines) if changed else None
 
 
-def _scalar_sibling(lines: list[str]) -> bool:
-    """Whether the last line, a list item, follows a text item of the same list."""
-    col = _indent(lines[-1])
-    for line in reversed(lines[:-1]):
-        if not line.strip():
-            continue
-        indent = _indent(line)
-        if indent < col or (indent == col and not line.lstrip(" ").startswith("-")):
-            return False  # the list's key: `people:\n- na` is its first item
-        if indent == col:
-            parts = split_line(line)
-            return parts is not None and not parts[1]
-    return False
-
-
-@register_rule(
-    "close_truncated_yaml",
-    phase="yaml",
-    lossless=False,
-    error_class="answer cut off at the token limit",
-    hint="Keep answers short: no explanations, only the fields asked for.",
-)
-def close_truncated_yaml(text: str, ctx: RepairContext) -> str | None:
-    """`a: 1\\nb: "unfinished` → `a: 1\\nb: "unfinished"` (marked truncated); a dangling
-    last key or half-written flow collection is closed or dropped"""
-    lines = text.rstrip("\n").split("\n")
-    last = lines[-1]
-    parts = split_line(last)
-    new_last = last
-    if parts is not None and parts[2]:
-        lead, key, value = parts[0], parts[1], parts[2]
-        if value[0] == '"' and (
-            len(value) == 1 or not value.endswith('"') or value.endswith('\\"')
-        ):
-            new_last = f'{lead}{key}: {value}"' if key else f'{lead}{value}"'
-        elif value[0] == "'" and (len(value) == 1 or not value.endswith("'")):
-            new_last = f"{lead}{key}: {value}'" if key else f"{lead}{value}'"
-        elif value[0] in "[{":
-            opens = value.count("[") + value.count("{") - value.count("]") - value.count("}")
-            if opens > 0:
-                body = value.rstrip().rstrip(",")
-                closers = "".join(
-                    "]" if c == "[" else "}" for c in reversed([c for c in body if c in "[{"])
-                )[:opens]
-                new_last = (f"{lead}{key}: " if key else lead) + body + closers
-        elif ctx.truncated and not key and len(lines) > 1 and not _scalar_sibling(lines):
-            new_last = ""  # `- na`: the start of a `- name: x` item as likely as a text item
-    elif ctx.truncated and parts is None and len(lines) > 1:
-        new_last = ""  # a half-written key
-    if new_last == last:
-        return None
-    ctx.truncated = True
-    lines[-1] = new_last
-    return "\n".join(lines)
-
-
 @register_rule(
     "quote_error_value",
     phase="yaml",
@@ -434,8 +449,9 @@ def quote_error_value(text: str, ctx: RepairContext) -> str | None:
     if ctx.error_line is None:
         return None
     lines = text.split("\n")
+    typed = _typed_lines(text, ctx)
     for i in (ctx.error_line, ctx.error_line - 1):
-        if 0 <= i < len(lines):
+        if 0 <= i < len(lines) and i not in typed:
             parts = split_line(lines[i])
             if parts is None or not parts[2]:
                 continue
@@ -497,11 +513,12 @@ def hash_values(text: str, ctx: RepairContext) -> str | None:
     if "#" not in text:
         return None
     lines = text.split("\n")
-    structure = list(_structure_lines(lines))
+    structure = list(structure_lines(lines))
     changed = False
+    typed = _typed_lines(text, ctx) if "#" in text else {}
     for n, i in enumerate(structure):
         line = lines[i]
-        if "#" not in line:
+        if "#" not in line or i in typed:
             continue
         m = _HASH_VALUE.fullmatch(line)
         if m is None:

@@ -44,6 +44,9 @@ class RepairContext:
         error: message of the last load error.
         truncated: the answer is known or suspected to be cut at the token limit.
         notes: rules may append short notes for the result.
+        line_kinds: where a schema is given, ``text → {line index: "string" | "typed"}``
+            for the lines whose node the schema types; rules that guess a value's type
+            from its shape leave ``"typed"`` lines to YAML's reading and the schema.
     """
 
     format: str = "yaml"
@@ -53,6 +56,7 @@ class RepairContext:
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
+    line_kinds: Callable[[str], dict[int, str]] | None = None
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, is_dataclass
+from functools import cache
 from itertools import islice
 from typing import Any
 from urllib.parse import quote
@@ -34,11 +35,16 @@ from urllib.parse import quote
 from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped,unused-ignore]
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
 
-jsonschema_rs: Any
-try:
-    import jsonschema_rs
-except ImportError:  # pragma: no cover - a declared dependency; the slow path still works
-    jsonschema_rs = None
+
+@cache
+def _rs() -> Any:
+    """``jsonschema-rs``, imported with the first schema: a parse without one never pays."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a declared dependency; the slow path still works
+        return None
+    return jsonschema_rs
+
 
 __all__ = [
     "CompiledSchema",
@@ -243,7 +249,7 @@ class _Fast:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self.root: Any = jsonschema_rs.validator_for(schema) if jsonschema_rs else None
+        self.root: Any = _rs().validator_for(schema) if _rs() else None
         self.subs: Any = None
         self.pointers: dict[int, str] | None = None
         self.by_id: dict[int, Any] = {}
@@ -257,7 +263,7 @@ class _Fast:
         """A validator of ``schema``'s own keywords (``own``: no subschemas, no refs)."""
         hit = self.shallow.get(id(schema))
         if hit is None:
-            hit = (schema, jsonschema_rs.validator_for(own))
+            hit = (schema, _rs().validator_for(own))
             self.shallow[id(schema)] = hit
         return hit[1]
 
@@ -267,7 +273,7 @@ class _Fast:
             return None
         if self.subs is None:
             try:
-                self.subs = jsonschema_rs.validator_map_for(self.schema)
+                self.subs = _rs().validator_map_for(self.schema)
                 self.pointers = _pointer_map(self.schema)
             except Exception:
                 self.broken = True

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from llmkit.annotate import Store, sample_conversations_path
-from llmkit.annotate._demo import RATERS, simulated_rating
 from llmkit.cli._annotate import annotate
+from llmkit.cli._demo_annotate import RATERS, simulated_rating
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,11 +8,12 @@ import re
 from rich.console import Console
 
 import llmkit.annotate as annotate
+from llmkit.cli._demo_annotate import run_demo
 
 
 def test_demo_simulates_a_day_and_reports_agreement_and_metrics() -> None:
     out = io.StringIO()
-    report = annotate.run_demo(Console(file=out, width=140), n_items=40, seed=3)
+    report = run_demo(Console(file=out, width=140), n_items=40, seed=3)
     assert report["imported"] >= 500 and report["sampled"] == 40
     assert set(report["per_rater"]) == {"ada", "grace"}
     quality = report["agreement"]["overall_quality"]

@@ -165,7 +165,7 @@ def test_kill_9_mid_run_loses_no_committed_rating(store_url: str, rubric: Rubric
 
 
 def test_bad_url_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(AnnotationError, match="unsupported database URL"):
+    with pytest.raises(AnnotationError, match=r"unsupported store .*sqlite.*postgresql"):
         Store("bogus://somewhere/db")
     # An unreachable server names the URL without its password.
     with pytest.raises(AnnotationError) as info:

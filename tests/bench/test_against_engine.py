@@ -129,8 +129,12 @@ def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
 
 
 def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: MakeEngine) -> None:
-    eng = bench_engine(EngineConfig.slow(200.0, max_batch=2))  # 12 tokens: 60 ms per request
-    slo = SLO(ttft_ms=40)
+    # 50 tokens/s, 12 tokens: 240 ms per request. In the batch, TTFT is one 20 ms step; a
+    # request queued behind a full batch waits ~240 ms. The SLO sits between with 100 ms
+    # or more to spare on both sides, so a loaded machine (whose sleeps only ever run
+    # late) cannot move a level across it; at 200 tokens/s it had 35 ms and did.
+    eng = bench_engine(EngineConfig.slow(50.0, max_batch=2))
+    slo = SLO(ttft_ms=150)
     result = _run(eng, concurrency=(1,), requests=6, slo=slo, find_max=True, find_max_limit=8)
     fm = result.find_max
     assert fm is not None and fm["best"] == 2.0

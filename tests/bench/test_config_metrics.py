@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from llmkit._exceptions import ConfigError
-from llmkit.bench import SLO, BenchConfig, describe, parse_duration, parse_slo, percentile
+from llmkit.bench import SLO, BenchConfig, describe, percentile
 from llmkit.bench._compare import normalize_metric, parse_threshold
-from llmkit.bench._config import parse_float_list, parse_int_list
 from llmkit.bench._load import arrival_offsets
 from llmkit.bench._prompts import PromptSource, synthetic_text
+from llmkit.cli._bench_args import parse_duration, parse_float_list, parse_int_list, parse_slo
 
 URL = "http://127.0.0.1:1/v1"
 

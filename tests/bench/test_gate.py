@@ -45,7 +45,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_closed_port_wrong_model_and_wrong_key_exit_1(bench_engine: MakeEngine) -> None:
+def test_closed_port_wrong_model_and_wrong_key_exit_2(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.zero_delay(api_key=KEY))
     closed = f"http://127.0.0.1:{_closed_port()}/v1"
     cases = [
@@ -55,7 +55,7 @@ def test_closed_port_wrong_model_and_wrong_key_exit_1(bench_engine: MakeEngine) 
     ]
     for case in cases:
         code, _, err = bench(*case, "-n", "3", "--max-tokens", "2")
-        assert code == 1, (case, err)
+        assert code == 2, (case, err)  # the URL, model or key given cannot be used
         line = _one_line_error(err)
         assert "3 of 3 failed" in line and "no successful request" in line
         assert KEY not in err
@@ -153,7 +153,7 @@ def test_echoed_key_and_url_credentials_are_redacted_everywhere(
     out = tmp_path / "run"
     code, stdout, err = bench("--base-url", echo_server, "--api-key", KEY, "--model", "m",
                               "-n", "3", "-o", str(out), "--no-plots")  # fmt: skip
-    assert code == 1
+    assert code == 2  # every request refused the key
     rows = list(csv.DictReader((out / "requests.csv").open()))
     assert len(rows) == 3 and all(r["status"] == "http_401" for r in rows)
     assert all("denied" in r["error_detail"] and "***" in r["error_detail"] for r in rows), rows
@@ -249,7 +249,7 @@ def test_url_credentials_echoed_as_basic_auth_are_redacted(
     out = tmp_path / "run"
     code, stdout, err = bench("--base-url", echo_server, "--model", "m",
                               "-n", "2", "-o", str(out), "--no-plots")  # fmt: skip
-    assert code == 1
+    assert code == 2  # every request refused the credentials
     rows = list(csv.DictReader((out / "requests.csv").open()))
     assert len(rows) == 2 and all("denied" in r["error_detail"] for r in rows), rows
     written = [f.read_bytes().decode("latin-1") for f in out.iterdir()] + [stdout, err]

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from llmkit.evals import run_demo
-from llmkit.evals._demo import worsen_suite
+from llmkit.cli._demo_eval import run_demo, worsen_suite
 
 from .conftest import REPO
 from .helpers import llmkit

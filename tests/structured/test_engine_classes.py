@@ -404,6 +404,9 @@ def test_json_in_yaml_request_with_comment_reads_as_json() -> None:
 def test_truncated_list_item_that_may_be_a_key_is_dropped() -> None:
     """`people:\\n- na` may be the start of `- name: x`: never read as the text item."""
     r = parse("a: 1\npeople:\n- na", None, format="yaml", finish_reason="length")
+    # the entry the cut fell in is dropped whole, never completed (issue 14)
+    assert r.truncated and r.stage == "repaired" and r.value == {"a": 1}
+    r = parse("people:\n- na", None, format="yaml", finish_reason="length")
     assert r.truncated and r.stage == "failed" and r.value is None
     # cut at the limit, the last item may be cut too: failed, never a guess
     r = parse("tags:\n- x\n- y", None, format="yaml", finish_reason="length")

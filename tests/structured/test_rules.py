@@ -128,14 +128,14 @@ CASES = [
     ),
     ("unescaped_quotes", "title: 'don't stop'", TICKET, "yaml", {"title": "don't stop"}),
     (
-        "fix_indentation",
+        "align_list_items",
         "title: x\ntags:\n  - a\n - b",
         TICKET,
         "yaml",
         {"title": "x", "tags": ["a", "b"]},
     ),
     (
-        "fix_indentation",  # valid YAML reads `a - b`: a misplaced item, not text
+        "align_list_items",  # valid YAML reads `a - b`: a misplaced item, not text
         "title: x\ntags:\n  - a\n   - b\n  - c",
         TICKET,
         "yaml",
@@ -154,13 +154,6 @@ CASES = [
         TICKET,
         "yaml",
         {"title": "ok", "order_id": "A-1"},
-    ),
-    (
-        "close_truncated_yaml",
-        "title: ok\ntags: [a, b",
-        TICKET,
-        "yaml",
-        {"title": "ok", "tags": ["a", "b"]},
     ),
     ("json_smart_quotes", "{“title”: “ok”}", TICKET, "json", {"title": "ok"}),
     ("json_single_quotes", "{'title': 'ok'}", TICKET, "json", {"title": "ok"}),
@@ -199,7 +192,7 @@ CASES = [
     ("json_trailing_commas", '{"tags": ["a", "b",],}', TICKET, "json", {"tags": ["a", "b"]}),
     (
         "json_close_truncated",
-        '{"title": "ok", "tags": ["a", "b"',
+        '{"title": "ok", "tags": ["a", "b"]',
         TICKET,
         "json",
         {"title": "ok", "tags": ["a", "b"]},
@@ -357,9 +350,15 @@ def test_truncated_finish_reason_marks_result() -> None:
     # a complete document followed by cut prose is kept
     r = parse('{"a": [1, 2]}\nThe list holds', None, finish_reason="length")
     assert r.ok and r.truncated and r.value == {"a": [1, 2]} and r.stage == "repaired"
-    # no finish_reason: closers missing after a complete value are closed
-    r = parse('{"a": [1, 2', None, format="json")
+    # no finish_reason: the top-level closer missing after whole members is closed ...
+    r = parse('{"a": [1, 2]', None, format="json")
     assert r.value == {"a": [1, 2]} and r.truncated
+    # ... but a list (or any value) that runs to the end is never completed (issue 14)
+    r = parse('{"a": [1, 2', None, format="json")
+    assert not r.ok
+    # cut at the limit: the members written whole, the one the cut fell in dropped
+    r = parse("title: ok\ncount: 3\ntags:\n- a", {"type": "object"}, finish_reason="length")
+    assert r.ok and r.truncated and r.value == {"title": "ok", "count": 3}
     # ... but a string cut at the end is never completed
     r = parse('{"a": "te', None, format="json")
     assert not r.ok

@@ -5,9 +5,9 @@ Needs the ``web`` extra: ``pip install 'llmkit[web]'``.
 
 from __future__ import annotations
 
-from llmkit.extras import require_extra
+from llmkit.extras import require_extra as _require_extra
 
-require_extra("the annotation web app", "web")
+_require_extra("the annotation web app", "web")
 
 from llmkit.annotate._web.app import SESSION_MAX_AGE, create_app
 
