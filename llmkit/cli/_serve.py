@@ -127,6 +127,13 @@ def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | No
     default=None,
     help="Comma-separated faults for the first requests, e.g. 429,500,cut,ok.",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(["openai", "bare"]),
+    default="openai",
+    show_default=True,
+    help="bare: refuse stream_options, send no usage, errors as {\"detail\": ...}.",
+)
 def serve(**opts: Any) -> None:
     """Serve the embedded OpenAI-compatible engine (chat and completions, SSE streaming).
 
@@ -182,6 +189,7 @@ def _build_config(opts: dict[str, Any]) -> Any:
         send_log=False,
         send_log_path=opts["send_log"],
         faults=faults,
+        dialect=opts["dialect"],
         **timing,
     )
 
