@@ -132,7 +132,7 @@ def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | No
     type=click.Choice(["openai", "bare"]),
     default="openai",
     show_default=True,
-    help="bare: refuse stream_options, send no usage, errors as {\"detail\": ...}.",
+    help='bare: refuse stream_options, send no usage, errors as {"detail": ...}.',
 )
 def serve(**opts: Any) -> None:
     """Serve the embedded OpenAI-compatible engine (chat and completions, SSE streaming).

@@ -120,3 +120,15 @@ def test_cached_input_priced_apart() -> None:
     assert usd == pytest.approx((600 * 1.0 + 400 * 0.25 + 100 * 4.0) / 1e6)
     assert case_cost({"calls": 1, "prompt_tokens": None, "output_tokens": 5}, Price(1, 1)) is None
     assert case_cost({"calls": 0}, Price(1, 1)) is None
+
+
+def test_cached_tokens_reported_by_the_server_reach_the_case_timing() -> None:
+    from llmkit.evals._cassettes import case_timing
+
+    calls = [
+        {"e2e_ms": 5, "output_tokens": 10, "prompt_tokens": 100, "cached_tokens": 60},
+        {"e2e_ms": 5, "output_tokens": 10, "prompt_tokens": 100, "cached_tokens": 0},
+    ]
+    timing = case_timing(calls)
+    assert timing["cached_tokens"] == 60 and timing["prompt_tokens"] == 200
+    assert "cached_tokens" not in case_timing([{"e2e_ms": 1, "prompt_tokens": 5}])
