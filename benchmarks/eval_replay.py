@@ -1,6 +1,6 @@
 """Replaying a 200-case suite, beside the time of its bare scorers.
 
-Run: ``python benchmarks/eval_replay.py [--cases 200] [--repeat 3] [--cli]``
+Run: ``python benchmarks/eval_replay.py [--cases 200] [--repeat 3] [--cli] [--cli-runs 5]``
 
 In a temporary directory it builds a suite of ``--cases`` support-ticket cases (the example
 suite's prompt, schema and scorers, each case a different customer message), records it
@@ -12,10 +12,12 @@ against the embedded engine (in process, zero delay), then, in one run and best 
   every answer; every scorer), wall and CPU time;
 - **bare scorers**: the same scorers called on the same answers, already parsed, with no
   client, no cassette and no parse: the floor replay cannot go below;
-- with ``--cli``, the whole ``llmkit eval SUITE --json`` command in a fresh interpreter.
+- with ``--cli``, the whole ``python -m llmkit eval SUITE --json`` command in a fresh
+  interpreter (imports included), on the same suite without the benchmark's capturing
+  scorer: the median of ``--cli-runs`` runs, wall and CPU (user + system of the child).
 
-The issue's bar is "under 10 s on 2 cores"; the machine may be shared, so CPU time (what
-this process used) is printed beside wall time.
+The goal: 200 cases through the CLI in at most 2.5 s, the median of 5 runs. The machine
+may be shared, so CPU time is printed beside wall time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +112,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cli", action="store_true", help="also time `llmkit eval` as a command")
+    parser.add_argument("--cli-runs", type=int, default=5, help="CLI runs (the median counts)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,28 +154,11 @@ def main() -> None:
             ("replay: load_suite + run_suite", wall, cpu),
             (f"bare scorers ({calls} calls, answers pre-parsed)", bare_wall, bare_cpu),
         ]
+        cli: tuple[float, float] | None = None
         if args.cli:
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            cmd = [
-                sys.executable,
-                "-c",
-                "import benchmarks.eval_replay, sys; from llmkit.cli._main import main; "
-                "sys.argv=['llmkit','eval',sys.argv[1],'--json']; main()",
-                str(path),
-            ]
-            best = float("inf")
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
-                best = min(best, time.perf_counter() - t)
-            summary = json.loads(out.stdout) if out.stdout.strip().startswith("{") else {}
-            rows.append(
-                (f"`llmkit eval --json` in a fresh process (exit {out.returncode})", best, None)
-            )
-            if summary.get("cases") != args.cases:
-                print(
-                    f"warning: the CLI run reported {summary.get('cases')} cases", file=sys.stderr
-                )
+            plain = _without_capture(path)
+            cli = _time_cli(plain, args.cli_runs, args.cases)
+            rows.append((f"`llmkit eval --json`, fresh process (median of {args.cli_runs})", *cli))
 
     print(
         f"{args.cases} cases, {len(run.records)} score records, best of {args.repeat}, "
@@ -184,10 +171,49 @@ def main() -> None:
         f"replay / bare scorers: {wall / max(bare_wall, 1e-9):.0f}x wall; "
         f"replay per case: {1000 * wall / args.cases:.1f} ms wall, {1000 * cpu / args.cases:.1f} ms CPU"
     )
-    verdict = "under" if wall < 10 else "OVER"
-    print(
-        f"replaying {args.cases} cases: {wall:.2f} s wall ({verdict} the 10 s bar), {cpu:.2f} s CPU"
-    )
+    print(f"replaying {args.cases} cases in process: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    if cli is not None:
+        verdict = "meets" if cli[0] <= 2.5 else "MISSES"
+        print(
+            f"through the CLI: {cli[0]:.2f} s wall median, {cli[1]:.2f} s CPU median "
+            f"({verdict} the 2.5 s goal)"
+        )
+
+
+def _without_capture(path: Path) -> Path:
+    """The suite without the capturing scorer, which only this script registers."""
+    data = yaml.safe_load(path.read_text())
+    data["scorers"] = [
+        s for s in data["scorers"] if s != {"type": "bench_capture", "name": "capture"}
+    ]
+    plain = path.with_name("plain.eval.yaml")
+    plain.write_text(yaml.safe_dump(data, sort_keys=False))
+    return plain
+
+
+def _time_cli(path: Path, runs: int, cases: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``python -m llmkit eval PATH --json``."""
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
+    cmd = [sys.executable, "-m", "llmkit", "eval", str(path), "--json"]
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = os.times()
+        t = time.perf_counter()
+        # cwd outside the checkout: `-m` puts it first on sys.path, before PYTHONPATH
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=path.parent)
+        walls.append(time.perf_counter() - t)
+        after = os.times()
+        cpus.append(
+            after.children_user
+            + after.children_system
+            - before.children_user
+            - before.children_system
+        )
+        summary = json.loads(out.stdout) if out.stdout.strip().startswith("{") else {}
+        if summary.get("cases") != cases:
+            raise SystemExit(f"the CLI run failed (exit {out.returncode}): {out.stderr[-500:]}")
+    print("CLI runs (wall s): " + ", ".join(f"{w:.2f}" for w in walls), file=sys.stderr)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 if __name__ == "__main__":

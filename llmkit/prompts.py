@@ -7,6 +7,8 @@ A template file holds ``name``, ``version``, ``description``, ``format`` (yaml/j
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -46,6 +48,16 @@ def prompt_dirs() -> list[Path]:
     return list(dict.fromkeys(dirs))
 
 
+@functools.lru_cache(maxsize=64)
+def _instructions(schema_json: str, format: str, hints: bool | tuple[str, ...]) -> str:
+    from llmkit.structured import format_instructions
+
+    schema = json.loads(schema_json)
+    return format_instructions(
+        schema, format, hints=hints if isinstance(hints, bool) else list(hints)
+    )
+
+
 @dataclass(frozen=True)
 class PromptTemplate:
     """A versioned prompt with its output schema and format hints."""
@@ -68,12 +80,19 @@ class PromptTemplate:
 
     def format_instructions(self, hints: Any = None) -> str:
         """The format instructions for this template's schema and hints."""
-        from llmkit.structured import format_instructions
-
         chosen = self.hints if hints is None else hints
-        if isinstance(chosen, bool):
-            return format_instructions(self.schema, self.format, hints=chosen)
-        return format_instructions(self.schema, self.format, hints=list(chosen) or False)
+        hint_key: bool | tuple[str, ...] = (
+            chosen if isinstance(chosen, bool) else (tuple(chosen) or False)
+        )
+        # Rendering the schema costs a YAML dump; an eval renders it once per case.
+        try:
+            schema_key = json.dumps(self.schema)  # key order matters: it orders the example
+        except (TypeError, ValueError):  # not plain JSON: render it as it is
+            from llmkit.structured import format_instructions
+
+            hint_arg = hint_key if isinstance(hint_key, bool) else list(hint_key)
+            return format_instructions(self.schema, self.format, hints=hint_arg)
+        return _instructions(schema_key, self.format, hint_key)
 
     def render(self, *, hints: Any = None, **variables: Any) -> list[dict[str, str]]:
         """Messages with placeholders filled and the format instructions appended.

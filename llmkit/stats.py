@@ -17,6 +17,10 @@ Written once, seeded, and tested against scipy / statsmodels (test-only dependen
 - :func:`paired_bootstrap_ci`: the mean paired difference over the same cases (eval
   baselines).
 - :func:`mcnemar`: the exact (binomial) or chi-square McNemar test for paired pass/fail.
+- :func:`paired_permutation_test`: the exact sign-flip permutation test of paired
+  differences (Monte Carlo, seeded, only beyond ``exact_max`` non-zero differences), and
+  :func:`min_attainable_pvalue` / :func:`pairs_needed`, which say whether any exact paired
+  test can reach a given alpha with the pairs there are.
 
 Every function takes ``seed`` and draws from its own ``numpy.random.Generator``, so one
 verdict is reproducible run after run.
@@ -38,13 +42,17 @@ __all__ = [
     "DEFAULT_RESAMPLES",
     "Interval",
     "McNemarResult",
+    "PairedTestResult",
     "StatisticsError",
     "bootstrap_ci",
     "bootstrap_diff_ci",
     "bootstrap_percentile_diff_ci",
     "bootstrap_pooled_diff_ci",
     "mcnemar",
+    "min_attainable_pvalue",
     "paired_bootstrap_ci",
+    "paired_permutation_test",
+    "pairs_needed",
     "percentile",
     "percentile_supported",
     "percentiles",
@@ -238,6 +246,18 @@ def bootstrap_diff_ci(
     return _interval(estimate, replicates, confidence, min(a.size, b.size))
 
 
+def _paired_differences(
+    before: Sequence[float] | FloatArray, after: Sequence[float] | FloatArray
+) -> FloatArray:
+    a = np.asarray(before, dtype=np.float64)
+    b = np.asarray(after, dtype=np.float64)
+    if a.shape != b.shape:
+        raise StatisticsError(f"paired samples differ in length: {a.size} and {b.size}")
+    if a.size == 0:
+        raise StatisticsError("a paired comparison of no pairs")
+    return np.asarray(b - a, dtype=np.float64)
+
+
 def paired_bootstrap_ci(
     before: Sequence[float] | FloatArray,
     after: Sequence[float] | FloatArray,
@@ -254,13 +274,7 @@ def paired_bootstrap_ci(
     >>> paired_bootstrap_ci([1.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]).estimate
     -0.25
     """
-    a = np.asarray(before, dtype=np.float64)
-    b = np.asarray(after, dtype=np.float64)
-    if a.shape != b.shape:
-        raise StatisticsError(f"paired samples differ in length: {a.size} and {b.size}")
-    diff = b - a
-    if diff.size == 0:
-        raise StatisticsError("bootstrap of no pairs")
+    diff = _paired_differences(before, after)
     return bootstrap_ci(
         diff.size,
         _mean_stat(diff),
@@ -314,6 +328,116 @@ def mcnemar(
     stat = (abs(lost - gained) - (1.0 if correction else 0.0)) ** 2 / n
     # Survival function of chi-square with 1 dof: erfc(sqrt(x / 2)).
     return McNemarResult(stat, math.erfc(math.sqrt(stat / 2.0)), lost, gained)
+
+
+def min_attainable_pvalue(changed: int) -> float:
+    """The smallest two-sided p-value an exact paired test can give with ``changed`` pairs.
+
+    Only pairs that differ (discordant pass/fail pairs, non-zero differences) carry
+    information; the most extreme outcome (all of them one way) has probability
+    ``2 / 2**changed`` under the null, for McNemar's exact test and the sign-flip test alike.
+
+    >>> min_attainable_pvalue(5), min_attainable_pvalue(6)
+    (0.0625, 0.03125)
+    """
+    if changed < 0:
+        raise StatisticsError("a count of changed pairs is non-negative")
+    return 1.0 if changed == 0 else min(1.0, 2.0 ** (1 - changed))
+
+
+def pairs_needed(alpha: float) -> int:
+    """The fewest changed pairs with which an exact paired test can be significant at ``alpha``.
+
+    >>> pairs_needed(0.05), pairs_needed(0.01)
+    (6, 8)
+    """
+    if not 0.0 < alpha < 1.0:
+        raise StatisticsError(f"alpha must lie in (0, 1), not {alpha}")
+    m = 1
+    while min_attainable_pvalue(m) >= alpha:
+        m += 1
+    return m
+
+
+@dataclass(frozen=True)
+class PairedTestResult:
+    """A sign-flip permutation test of paired differences ``after - before``.
+
+    Attributes:
+        statistic: the mean paired difference.
+        pvalue: two-sided p-value.
+        changed: pairs whose difference is not zero (the others carry no information).
+        exact: whether every sign assignment was enumerated (else a seeded Monte Carlo).
+    """
+
+    statistic: float
+    pvalue: float
+    changed: int
+    exact: bool
+
+
+# Enumerating 2**20 sign assignments takes ~0.1 s; beyond that, sample them.
+_EXACT_MAX = 20
+_FLIP_BLOCK = 1 << 15
+
+
+def paired_permutation_test(
+    before: Sequence[float] | FloatArray,
+    after: Sequence[float] | FloatArray,
+    *,
+    exact_max: int = _EXACT_MAX,
+    n_resamples: int = 100_000,
+    seed: int = 0,
+) -> PairedTestResult:
+    """Two-sided sign-flip permutation test of the mean paired difference.
+
+    Under the null the sign of each difference is a fair coin. With at most ``exact_max``
+    non-zero differences every assignment is enumerated (exact); beyond, ``n_resamples``
+    seeded random ones are drawn and the p-value is ``(hits + 1) / (n_resamples + 1)``.
+    The p-value is ``2 * min(P(T <= t), P(T >= t))``, capped at 1, with scipy's
+    tolerance for ties, so it equals ``scipy.stats.permutation_test`` with
+    ``permutation_type="samples"``.
+
+    >>> paired_permutation_test([1.0] * 6, [0.5] * 6).pvalue
+    0.03125
+    """
+    diff = _paired_differences(before, after)
+    if not np.all(np.isfinite(diff)):
+        raise StatisticsError("paired differences must be finite")
+    mean = float(diff.mean())
+    nz = diff[diff != 0]
+    m = int(nz.size)
+    if m == 0:
+        return PairedTestResult(mean, 1.0, 0, True)
+    observed = float(nz.sum())
+    total = float(nz.sum())
+    # scipy's tolerance: values within 100 ulps of the observed statistic count as ties
+    gamma = abs(np.finfo(np.float64).eps * 100 * observed)
+    le = ge = 0
+    if m <= exact_max:
+        n_assign = 1 << m
+        shifts = np.arange(m, dtype=np.int64)
+        for start in range(0, n_assign, _FLIP_BLOCK):
+            masks = np.arange(start, min(start + _FLIP_BLOCK, n_assign), dtype=np.int64)
+            flipped = ((masks[:, None] >> shifts) & 1).astype(np.float64)
+            sums = total - 2.0 * (flipped @ nz)
+            le += int(np.count_nonzero(sums <= observed + gamma))
+            ge += int(np.count_nonzero(sums >= observed - gamma))
+        p_less, p_greater = le / n_assign, ge / n_assign
+        exact = True
+    else:
+        rng = np.random.default_rng(seed)
+        left = n_resamples
+        while left > 0:
+            k = min(left, max(1, _DRAW_BLOCK // m))
+            signs = rng.integers(0, 2, size=(k, m)).astype(np.float64) * 2.0 - 1.0
+            sums = signs @ nz
+            le += int(np.count_nonzero(sums <= observed + gamma))
+            ge += int(np.count_nonzero(sums >= observed - gamma))
+            left -= k
+        p_less, p_greater = (le + 1) / (n_resamples + 1), (ge + 1) / (n_resamples + 1)
+        exact = False
+    return PairedTestResult(mean, min(1.0, 2.0 * min(p_less, p_greater)), m, exact)
 
 
 def _change(x: FloatArray, y: FloatArray, relative: bool) -> FloatArray:

@@ -45,6 +45,7 @@ __all__ = [
     "ReasoningSplitter",
     "StreamTimer",
     "Timing",
+    "apportion",
     "inter_chunk_latencies",
     "per_token_itl",
     "tpot_ms",
@@ -210,6 +211,30 @@ class Timing:
         return d
 
 
+def apportion(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split over parts in proportion to ``weights``, at least 1 each, summing to
+    ``total`` when it allows (largest remainders round up).
+
+    >>> apportion(10, [1, 1, 2])
+    [3, 3, 4]
+    """
+    n = len(weights)
+    if n == 0:
+        return []
+    if total <= n:
+        return [1] * n
+    spare = total - n  # each part carries at least one token
+    if not any(weights):
+        weights = [1] * n
+    weight = sum(weights)
+    shares = [spare * w / weight for w in weights]
+    out = [1 + int(x) for x in shares]
+    order = sorted(range(n), key=lambda i: (int(shares[i]) - shares[i], i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
 @dataclass
 class StreamTimer:
     """Collects raw timestamps while a response streams; :meth:`finish` builds :class:`Timing`.
@@ -348,8 +373,9 @@ class StreamTimer:
             answer_usage = max(usage_tokens - reasoning_tokens, len(self.chunk_texts))
         if per_chunk_known:
             tokens_per_chunk = [int(t) for t in known]
-        elif answer_usage is not None and answer_usage == len(self.chunk_texts):
-            tokens_per_chunk = [1] * answer_usage  # every chunk carries >= 1 token: exactly 1
+        elif answer_usage is not None:
+            # Never count what the server reported: spread its total over the chunks.
+            tokens_per_chunk = apportion(answer_usage, [len(t) for t in self.chunk_texts])
         else:
             tokens_per_chunk = [max(1, counter(t)) if t else 1 for t in self.chunk_texts]
         source: TokenSource

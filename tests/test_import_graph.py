@@ -21,6 +21,8 @@ FLOOR = {
     "llmkit._home",
     "llmkit._lazy",
     "llmkit._migrate",
+    "llmkit._redact",
+    "llmkit._sse",
     "llmkit._tokens",
     "llmkit._version",
     "llmkit.extras",

@@ -225,3 +225,70 @@ def test_bad_input_raises_llmkits_error_which_is_also_a_value_error() -> None:
     with pytest.raises(StatisticsError) as caught:
         stats.percentile([], 50)
     assert isinstance(caught.value, LLMKitError) and isinstance(caught.value, ValueError)
+
+
+def _scipy_sign_flip(diff: np.ndarray, n_resamples: float) -> float:
+    # the sum orders sign flips as the mean does, without the mean's rounding (quarters sum
+    # exactly in any order, so ties are ties for scipy too)
+    return float(
+        scipy_stats.permutation_test(
+            (diff,),
+            lambda x, axis: np.sum(x, axis=axis),
+            permutation_type="samples",
+            n_resamples=n_resamples,
+            alternative="two-sided",
+            random_state=np.random.default_rng(1),
+        ).pvalue
+    )
+
+
+# Scores on a grid of quarters: many ties and all-equal pairs, and sums exact in binary.
+quarters = st.integers(0, 4).map(lambda k: k / 4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(quarters, quarters), min_size=2, max_size=13))
+def test_sign_flip_test_equals_scipy_exact_on_small_n(pairs: list[tuple[float, float]]) -> None:
+    before = np.array([b for b, _ in pairs])
+    after = np.array([a for _, a in pairs])
+    ours = stats.paired_permutation_test(before, after)
+    assert ours.exact
+    assert ours.changed == int(np.count_nonzero(after != before))
+    assert ours.pvalue == pytest.approx(_scipy_sign_flip(after - before, np.inf), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sign_flip_test_agrees_with_scipy_on_large_n(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 120))
+    before = rng.uniform(0, 1, n)
+    after = np.clip(before + rng.normal(-0.03, 0.2, n), 0, 1)
+    ours = stats.paired_permutation_test(before, after, seed=seed, n_resamples=40_000)
+    assert not ours.exact
+    ref = _scipy_sign_flip(after - before, 40_000)
+    # two Monte Carlo estimates of one p-value: within a few standard errors
+    se = math.sqrt(max(ref * (1 - ref), 1e-4) / 40_000)
+    assert ours.pvalue == pytest.approx(ref, abs=6 * se + 1e-3)
+    again = stats.paired_permutation_test(before, after, seed=seed, n_resamples=40_000)
+    assert again == ours  # same seed, same p-value
+
+
+def test_sign_flip_test_of_equal_pairs_is_one_and_of_one_pair_cannot_be_significant() -> None:
+    same = stats.paired_permutation_test([0.5, 1.0, 0.0], [0.5, 1.0, 0.0])
+    assert (same.pvalue, same.changed, same.statistic) == (1.0, 0, 0.0)
+    one = stats.paired_permutation_test([1.0], [0.5])
+    assert one.pvalue == 1.0 and one.changed == 1
+    five = stats.paired_permutation_test([1.0] * 5, [0.0] * 5)
+    six = stats.paired_permutation_test([1.0] * 6, [0.0] * 6)
+    assert five.pvalue == stats.min_attainable_pvalue(5) == 0.0625
+    assert six.pvalue == stats.min_attainable_pvalue(6) == 0.03125
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 30), st.floats(min_value=0.001, max_value=0.5))
+def test_no_exact_test_beats_the_minimum_attainable_p(changed: int, alpha: float) -> None:
+    # all changed pairs one way is the most extreme outcome: McNemar's exact test gives
+    # exactly the floor, so fewer than pairs_needed(alpha) can never reach alpha
+    assert stats.mcnemar(changed, 0).pvalue == pytest.approx(stats.min_attainable_pvalue(changed))
+    need = stats.pairs_needed(alpha)
+    assert stats.min_attainable_pvalue(need) < alpha <= stats.min_attainable_pvalue(need - 1)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from llmkit._redact import redact_text as redact_credentials
 from llmkit.annotate._store import AnnotationError, Conversation, Store, records
 
 if TYPE_CHECKING:
@@ -123,16 +124,21 @@ def redact_text(text: str) -> tuple[str, int]:
     return text, emails + count
 
 
-def _redact_value(value: Any) -> tuple[Any, int]:
+def _without_credentials(text: str) -> tuple[str, int]:
+    clean = redact_credentials(text)
+    return clean, int(clean != text)
+
+
+def _redact_value(value: Any, redact: Callable[[str], tuple[str, int]]) -> tuple[Any, int]:
     if isinstance(value, str):
-        return redact_text(value)
+        return redact(value)
     if isinstance(value, list):
-        pairs = [_redact_value(v) for v in value]
+        pairs = [_redact_value(v, redact) for v in value]
         return [p[0] for p in pairs], sum(p[1] for p in pairs)
     if isinstance(value, dict):
         out, total = {}, 0
         for key, v in value.items():
-            out[key], n = _redact_value(v)
+            out[key], n = _redact_value(v, redact)
             total += n
         return out, total
     return value, 0
@@ -239,13 +245,15 @@ def read_conversations(
     return out
 
 
-def _redact_all(conversations: list[Conversation]) -> tuple[list[Conversation], int]:
+def _redact_all(
+    conversations: list[Conversation], redact: Callable[[str], tuple[str, int]] = redact_text
+) -> tuple[list[Conversation], int]:
     total = 0
     out = []
     for c in conversations:
-        messages, n1 = _redact_value([dict(m) for m in c.messages])
-        metadata, n2 = _redact_value(c.metadata)
-        alternatives, n3 = _redact_value(c.alternatives)
+        messages, n1 = _redact_value([dict(m) for m in c.messages], redact)
+        metadata, n2 = _redact_value(c.metadata, redact)
+        alternatives, n3 = _redact_value(c.alternatives, redact)
         total += n1 + n2 + n3
         out.append(Conversation(c.id, tuple(messages), metadata, c.gold, alternatives))
     return out, total
@@ -272,6 +280,8 @@ def import_jsonl(
     """
     conversations = read_conversations(source, name=name)
     where = name or (str(source) if isinstance(source, str | Path) else "<stream>")
+    # Credentials (API keys, URL passwords) are never rating material: always removed.
+    conversations, _ = _redact_all(conversations, _without_credentials)
     redacted = 0
     if redact:
         conversations, redacted = _redact_all(conversations)
@@ -371,6 +381,7 @@ def import_log(
     conversations = conversations_from_log(read_log(path))
     stored = store.item_ids()
     fresh = [c for c in conversations if c.id not in stored]
+    fresh, _ = _redact_all(fresh, _without_credentials)
     redacted = 0
     if redact:
         fresh, redacted = _redact_all(fresh)

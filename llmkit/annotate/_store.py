@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from llmkit._exceptions import LLMKitError
 from llmkit._home import llmkit_home
 from llmkit._migrate import apply_migrations
+from llmkit._redact import Redactor, redact_url
 from llmkit.annotate import _schema as t
 from llmkit.annotate._rubric import Rubric, parse_rubric
 from llmkit.annotate._schema import MIGRATIONS
@@ -70,13 +71,6 @@ def resolve_db_url(db: str | Path | None) -> str:
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
-
-
-def _redact_url(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparsable URL>"
 
 
 @dataclass(frozen=True)
@@ -236,11 +230,11 @@ class Store:
         try:
             url = sa.make_url(self.url)
         except sa.exc.ArgumentError:
-            raise AnnotationError(f"not a database URL: {_redact_url(self.url)}") from None
+            raise AnnotationError(f"not a database URL: {redact_url(self.url)}") from None
         self.dialect = url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise AnnotationError(
-                f"unsupported store {_redact_url(self.url)} (database URL): use a SQLite file, "
+                f"unsupported store {redact_url(self.url)} (database URL): use a SQLite file, "
                 "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
             )
         if self.dialect == "sqlite":
@@ -264,7 +258,7 @@ class Store:
                 ) from None
             except sa.exc.ArgumentError as exc:
                 raise AnnotationError(
-                    f"unsupported database URL {_redact_url(self.url)}: {exc}"
+                    Redactor(urls=(self.url,))(f"unsupported database URL {self.url}: {exc}")
                 ) from None
         try:
             self._migrate()
@@ -272,8 +266,11 @@ class Store:
             self.engine.dispose()
             cause = getattr(exc, "orig", None) or exc
             first = (str(cause).splitlines() or [""])[0]
+            # A driver's message may quote the URL or its password.
             raise AnnotationError(
-                f"cannot open {_redact_url(self.url)}: {type(cause).__name__}: {first}"
+                Redactor(urls=(self.url,))(
+                    f"cannot open {self.url}: {type(cause).__name__}: {first}"
+                )
             ) from None
 
     # -- plumbing -------------------------------------------------------------------------
@@ -289,7 +286,7 @@ class Store:
         self.engine.dispose()
 
     def __repr__(self) -> str:
-        return f"Store({_redact_url(self.url)!r})"
+        return f"Store({redact_url(self.url)!r})"
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:

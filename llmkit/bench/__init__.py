@@ -21,6 +21,7 @@ from llmkit.extras import require_extra as _require_extra
 
 _require_extra("llmkit.bench", "bench")  # one clear line, not a ModuleNotFoundError below
 
+from llmkit._sse import SSEEvent, SSEParser
 from llmkit.bench._compare import (
     CompareResult,
     CompareUsageError,
@@ -46,7 +47,6 @@ from llmkit.bench._runner import (
     arun_bench,
     run_bench,
 )
-from llmkit.bench._sse import SSEEvent, SSEParser
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -255,6 +255,7 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
     if not path.is_file():
         return None
     out: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+    rows: Counter[int] = Counter()  # rows per level, interrupted ones included
     columns = {c for c in _DISTRIBUTIONS.values() if c is not None}
     try:
         with path.open(encoding="utf-8", newline="") as f:
@@ -264,6 +265,7 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
                 except ValueError:
                     continue
                 status = row.get("status") or ""
+                rows[level] += 1
                 if status == "interrupted":
                     continue
                 cols = out[level]
@@ -278,6 +280,8 @@ def _samples(run_dir: Path | None) -> dict[int, dict[str, Any]] | None:
                         cols["queue_wait_all"].append(value)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"cannot read {str(path)!r}: {exc}") from None
+    for level, n in rows.items():
+        out[level]["rows"] = n
     _itl_clusters(run_dir / "itl_ms.npz", out)
     return out
 
@@ -397,6 +401,12 @@ class CompareResult:
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
     matched_by_position: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def intervals_missing(self) -> bool:
+        """A run gave no usable per-request samples: changes are judged on points alone."""
+        return bool(self.notes)
 
     @property
     def confidence(self) -> float:
@@ -433,6 +443,8 @@ class CompareResult:
             "only_a": list(self.only_a),
             "only_b": list(self.only_b),
             "matched_by_position": self.matched_by_position,
+            "notes": list(self.notes),
+            "intervals_missing": self.intervals_missing,
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -610,8 +622,9 @@ def compare_runs(
             f"runs of different load types cannot be compared: {name_a} is "
             f"{'/'.join(sorted(ma))}, {name_b} is {'/'.join(sorted(mb))}"
         )
-    samples_a = _samples(_run_dir(a))
-    samples_b = _samples(_run_dir(b))
+    notes: list[str] = []
+    samples_a = _usable(_samples(_run_dir(a)), sa, name_a, notes)
+    samples_b = _usable(_samples(_run_dir(b)), sb, name_b, notes)
     shown = list(dict.fromkeys([*gated, *DEFAULT_SHOWN]))
     la = {lv["key"]: lv for lv in sa["levels"]}
     lb = {lv["key"]: lv for lv in sb["levels"]}
@@ -644,7 +657,37 @@ def compare_runs(
         only_a=tuple(lv.get("label") or lv["key"] for lv in sa["levels"] if id(lv) not in matched_a),
         only_b=tuple(lv.get("label") or lv["key"] for lv in sb["levels"] if id(lv) not in matched_b),
         matched_by_position=by_position,
+        notes=tuple(notes),
     )  # fmt: skip
+
+
+def _usable(
+    samples: dict[int, dict[str, Any]] | None, summary: dict[str, Any], name: str, notes: list[str]
+) -> dict[int, dict[str, Any]] | None:
+    """``samples`` if they can give intervals; else ``None``, with a note saying why.
+
+    Without them every change is judged on the summaries' point estimates alone: a gate
+    that then passes or fails on noise must say so.
+    """
+    alone = "changes are judged on point estimates alone, without intervals"
+    if samples is None:
+        notes.append(f"{name}: no requests.csv: {alone}")
+        return None
+    for index, level in enumerate(summary["levels"]):
+        counts = level.get("requests") if isinstance(level.get("requests"), dict) else {}
+        total = _number(counts.get("total"))
+        rows = samples.get(int(level.get("index", index)), {}).get("rows", 0)
+        if total is not None and rows < total:
+            notes.append(
+                f"{name}: requests.csv holds {rows} of the {int(total)} requests the summary "
+                f"counts in level {level.get('label') or level.get('key')} (truncated?): {alone}"
+            )
+            return None
+    columns = {c for c in _DISTRIBUTIONS.values() if c is not None}
+    if not any(level.get(c) for level in samples.values() for c in columns):
+        notes.append(f"{name}: requests.csv has no usable values (all empty or NaN): {alone}")
+        return None
+    return samples
 
 
 def _run_dir(arg: dict[str, Any] | str | Path) -> Path | None:

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import msgspec
 
 from llmkit._exceptions import ConfigError
+from llmkit._sse import data_events, parse_reads
 from llmkit.bench._client import RawResponse
-from llmkit.bench._sse import data_events, parse_reads
 from llmkit.timing import StreamTimer, Timing
 
 __all__ = ["ROW_FIELDS", "RequestRecord", "Status", "build_record", "make_counter"]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from llmkit._exceptions import ConfigError, ConnectError
+from llmkit._redact import Redactor, public_url
 from llmkit._version import __version__
 from llmkit.bench._client import RawResponse, make_session, request_body
 from llmkit.bench._config import BenchConfig, LoadLevel
@@ -27,7 +28,6 @@ from llmkit.bench._load import LevelPlan, monitor_loop_lag, run_level
 from llmkit.bench._metrics import ClientStats, summarize_level
 from llmkit.bench._prompts import PromptSource
 from llmkit.bench._records import RequestRecord, build_record, make_counter
-from llmkit.bench._redact import Redactor, public_url
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -286,7 +286,7 @@ class _Run:
         self.levels: list[LevelResult] = []
         self.origin_ns = 0
         self.model = ""
-        self.redact = Redactor(config.api_key, config.base_url)
+        self.redact = Redactor((config.api_key,), (config.base_url,))
         self.stopped_by: str | None = None
 
     def source(self, prompt_tokens: int | None) -> PromptSource:
@@ -360,10 +360,9 @@ class _Run:
         plan = self.plan(level)
         self.hooks.level_started(index, level, plan.requests)
         start, raws, client = await self.run_plan(plan, level.prompt_tokens, salt=index)
-        records = tuple(
-            self._clean(build_record(r, level=index, stream=self.config.stream, count=self.count))
-            for r in raws
-        )
+        # Counting tokens takes a while on long answers: on a worker thread, the loop
+        # keeps hearing Ctrl-C and SIGTERM meanwhile (they stop the run, honestly).
+        records = await asyncio.to_thread(self._records, raws, index)
         interrupted = self.stop.is_set()
         stats = summarize_level(
             level, records, index=index, start_ns=start, client=client,
@@ -373,6 +372,12 @@ class _Run:
         self.levels.append(result)
         self.hooks.level_finished(result)
         return result
+
+    def _records(self, raws: list[RawResponse], index: int) -> tuple[RequestRecord, ...]:
+        stream = self.config.stream
+        return tuple(
+            self._clean(build_record(r, level=index, stream=stream, count=self.count)) for r in raws
+        )
 
     def _clean(self, rec: RequestRecord) -> RequestRecord:
         """Server bodies and exception texts may quote the key: never keep it."""
@@ -487,6 +492,10 @@ async def arun_bench(config: BenchConfig, hooks: ProgressHooks | None = None) ->
                 if run.stop.is_set():
                     break
                 await run.run_one(level)
+        # A signal that came during the last step is still in the loop's wake-up pipe:
+        # let the loop read it and run its handler before the handlers go.
+        for _ in range(3):
+            await asyncio.sleep(0)
     except asyncio.CancelledError:
         run.stop.set()
     finally:

@@ -465,19 +465,29 @@ def _unusable_endpoint(result: Any) -> ExitCode | None:
     show_default=True,
     help="Tolerated relative worsening (10% or 0.1).",
 )
+@click.option(
+    "--require-intervals",
+    is_flag=True,
+    help="Exit 2 when a run's requests.csv is missing, truncated or without values "
+    "(the changes could then only be judged on point estimates).",
+)
 @json_option
 def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
-            as_json: bool) -> None:  # fmt: skip
+            require_intervals: bool, as_json: bool) -> None:  # fmt: skip
     """Compare two runs level by level; exit 1 if a chosen metric got worse.
 
     RUN_A is the baseline, RUN_B the candidate (directories written by --output).
     A metric regresses when it got worse by more than --threshold and the 95%
     bootstrap interval of the change (over each run's requests.csv) excludes no
     change. A percentile too few requests support (p99 needs 500) is reported as
-    insufficient and not gated. Exit 0: no regression; 1: a regression, or a gated
-    value missing; 2: unknown metric, other schema version, different load types,
-    or every gated metric insufficient.
+    insufficient and not gated. Without a usable requests.csv (missing, truncated,
+    no values) changes are judged on point estimates alone, and stderr and the JSON
+    ("notes") say so. Exit 0: no regression; 1: a regression, or a gated value
+    missing; 2: unknown metric, other schema version, different load types, every
+    gated metric insufficient, or --require-intervals without intervals.
     """
+    from rich.markup import escape
+
     from llmkit.bench import CompareUsageError, compare_runs, parse_threshold
     from llmkit.cli._bench_tables import compare_table
 
@@ -513,6 +523,10 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
                           soft_wrap=True)  # fmt: skip
             elif not result.gated_insufficient:
                 out.print("[green]no regression beyond the threshold and the noise[/]")
+        for note in result.notes:
+            err_console().print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        if require_intervals and result.intervals_missing:
+            _usage_line("--require-intervals: " + "; ".join(result.notes))
         if not result.changes:
             err_console().print("[yellow]warning:[/] no levels in common to compare")
         if result.regressed:

@@ -1,7 +1,9 @@
 """``llmkit eval SUITE.yaml``: run a suite (replay by default), score, compare, report.
 
-Exit codes: 0 pass; 1 a regression against the baseline or a pass rate below the suite's
-``min_pass_rate``; 2 a configuration or infrastructure error (a missing recording included).
+Exit codes (decided by :func:`llmkit.evals.judge_run`, as in the pytest plugin): 0 pass;
+1 a regression against the baseline or a pass rate below the suite's ``min_pass_rate``;
+2 a configuration or infrastructure error (a missing recording included); 3 inconclusive:
+a drop beyond the threshold with too few changed cases for any test to judge.
 """
 
 from __future__ import annotations
@@ -62,7 +64,13 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option(
     "--update-baseline",
     is_flag=True,
-    help="Write this run's summary as the new baseline (to --baseline FILE).",
+    help="Compare, then write this run as the new baseline (to --baseline FILE or the "
+    "suite's baseline file) unless it fails the gate.",
+)
+@click.option(
+    "--accept-regression",
+    is_flag=True,
+    help="With --update-baseline: write the baseline even if this run regressed.",
 )
 @click.option("--junit", type=OutputPath(), help="Write JUnit XML here.")
 @click.option(
@@ -78,6 +86,7 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 )
 @click.option(
     "--concurrency",
+    "-c",
     type=click.IntRange(1, 256),
     default=4,
     show_default=True,
@@ -133,6 +142,7 @@ def eval_command(
     mode: str,
     baseline: Path | None,
     update_baseline: bool,
+    accept_regression: bool,
     junit: Path | None,
     summary: Path | None,
     as_json: bool,
@@ -161,16 +171,16 @@ def eval_command(
     if more_refresh and not refresh:
         _fail(f"unexpected argument {more_refresh[0]!r}")
     tag_list = [t for item in tags for t in item.split(",") if t]
+    if accept_regression and not update_baseline:
+        _fail("--accept-regression goes with --update-baseline")
     if mode != "replay":
         base_url = require_endpoint(base_url)
-    if update_baseline and baseline is None:
-        _fail("--update-baseline needs --baseline FILE (where to write it)")
     try:
         code = _run(
             suite,
             mode,
             baseline,
-            update_baseline,
+            (update_baseline, accept_regression),
             junit,
             summary,
             as_json,
@@ -223,7 +233,7 @@ def _run(
     suite_path: Path,
     mode: str,
     baseline: Path | None,
-    update_baseline: bool,
+    update: tuple[bool, bool],
     junit: Path | None,
     summary_md: Path | None,
     as_json: bool,
@@ -242,6 +252,7 @@ def _run(
 
     from llmkit.evals import (
         EvalRun,
+        baseline_path,
         load_baseline,
         load_suite,
         parse_shard,
@@ -249,18 +260,25 @@ def _run(
         run_suite,
     )
 
+    update_baseline, _ = update
     shard = parse_shard(shard_spec) if shard_spec is not None else None
     suite = load_suite(suite_path)
     if require_kappa is not None:
         require_calibration(suite, require_kappa)
-    baseline_data = None
-    if baseline is not None and not update_baseline:
-        baseline_data = load_baseline(baseline)
+    is_matrix = bool(suite.matrix_prompts or suite.matrix_models)
+    if compare and not is_matrix:
+        raise ConfigError(f"{suite.path}: --compare needs a suite with a 'matrix:' block")
+    if is_matrix and (baseline is not None or update_baseline):
+        raise ConfigError("a matrix compares its columns (--compare A B), not a --baseline")
+    known = None if is_matrix else baseline_path(suite, baseline)
+    if known is not None and not update_baseline:
+        load_baseline(known)  # an unusable baseline exits 2 before any call is made
+    if known is None and update_baseline:
+        _fail("--update-baseline needs --baseline FILE or 'file:' in the suite's baseline block")
     chosen = [c.id for c in suite.select(set(tags))]
     if shard is not None:
         chosen = shard.select(chosen)
-        if refresh:
-            refresh = [c for c in refresh if c in chosen]
+        refresh = [c for c in refresh if c in chosen]
 
     def run_one(cell: Any) -> Any:
         with Progress(
@@ -287,35 +305,19 @@ def _run(
                 progress=lambda _c: progress.advance(task),
             )
 
-    if suite.matrix_prompts or suite.matrix_models or compare:
+    if is_matrix:
         from llmkit.cli._eval_matrix import run_matrix_cli
 
-        if not (suite.matrix_prompts or suite.matrix_models):
-            raise ConfigError(f"{suite.path}: --compare needs a suite with a 'matrix:' block")
-        if baseline is not None:
-            raise ConfigError("a matrix compares its columns (--compare A B), not --baseline")
         return run_matrix_cli(suite, run_one, compare, junit, summary_md, as_json, output, console)
     run = run_one(suite)
     extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}
-    return finish_run(
-        run,
-        baseline_data,
-        baseline,
-        update_baseline,
-        junit,
-        summary_md,
-        as_json,
-        output,
-        console,
-        extra,
-    )
+    return finish_run(run, baseline, update, junit, summary_md, as_json, output, console, extra)
 
 
 def finish_run(
     run: Any,
-    baseline_data: dict[str, Any] | None,
     baseline: Path | None,
-    update_baseline: bool,
+    update: tuple[bool, bool],
     junit: Path | None,
     summary_md: Path | None,
     as_json: bool,
@@ -327,34 +329,31 @@ def finish_run(
     from llmkit.evals import (
         add_junit_costs,
         apply_cost,
-        compare_to_baseline,
         cost_line,
+        judge_run,
         markdown_summary,
         print_table,
-        write_baseline,
         write_junit,
         write_results,
     )
 
+    update_baseline, accept_regression = update
     suite = run.suite
-    result = run.summary()
-    cost_problems = apply_cost(result, run)
-    if extra:
-        result.update(extra)
-        if "shard" in extra and not run.cases:  # an empty slice passes; the merge gates
-            result["exit_code"], result["ok"] = 0, True
-    comparison = None
-    lines: list[str] = []
-    if baseline_data is not None and result["exit_code"] != 2:
-        comparison = compare_to_baseline(result, baseline_data)
-        result["comparison"] = comparison.to_dict()
-        lines = list(comparison.lines())
-        if comparison.regressed and result["exit_code"] == 0:
-            result["exit_code"], result["ok"] = 1, False
-    if update_baseline and baseline is not None:
-        if result["exit_code"] == 2:
-            raise LLMKitError("not writing a baseline from a run with errors")
-        write_baseline(result, baseline)
+    if extra and "shard" in extra and not run.cases:
+        # an empty slice of a small suite passes; the merge of all slices gates
+        result, comparison, lines, problems = run.summary(), None, [], []
+        result["exit_code"], result["ok"] = 0, True
+    else:
+        verdict = judge_run(
+            run,
+            baseline=baseline,
+            update_baseline=update_baseline,
+            accept_regression=accept_regression,
+        )
+        result, comparison = verdict.summary, verdict.comparison
+        lines, problems = list(verdict.lines), list(verdict.problems)
+    problems += apply_cost(result, run)
+    result.update(extra or {})
     if output is not None:
         write_results(run, output / "results.jsonl")
         (output / "summary.json").write_text(
@@ -377,18 +376,6 @@ def finish_run(
         )
         for line in [*lines, cost_line(result)]:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
-    code = int(result["exit_code"])
-    for error in [*run.errors, *cost_problems]:
-        click.echo(f"llmkit eval: {error}", err=True)
-    if code == 1:
-        if comparison is not None and comparison.regressed:
-            for line in comparison.regressions:
-                click.echo(f"llmkit eval: regression: {line}", err=True)
-        if run.pass_rate < suite.min_pass_rate:
-            failing = [c.case.id for c in run.cases if not c.passed]
-            click.echo(
-                f"llmkit eval: pass rate {run.pass_rate:.1%} below min_pass_rate "
-                f"{suite.min_pass_rate:.0%}; failing: {', '.join(failing)}",
-                err=True,
-            )
-    return code
+    for problem in problems:
+        click.echo(f"llmkit eval: {problem}", err=True)
+    return int(result["exit_code"])

@@ -34,6 +34,7 @@ def merge_command(
     suite_path: Path | None,
     baseline: Path | None,
     update_baseline: bool,
+    accept_regression: bool,
     junit: Path | None,
     summary: Path | None,
     as_json: bool,
@@ -45,22 +46,15 @@ def merge_command(
     llmkit eval s.eval.yaml --shard 1/3 -o shard-1    # one per CI job
     llmkit eval merge shard-1 shard-2 shard-3 --junit junit.xml --baseline s.baseline.json
     """
-    from llmkit.evals import load_baseline, load_suite, merge_shards
+    from llmkit.evals import load_suite, merge_shards
 
-    if update_baseline and baseline is None:
-        click.echo("llmkit eval merge: --update-baseline needs --baseline FILE", err=True)
-        sys.exit(ExitCode.BAD_INPUT)
     try:
         suite = load_suite(suite_path) if suite_path is not None else None
         run = merge_shards(results, suite)
-        baseline_data = (
-            load_baseline(baseline) if baseline is not None and not update_baseline else None
-        )
         code = finish_run(
             run,
-            baseline_data,
             baseline,
-            update_baseline,
+            (update_baseline, accept_regression),
             junit,
             summary,
             as_json,
@@ -74,5 +68,13 @@ def merge_command(
 
 
 # The report options are eval's own (same names, same help), so merge reports as eval does.
-_REPORT_OPTIONS = ("baseline", "update_baseline", "junit", "summary", "as_json", "output")
+_REPORT_OPTIONS = (
+    "baseline",
+    "update_baseline",
+    "accept_regression",
+    "junit",
+    "summary",
+    "as_json",
+    "output",
+)
 merge_command.params += [p for p in eval_command.params if p.name in _REPORT_OPTIONS]

@@ -58,8 +58,13 @@ def error_body(
 
 
 @functools.lru_cache(maxsize=4096)
-def _count(text: str) -> int:
+def _count_cached(text: str) -> int:
     return count_tokens(text)
+
+
+def _count(text: str) -> int:
+    # Only short texts are cached: 4096 prompts of a few MB each would hold gigabytes.
+    return _count_cached(text) if len(text) <= 4096 else count_tokens(text)
 
 
 @dataclass(frozen=True)

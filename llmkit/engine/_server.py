@@ -50,6 +50,15 @@ _GARBAGE = (
 )
 _HTML = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n"
 _SEEN_MAX = 100_000
+_OFF_LOOP_BYTES = 8192
+
+
+def _parse(raw: bytes, endpoint: Endpoint, max_model_len: int) -> ParsedRequest:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError(400, "the request body is not valid JSON") from None
+    return parse_request(body, endpoint, max_model_len)
 
 
 @dataclass
@@ -311,15 +320,25 @@ class Engine:
     # -- the completion endpoints ---------------------------------------------------
     async def _complete(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
         self._check_auth(request)
-        try:
-            body = await request.json(loads=json.loads)
-        except (ValueError, UnicodeDecodeError):
-            raise RequestError(400, "the request body is not valid JSON") from None
-        if self.config.dialect == "bare" and isinstance(body, dict) and "stream_options" in body:
+        limit = self.config.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            # Answered before reading a byte of it: a client announcing 1 GB waits for nothing.
             raise RequestError(
-                400, "Extra inputs are not permitted: stream_options", param="stream_options"
+                413, f"request body too large (limit {limit} bytes)", code="request_too_large"
             )
-        req = parse_request(body, endpoint, self.config.max_model_len)
+        raw = await request.read()
+        if len(raw) >= _OFF_LOOP_BYTES:
+            # Parsing and counting a long prompt takes a while: not on the loop that streams
+            # every other request's tokens.
+            req = await asyncio.to_thread(_parse, raw, endpoint, self.config.max_model_len)
+        else:
+            req = _parse(raw, endpoint, self.config.max_model_len)
+        if self.config.dialect == "bare" and b"stream_options" in raw:
+            body = json.loads(raw)  # valid: _parse read it
+            if isinstance(body, dict) and "stream_options" in body:
+                raise RequestError(
+                    400, "Extra inputs are not permitted: stream_options", param="stream_options"
+                )
         if req.model not in self._models:
             raise RequestError(
                 404,
@@ -332,7 +351,10 @@ class Engine:
         rid = ("chatcmpl-" if endpoint == "chat" else "cmpl-") + secrets.token_hex(12)
         if fault in ("429", "500", "non_json"):
             return self._error_fault(request, fault, rid)
-        plan = self._plan(req, fault, detail, occurrence)
+        if len(raw) >= _OFF_LOOP_BYTES:  # the answer may echo the prompt: tokenised off the loop
+            plan = await asyncio.to_thread(self._plan, req, fault, detail, occurrence)
+        else:
+            plan = self._plan(req, fault, detail, occurrence)
         headers = {"x-llmkit-rule": plan.answer.rule or "-"}
         if plan.fault_label:
             headers["x-llmkit-fault-applied"] = plan.fault_label

@@ -28,6 +28,7 @@ from llmkit.evals._calibrate import (
 from llmkit.evals._cassettes import CassetteError, canonical_body, scrub_text, scrub_uri
 from llmkit.evals._cost import Price, add_junit_costs, apply_cost, cost_line
 from llmkit.evals._demo import example_suite_path
+from llmkit.evals._gate import Verdict, baseline_path, judge_run
 from llmkit.evals._matrix import (
     Column,
     MatrixRun,
@@ -87,8 +88,10 @@ __all__ = [
     "Shard",
     "Suite",
     "SuiteError",
+    "Verdict",
     "add_junit_costs",
     "apply_cost",
+    "baseline_path",
     "calibrate",
     "canonical_body",
     "cassette_client",
@@ -97,6 +100,7 @@ __all__ = [
     "cost_line",
     "example_suite_path",
     "find_column",
+    "judge_run",
     "load_baseline",
     "load_report_columns",
     "load_suite",

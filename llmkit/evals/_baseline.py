@@ -2,20 +2,28 @@
 
 A baseline is a summary JSON (``llmkit.eval.summary/1``) with per-case scores. Only the
 cases present in both runs enter a test; cases added or removed since the baseline are
-reported by id and left out. Each metric is judged over those same cases:
+reported by id and left out. A case is one pair whatever its ``repeat``: its repeats are
+averaged (``.score``) or all required (``.pass``) first, so they are never counted as
+independent pairs. Each metric is judged over those same cases:
 
 - ``cases.pass`` (a case passes when all its scorers pass) and ``<scorer>.pass``: McNemar's
-  exact test on the discordant cases (passed before and fail now, or the reverse), with a
-  paired bootstrap interval of the pass-rate change;
-- ``<scorer>.score`` (mean over repeats, in [0, 1]): a paired bootstrap interval of the mean
-  change. It is left out when every score equals its pass indicator (then it *is* ``.pass``).
+  exact test on the discordant cases (passed before and fail now, or the reverse);
+- ``<scorer>.score`` (mean over repeats, in [0, 1]): below 20 pairs the exact sign-flip
+  permutation test of the paired differences; from 20 pairs a seeded paired bootstrap
+  interval of the mean change. It is left out when every score equals its pass indicator
+  (then it *is* ``.pass``).
 
 A metric regresses only when its drop is beyond the threshold **and** significant at the
-set level: McNemar's p below ``alpha`` with more cases lost than gained, or a bootstrap
-interval (confidence ``1 - alpha``) lying wholly below zero. Every test is seeded
+set level (p below ``alpha`` with more cases lost than gained, or a bootstrap interval
+lying wholly below zero). When too few pairs changed for any exact test to reach ``alpha``
+(with ``alpha = 0.05``, fewer than 6: see :func:`llmkit.stats.pairs_needed`), the metric is
+**inconclusive**: a drop beyond the threshold then exits 3, never 0 or 1. Intervals are
+shown from 20 pairs on and never when they have no width. Every test is seeded
 (:mod:`llmkit.stats`), so the same two files give the same verdict on every machine.
 
-Settings (the suite's ``baseline:`` block, overridable by keyword arguments): ``threshold``
+Settings (the suite's ``baseline:`` block, overridable by keyword arguments): ``file`` (the
+baseline to compare with, relative to the suite file: the CLI and the pytest plugin both
+use it), ``threshold``
 (absolute drop on the [0, 1] scale, default 0.05), ``thresholds`` (per scorer), ``alpha``
 (default 0.05), ``n_resamples`` (default 2000), ``seed`` (default 0).
 """
@@ -29,10 +37,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import ConfigError
-from llmkit.stats import Interval, mcnemar, paired_bootstrap_ci
+
+if TYPE_CHECKING:
+    from llmkit.stats import Interval
 
 __all__ = [
     "BASELINE_FORMAT",
@@ -51,7 +61,9 @@ BASELINE_FORMAT = "llmkit.eval.summary/1"
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_ALPHA = 0.05
 DEFAULT_RESAMPLES = 2000
-_SETTINGS = ("threshold", "thresholds", "alpha", "n_resamples", "seed")
+# Below this many pairs a bootstrap is no interval: use an exact test instead.
+MIN_BOOTSTRAP_PAIRS = 20
+_SETTINGS = ("file", "threshold", "thresholds", "alpha", "n_resamples", "seed")
 
 
 class BaselineError(ConfigError):
@@ -109,6 +121,10 @@ def validate_baseline_settings(settings: Mapping[str, Any] | None) -> dict[str, 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BaselineError(f"expected a non-negative integer, got {seed!r}", field="seed")
     out["seed"] = seed
+    if "file" in given:
+        if not isinstance(given["file"], str) or not given["file"].strip():
+            raise BaselineError("expected a file path (relative to the suite file)", field="file")
+        out["file"] = given["file"]
     return out
 
 
@@ -118,53 +134,91 @@ class MetricComparison:
 
     Attributes:
         metric: ``cases.pass``, ``<scorer>.pass`` or ``<scorer>.score``.
-        kind: ``pass`` (McNemar) or ``score`` (paired bootstrap).
-        n: shared cases the test used.
+        kind: ``pass`` or ``score``.
+        test: ``mcnemar`` (exact), ``sign-flip`` (exact permutation) or ``bootstrap``.
+        n: shared cases the test used (a case with repeats is one pair).
         before: the metric's mean over those cases in the baseline.
         after: the same in the current run.
-        interval: paired bootstrap interval of ``after - before``.
-        pvalue: McNemar's exact p-value (``pass`` metrics), else ``None``.
-        lost: cases passing before and failing now (``pass`` metrics).
-        gained: cases failing before and passing now (``pass`` metrics).
+        change: ``after - before``.
+        interval: paired bootstrap interval of the change, from 20 pairs on and only when
+            it has width; else ``None``.
+        pvalue: the exact test's two-sided p-value (``None`` for the bootstrap).
+        lost: cases worse now (passing before and failing now, or a lower score).
+        gained: cases better now.
         threshold: the drop that counts as material.
+        alpha: the significance level.
         significant: the drop is significant at the set level (see module docstring).
+        inconclusive: too few pairs changed for any test at ``alpha`` to be significant.
         regressed: dropped by more than ``threshold`` and significant.
     """
 
     metric: str
     kind: str
+    test: str
     n: int
     before: float
     after: float
-    interval: Interval
+    change: float
+    interval: Interval | None
     pvalue: float | None
     lost: int
     gained: int
     threshold: float
+    alpha: float
     significant: bool
+    inconclusive: bool
     regressed: bool
 
     @property
-    def change(self) -> float:
-        """The estimated change (after − before), the interval's centre."""
-        return self.interval.estimate
+    def changed(self) -> int:
+        """Pairs that differ: the only ones a paired test learns from."""
+        return self.lost + self.gained
+
+    @property
+    def dropped(self) -> bool:
+        """Whether the change is a drop beyond the threshold (whatever the test says)."""
+        return self.change < -self.threshold
+
+    @property
+    def verdict(self) -> str:
+        """``regression``, ``inconclusive`` (a drop no test here can judge), or ``ok``."""
+        if self.regressed:
+            return "regression"
+        if self.inconclusive and self.dropped:
+            return "inconclusive"
+        return "ok"
+
+    def _evidence(self) -> str:
+        if self.test == "mcnemar":
+            text = f"McNemar p={self.pvalue:.3g}, lost {self.lost}, gained {self.gained}"
+        elif self.test == "sign-flip":
+            text = f"exact sign-flip p={self.pvalue:.3g}, {self.lost} lower, {self.gained} higher"
+        else:
+            text = f"{self.lost} lower, {self.gained} higher"
+        if self.interval is not None:
+            iv = self.interval
+            text += f", {iv.confidence:.0%} CI [{iv.low:+.3f}, {iv.high:+.3f}]"
+        return text
 
     def line(self) -> str:
-        """One line for people: the metric, the change, the interval and the verdict."""
-        iv = self.interval
-        pct = f"{iv.confidence:.0%}"
+        """One line for people: the metric, the change, the test and the verdict."""
+        from llmkit import stats  # numpy: imported only once a baseline is compared
+
         text = (
             f"{self.metric}: {self.before:.3f} -> {self.after:.3f} "
-            f"(change {self.change:+.3f}, {pct} CI [{iv.low:+.3f}, {iv.high:+.3f}]"
+            f"(change {self.change:+.3f}, {self._evidence()}, n={self.n})"
         )
-        if self.pvalue is not None:
-            text += f", McNemar p={self.pvalue:.3g}, lost {self.lost}, gained {self.gained}"
-        text += f", n={self.n})"
         if self.regressed:
             text += f" REGRESSION (drop beyond {self.threshold:g}, significant)"
-        elif self.change < -self.threshold and not self.significant:
+        elif self.inconclusive and self.dropped:
+            text += (
+                f" INCONCLUSIVE (drop beyond {self.threshold:g}, but {self.changed} changed "
+                f"pair(s): no test at alpha {self.alpha:g} can be significant with fewer "
+                f"than {stats.pairs_needed(self.alpha)})"
+            )
+        elif self.dropped:
             text += " drop not significant"
-        elif self.significant and self.change < 0:
+        elif self.significant:
             text += f" significant but within threshold {self.threshold:g}"
         return text
 
@@ -173,17 +227,20 @@ class MetricComparison:
         return {
             "metric": self.metric,
             "kind": self.kind,
+            "test": self.test,
             "n": self.n,
             "before": self.before,
             "after": self.after,
             "change": self.change,
-            "interval": _finite_dict(self.interval.to_dict()),
+            "interval": None if self.interval is None else _finite_dict(self.interval.to_dict()),
             "pvalue": self.pvalue,
             "lost": self.lost,
             "gained": self.gained,
             "threshold": self.threshold,
             "significant": self.significant,
+            "inconclusive": self.inconclusive,
             "regressed": self.regressed,
+            "verdict": self.verdict,
         }
 
 
@@ -217,9 +274,24 @@ class Comparison:
         return any(m.regressed for m in self.metrics)
 
     @property
+    def inconclusive(self) -> bool:
+        """A metric dropped beyond its threshold with too few changed pairs to test."""
+        return not self.regressed and any(m.verdict == "inconclusive" for m in self.metrics)
+
+    @property
+    def exit_code(self) -> int:
+        """1 on a regression, 3 when inconclusive (see :attr:`inconclusive`), else 0."""
+        return 1 if self.regressed else (3 if self.inconclusive else 0)
+
+    @property
     def regressions(self) -> tuple[str, ...]:
         """One line per regressed metric, naming it, its drop, interval and p-value."""
         return tuple(m.line() for m in self.metrics if m.regressed)
+
+    @property
+    def undecided(self) -> tuple[str, ...]:
+        """One line per metric that dropped beyond its threshold but could not be tested."""
+        return tuple(m.line() for m in self.metrics if m.verdict == "inconclusive")
 
     def lines(self) -> list[str]:
         """Every line for people: shared cases, added/removed cases, each metric."""
@@ -230,11 +302,15 @@ class Comparison:
         if self.removed:
             out.append(f"removed since the baseline (not compared): {', '.join(self.removed)}")
         out += [m.line() for m in self.metrics]
-        out.append(
-            f"regressions: {len(self.regressions)}"
-            if self.regressed
-            else "no regression against the baseline"
-        )
+        if self.regressed:
+            out.append(f"regressions: {len(self.regressions)}")
+        elif self.inconclusive:
+            out.append(
+                f"inconclusive: {len(self.undecided)} metric(s) dropped beyond the threshold "
+                "with too few changed cases to test"
+            )
+        else:
+            out.append("no regression against the baseline")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -242,6 +318,8 @@ class Comparison:
         return {
             "baseline": self.baseline_path,
             "regressed": self.regressed,
+            "inconclusive": self.inconclusive,
+            "exit_code": self.exit_code,
             "regressions": [m.metric for m in self.metrics if m.regressed],
             "shared_cases": self.shared,
             "added_cases": list(self.added),
@@ -252,7 +330,11 @@ class Comparison:
 
     def to_markdown(self) -> str:
         """A Markdown section (fit for ``$GITHUB_STEP_SUMMARY``)."""
-        verdict = "**regression**" if self.regressed else "no regression"
+        verdict = (
+            "**regression**"
+            if self.regressed
+            else ("**inconclusive**" if self.inconclusive else "no regression")
+        )
         conf = f"{1 - self.settings['alpha']:.0%}"
         rows = [
             "### Against the baseline",
@@ -271,19 +353,22 @@ class Comparison:
             f"| metric | before | after | change | {conf} CI | test | verdict |",
             "| --- | ---: | ---: | ---: | --- | --- | --- |",
         ]
+        names = {"mcnemar": "McNemar", "sign-flip": "exact sign-flip"}
         for m in self.metrics:
             iv = m.interval
             test = (
-                f"McNemar p={m.pvalue:.3g} (-{m.lost}/+{m.gained})"
+                f"{names[m.test]} p={m.pvalue:.3g} (-{m.lost}/+{m.gained})"
                 if m.pvalue is not None
-                else "paired bootstrap"
+                else f"paired bootstrap (-{m.lost}/+{m.gained})"
             )
-            verdict_cell = (
-                "**REGRESSION**" if m.regressed else ("significant" if m.significant else "ok")
-            )
+            ci = "n/a" if iv is None else f"[{iv.low:+.3f}, {iv.high:+.3f}]"
+            verdict_cell = {
+                "regression": "**REGRESSION**",
+                "inconclusive": "**INCONCLUSIVE** (too few changed cases)",
+            }.get(m.verdict, "significant" if m.significant else "ok")
             rows.append(
                 f"| `{m.metric}` | {m.before:.3f} | {m.after:.3f} | {m.change:+.3f} | "
-                f"[{iv.low:+.3f}, {iv.high:+.3f}] | {test} | {verdict_cell} |"
+                f"{ci} | {test} | {verdict_cell} |"
             )
         return "\n".join(rows) + "\n"
 
@@ -371,44 +456,23 @@ def _settings(summary: Mapping[str, Any], overrides: dict[str, Any]) -> dict[str
     return validate_baseline_settings(base)
 
 
-def _pass_metric(
-    name: str,
-    before: list[bool],
-    after: list[bool],
-    threshold: float,
-    alpha: float,
-    n_resamples: int,
-    seed: int,
-) -> MetricComparison:
-    lost = sum(1 for b, a in zip(before, after, strict=True) if b and not a)
-    gained = sum(1 for b, a in zip(before, after, strict=True) if a and not b)
-    test = mcnemar(lost, gained, exact=True)
-    interval = paired_bootstrap_ci(
-        [float(b) for b in before],
-        [float(a) for a in after],
-        n_resamples=n_resamples,
-        confidence=1.0 - alpha,
-        seed=seed,
+def _interval(
+    before: list[float], after: list[float], alpha: float, n_resamples: int, seed: int
+) -> Interval | None:
+    """The paired bootstrap interval, or ``None`` below 20 pairs or when it has no width."""
+    from llmkit import stats
+
+    if len(before) < MIN_BOOTSTRAP_PAIRS:
+        return None
+    iv = stats.paired_bootstrap_ci(
+        before, after, n_resamples=n_resamples, confidence=1.0 - alpha, seed=seed
     )
-    significant = test.pvalue < alpha and lost > gained
-    return MetricComparison(
-        metric=name,
-        kind="pass",
-        n=len(before),
-        before=sum(before) / len(before),
-        after=sum(after) / len(after),
-        interval=interval,
-        pvalue=test.pvalue,
-        lost=lost,
-        gained=gained,
-        threshold=threshold,
-        significant=significant,
-        regressed=significant and interval.estimate < -threshold,
-    )
+    return iv if iv.high > iv.low else None
 
 
-def _score_metric(
+def _metric(
     name: str,
+    kind: str,
     before: list[float],
     after: list[float],
     threshold: float,
@@ -416,23 +480,44 @@ def _score_metric(
     n_resamples: int,
     seed: int,
 ) -> MetricComparison:
-    interval = paired_bootstrap_ci(
-        before, after, n_resamples=n_resamples, confidence=1.0 - alpha, seed=seed
-    )
-    significant = interval.high < 0.0
+    from llmkit import stats  # numpy: a run without a baseline never needs it
+
+    pairs = list(zip(before, after, strict=True))
+    lost = sum(1 for b, a in pairs if a < b)
+    gained = sum(1 for b, a in pairs if a > b)
+    n = len(pairs)
+    change = sum(after) / n - sum(before) / n
+    inconclusive = stats.min_attainable_pvalue(lost + gained) >= alpha
+    interval = _interval(before, after, alpha, n_resamples, seed)
+    pvalue: float | None
+    if kind == "pass":
+        test, pvalue = "mcnemar", stats.mcnemar(lost, gained, exact=True).pvalue
+        significant = pvalue < alpha and lost > gained
+    elif n < MIN_BOOTSTRAP_PAIRS:
+        test = "sign-flip"
+        pvalue = stats.paired_permutation_test(before, after, seed=seed).pvalue
+        significant = pvalue < alpha and change < 0
+    else:
+        test, pvalue = "bootstrap", None
+        significant = interval is not None and interval.high < 0.0
+    significant = significant and not inconclusive
     return MetricComparison(
         metric=name,
-        kind="score",
-        n=len(before),
-        before=sum(before) / len(before),
-        after=sum(after) / len(after),
+        kind=kind,
+        test=test,
+        n=n,
+        before=sum(before) / n,
+        after=sum(after) / n,
+        change=change,
         interval=interval,
-        pvalue=None,
-        lost=sum(1 for b, a in zip(before, after, strict=True) if a < b),
-        gained=sum(1 for b, a in zip(before, after, strict=True) if a > b),
+        pvalue=pvalue,
+        lost=lost,
+        gained=gained,
         threshold=threshold,
+        alpha=alpha,
         significant=significant,
-        regressed=significant and interval.estimate < -threshold,
+        inconclusive=inconclusive,
+        regressed=significant and change < -threshold,
     )
 
 
@@ -473,10 +558,11 @@ def compare_to_baseline(
     common = (cfg["alpha"], cfg["n_resamples"], cfg["seed"])
     if shared:
         metrics.append(
-            _pass_metric(
+            _metric(
                 "cases.pass",
-                [bool(then[c]["passed"]) for c in shared],
-                [bool(now[c]["passed"]) for c in shared],
+                "pass",
+                [float(bool(then[c]["passed"])) for c in shared],
+                [float(bool(now[c]["passed"])) for c in shared],
                 cfg["threshold"],
                 *common,
             )
@@ -493,16 +579,16 @@ def compare_to_baseline(
         old = [then[c]["scores"][scorer] for c in cases]
         new = [now[c]["scores"][scorer] for c in cases]
         limit = cfg["thresholds"].get(scorer, cfg["threshold"])
-        old_pass = [bool(s["passed"]) for s in old]
-        new_pass = [bool(s["passed"]) for s in new]
-        metrics.append(_pass_metric(f"{scorer}.pass", old_pass, new_pass, limit, *common))
+        old_pass = [float(bool(s["passed"])) for s in old]
+        new_pass = [float(bool(s["passed"])) for s in new]
+        metrics.append(_metric(f"{scorer}.pass", "pass", old_pass, new_pass, limit, *common))
+        # the score is the case's mean over its repeats: one pair per case
         old_score = [float(s["score"]) for s in old]
         new_score = [float(s["score"]) for s in new]
-        same_as_pass = all(
-            v == float(p) for v, p in zip(old_score + new_score, old_pass + new_pass, strict=True)
-        )
-        if not same_as_pass:
-            metrics.append(_score_metric(f"{scorer}.score", old_score, new_score, limit, *common))
+        if old_score + new_score != old_pass + new_pass:
+            metrics.append(
+                _metric(f"{scorer}.score", "score", old_score, new_score, limit, *common)
+            )
     return Comparison(
         metrics=tuple(metrics),
         added=added,

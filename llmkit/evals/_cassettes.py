@@ -1,32 +1,26 @@
-"""Cassettes: one vcrpy cassette per case, matched on method, endpoint path and canonical body.
+"""Cassettes: one file per case in vcrpy's format (``version: 1``), read and written here.
 
-Replay goes through vcrpy (``record_mode="none"``): the openai SDK's ``httpx2`` transport is
-patched, so no socket is opened. Recording happens *beneath* any buffering: the ``httpx2``
-transport is wrapped so the client still streams, and the arrival time of every byte chunk
-is taken as it comes off the socket. From those the TTFT, ITL, E2E and tokens of each
-interaction are computed and stored in the cassette's ``metadata`` (vcrpy keeps it), so a
-replay reports the recorded timing. Secrets are scrubbed before anything is written.
+A case's interactions are matched on method, endpoint path and canonical body (the
+transports that record and replay them live in :mod:`llmkit.evals._transport`). The
+timing of every recorded interaction is stored in the cassette's ``metadata`` (vcrpy
+keeps it), so a replay reports the recorded timing. Secrets are scrubbed before anything
+is written.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import itertools
 import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx2
 import yaml
 
 from llmkit._exceptions import ConfigError
+from llmkit._redact import public_url, redact_text
 from llmkit._version import __version__
 
 __all__ = [
@@ -36,9 +30,10 @@ __all__ = [
     "canonical_body",
     "case_timing",
     "cassette_path",
+    "coalesce_sse",
+    "endpoint_matcher",
+    "endpoint_path",
     "load_cassette",
-    "recording",
-    "replaying",
     "scrub_headers",
     "scrub_text",
     "scrub_uri",
@@ -51,14 +46,6 @@ _DROP_HEADERS = re.compile(
     r"date|server|host|content-length|connection|accept-encoding|transfer-encoding|openai-processing-ms|x-ratelimit-.*|cf-.*|traceparent)$",
     re.IGNORECASE,
 )
-_SECRET_QUERY = re.compile(r"(?i)^(api[-_]?key|key|token|access[-_]?token|secret|password|sig)$")
-_SECRET_TEXT = [
-    re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bhf_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-]
 
 
 class CassetteError(ConfigError):
@@ -79,7 +66,7 @@ def canonical_body(body: bytes | str | None) -> str:
         return text
 
 
-def _endpoint(path: str) -> str:
+def endpoint_path(path: str) -> str:
     # The base URL's own prefix (/v1, /openai/v1, /proxy/...) is not part of the request's
     # identity: a recording made against any URL replays against any other.
     parts = [p for p in path.split("/") if p]
@@ -93,20 +80,13 @@ def body_matcher(r1: Any, r2: Any) -> None:
 
 def endpoint_matcher(r1: Any, r2: Any) -> None:
     """vcrpy matcher: same endpoint path, ignoring host, port and the base URL's prefix."""
-    assert _endpoint(r1.path) == _endpoint(r2.path), f"{r1.path} != {r2.path}"
+    assert endpoint_path(r1.path) == endpoint_path(r2.path), f"{r1.path} != {r2.path}"
 
 
 # --- scrubbing -----------------------------------------------------------------------------
 def scrub_uri(uri: str) -> str:
     """Drop credentials in the netloc and secret-looking query parameters."""
-    parts = urlsplit(uri)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    query = urlencode(
-        [(k, "REDACTED" if _SECRET_QUERY.match(k) else v) for k, v in parse_qsl(parts.query)]
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return public_url(uri)
 
 
 def scrub_headers(headers: dict[str, Any]) -> dict[str, list[str]]:
@@ -122,81 +102,10 @@ def scrub_headers(headers: dict[str, Any]) -> dict[str, list[str]]:
 
 def scrub_text(text: str, *secrets: str) -> str:
     """Replace known secrets and anything shaped like an API key."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "REDACTED")
-    for pattern in _SECRET_TEXT:
-        text = pattern.sub("REDACTED", text)
-    return text
+    return redact_text(text, *secrets)
 
 
-# --- timing from the byte chunks of one response -------------------------------------------
-def _timing(
-    sent_ns: int, headers_ns: int, chunks: list[tuple[int, int]], body: bytes
-) -> dict[str, Any]:
-    """TTFB, TTFT, ITL and E2E (ms) and tokens, from chunk arrival times and the body."""
-
-    def ms(t: int) -> float:
-        return round((t - sent_ns) / 1e6, 3)
-
-    end_ns = chunks[-1][0] if chunks else headers_ns
-    out: dict[str, Any] = {
-        "ttfb_ms": ms(chunks[0][0] if chunks else headers_ns),
-        "e2e_ms": ms(end_ns),
-    }
-    # chunk i covers body[offsets[i-1]:offsets[i]]; an SSE event arrives with the chunk holding its end
-    ends, total = [], 0
-    for _, n in chunks:
-        total += n
-        ends.append(total)
-    token_times: list[int] = []
-    usage: dict[str, Any] = {}
-    if body.lstrip().startswith(b"{"):
-        try:
-            usage = json.loads(body).get("usage") or {}
-        except ValueError:
-            usage = {}
-        token_times = [end_ns]
-    else:
-        pos, ci = 0, 0
-        for event in body.split(b"\n\n"):
-            pos += len(event) + 2
-            while ci < len(ends) - 1 and ends[ci] < min(pos - 2, total):
-                ci += 1
-            for line in event.split(b"\n"):
-                if not line.startswith(b"data:"):
-                    continue
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    continue
-                try:
-                    obj = json.loads(data)
-                except ValueError:
-                    continue
-                if obj.get("usage"):
-                    usage = obj["usage"]
-                for choice in obj.get("choices") or ():
-                    delta = choice.get("delta") or {}
-                    if (
-                        delta.get("content")
-                        or delta.get("reasoning_content")
-                        or delta.get("reasoning")
-                    ):
-                        token_times.append(chunks[ci][0] if chunks else end_ns)
-    out["ttft_ms"] = ms(token_times[0]) if token_times else None
-    gaps = [(b - a) / 1e6 for a, b in itertools.pairwise(token_times)]
-    out["itl_ms_mean"] = round(sum(gaps) / len(gaps), 3) if gaps else None
-    out["itl_ms_max"] = round(max(gaps), 3) if gaps else None
-    out["output_tokens"] = int(
-        usage.get("completion_tokens") or len(token_times) if token_times else 0
-    )
-    out["prompt_tokens"] = usage.get("prompt_tokens")
-    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-    if cached is not None:  # only when the server reports it (priced as cached input)
-        out["cached_tokens"] = cached
-    return out
-
-
+# --- timing ----------------------------------------------------------------------------------
 def case_timing(timings: list[dict[str, Any]]) -> dict[str, Any]:
     """One case's timing over its calls: E2E and tokens summed, TTFT of the first call.
 
@@ -210,7 +119,7 @@ def case_timing(timings: list[dict[str, Any]]) -> dict[str, Any]:
     out_tokens = sum(int(t.get("output_tokens") or 0) for t in timings)
     cached = [int(t["cached_tokens"]) for t in timings if t.get("cached_tokens") is not None]
     return {
-        **({"cached_tokens": sum(cached)} if cached else {}),
+        **({"cached_tokens": sum(cached)} if cached else {}),  # priced as cached input
         "calls": len(timings),
         "ttfb_ms": timings[0].get("ttfb_ms"),
         "ttft_ms": timings[0].get("ttft_ms"),
@@ -263,78 +172,6 @@ def _multi(headers: Any) -> dict[str, list[str]]:
     for k, v in headers.multi_items():
         out.setdefault(k, []).append(v)
     return out
-
-
-_CURRENT: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
-    "llmkit_eval_recorder", default=None
-)
-_PATCH_LOCK = threading.Lock()
-
-
-class _TimedStream(httpx2.SyncByteStream):
-    """Wraps a transport's response stream: passes chunks on and notes when each arrived."""
-
-    def __init__(self, inner: Any, done: Any) -> None:
-        self.inner = inner
-        self.done = done
-        self.chunks: list[tuple[int, int]] = []
-        self.parts: list[bytes] = []
-        self.reported = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        for part in self.inner:
-            self.chunks.append((time.perf_counter_ns(), len(part)))
-            self.parts.append(part)
-            yield part
-        self._report()
-
-    def _report(self) -> None:
-        if not self.reported:
-            self.reported = True
-            self.done(self.chunks, b"".join(self.parts))
-
-    def close(self) -> None:
-        self.inner.close()
-        self._report()
-
-
-@contextlib.contextmanager
-def recording() -> Iterator[None]:
-    """Wrap ``httpx2``'s transport for the duration (calls made under :func:`capture`)."""
-    original = httpx2.HTTPTransport.handle_request
-
-    def handle_request(self: Any, request: Any) -> Any:
-        rec = _CURRENT.get()
-        if rec is None:
-            return original(self, request)
-        body = request.read()
-        sent = time.perf_counter_ns()
-        response = original(self, request)
-        headers_ns = time.perf_counter_ns()
-
-        def done(chunks: list[tuple[int, int]], content: bytes) -> None:
-            rec.add(request, body, response, content, _timing(sent, headers_ns, chunks, content))
-
-        response.stream = _TimedStream(response.stream, done)
-        return response
-
-    with _PATCH_LOCK:
-        httpx2.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        with _PATCH_LOCK:
-            httpx2.HTTPTransport.handle_request = original  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
-def capture(recorder: Recorder) -> Iterator[Recorder]:
-    """Attribute the calls made in this context (this thread) to ``recorder``."""
-    token = _CURRENT.set(recorder)
-    try:
-        yield recorder
-    finally:
-        _CURRENT.reset(token)
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -425,16 +262,22 @@ def coalesce_sse(body: str) -> str:
     text: dict[str, list[str]] = {}
     finish: Any = None
     tail: list[str] = []
-    for event in events:
-        if not event.startswith("data: ") or "\n" in event.strip():
-            return body
-        data = event[6:].strip()
+    if any(not e.startswith("data: ") or "\n" in e.strip() for e in events):
+        return body
+    datas = [e[6:].strip() for e in events]
+    try:  # one parse for the whole stream, not one per event
+        parsed = json.loads("[" + ",".join(d for d in datas if d != "[DONE]") + "]")
+    except ValueError:
+        return body
+    if len(parsed) != sum(1 for d in datas if d != "[DONE]"):
+        return body  # a data line held more than one value
+    objs = iter(parsed)
+    for event, data in zip(events, datas, strict=True):
         if data == "[DONE]":
             tail.append(event)
             continue
-        try:
-            obj = json.loads(data)
-        except ValueError:
+        obj = next(objs)
+        if not isinstance(obj, dict):
             return body
         choices = obj.get("choices")
         if not choices:
@@ -442,9 +285,17 @@ def coalesce_sse(body: str) -> str:
                 return body
             tail.append(event)
             continue
-        if len(choices) != 1 or choices[0].get("index", 0) != 0 or tail:
+        if (
+            not isinstance(choices, list)
+            or len(choices) != 1
+            or not isinstance(choices[0], dict)
+            or choices[0].get("index", 0) != 0
+            or tail
+        ):
             return body
         delta = choices[0].get("delta") or {}
+        if not isinstance(delta, dict):
+            return body
         if set(delta) - _DELTA_KEYS or set(choices[0]) - {
             "index",
             "delta",
@@ -471,81 +322,3 @@ def coalesce_sse(body: str) -> str:
     }
     merged.pop("usage", None)
     return "\n\n".join(["data: " + json.dumps(merged), *tail]) + "\n\n"
-
-
-def _coalesced(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers") or {}
-    if any(k.lower() == "retry-after" for k in headers):
-        # a recorded 429/503 replays at once: the client retries without sleeping
-        headers = {k: v for k, v in headers.items() if k.lower() != "retry-after"}
-        response = {**response, "headers": headers}
-    ctype = str(headers.get("content-type", [""])[0])
-    body = (response.get("body") or {}).get("string")
-    if "text/event-stream" not in ctype or not isinstance(body, str):
-        return response
-    return {**response, "body": {**response["body"], "string": coalesce_sse(body)}}
-
-
-class _Persister:
-    """vcrpy persister reading our cassettes with libyaml; never writes (replay only)."""
-
-    @classmethod
-    def load_cassette(cls, cassette_path: str, serializer: Any) -> tuple[Any, ...]:
-        from vcr.persisters.filesystem import CassetteNotFoundError
-        from vcr.request import Request
-        from vcr.serializers import compat
-
-        path = Path(cassette_path)
-        if not path.is_file():
-            raise CassetteNotFoundError()
-        data = load_cassette(path)
-        try:
-            requests = [Request._from_dict(i["request"]) for i in data["interactions"]]
-            responses = [
-                compat.convert_to_bytes(_coalesced(i["response"])) for i in data["interactions"]
-            ]
-        except (KeyError, TypeError) as exc:
-            raise CassetteError(f"{path}: malformed interaction ({exc})") from None
-        return requests, responses, data.get("metadata") or {}
-
-    @staticmethod
-    def save_cassette(cassette_path: str, cassette_dict: Any, serializer: Any) -> None:
-        raise CassetteError(f"{cassette_path}: replay never writes cassettes")
-
-
-_VCR: Any = None
-
-
-def _vcr() -> Any:
-    global _VCR
-    if _VCR is None:
-        import vcr
-
-        v = vcr.VCR(record_mode="none", match_on=["method", "llmkit_endpoint", "llmkit_body"])
-        v.register_matcher("llmkit_endpoint", endpoint_matcher)
-        v.register_matcher("llmkit_body", body_matcher)
-        v.register_persister(_Persister)
-        _VCR = v
-    return _VCR
-
-
-@contextlib.contextmanager
-def replaying(path: Path) -> Iterator[Any]:
-    """Play one case's cassette; no request reaches the network. Yields the vcrpy cassette."""
-    if not path.is_file():
-        raise CassetteError(f"no recording: {path} does not exist")
-    with _vcr().use_cassette(str(path), allow_playback_repeats=False) as cassette:
-        yield cassette
-
-
-def is_unmatched(exc: BaseException | None) -> bool:
-    """Whether an error (or its cause chain) is vcrpy refusing a request it has no recording for."""
-    from vcr.errors import CannotOverwriteExistingCassetteException
-
-    seen = 0
-    while exc is not None and seen < 20:
-        if isinstance(exc, CannotOverwriteExistingCassetteException):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False

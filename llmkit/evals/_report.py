@@ -44,16 +44,17 @@ def junit_xml(run: EvalRun, comparison: Any = None) -> str:
             ET.SubElement(
                 case, "failure", message=lines[0][:500], type="ScoreFailed"
             ).text = "\n".join(lines)
-    if comparison is not None and getattr(comparison, "regressed", False):
+    regressed = comparison is not None and getattr(comparison, "regressed", False)
+    if regressed or (comparison is not None and getattr(comparison, "inconclusive", False)):
         reg = ET.SubElement(
             suite, "testcase", classname=run.suite.name, name="baseline-comparison", time="0"
         )
-        text = "\n".join(comparison.regressions)
+        text = "\n".join(comparison.regressions if regressed else comparison.undecided)
         ET.SubElement(
             reg,
             "failure",
             message=text.splitlines()[0][:500] if text else "regression",
-            type="Regression",
+            type="Regression" if regressed else "Inconclusive",
         ).text = text
         suite.set("tests", str(len(run.cases) + 1))
         suite.set("failures", str(int(suite.get("failures", "0")) + 1))
@@ -80,7 +81,9 @@ def markdown_summary(
     comparison_markdown: str | None = None,
 ) -> str:
     """A Markdown report fit for ``$GITHUB_STEP_SUMMARY``."""
-    verdict = {0: "✅ pass", 1: "❌ fail", 2: "⚠️ error"}[int(summary["exit_code"])]
+    verdict = {0: "✅ pass", 1: "❌ fail", 2: "⚠️ error", 3: "❔ inconclusive"}[
+        int(summary["exit_code"])
+    ]
     out = [
         f"## llmkit eval: {_md(run.suite.name)} — {verdict}",
         "",

@@ -1,12 +1,15 @@
 """Run a suite: each case × repeat through ``llmkit.Client`` (replay, record or live), then score.
 
-Replay plays one cassette per case through vcrpy, one case at a time (vcrpy patches the
-transport process-wide). Record and live run ``concurrency`` cases at once in threads.
+Replay plays one cassette per case through the client's own replay transport. Record and
+live run ``concurrency`` cases at once in threads, each case's calls filed with its own
+recorder (see :mod:`llmkit.evals._transport`: nothing is patched process-wide).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,18 +22,21 @@ from llmkit._version import __version__
 from llmkit.evals._cassettes import (
     CassetteError,
     Recorder,
-    capture,
     case_timing,
     cassette_path,
-    is_unmatched,
     load_cassette,
-    recording,
-    replaying,
     write_cassette,
 )
 from llmkit.evals._reducers import DEFAULT_REDUCER, reduce_repeats
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, build_scorer
 from llmkit.evals._suite import Case, Suite
+from llmkit.evals._transport import (
+    RecordingTransport,
+    ReplayTransport,
+    Tape,
+    capture,
+    unmatched,
+)
 
 __all__ = [
     "CaseRun",
@@ -39,12 +45,14 @@ __all__ = [
     "Mode",
     "ScoreRecord",
     "cassette_client",
+    "cassettes_fingerprint",
     "run_suite",
+    "suite_shape",
 ]
 
 Mode = Literal["replay", "record", "live"]
 MODES: tuple[str, ...] = ("replay", "record", "live")
-# Replay never connects: if vcrpy let a request through, it would hit this closed port.
+# Replay never connects (the replay transport answers); were it to, this port is closed.
 _REPLAY_URL = "http://127.0.0.1:9/v1"
 
 
@@ -201,8 +209,46 @@ class EvalRun:
             "scorers": scorers,
             "per_case": per_case,
             "baseline_settings": self.suite.baseline,
+            "suite_shape": suite_shape(self.suite),
+            "fingerprints": {
+                "suite": _digest(suite_shape(self.suite)),
+                # a live run plays no cassette
+                "cassettes": None
+                if self.mode == "live"
+                else cassettes_fingerprint(self.suite, [c.case.id for c in self.cases]),
+            },
             "comparison": None,
         }
+
+
+def suite_shape(suite: Suite) -> dict[str, Any]:
+    """What a baseline must share with a run to be compared: the suite and its scorers.
+
+    Cases may come and go (they are reported and left out); prompts and settings are what
+    a baseline judges, so they are not part of the shape.
+    """
+    specs = {(s.name, s.type) for s in suite.scorers}
+    specs |= {(s.name, s.type) for c in suite.cases for s in c.scorers}
+    return {"suite": suite.name, "scorers": sorted(f"{n} ({t})" for n, t in specs)}
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def cassettes_fingerprint(suite: Suite, case_ids: Sequence[str]) -> str | None:
+    """A digest of the cases' cassette files (``None`` when none exists: a live run)."""
+    h = hashlib.sha256()
+    found = False
+    for case_id in sorted(case_ids):
+        try:
+            data = cassette_path(suite.cassette_dir, case_id).read_bytes()
+        except OSError:
+            continue
+        found = True
+        h.update(case_id.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()[:16] if found else None
 
 
 class _CaseRunner:
@@ -292,31 +338,24 @@ class _CaseRunner:
         records: list[ScoreRecord] = []
         outputs: list[str] = []
         try:
-            with replaying(path) as cassette:
-                meta = (cassette._metadata or {}).get("llmkit") or {}
-                timing = case_timing(list(meta.get("timings") or []))
+            tape = Tape.load(path)
+            timing = case_timing(list(tape.metadata.get("timings") or []))
+            with self.client.replay.playing(tape):
                 for repeat in range(case.repeat):
                     text, parsed = self.call(case)
                     outputs.append(text)
                     records += self.score(case, repeat, text, parsed, timing)
-                unplayed = len(cassette.data) - sum(1 for n in cassette.play_counts.values() if n)
-                if unplayed:
-                    raise CassetteError(
-                        f"{path} has {unplayed} unplayed interaction(s): the case no longer makes "
-                        f"those calls; re-record it with --refresh {case.id}"
-                    )
-        except CassetteError as exc:
-            return self.failed(case, str(exc))
-        except Exception as exc:
-            if not isinstance(exc, LLMKitError) and not is_unmatched(exc):
-                raise
-            if is_unmatched(exc):
-                return self.failed(
-                    case,
-                    f"no recording in {path} matches this request (prompt, settings or model "
-                    f"changed?); record it with --mode record --refresh {case.id}",
+            unplayed = tape.unplayed()
+            if unplayed:
+                raise CassetteError(
+                    f"{path} has {unplayed} unplayed interaction(s): the case no longer makes "
+                    f"those calls; re-record it with --refresh {case.id}"
                 )
-            return self.failed(case, str(exc))
+        except LLMKitError as exc:  # CassetteError included
+            missing = unmatched(exc)
+            if missing is None:
+                return self.failed(case, str(exc))
+            return self.failed(case, f"{missing}; record it with --mode record --refresh {case.id}")
         return CaseRun(case, tuple(records), outputs=tuple(outputs))
 
     def live(self, case: Case, write: bool) -> CaseRun:
@@ -340,13 +379,19 @@ class _CaseRunner:
 
 
 def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) -> Any:
+    """A client whose transport replays (``.replay``) or records (calls under ``capture``)."""
     from llmkit.llm import Client, RetryPolicy
 
     if mode == "replay":
+        replay = ReplayTransport()
         # as many attempts as recording may have made (a recorded 429 then 200), no waiting
         policy = RetryPolicy(initial_wait=0.0, max_wait=0.0, jitter=False)
-        return Client(_REPLAY_URL, "replay-needs-no-key", suite.model_name, retry=policy)
-    return Client(base_url, api_key, suite.model_name)
+        client: Any = Client(
+            _REPLAY_URL, "replay-needs-no-key", suite.model_name, retry=policy, transport=replay
+        )
+        client.replay = replay
+        return client
+    return Client(base_url, api_key, suite.model_name, wrap_transport=RecordingTransport)
 
 
 def run_suite(
@@ -417,7 +462,7 @@ def run_suite(
             try:
                 runner = _CaseRunner(suite, client)
                 write = mode != "live"
-                with recording(), ThreadPoolExecutor(max_workers=concurrency) as pool:
+                with ThreadPoolExecutor(max_workers=concurrency) as pool:
                     try:
                         for _ in pool.map(lambda c: note(runner.live(c, write)), call_cases):
                             pass
@@ -492,20 +537,20 @@ def cassette_client(
     client = _client(mode, base_url, api_key, suite)
     try:
         if mode == "replay":
-            with replaying(path) as cassette:
+            tape = Tape.load(path)
+            with client.replay.playing(tape):
                 try:
                     yield client
-                except Exception as exc:
-                    if is_unmatched(exc):
-                        raise CassetteError(
-                            f"no recording in {path} matches a request of {name}; record it again"
-                        ) from None
+                except LLMKitError as exc:
+                    missing = unmatched(exc)
+                    if missing is not None:
+                        raise CassetteError(f"{missing}; record {name} again") from None
                     raise
-                if not cassette.all_played:
-                    raise CassetteError(f"{path} has unplayed interactions; record {name} again")
+            if not tape.all_played():
+                raise CassetteError(f"{path} has unplayed interactions; record {name} again")
         else:
             rec = Recorder(name, secrets=(client.endpoint.api_key,))
-            with recording(), capture(rec):
+            with capture(rec):
                 yield client
             if mode == "record":
                 write_cassette(path, rec, suite=suite.name)

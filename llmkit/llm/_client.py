@@ -12,7 +12,14 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +28,14 @@ import openai
 import tenacity
 
 from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
+from llmkit._redact import install_log_filter
+from llmkit.llm._bodycap import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    SSE_DONE,
+    CappedTransport,
+    async_capped_transport,
+    check_limit,
+)
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
 from llmkit.llm._errors import AttemptFailed, classify, transport_error
@@ -31,6 +46,8 @@ from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
 
 if TYPE_CHECKING:
+    import httpx2
+
     from llmkit.structured import StructuredResult
 
 __all__ = ["AsyncClient", "ChatStream", "Client", "Messages"]
@@ -223,8 +240,10 @@ class _BaseClient:
         retry: RetryPolicy | None = None,
         log: LogTarget = None,
         default_params: Mapping[str, Any] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.endpoint = Endpoint.resolve(base_url, api_key, model)
+        self.max_response_bytes = check_limit(max_response_bytes)
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.default_params = dict(default_params or {})
@@ -296,9 +315,11 @@ class _BaseClient:
             _logger.warning("llmkit: a call could not be logged: %s", exc)
 
     def _sdk_kwargs(self) -> dict[str, Any]:
+        install_log_filter()  # the HTTP libraries log request URLs (?key= included)
         return {
-            "base_url": self.endpoint.base_url,
+            "base_url": self.endpoint.request_url,
             "api_key": self.endpoint.api_key,
+            "default_headers": self.endpoint.auth_headers(),  # overrides the Bearer key
             "max_retries": 0,  # tenacity owns retrying
         }
 
@@ -352,12 +373,29 @@ class Client(_BaseClient):
         retry: attempts and back-off.
         log: ``True`` for the default call log, a path, or a :class:`CallLog`.
         default_params: sent with every request (``temperature``, ``max_tokens``, ...).
+        max_response_bytes: the most a response body may hold, decompressed (default
+            32 MiB); a larger one fails with ``BadResponseError``, never a ``MemoryError``.
+        wrap_transport: wraps the client's ``httpx2`` transport (``llmkit eval`` records
+            cassettes through it); nothing else in the process is touched.
+        transport: an ``httpx2`` transport used instead of the network (``llmkit eval``
+            replays cassettes through it).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        wrap_transport: Callable[[httpx2.BaseTransport], httpx2.BaseTransport] | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # Our transport caps every socket wait at what the call has left (see _deadline).
-        http = openai.DefaultHttpxClient(transport=budget_transport())
+        if transport is None:
+            # Our transport caps every socket wait at what the call has left (see _deadline)
+            # and every body at max_response_bytes.
+            transport = CappedTransport(budget_transport(), self.max_response_bytes)
+            if wrap_transport is not None:
+                transport = wrap_transport(transport)
+        http = openai.DefaultHttpxClient(transport=transport)
         self._sdk = openai.OpenAI(**self._sdk_kwargs(), http_client=http)
 
     def close(self) -> None:
@@ -447,7 +485,7 @@ class Client(_BaseClient):
                         text = state.on_chunk(chunk)
                         if text:
                             yield text
-                    rest = state.end_of_stream()
+                    rest = state.end_of_stream(_saw_done(response))
                     if rest:
                         yield rest
         except (GeneratorExit, KeyboardInterrupt):
@@ -495,7 +533,10 @@ class AsyncClient(_BaseClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs())
+        http = openai.DefaultAsyncHttpxClient(
+            transport=async_capped_transport(self.max_response_bytes)
+        )
+        self._sdk = openai.AsyncOpenAI(**self._sdk_kwargs(), http_client=http)
 
     async def close(self) -> None:
         """Close the HTTP connections and the call log this client opened."""
@@ -599,7 +640,7 @@ class AsyncClient(_BaseClient):
                         text = state.on_chunk(chunk)
                         if text:
                             yield text
-                    rest = state.end_of_stream()
+                    rest = state.end_of_stream(_saw_done(response))
                     if rest:
                         yield rest
                 finally:
@@ -609,6 +650,8 @@ class AsyncClient(_BaseClient):
             raise
         except Exception as exc:
             raise plan.fail_attempt(_unwrap(exc)) from exc
+        if state.counting_is_heavy():  # count off the event loop; the result reuses it
+            await anyio.to_thread.run_sync(functools.partial(state.timing, streamed=plan.stream))
         plan.succeed_attempt()
 
     async def structured(
@@ -618,6 +661,11 @@ class AsyncClient(_BaseClient):
         from llmkit.llm._structured import astructured_call
 
         return await astructured_call(self, messages, schema, **kwargs)
+
+
+def _saw_done(stream: Any) -> bool:
+    """Whether the SDK stream's body carried ``data: [DONE]`` (see ``_bodycap``)."""
+    return bool(stream.response.extensions.get(SSE_DONE))
 
 
 def _unwrap(exc: Exception) -> BaseException:

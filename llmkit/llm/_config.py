@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from llmkit._exceptions import ConfigError
+from llmkit._redact import Redactor, redact_url
 
-__all__ = ["Endpoint", "RetryPolicy", "Timeouts", "redact"]
+__all__ = ["Endpoint", "RetryPolicy", "Timeouts"]
 
 # A placeholder key for local servers that ignore auth; not a secret.
 _NO_KEY = "sk-no-key-required"
@@ -21,17 +23,6 @@ def _env(*names: str) -> str | None:
         if value:
             return value
     return None
-
-
-def _redact_userinfo(url: str) -> str:
-    """``http://user:KEY@host/v1`` -> ``http://user:***@host/v1`` (the user may stay)."""
-    parts = urlsplit(url)
-    if parts.password is None and "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    shown = f"{user}:***@{host}" if parts.password is not None else f"***@{host}"
-    return urlunsplit(parts._replace(netloc=shown))
 
 
 @dataclass(frozen=True)
@@ -51,30 +42,35 @@ class Endpoint:
 
     @property
     def safe_url(self) -> str:
-        """The base URL with any credentials in it masked (``user:***@host``)."""
-        return _redact_userinfo(self.base_url)
+        """The base URL with any credentials and secret query values masked."""
+        return redact_url(self.base_url)
+
+    @property
+    def request_url(self) -> str:
+        """``base_url`` without ``user:password@``: those travel as a Basic header."""
+        parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization: Basic`` from the URL's credentials, if it has any."""
+        parts = urlsplit(self.base_url)
+        if parts.username is None and parts.password is None:
+            return {}
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret this endpoint holds: the key, and the URL's password or user."""
-        parts = urlsplit(self.base_url)
-        found = [self.api_key]
-        if parts.password is not None:
-            found += [parts.password, unquote(parts.password)]
-        elif parts.username:  # a token given as the user (``https://TOKEN@host``)
-            found += [parts.username, unquote(parts.username)]
-        if parts.username is not None or parts.password is not None:
-            # The HTTP library sends URL credentials as ``Basic base64(user:password)``,
-            # and a server or proxy may echo that header back.
-            pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
-            found.append(base64.b64encode(pair.encode()).decode())
-        return tuple(dict.fromkeys(found))
+        """Every secret this endpoint holds: the key, the URL's credentials and secret query values."""
+        return self._redactor.secrets
+
+    @functools.cached_property
+    def _redactor(self) -> Redactor:
+        key = self.api_key if self.api_key != _NO_KEY else None
+        return Redactor((key,), (self.base_url,))
 
     def redact(self, text: str) -> str:
         """``text`` without any of this endpoint's secrets (for messages and the log)."""
-        text = text.replace(self.base_url, self.safe_url)
-        for secret in self.secrets():
-            text = redact(text, secret)
-        return text
+        return self._redactor(text)
 
     @classmethod
     def resolve(
@@ -85,10 +81,19 @@ class Endpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(
-                f"base URL {_redact_userinfo(url)!r} is not an http(s) URL"
+                f"base URL {redact_url(url)!r} is not an http(s) URL"
                 " (expected e.g. http://127.0.0.1:8000/v1)"
             )
-        key = api_key or _env("LLMKIT_API_KEY", "OPENAI_API_KEY") or _NO_KEY
+        given_key = api_key or _env("LLMKIT_API_KEY", "OPENAI_API_KEY")
+        if given_key and "@" in parts.netloc:
+            # HTTP carries one Authorization header: Basic from the URL, or the Bearer key.
+            where = "api_key" if api_key else "LLMKIT_API_KEY/OPENAI_API_KEY"
+            raise ConfigError(
+                f"base URL {redact_url(url)!r} carries credentials (user:password@) and an API"
+                f" key is also given ({where}): HTTP sends one Authorization header, so pass"
+                " one of them"
+            )
+        key = given_key or _NO_KEY
         return cls(
             base_url=url.rstrip("/"),
             model=model or _env("LLMKIT_MODEL", "OPENAI_MODEL"),
@@ -103,13 +108,6 @@ class Endpoint:
                 "no model given: pass model=..., or set LLMKIT_MODEL (or OPENAI_MODEL)"
             )
         return chosen
-
-
-def redact(text: str, secret: str) -> str:
-    """Remove a secret from text that may be shown or stored."""
-    if secret and secret != _NO_KEY and len(secret) >= 4:
-        text = text.replace(secret, "***")
-    return text
 
 
 @dataclass(frozen=True)

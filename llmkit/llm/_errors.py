@@ -180,6 +180,8 @@ def _describe(exc: BaseException) -> str:
 
 def _connection_failed(cause: BaseException) -> AttemptFailed:
     """An ``APIConnectionError``: could not connect, or the connection broke mid-response."""
+    if isinstance(cause, AttemptFailed):  # our transport's verdict (a body over the cap)
+        return cause
     if isinstance(cause, _TIMEOUTS):
         return AttemptFailed(CallTimeoutError, f"timed out ({_describe(cause)})", True)
     if isinstance(cause, _CONNECT):

@@ -89,6 +89,10 @@ _MAX_PENDING = 10_000
 _UNWRITTEN: set[CallLog] = set()  # logs holding rows for later: written at exit
 
 
+_NOT_A_DATABASE = 26  # SQLITE_NOTADB
+_CANTOPEN, _READONLY = 14, 8  # primary result codes
+
+
 def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) in _BUSY
 
@@ -210,11 +214,17 @@ class CallLog:
     def _report(self, exc: BaseException, *, giving_up: bool) -> None:
         """One message per episode through ``logging`` (never ``warnings``: no call fails)."""
         rows = sum(isinstance(op, dict) for op in self._pending) + self._dropped
+        code = getattr(exc, "sqlite_errorcode", None)
+        cannot = (
+            "cannot be opened for writing (a read-only file system or directory?)"
+            if code is not None and code & 0xFF in (_CANTOPEN, _READONLY)
+            else "cannot be written"
+        )
         if giving_up:
-            what = f"{rows} call(s) were not written to the call log {self.path}"
+            what = f"{rows} call(s) were not written to the call log {self.path}: it {cannot}"
         else:
             what = (
-                f"the call log {self.path} cannot be written; its rows are kept, retried"
+                f"the call log {self.path} {cannot}; its rows are kept, retried"
                 " with the next call, and dropped at exit if it still fails"
             )
         # Said once: the first failure warns, the rest of the episode is debug detail.
@@ -362,23 +372,47 @@ def read_log(path: str | Path | None = None, limit: int | None = None) -> pd.Dat
         query = (
             f"SELECT * FROM (SELECT * FROM calls ORDER BY id DESC LIMIT {int(limit)}) ORDER BY id"
         )
-    try:
-        # mode=rw: a file removed meanwhile is an error, never a new empty database.
-        db = sqlite3.connect(f"{target.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
-    except sqlite3.Error as exc:
-        raise ConfigError(f"cannot open the call log {target}: {exc}") from None
+    db = _open_for_reading(target)
     try:
         try:
             found = db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
             ).fetchone()
-        except sqlite3.Error as exc:
-            raise ConfigError(f"{target} is not an llmkit call log ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == _NOT_A_DATABASE:
+                raise ConfigError(f"{target} is not an llmkit call log ({exc})") from None
+            raise ConfigError(f"cannot read the call log {target}: {exc}") from None
         if not found:
             raise ConfigError(f"{target} is not an llmkit call log (it has no calls table)")
         return pd.read_sql_query(query, db)
     finally:
         db.close()
+
+
+def _open_for_reading(target: Path) -> sqlite3.Connection:
+    """``target`` opened read-only: never created, never written, even on a read-only disk.
+
+    A WAL database needs its ``-shm`` file even to be read; on a read-only file system
+    that file cannot be made, so the database is then opened as immutable (nobody can be
+    writing it there either).
+    """
+    uri = target.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for mode in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=10)
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == _NOT_A_DATABASE:
+                return db  # the caller names it: not an llmkit call log
+            db.close()
+            last = exc
+    raise ConfigError(f"cannot open the call log {target} for reading: {last}") from None
 
 
 def open_log(target: bool | str | Path | CallLog | None) -> CallLog | None:

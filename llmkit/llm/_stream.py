@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import BadResponseError
+from llmkit._tokens import count_tokens_within
 from llmkit.llm._deadline import Budget
 from llmkit.llm._errors import AttemptFailed
 from llmkit.timing import StreamTimer, Timing
@@ -19,6 +20,11 @@ __all__ = ["AttemptState"]
 
 
 _NO_OBJECT = (str, int, float, bool, list, tuple)
+# Counting this much text offline takes long enough (~1-2 ms per KB at worst) that the
+# async client does it on a worker thread rather than on the event loop.
+HEAVY_COUNT_CHARS = 4096
+# Counting is linear but pure Python (up to ~2 ms per KB): a 20 MB answer would take 40 s.
+EXACT_COUNT_CHARS = 1_000_000
 
 
 def _bad(where: str, value: Any, expected: str) -> AttemptFailed:
@@ -103,6 +109,7 @@ class AttemptState:
     budget: Budget | None = None
     _last_completion_tokens: int = 0
     _continuous_usage: bool = False
+    _counts: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.timer = StreamTimer(sent_ns=self.sent_ns)
@@ -170,11 +177,15 @@ class AttemptState:
         if self.budget is not None:
             self.budget.progress()
 
-    def end_of_stream(self) -> str:
-        """The stream ended; return output text that was still held back."""
+    def end_of_stream(self, done: bool = False) -> str:
+        """The stream ended (``done``: with ``data: [DONE]``); return held-back text.
+
+        A stream that ends with ``[DONE]`` but no ``finish_reason`` is complete, its
+        finish reason unknown (``None``), as the SDK takes it.
+        """
         rest = self.timer.end(time.perf_counter_ns())
-        if self.finish_reason is None:
-            # A clean close without a finish_reason is a cut stream, not an answer.
+        if self.finish_reason is None and not done:
+            # A clean close without [DONE] or a finish_reason is a cut stream, not an answer.
             raise AttemptFailed(
                 BadResponseError, "stream ended before the answer finished", retryable=True
             )
@@ -212,6 +223,27 @@ class AttemptState:
     def reasoning(self) -> str:
         return "".join(self.timer.reasoning_texts)
 
+    def count(self, text: str) -> int:
+        """Offline tokens of ``text``: each text once per attempt, never past the call's
+        deadline (an estimate from what was counted by then), and beyond
+        :data:`EXACT_COUNT_CHARS` extrapolated (the source is approximate in any case)."""
+        known = self._counts.get(text)
+        if known is None:
+            deadline = self.budget.deadline if self.budget is not None else None
+            head = text[:EXACT_COUNT_CHARS]  # beyond it, the rest is extrapolated
+            known, _exact = count_tokens_within(head, deadline)
+            if len(text) > len(head):
+                known = round(known * len(text) / len(head))
+            self._counts[text] = known
+        return known
+
+    def counting_is_heavy(self) -> bool:
+        """Whether :meth:`timing` would count enough text to be kept off an event loop."""
+        if self.usage and self.usage.get("completion_tokens") is not None:
+            return False  # the server's figure is used, nothing is counted
+        chars = sum(map(len, self.timer.chunk_texts)) + sum(map(len, self.timer.reasoning_texts))
+        return chars >= HEAVY_COUNT_CHARS
+
     def timing(self, *, streamed: bool, sent_ns: int | None = None) -> Timing:
         """Timing relative to this attempt's send, or to ``sent_ns`` (the call's start)."""
         usage_tokens = reasoning_tokens = None
@@ -229,4 +261,5 @@ class AttemptState:
             reasoning_tokens=reasoning_tokens,
             streamed=streamed,
             end_ns=end,
+            count=self.count,
         )

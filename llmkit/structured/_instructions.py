@@ -8,11 +8,7 @@ from typing import Any
 
 import yaml
 
-# The built-in rules register themselves (and their hint lines) when the parser's modules
-# load; without this import the first prompt rendered in a process had no "Rules:" lines
-# and no longer matched its recording.
-from llmkit.structured import _pipeline  # noqa: F401
-from llmkit.structured._rules import hint_for, rules
+from llmkit.structured._registry import hint_for, rules
 from llmkit.structured._schema import compile_schema
 
 __all__ = ["DEFAULT_HINTS", "example_value", "format_instructions", "hint_lines", "response_format"]

@@ -491,7 +491,8 @@ class _Reader:
                     return f'"{body}"'
                 last_inner, inner_out, inner_seg = j, len(out), seg
                 inner += 1
-                self.note("json_inner_quotes")
+                if c == q or q in _SMART:  # a smart quote inside "…" is the author's text
+                    self.note("json_inner_quotes")
                 j += 1
                 continue
             if c == "\n" and ctx == "key":

@@ -35,6 +35,8 @@ from urllib.parse import quote
 from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped,unused-ignore]
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
 
+from llmkit.structured._refs import check_refs
+
 
 @cache
 def _rs() -> Any:
@@ -643,6 +645,7 @@ def compile_schema(schema: Any) -> CompiledSchema | None:
         _CACHE.move_to_end(key)
         return hit[1]
     json_schema, kind = json_schema_of(schema)
+    check_refs(json_schema)  # before any validator could fetch a URL or read a file
     Draft202012Validator.check_schema(json_schema)
     cls = Draft202012Validator if _needs_plain_validator(json_schema) else MemoValidator
     adapter = _adapter(schema) if kind == "dataclass" else None

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from llmkit.structured._pipeline import parse
+from llmkit.structured._registry import get_rule, hint_for
 from llmkit.structured._result import STAGES, StructuredResult
-from llmkit.structured._rules import get_rule, hint_for
 
 __all__ = [
     "Taxonomy",

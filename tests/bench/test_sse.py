@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from llmkit._sse import data_events, parse_reads
 from llmkit.bench import SSEParser
-from llmkit.bench._sse import data_events, parse_reads
 
 STREAM = (
     b": keep-alive comment\n\n"

@@ -17,6 +17,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from llmkit._redact import redact_url
 from llmkit.cli._common import EXIT_CODES_HELP, ExitCode, OutputPath, param_label
 from llmkit.cli._main import cli
 
@@ -155,7 +156,14 @@ def test_bad_input_is_one_line_and_exit_2(
     assert result.exit_code == ExitCode.BAD_INPUT, shown
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, shown
-    named = {value, param_label(target), *getattr(target, "opts", ()), PLACEHOLDER}
+    # a URL is named with its credentials masked (llmkit._redact)
+    named = {
+        value,
+        redact_url(value),
+        param_label(target),
+        *getattr(target, "opts", ()),
+        PLACEHOLDER,
+    }
     assert any(n in lines[0] for n in named), shown
 
 

@@ -62,12 +62,84 @@ def test_unchanged_run_is_no_regression() -> None:
 
 
 def test_drop_beyond_threshold_but_not_significant_is_not_a_regression() -> None:
-    # 1 of 5 cases lost: a 20% drop, far beyond 5%, but McNemar p = 1.0
+    # 10 lost and 5 gained of 40: a 12.5% drop, beyond 5%, but McNemar p = 0.30
+    before = binary([True] * 10 + [False] * 5 + [True] * 25)
+    after = binary([False] * 10 + [True] * 5 + [True] * 25)
+    cmp = compare_to_baseline(after, before)
+    m = cmp.metrics[1]
+    assert m.change == pytest.approx(-0.125)
+    assert not m.significant and not m.regressed and not m.inconclusive
+    assert not cmp.regressed and cmp.exit_code == 0
+    assert "drop not significant" in m.line()
+
+
+def test_one_lost_case_of_five_is_inconclusive_not_a_pass() -> None:
+    # a 20% drop, but one changed case: no test at 0.05 can say anything (exit 3)
     cmp = compare_to_baseline(binary([True] * 4 + [False]), binary([True] * 5))
     m = cmp.metrics[1]
     assert m.change == pytest.approx(-0.2)
-    assert not m.significant and not m.regressed and not cmp.regressed
-    assert "drop not significant" in m.line()
+    assert m.inconclusive and m.verdict == "inconclusive" and not m.regressed
+    assert cmp.inconclusive and cmp.exit_code == 3
+    assert "INCONCLUSIVE" in m.line() and "fewer than 6" in m.line()
+    assert cmp.lines()[-1].startswith("inconclusive: 2 metric(s)")
+
+
+def test_a_graded_score_on_one_case_is_never_a_significant_regression() -> None:
+    before = summary({"only": {"tags_known": (1.0, True)}})
+    after = summary({"only": {"tags_known": (0.5, True)}})
+    cmp = compare_to_baseline(after, before)
+    score = next(m for m in cmp.metrics if m.metric == "tags_known.score")
+    assert score.test == "sign-flip" and score.interval is None
+    assert not score.significant and not score.regressed and score.inconclusive
+    assert cmp.exit_code == 3
+    assert "CI [" not in score.line() and "REGRESSION" not in score.line()
+
+
+def test_a_three_case_collapse_is_inconclusive_with_no_zero_width_interval() -> None:
+    cmp = compare_to_baseline(binary([False] * 3), binary([True] * 3))
+    for m in cmp.metrics:
+        assert m.change == -1.0 and m.interval is None and m.verdict == "inconclusive"
+        assert "CI [" not in m.line() and "not significant" not in m.line()
+    assert cmp.exit_code == 3
+    assert "n/a" in cmp.to_markdown() and "**inconclusive**" in cmp.to_markdown()
+
+
+def test_six_lost_of_six_is_the_smallest_significant_drop() -> None:
+    cmp = compare_to_baseline(binary([False] * 6), binary([True] * 6))
+    assert cmp.regressed and cmp.exit_code == 1
+    assert cmp.metrics[0].pvalue == pytest.approx(0.03125)
+
+
+def test_graded_scores_below_20_pairs_use_the_exact_sign_flip_test() -> None:
+    old = [0.9, 0.8, 1.0, 0.7, 0.95, 0.85, 0.9, 0.75]
+    before = summary({f"c{i}": {"judge": (v, True)} for i, v in enumerate(old)})
+    after = summary({f"c{i}": {"judge": (v - 0.3, True)} for i, v in enumerate(old)})
+    score = next(m for m in compare_to_baseline(after, before).metrics if m.kind == "score")
+    assert score.test == "sign-flip" and score.interval is None
+    assert score.pvalue == pytest.approx(2 / 2**8)
+    assert score.regressed and "exact sign-flip p=0.00781" in score.line()
+
+
+def test_a_zero_width_bootstrap_interval_is_never_shown() -> None:
+    cmp = compare_to_baseline(binary([False] * 30), binary([True] * 30))
+    m = cmp.metrics[1]
+    assert m.regressed and m.interval is None and "CI [" not in m.line()
+    assert m.to_dict()["interval"] is None
+
+
+def test_repeats_enter_the_paired_test_as_one_pair_per_case() -> None:
+    # 4 cases x 3 repeats, every repeat dropping: 12 "pairs" would reach p < 0.05 if they
+    # were independent; 4 cases cannot, so the verdict is inconclusive
+    def run(score: float) -> dict[str, Any]:
+        out = summary({f"c{i}": {"judge": (score, True)} for i in range(4)})
+        for case in out["per_case"].values():
+            case["scores"]["judge"].update(n=3, scores=[score] * 3, passes=[True] * 3)
+        return out
+
+    cmp = compare_to_baseline(run(0.4), run(0.9))
+    score = next(m for m in cmp.metrics if m.kind == "score")
+    assert score.n == 4 and score.changed == 4
+    assert score.inconclusive and not score.regressed and cmp.exit_code == 3
 
 
 def test_significant_drop_within_threshold_is_not_a_regression() -> None:
@@ -130,7 +202,7 @@ def test_verdict_is_reproducible_and_seeded() -> None:
 
 def test_markdown_report_has_the_interval_and_verdict() -> None:
     md = compare_to_baseline(binary([False] * 30), binary([True] * 30)).to_markdown()
-    assert "**regression**" in md and "| `exact.pass` | 1.000 | 0.000 | -1.000 |" in md
+    assert "**regression**" in md and "| `exact.pass` | 1.000 | 0.000 | -1.000 | n/a |" in md
     assert "McNemar p=1.86e-09 (-30/+0)" in md and "**REGRESSION**" in md
 
 
@@ -188,6 +260,7 @@ def test_write_refuses_a_summary_without_per_case_scores(tmp_path: Path) -> None
         ({"thresholds": {"judge": "x"}}, "thresholds.judge"),
         ({"thresholds": [1]}, "thresholds"),
         ({"treshold": 0.1}, "treshold"),
+        ({"file": ""}, "file"),
     ],
 )
 def test_bad_settings_name_the_field(settings: dict[str, Any], field: str) -> None:

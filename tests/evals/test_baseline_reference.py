@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
@@ -67,3 +69,51 @@ def test_paired_bootstrap_matches_scipy_bootstrap() -> None:
     se = ref.standard_error
     assert ours.interval.low == pytest.approx(ref.confidence_interval.low, abs=0.1 * se)
     assert ours.interval.high == pytest.approx(ref.confidence_interval.high, abs=0.1 * se)
+
+
+quarters = st.integers(0, 4).map(lambda k: k / 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(quarters, quarters), min_size=2, max_size=12), st.integers(0, 3))
+def test_small_n_graded_verdict_is_scipys_exact_permutation_test(
+    pairs: list[tuple[float, float]], seed: int
+) -> None:
+    old = np.array([b for b, _ in pairs])
+    new = np.array([a for _, a in pairs])
+    assume(not np.all(np.concatenate([old, new]) == 1.0))  # else the score *is* the pass
+    b = summary({f"c{i}": (float(v), True) for i, v in enumerate(old)})
+    a = summary({f"c{i}": (float(v), True) for i, v in enumerate(new)})
+    m = next(x for x in compare_to_baseline(a, b, seed=seed).metrics if x.kind == "score")
+    assert m.test == "sign-flip" and m.interval is None
+    ref = sps.permutation_test(
+        (new - old,),
+        # the sum orders sign flips as the mean does, and quarters sum exactly in any order
+        lambda x, axis: np.sum(x, axis=axis),
+        permutation_type="samples",
+        n_resamples=np.inf,
+        alternative="two-sided",
+    ).pvalue
+    assert m.pvalue == pytest.approx(float(ref), abs=1e-12)
+    changed = int(np.count_nonzero(new != old))
+    assert m.inconclusive == (changed < 6)
+    assert m.significant == (not m.inconclusive and m.pvalue < 0.05 and m.change < 0)
+    # same seed, same verdict
+    again = next(x for x in compare_to_baseline(a, b, seed=seed).metrics if x.kind == "score")
+    assert again == m
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_large_n_pass_verdict_is_statsmodels_and_seeded(seed: int) -> None:
+    rng = np.random.default_rng(seed + 40)
+    n = 300
+    before = rng.random(n) < 0.9
+    after = np.where(rng.random(n) < 0.1, rng.random(n) < 0.7, before)
+    b = summary({f"c{i}": (float(x), bool(x)) for i, x in enumerate(before)})
+    a = summary({f"c{i}": (float(x), bool(x)) for i, x in enumerate(after)})
+    one = compare_to_baseline(a, b, seed=seed).metrics[1]
+    lost, gained = int((before & ~after).sum()), int((~before & after).sum())
+    ref = sm_mcnemar([[0, lost], [gained, 0]], exact=True).pvalue
+    assert one.pvalue == pytest.approx(ref, rel=1e-12)
+    assert one.interval is not None and one.interval.low < one.change < one.interval.high
+    assert compare_to_baseline(a, b, seed=seed).metrics[1] == one

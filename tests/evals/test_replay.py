@@ -231,7 +231,7 @@ def test_every_committed_cassette_is_free_of_secrets() -> None:
             uri = interaction["request"]["uri"]
             assert "@" not in uri.split("/")[2], f"{path}: credentials in {uri}"
             assert not __import__("re").search(
-                r"(?i)[?&](api[-_]?key|key|token)=(?!REDACTED)", uri
+                r"(?i)[?&](api[-_]?key|key|token)=(?!REDACTED|\*\*\*)", uri
             ), uri
 
 
@@ -240,7 +240,7 @@ def test_scrubbing_removes_credentials() -> None:
     from llmkit.evals._cassettes import scrub_headers
 
     assert scrub_uri("https://user:pw@api.example.com:8443/v1/chat?api_key=abc&x=1") == (
-        "https://api.example.com:8443/v1/chat?api_key=REDACTED&x=1"
+        "https://api.example.com:8443/v1/chat?api_key=***&x=1"
     )
     headers = {
         "Authorization": ["Bearer sk-abcdefghijkl"],
@@ -252,9 +252,9 @@ def test_scrubbing_removes_credentials() -> None:
     }
     assert scrub_headers(headers) == {
         "content-type": ["application/json"],
-        "x-custom": ["token REDACTED"],
+        "x-custom": ["token ***"],
     }
-    assert scrub_text("key is my-own-secret here", "my-own-secret") == "key is REDACTED here"
+    assert scrub_text("key is my-own-secret here", "my-own-secret") == "key is *** here"
 
 
 def test_live_mode_writes_nothing(suite_copy: Path, engine: EngineHandle) -> None:
@@ -270,9 +270,7 @@ def test_concurrent_recording_files_each_call_under_its_own_case(
     suite_copy: Path, tmp_path: Path, engine: EngineHandle
 ) -> None:
     worse = worsen_suite(suite_copy, tmp_path / "worse")
-    llmkit(
-        "eval", str(worse), "--mode", "record", "--concurrency", "8", "--base-url", engine.base_url
-    )
+    llmkit("eval", str(worse), "--mode", "record", "-c", "8", "--base-url", engine.base_url)
     suite = load_suite(worse)
     for case in suite.cases:
         data = load_cassette(suite.cassette_dir / f"{case.id}.yaml")

@@ -99,13 +99,13 @@ def test_pytest_plugin_one_test_per_case(suite_copy: Path, tmp_path: Path) -> No
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     ok = _pytest(str(suite_copy), cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "11 passed" in ok.stdout
+    assert "12 passed" in ok.stdout  # 11 cases and the suite's gate
     smoke = _pytest(str(suite_copy), "-k", "smoke", cwd=tmp_path)
     assert "2 passed" in smoke.stdout
     worse = worsen_suite(suite_copy, tmp_path / "worse")  # no cassettes: every case errors
     bad = _pytest(str(worse), cwd=tmp_path)
-    assert bad.returncode == 1
-    assert "11 failed" in bad.stdout
+    assert bad.returncode == 2  # as `llmkit eval`: a missing recording is an error
+    assert "12 failed" in bad.stdout
     assert "no recording" in bad.stdout
 
 

@@ -81,12 +81,12 @@ def test_merge_of_shards_equals_the_unsharded_run(suite_copy: Path, tmp_path: Pa
     full = tmp_path / "full"
     code, _ = _reports(["eval", str(suite), "-o", str(full / "results")], full, suite)
     summary = json.loads((full / "results" / "summary.json").read_text())
-    assert 0 < summary["pass_rate"] < 1 and code in (0, 1)
+    assert 0 < summary["pass_rate"] < 1 and code in (0, 1, 3)
     shard_dirs = []
     for i in (1, 2, 3):
         folder = tmp_path / f"shard-{i}"
         ran = llmkit("eval", str(suite), "--shard", f"{i}/3", "-o", str(folder), "--json")
-        assert ran.code in (0, 1), ran.err
+        assert ran.code in (0, 1, 3), ran.err
         part = json.loads(ran.out)
         assert part["shard"] == {"index": i, "count": 3, "tags": []}
         assert all(shard_of(c, 3) == i for c in part["per_case"])

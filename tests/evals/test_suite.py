@@ -98,6 +98,20 @@ def test_good_suite_loads(tmp_path: Path) -> None:
         ("model: {name: m, temperature: 0}", "model: [m]", 6, "model", "expected a mapping"),
         (
             "model: {name: m, temperature: 0}",
+            "model: {name: m, temprature: 0}",
+            6,
+            "model.temprature",
+            "did you mean 'temperature'? the chat API defines",
+        ),
+        (
+            "model: {name: m, temperature: 0}",
+            "model: {name: m, extra_body: [top_k]}",
+            6,
+            "model.extra_body",
+            "expected a mapping",
+        ),
+        (
+            "model: {name: m, temperature: 0}",
             "min_pass_rate: 1.5",
             6,
             "min_pass_rate",
@@ -165,3 +179,14 @@ cases:
     suite = load_suite(write(tmp_path, text))
     assert suite.prompt.name == "extract_contact"
     assert suite.structured
+
+
+def test_model_parameters_outside_the_chat_api_go_under_extra_body(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "model: {name: m, temperature: 0}",
+        "model: {name: m, temperature: 0, seed: 3, extra_body: {top_k: 5}}",
+    )
+    path = tmp_path / "tiny.eval.yaml"
+    path.write_text(text)
+    suite = load_suite(path)
+    assert suite.params == {"temperature": 0, "seed": 3, "extra_body": {"top_k": 5}}

@@ -8,6 +8,7 @@ Each behaviour is a way a real server, proxy or load balancer has misbehaved:
 ``head_trickle``    the status line and headers themselves, one byte per ``interval``.
 ``chunk_then_comments``  one real chunk, then only comments.
 ``shape``           a stream of ``chunks`` (or a body) exactly as given: valid JSON, wrong shapes.
+``raw``             ``body`` as bytes, with ``headers`` (a gzip body, an oversized one).
 
 Every behaviour stops after ``duration`` seconds (then closes the connection), so a client
 that ignores its deadline makes a test fail by assertion instead of hanging the suite.
@@ -78,6 +79,7 @@ class Hostile:
     duration: float = 8.0
     chunks: list[dict[str, Any]] | None = None
     body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     last_request: dict[str, Any] = field(default_factory=dict)
     _server: ThreadingHTTPServer = field(init=False, repr=False)
@@ -166,6 +168,13 @@ class Hostile:
             self._headers(h, stream, len(data))
             h.wfile.write(data)
             h.wfile.flush()
+        elif b == "raw":
+            h.send_response(200)
+            for name, value in self.headers.items():
+                h.send_header(name, value)
+            h.send_header("Content-Length", str(len(self.body)))
+            h.end_headers()
+            h.wfile.write(self.body)
         else:  # pragma: no cover - a typo in a test
             raise ValueError(f"unknown behaviour {b!r}")
 

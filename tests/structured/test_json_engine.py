@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from llmkit.structured import parse
@@ -99,6 +99,7 @@ JSON = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(JSON, st.booleans())
+@example({"\u201d": None}, False)  # a smart quote inside a plain-quoted key is text
 def test_valid_json_reads_unchanged_with_no_repair(doc: Any, ascii_only: bool) -> None:
     """The one engine never changes a valid document: same value, nothing named."""
     text = json.dumps(doc, ensure_ascii=ascii_only)

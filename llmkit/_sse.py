@@ -1,4 +1,4 @@
-"""Server-sent events, parsed by hand (the openai SDK is ~20x too slow for measuring).
+"""Server-sent events, parsed by hand: the one SSE reader of llmkit (bench, eval recording).
 
 The parser is incremental: :meth:`SSEParser.feed` takes whatever bytes one network read
 returned and gives back the events that read *completed*, each stamped with that read's
