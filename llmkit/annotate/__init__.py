@@ -85,6 +85,12 @@ _EXPORTS: dict[str, str] = {
     "pairwise_agreement": "llmkit.annotate._agreement",
     "percent_agreement": "llmkit.annotate._agreement",
     "read_ratings_csv": "llmkit.annotate._agreement",
+    "clear_login_failures": "llmkit.annotate._accounts",
+    "name_collisions": "llmkit.annotate._accounts",
+    "revoke_sessions": "llmkit.annotate._accounts",
+    "set_active": "llmkit.annotate._accounts",
+    "set_password": "llmkit.annotate._accounts",
+    "set_role": "llmkit.annotate._accounts",
 }
 
 __all__ = [
@@ -114,6 +120,7 @@ __all__ = [
     "agreement_summary",
     "annotation_dirs",
     "assign",
+    "clear_login_failures",
     "coerce_values",
     "cohen_kappa",
     "consensus_agreement",
@@ -132,6 +139,7 @@ __all__ = [
     "krippendorff_alpha",
     "latency_band",
     "load_rubric",
+    "name_collisions",
     "open_store",
     "pairwise_agreement",
     "parse_rubric",
@@ -144,12 +152,24 @@ __all__ = [
     "read_ratings_csv",
     "read_rubric",
     "redact_text",
+    "revoke_sessions",
     "sample",
     "sample_conversations_path",
+    "set_active",
     "set_final_label",
+    "set_password",
+    "set_role",
 ]  # a test checks it equals sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from llmkit.annotate._accounts import (
+        clear_login_failures,
+        name_collisions,
+        revoke_sessions,
+        set_active,
+        set_password,
+        set_role,
+    )
     from llmkit.annotate._adjudicate import (
         Dispute,
         adjudication_queue,

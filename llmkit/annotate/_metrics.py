@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
+from llmkit.annotate._csv_safe import csv_safe
 from llmkit.annotate._store import AnnotationError, Store, records
 from llmkit.extras import install_command
 
@@ -250,12 +251,12 @@ def export_ratings(store: Store, path: str | Path, *, fmt: str | None = None) ->
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in ("csv", "jsonl"):
         raise AnnotationError(f"export format {fmt or '(none)'!r}: use .csv or .jsonl")
-    frame = store.ratings_frame()
+    frame = store.ratings_frame(include_untouched=True)  # with the touched column
     ids = {u.name: u.id for u in store.users()}
     frame.insert(2, "rater_id", frame["rater"].map(ids).astype("int64"))
     frame["rated_at"] = frame["rated_at"].map(lambda ts: ts.isoformat())
     if fmt == "csv":
-        frame.to_csv(out, index=False)
+        csv_safe(frame).to_csv(out, index=False)
     else:
         with out.open("w", encoding="utf-8") as fh:
             for record in frame.to_dict("records"):

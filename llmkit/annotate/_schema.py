@@ -10,6 +10,7 @@ an adjudication is a new final label; readers take the latest.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
@@ -17,15 +18,19 @@ import sqlalchemy as sa
 __all__ = [
     "MIGRATIONS",
     "assignments",
+    "drafts",
     "final_labels",
     "gold_labels",
     "items",
+    "login_failures",
     "metadata",
+    "name_key",
     "ratings",
     "rubrics",
     "sample_items",
     "samples",
     "schema_version",
+    "sessions",
     "submissions",
     "users",
 ]
@@ -162,13 +167,82 @@ def _m002_alternatives(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE items ADD COLUMN alternatives_json TEXT"))
 
 
+def name_key(name: str) -> str:
+    """How user names compare: NFKC, then case-folded (``ＡＤＡ`` and ``ada`` are one name)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _tables_v3(md: sa.MetaData) -> None:
+    """The tables migration 3 created (frozen)."""
+    sa.Table(
+        "sessions",
+        md,
+        sa.Column("id", sa.String(64), primary_key=True),  # sha256 of the cookie's token
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("seen_at", sa.Float, nullable=False),
+        sa.Column("ended_at", sa.Float),
+        sa.Index("sessions_user", "user_id"),
+    )
+    sa.Table(
+        "login_failures",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name_key", sa.String(400), nullable=False),
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Index("login_failures_name", "name_key", "at"),
+    )
+    sa.Table(
+        "drafts",
+        md,
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("path", sa.String(200), primary_key=True),
+        sa.Column("form_json", sa.Text, nullable=False),
+        sa.Column("saved_at", sa.Float, nullable=False),
+    )
+
+
+def _m003_accounts(conn: sa.Connection) -> None:
+    """Server-side sessions, login failures, drafts kept when a session ends mid-rating,
+    and ``users.name_key`` (names compare NFKC + case-folded; old collisions are kept)."""
+    md = sa.MetaData()
+    _tables_v1(md)  # for the foreign keys to users
+    _tables_v3(md)
+    new = ("sessions", "login_failures", "drafts")
+    md.create_all(conn, tables=[md.tables[name] for name in new])
+    conn.execute(sa.text("ALTER TABLE users ADD COLUMN name_key VARCHAR(400)"))
+    for user_id, name in conn.execute(sa.text("SELECT id, name FROM users")).all():
+        conn.execute(
+            sa.text("UPDATE users SET name_key = :key WHERE id = :id"),
+            {"key": name_key(name), "id": user_id},
+        )
+    conn.execute(sa.text("CREATE INDEX users_by_name_key ON users (name_key)"))
+
+
+def _m004_rater_submissions_index(conn: sa.Connection) -> None:
+    """A rater's latest submission per assignment (every queue page asks) by index, not by
+    scanning every rater's submissions."""
+    conn.execute(
+        sa.text(
+            "CREATE INDEX submissions_rater_assignment ON submissions (rater_id, assignment_id, id)"
+        )
+    )
+
+
 # Append-only: position + 1 is the schema version.
-MIGRATIONS: Sequence[Callable[[sa.Connection], None]] = (_m001_initial, _m002_alternatives)
+MIGRATIONS: Sequence[Callable[[sa.Connection], None]] = (
+    _m001_initial,
+    _m002_alternatives,
+    _m003_accounts,
+    _m004_rater_submissions_index,
+)
 
 # The current shape of every table, for queries: v1 plus what later migrations added.
 metadata = sa.MetaData()
 _tables_v1(metadata)
 metadata.tables["items"].append_column(sa.Column("alternatives_json", sa.Text))
+metadata.tables["users"].append_column(sa.Column("name_key", sa.String(400)))
+_tables_v3(metadata)
 schema_version = metadata.tables["schema_version"]
 users = metadata.tables["users"]
 rubrics = metadata.tables["rubrics"]
@@ -180,3 +254,12 @@ assignments = metadata.tables["assignments"]
 submissions = metadata.tables["submissions"]
 ratings = metadata.tables["ratings"]
 final_labels = metadata.tables["final_labels"]
+sessions = metadata.tables["sessions"]
+login_failures = metadata.tables["login_failures"]
+drafts = metadata.tables["drafts"]
+sa.Index(
+    "submissions_rater_assignment",
+    submissions.c.rater_id,
+    submissions.c.assignment_id,
+    submissions.c.id,
+)

@@ -18,16 +18,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from llmkit._exceptions import LLMKitError
 from llmkit._home import llmkit_home
 from llmkit._migrate import apply_migrations
 from llmkit._redact import Redactor, redact_url
 from llmkit.annotate import _schema as t
+from llmkit.annotate._errors import AnnotationError
+from llmkit.annotate._names import check_name, default_hasher, find_user_row, name_key
 from llmkit.annotate._rubric import Rubric, parse_rubric
 from llmkit.annotate._schema import MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
+    from argon2 import PasswordHasher
 
 __all__ = [
     "ROLES",
@@ -48,10 +50,6 @@ __all__ = [
 
 Role = Literal["rater", "adjudicator", "admin"]
 ROLES: tuple[str, ...] = ("rater", "adjudicator", "admin")
-
-
-class AnnotationError(LLMKitError):
-    """An annotation operation was refused (unknown user, wrong queue, invalid value...)."""
 
 
 def default_db_url() -> str:
@@ -224,8 +222,12 @@ class Store:
         AnnotationError: the database cannot be opened or migrated.
     """
 
-    def __init__(self, db: str | Path | None = None) -> None:
+    def __init__(
+        self, db: str | Path | None = None, *, password_hasher: PasswordHasher | None = None
+    ) -> None:
         self.url = resolve_db_url(db)
+        # argon2's strong defaults; tests pass a cheap hasher (a default hash takes ~0.5 s)
+        self.password_hasher = password_hasher or default_hasher()
         self._rubric_cache: dict[int, RubricVersion] = {}
         try:
             url = sa.make_url(self.url)
@@ -250,7 +252,10 @@ class Store:
             try:
                 # No pre-ping (a round trip per checkout): a dropped connection fails one
                 # call and SQLAlchemy then discards the pool; recycle idle ones hourly.
-                self.engine = sa.create_engine(url, pool_recycle=3600)
+                # Reads run in autocommit: a read in a transaction costs a BEGIN and a
+                # ROLLBACK round trip besides its query (3 instead of 1); writes go through
+                # transaction(), which opens a real transaction.
+                self.engine = sa.create_engine(url, pool_recycle=3600, isolation_level="AUTOCOMMIT")
             except ModuleNotFoundError as exc:
                 raise AnnotationError(
                     f"the {self.dialect} driver is missing ({exc.name}): "
@@ -293,6 +298,8 @@ class Store:
         """One transaction: committed when the block ends, rolled back on any error."""
         with self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
+            if self.dialect != "sqlite":  # reads autocommit (see __init__); writes may not
+                conn.execution_options(isolation_level="READ COMMITTED")
             with conn.begin():
                 yield conn
 
@@ -319,23 +326,24 @@ class Store:
         """Create a user with an argon2-hashed password.
 
         Raises:
-            AnnotationError: bad name or role, short password, or the name is taken.
+            AnnotationError: bad name or role, short password, or the name is taken (names
+                compare NFKC-normalised and case-insensitively).
         """
-        from argon2 import PasswordHasher
-
-        name = name.strip()
-        if not name or len(name) > 100 or any(c.isspace() for c in name):
-            raise AnnotationError(f"user name {name!r}: 1-100 characters, no spaces")
+        name = check_name(name)
         if role not in ROLES:
             raise AnnotationError(f"role {role!r}: choose from {', '.join(ROLES)}")
         if len(password) < 8:
             raise AnnotationError("the password needs at least 8 characters")
-        digest = PasswordHasher().hash(password)
+        digest = self.password_hasher.hash(password)
         try:
             with self.transaction() as conn:
+                taken = find_user_row(conn, name)
+                if taken is not None:
+                    raise AnnotationError(f"user {name!r} exists already (as {taken.name!r})")
                 new_id = conn.execute(
                     t.users.insert().values(
                         name=name,
+                        name_key=name_key(name),
                         role=role,
                         password_hash=digest,
                         active=True,
@@ -349,22 +357,21 @@ class Store:
 
     def verify_password(self, name: str, password: str) -> User | None:
         """The user when ``password`` is theirs (and they are active), else ``None``."""
-        from argon2 import PasswordHasher
         from argon2.exceptions import InvalidHashError, VerificationError
 
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
+            row = find_user_row(conn, name)
         if row is None or not row.active:
-            PasswordHasher().hash(password)  # same cost either way: no user enumeration by timing
+            self.password_hasher.hash(password)  # same cost either way: no enumeration by time
             return None
         try:
-            PasswordHasher().verify(row.password_hash, password)
+            self.password_hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         return User(id=row.id, name=row.name, role=row.role, active=row.active)
 
     def user(self, name: str, *, conn: sa.Connection | None = None) -> User:
-        """The user called ``name``.
+        """The user called ``name`` (compared NFKC-normalised and case-insensitively).
 
         Raises:
             AnnotationError: no such user.
@@ -372,7 +379,7 @@ class Store:
         if conn is None:
             with self.engine.connect() as own:
                 return self.user(name, conn=own)
-        row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
+        row = find_user_row(conn, name)
         if row is None:
             raise AnnotationError(f"no user {name!r} (add one: llmkit annotate user add)")
         return User(id=row.id, name=row.name, role=row.role, active=row.active)
@@ -565,7 +572,8 @@ class Store:
     # -- queues and ratings ---------------------------------------------------------------
 
     def queue(self, rater: str, *, day: str | None = None) -> list[QueueEntry]:
-        """A rater's queue (the latest sampled day, or ``day``), in order.
+        """A rater's queue, in order: the latest sampled day's items after earlier days'
+        unfinished ones (or only ``day``'s).
 
         Only what the rater may see: the conversation and the rater's own status, never
         the gold flag nor other raters' ratings.
@@ -590,7 +598,12 @@ class Store:
         self, conn: sa.Connection, user: User, item_id: str, assignment_id: int | None
     ) -> Any:
         a = t.assignments
-        query = sa.select(a).where(a.c.rater_id == user.id)
+        # the item's pairwise answers come along: one round trip instead of two
+        query = (
+            sa.select(a, t.items.c.alternatives_json)
+            .join(t.items, t.items.c.id == a.c.item_id)
+            .where(a.c.rater_id == user.id)
+        )
         if assignment_id is not None:
             row = conn.execute(query.where(a.c.id == assignment_id)).first()
             if row is None or row.item_id != item_id:
@@ -640,8 +653,15 @@ class Store:
         with self.engine.connect() as conn:
             user = self.user(rater, conn=conn)
             assignment = self._assignment_for(conn, user, item_id, assignment_id)
-            exists = conn.execute(sa.select(t.items.c.id).where(t.items.c.id == item_id)).first()
-        if exists is None:
+            item = (
+                assignment
+                or conn.execute(
+                    sa.select(t.items.c.id, t.items.c.alternatives_json).where(
+                        t.items.c.id == item_id
+                    )
+                ).first()
+            )
+        if item is None:
             raise AnnotationError(f"no conversation {item_id!r}")
         if assignment is None and require_assignment:
             raise AnnotationError(f"item {item_id!r} is not in {rater}'s queue")
@@ -651,13 +671,8 @@ class Store:
             rubric_id = int(assignment.rubric_id)
         clean = _check_values(self.rubric_version(rubric_id).rubric, values)
         kept = dict(extra or {})
-        if assignment is not None and "left" not in kept:
-            with self.engine.connect() as conn:
-                pairwise = conn.execute(
-                    sa.select(t.items.c.alternatives_json).where(t.items.c.id == item_id)
-                ).scalar()
-            if pairwise:  # record which answer the rater saw on the left
-                kept["left"] = left_side(int(assignment.id))
+        if assignment is not None and "left" not in kept and item.alternatives_json:
+            kept["left"] = left_side(int(assignment.id))  # the answer shown on the left
         with self.transaction() as conn:
             key = conn.execute(
                 t.submissions.insert().values(
@@ -732,14 +747,19 @@ class Store:
             ).all()
         return {r.dimension: r.value for r in rows}
 
-    def ratings_frame(self, *, include_gold: bool = True, latest: bool = True) -> pd.DataFrame:
+    def ratings_frame(
+        self, *, include_gold: bool = True, latest: bool = True, include_untouched: bool = False
+    ) -> pd.DataFrame:
         """Every rating as a DataFrame, one row per (submission, dimension).
 
         Columns: ``item_id, rater, dimension, value, rubric_version, rated_at`` then
-        ``rubric, rubric_id, score, is_gold, submission_id, seconds``. ``value`` is the
-        canonical string; ``score`` is its number (likert points, binary yes=1 no=0,
-        pairwise A=1 B=0 tie=0.5) or NaN. ``rated_at`` is a UTC timestamp. With
-        ``latest`` only each rater's newest submission per item counts.
+        ``rubric, rubric_id, score, is_gold, submission_id, seconds, first_rated_at,
+        touched``. ``value`` is the canonical string; ``score`` is its number (likert
+        points, binary yes=1 no=0, pairwise A=1 B=0 tie=0.5) or NaN. ``rated_at`` is a UTC
+        timestamp (of the edit, for an edited rating); ``first_rated_at`` is when the rater
+        first rated the item. With ``latest`` only each rater's newest submission per item
+        counts. ``touched`` is false where the rater never chose a value and the rubric's
+        default was stored; such rows are left out unless ``include_untouched``.
         """
         import pandas as pd
 
@@ -756,6 +776,8 @@ class Store:
                 sub.c.rubric_id,
                 sub.c.id.label("submission_id"),
                 sub.c.seconds,
+                sub.c.extra_json,
+                sub.c.rater_id,
             )
             .select_from(
                 r.join(sub, sub.c.id == r.c.submission_id)
@@ -786,15 +808,55 @@ class Store:
             "rubric_id",
             "submission_id",
             "seconds",
+            "extra_json",
+            "rater_id",
         ]
         frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
+        untouched = {
+            sid: set(json.loads(extra).get("untouched", ()))
+            for sid, extra in set(zip(frame["submission_id"], frame["extra_json"], strict=True))
+            if extra and "untouched" in extra
+        }
+        frame["touched"] = pd.Series(
+            [
+                dim not in untouched.get(sid, ())
+                for sid, dim in zip(frame["submission_id"], frame["dimension"], strict=True)
+            ],
+            index=frame.index,
+            dtype=bool,
+        )
+        if not include_untouched:
+            frame = frame[frame["touched"]].reset_index(drop=True)
+        if latest and not frame.empty:  # an edited rating's first time is an older submission
+            with self.engine.connect() as conn:
+                firsts = {
+                    (item, rater): when
+                    for item, rater, when in conn.execute(
+                        sa.select(sub.c.item_id, sub.c.rater_id, sa.func.min(sub.c.rated_at))
+                        .where(sub.c.status == "rated")
+                        .group_by(sub.c.item_id, sub.c.rater_id)
+                    )
+                }
+            first = pd.Series(
+                [
+                    firsts.get((item, rater), when)
+                    for item, rater, when in zip(
+                        frame["item_id"], frame["rater_id"], frame["rated_at"], strict=True
+                    )
+                ],
+                index=frame.index,
+                dtype="float64",
+            )
+        else:
+            first = frame.groupby(["item_id", "rater"])["rated_at"].transform("min")
+        frame["first_rated_at"] = pd.to_datetime(first.astype("float64"), unit="s", utc=True)
         frame["rated_at"] = pd.to_datetime(frame["rated_at"].astype("float64"), unit="s", utc=True)
         frame["score"] = frame["value"].map(_score).astype("float64")
         frame["is_gold"] = frame["item_id"].isin(gold_items)
         if not include_gold:
             frame = frame[~frame["is_gold"]].reset_index(drop=True)
         order = [*columns[:7], "rubric_id", "score", "is_gold", "submission_id", "seconds"]
-        return frame[order]
+        return frame[[*order, "first_rated_at", "touched"]]
 
 
 def left_side(assignment_id: int) -> str:
@@ -852,7 +914,11 @@ def open_store(db: str | Path | Store | None = None) -> Store:
 
 
 def ratings(
-    db: str | Path | Store | None = None, *, include_gold: bool = True, latest: bool = True
+    db: str | Path | Store | None = None,
+    *,
+    include_gold: bool = True,
+    latest: bool = True,
+    include_untouched: bool = False,
 ) -> pd.DataFrame:
     """Every stored rating as a DataFrame (see :meth:`Store.ratings_frame` for the columns).
 
@@ -862,53 +928,76 @@ def ratings(
         db: a URL, SQLite path or :class:`Store` (default: ``$LLMKIT_HOME/annotate.db``).
         include_gold: keep ratings of gold items (flagged in ``is_gold``).
         latest: only each rater's newest submission per item.
+        include_untouched: keep the rubric defaults stored for dimensions the rater never
+            chose (``touched`` false).
     """
     store = open_store(db)
     try:
-        return store.ratings_frame(include_gold=include_gold, latest=latest)
+        return store.ratings_frame(
+            include_gold=include_gold, latest=latest, include_untouched=include_untouched
+        )
     finally:
         if store is not db:
             store.close()
 
 
-def queue_rows(store: Store, rater: str, day: str | None, *, with_conversation: bool) -> list[Any]:
-    """Rows of a rater's queue (the latest sampled day, or ``day``), in order.
+def queue_rows(
+    store: Store,
+    rater: str,
+    day: str | None,
+    *,
+    with_conversation: bool,
+    rater_id: int | None = None,
+) -> list[Any]:
+    """Rows of a rater's queue, in order, in one query.
 
-    Each row is ``(id, item_id, position, day, rubric_id, status)``, followed by the
+    With ``day``, that day's assignments. Without, the latest sampled day's, preceded by
+    every earlier day's item the rater has neither rated nor skipped (oldest first): a new
+    day never hides unfinished work.
+
+    Each row is ``(id, item_id, position, day, rubric_id, status, skip_reason)``, then the
     conversation's ``messages_json`` and ``alternatives_json`` when ``with_conversation``
     (the web app's queue listing leaves them out: decoding them is most of its cost).
+    ``rater_id`` (the user's id, when the caller has it) saves looking the name up.
     """
-    user = store.user(rater)
+    user_id = store.user(rater).id if rater_id is None else rater_id
     a, s, sub = t.assignments, t.samples, t.submissions
+
+    # Each assignment's newest submission by the rater, looked up per assignment in the
+    # submissions_rater_assignment index: the cost follows the queue, not the store (a
+    # join to a grouped subquery scanned it once per assignment on SQLite).
+    def newest(column: Any) -> Any:
+        return (
+            sa.select(column)
+            .where(sub.c.rater_id == user_id, sub.c.assignment_id == a.c.id)
+            .order_by(sub.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    status = newest(sub.c.status)
+    columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
+    columns += [status.label("status"), newest(sub.c.skip_reason).label("skip_reason")]
+    joined = a.join(s, a.c.sample_id == s.c.id)
+    if with_conversation:
+        columns += [t.items.c.messages_json, t.items.c.alternatives_json]
+        joined = joined.join(t.items, t.items.c.id == a.c.item_id)
+    if day is None:
+        last_day = (
+            sa.select(sa.func.max(s.c.day))
+            .select_from(a.join(s, a.c.sample_id == s.c.id))
+            .where(a.c.rater_id == user_id)
+            .scalar_subquery()
+        )
+        which = sa.or_(s.c.day == last_day, status.is_(None))
+    else:
+        which = s.c.day == day
     with store.engine.connect() as conn:
-        if day is None:
-            day = conn.execute(
-                sa.select(sa.func.max(s.c.day))
-                .select_from(a.join(s, a.c.sample_id == s.c.id))
-                .where(a.c.rater_id == user.id)
-            ).scalar()
-            if day is None:
-                return []
-        latest = (
-            sa.select(sub.c.assignment_id, sa.func.max(sub.c.id).label("sid"))
-            .where(sub.c.rater_id == user.id, sub.c.assignment_id.is_not(None))
-            .group_by(sub.c.assignment_id)
-            .subquery()
-        )
-        columns: list[Any] = [a.c.id, a.c.item_id, a.c.position, s.c.day, a.c.rubric_id]
-        columns.append(sub.c.status)
-        joined = a.join(s, a.c.sample_id == s.c.id)
-        if with_conversation:
-            columns += [t.items.c.messages_json, t.items.c.alternatives_json]
-            joined = joined.join(t.items, t.items.c.id == a.c.item_id)
-        joined = joined.outerjoin(latest, latest.c.assignment_id == a.c.id).outerjoin(
-            sub, sub.c.id == latest.c.sid
-        )
         return list(
             conn.execute(
                 sa.select(*columns)
                 .select_from(joined)
-                .where(a.c.rater_id == user.id, s.c.day == day)
-                .order_by(a.c.sample_id, a.c.position)
+                .where(a.c.rater_id == user_id, which)
+                .order_by(s.c.day, a.c.sample_id, a.c.position)
             ).all()
         )

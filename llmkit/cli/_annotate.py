@@ -165,13 +165,108 @@ def user_add(name: str, role: str, password_env: str | None, db: str | None, as_
 @json_option
 def user_list(db: str | None, as_json: bool) -> None:
     """List users and their roles."""
+    from llmkit.annotate import name_collisions
+
     with fail_cleanly(), _store(db) as store:
         people = store.users()
+        collisions = name_collisions(store)
     if as_json:
         print_json([u.to_dict() for u in people])
         return
     for u in people:
-        console().print(f"{u.name}\t{u.role}", highlight=False)
+        state = "" if u.active else "\tinactive"
+        console().print(f"{u.name}\t{u.role}{state}", highlight=False)
+    for names in collisions:
+        click.echo(
+            f"warning: {', '.join(names)} now count as one name (case and width are ignored); "
+            "they keep working, but rename or deactivate all but one",
+            err=True,
+        )
+
+
+def _account_change(change: Callable[[Any, str], str]) -> Callable[..., None]:
+    """A ``user`` subcommand that changes account NAME and prints one line."""
+
+    @db_option
+    @click.argument("name")
+    def command(name: str, db: str | None) -> None:
+        with fail_cleanly(), _store(db) as store:
+            console().print(change(store, name), highlight=False)
+
+    command.__doc__ = change.__doc__
+    return command
+
+
+def _deactivate(store: Any, name: str) -> str:
+    """Deactivate user NAME: their sessions end at once and they cannot log in."""
+    from llmkit.annotate import set_active
+
+    set_active(store, name, False)
+    return f"deactivated {name}"
+
+
+def _reactivate(store: Any, name: str) -> str:
+    """Let user NAME log in again."""
+    from llmkit.annotate import set_active
+
+    set_active(store, name, True)
+    return f"reactivated {name}"
+
+
+def _revoke(store: Any, name: str) -> str:
+    """End every session of user NAME (they log in again)."""
+    from llmkit.annotate import revoke_sessions
+
+    return f"ended {revoke_sessions(store, name)} sessions of {name}"
+
+
+def _unlock(store: Any, name: str) -> str:
+    """Lift the login lockout of user NAME (after too many wrong passwords)."""
+    from llmkit.annotate import clear_login_failures
+
+    clear_login_failures(store, store.user(name).name)
+    return f"unlocked {name}"
+
+
+for _name, _change in [
+    ("deactivate", _deactivate),
+    ("reactivate", _reactivate),
+    ("revoke", _revoke),
+    ("unlock", _unlock),
+]:
+    user.command(_name)(_account_change(_change))
+
+
+@user.command("password")
+@click.argument("name")
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help=f"Read the new password from this environment variable [default: {PASSWORD_ENV}, "
+    "else the first line of stdin, else a prompt].",
+)
+@db_option
+def user_password(name: str, password_env: str | None, db: str | None) -> None:
+    """Set a new password for user NAME; their sessions end."""
+    from llmkit.annotate import set_password
+
+    password = _read_password(password_env)
+    with fail_cleanly(), _store(db) as store:
+        set_password(store, name, password)
+    console().print(f"new password set for {name}; their sessions ended", highlight=False)
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["rater", "adjudicator", "admin"]))
+@db_option
+def user_role(name: str, role: str, db: str | None) -> None:
+    """Give user NAME another ROLE."""
+    from llmkit.annotate import set_role
+
+    with fail_cleanly(), _store(db) as store:
+        set_role(store, name, role)
+    console().print(f"{name} is now {role}", highlight=False)
 
 
 @annotate.command()

@@ -38,10 +38,18 @@ SECRET_ENV = "LLMKIT_ANNOTATE_SECRET"
 )
 @click.option(
     "--session-hours",
-    default=8.0,
+    default=12.0,
     show_default=True,
     type=click.FloatRange(0.01, 24 * 30),
-    help="How long a login lasts.",
+    help="How long a login lasts at most, however active.",
+)
+@click.option(
+    "--idle-minutes",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(1, 24 * 60 * 30),
+    help="A login ends after this long without a request (a form sent after that is kept "
+    "and filled in again after the next login).",
 )
 @click.option("--https-only", is_flag=True, help="Secure cookies (behind an HTTPS proxy).")
 def serve(
@@ -50,6 +58,7 @@ def serve(
     port: int,
     secret_env: str,
     session_hours: float,
+    idle_minutes: float,
     https_only: bool,
 ) -> None:
     """Serve the raters' web app: rating, queue, adjudication and admin pages."""
@@ -64,6 +73,7 @@ def serve(
             store,
             secret_key=os.environ.get(secret_env) or None,
             session_max_age=int(session_hours * 3600),
+            session_idle=int(idle_minutes * 60),
             https_only=https_only,
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET

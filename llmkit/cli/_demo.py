@@ -3,8 +3,9 @@
 Each section shows one capability on its embedded defaults: the client's timing and
 retries, structured output repaired at a realistic error rate with the taxonomy and the
 hints it suggests, a load sweep showing the latency/throughput trade-off, a simulated day of human rating
-(agreement, gold accuracy, the day's quality metrics), and a regression-evaluation suite
-replayed from recorded traffic against its baseline.
+(agreement, gold accuracy, the day's quality metrics), a regression-evaluation suite
+replayed from recorded traffic against its baseline, and a model shift in production
+caught by metrics, an alert condition, the canary judge and drift.
 ``--quick`` runs the same sections smaller (fewer answers, shorter load levels), for
 tests and a first look.
 """
@@ -76,7 +77,8 @@ QUICK = DemoSize(
     "--section",
     "sections",
     multiple=True,
-    help="Run only these sections (repeatable): client, structured, latency, annotation, evals.",
+    help="Run only these sections (repeatable): client, structured, latency, annotation, evals,"
+    " watch.",
 )
 @click.option(
     "--quick",
@@ -335,12 +337,20 @@ def evals_section(console: Console, report: dict[str, Any], size: DemoSize) -> N
     report["evals"] = run_eval_demo(console, quick=size is QUICK)
 
 
+def watch_section(console: Console, report: dict[str, Any], size: DemoSize) -> None:
+    """A model shift in production: metrics, the alert condition, canary verdict, drift."""
+    from llmkit.watch import run_demo as run_watch_demo
+
+    report["watch"] = run_watch_demo(console, quick=size is QUICK)
+
+
 SECTIONS: dict[str, Callable[[Console, dict[str, Any], DemoSize], None]] = {
     "client": client_section,
     "structured": structured_section,
     "latency": latency_section,
     "annotation": annotation_section,
     "evals": evals_section,
+    "watch": watch_section,
 }
 
 

@@ -59,6 +59,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "annotate",
         "Human annotation: rubrics, queues, agreement, adjudication, metrics.",
     ),
+    "watch": (
+        "llmkit.cli._watch",
+        "watch",
+        "Production watch: alert rules, dashboard, canary judge, drift.",
+    ),
 }
 
 # "command subcommand" -> (module, attribute): subcommands of a command that is not a group

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from llmkit import _observe
 from llmkit._exceptions import ConfigError, LLMKitError
 from llmkit._version import __version__
 from llmkit.evals._cassettes import (
@@ -321,6 +322,12 @@ class _CaseRunner:
                     timing=timing,
                 )
             )
+        if _observe.OBSERVERS:
+            variant = _observe.VARIANT.get()
+            for rec in out:
+                _observe.emit(
+                    _observe.EvalScoreEvent(rec.suite, rec.case, rec.scorer, rec.score, variant)
+                )
         return out
 
     def failed(self, case: Case, error: str) -> CaseRun:

@@ -27,7 +27,8 @@ import anyio
 import openai
 import tenacity
 
-from llmkit._exceptions import CallTimeoutError, ConfigError, LLMCallError
+from llmkit import _observe
+from llmkit._exceptions import CallTimeoutError, LLMCallError
 from llmkit._redact import install_log_filter
 from llmkit.llm._bodycap import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -42,8 +43,10 @@ from llmkit.llm._errors import AttemptFailed, classify, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
 from llmkit.llm._messages import Messages
 from llmkit.llm._messages import as_messages as _as_messages
+from llmkit.llm._observed import call_event
 from llmkit.llm._result import Attempt, CallResult
 from llmkit.llm._stream import AttemptState
+from llmkit.llm._template import template_id as _template_id
 
 if TYPE_CHECKING:
     import httpx2
@@ -100,6 +103,7 @@ class _CallPlan:
         self.attempts: list[Attempt] = []
         self.state: AttemptState | None = None
         self.yielded = False
+        self.variant = _observe.VARIANT.get()
 
     # -- tenacity policy ----------------------------------------------------------------------
     def retrying_kwargs(self) -> dict[str, Any]:
@@ -209,15 +213,22 @@ class _CallPlan:
             attempts=tuple(self.attempts),
             request=self.loggable_request(),
         )
+        if _observe.OBSERVERS:
+            self._observed(result, None)
         if log:
             self.owner._log_call(self, result, None)
         return result
+
+    def _observed(self, result: CallResult | None, error: LLMCallError | None) -> None:
+        _observe.emit(call_event(self, result, error))
 
     def error(self, failed: AttemptFailed, *, log: bool = True) -> LLMCallError:
         endpoint = self.owner.endpoint
         failed.message = endpoint.redact(failed.message)
         error = failed.to_error(endpoint.safe_url, len(self.attempts))
         error.args = (endpoint.redact(str(error)),)
+        if _observe.OBSERVERS:
+            self._observed(None, error)
         if log:
             self.owner._log_call(self, None, error)
         return error
@@ -310,6 +321,7 @@ class _BaseClient:
                 attempts=plan.attempts,
                 error=error,
                 template=plan.template,
+                variant=plan.variant,
             )
         except Exception as exc:  # the log never fails a call (CallLog reports its own)
             _logger.warning("llmkit: a call could not be logged: %s", exc)
@@ -322,20 +334,6 @@ class _BaseClient:
             "default_headers": self.endpoint.auth_headers(),  # overrides the Bearer key
             "max_retries": 0,  # tenacity owns retrying
         }
-
-
-def _template_id(template: Any) -> tuple[str, str] | None:
-    """``(name, version)`` of a prompt template (or of a pair given as is)."""
-    if template is None:
-        return None
-    if isinstance(template, tuple) and len(template) == 2:
-        return str(template[0]), str(template[1])
-    name, version = getattr(template, "name", None), getattr(template, "version", None)
-    if name is None:
-        raise ConfigError(
-            f"template={template!r}: expected a PromptTemplate or a (name, version) pair"
-        )
-    return str(name), str(version if version is not None else "")
 
 
 class ChatStream:

@@ -77,11 +77,17 @@ def _m003_prompt_template(db: sqlite3.Connection) -> None:
         db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
 
 
+def _m004_variant(db: sqlite3.Connection) -> None:
+    # The canary variant a call served (llmkit.watch.variant), for `llmkit watch compare`.
+    db.execute("ALTER TABLE calls ADD COLUMN variant TEXT")
+
+
 # Append-only: the index + 1 is the schema version stored in PRAGMA user_version.
 MIGRATIONS: Sequence[Callable[[sqlite3.Connection], None]] = (
     _m001_calls,
     _m002_structured,
     _m003_prompt_template,
+    _m004_variant,
 )
 
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -275,6 +281,7 @@ class CallLog:
         error: LLMCallError | None,
         structured: dict[str, Any] | None = None,
         template: tuple[str, str] | None = None,
+        variant: str | None = None,
     ) -> int | None:
         """Append one call (request, result or error, attempts) to the log; never raises."""
         row: dict[str, Any] = {
@@ -287,6 +294,8 @@ class CallLog:
         }
         if template is not None:
             row.update(prompt_name=template[0], prompt_version=template[1])
+        if variant is not None:
+            row["variant"] = variant
         if result is not None:
             usage = result.usage or {}
             timing = result.timing

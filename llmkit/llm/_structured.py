@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from llmkit import _observe
 from llmkit.llm._messages import Messages, as_messages
+from llmkit.llm._template import template_id
 from llmkit.structured import (
     StructuredResult,
     arun_structured,
@@ -58,8 +60,22 @@ def _tokens(result: CallResult) -> int:
 
 
 def _log_outcome(
-    client: Client | AsyncClient, response_ids: list[str | None], result: StructuredResult
+    client: Client | AsyncClient,
+    response_ids: list[str | None],
+    result: StructuredResult,
+    params: dict[str, Any],
 ) -> None:
+    if _observe.OBSERVERS:
+        _observe.emit(
+            _observe.StructuredEvent(
+                stage=result.stage,
+                rules=tuple(result.repairs),
+                reprompts=max(0, result.attempts - 1),
+                request_model=params.get("model") or client.endpoint.model,
+                prompt=template_id(params.get("template")),
+                variant=_observe.VARIANT.get(),
+            )
+        )
     log = client.call_log
     if log is None:
         return
@@ -123,7 +139,7 @@ def structured_call(
         hints=hints,
         diff=diff,
     )
-    _log_outcome(client, response_ids, outcome)
+    _log_outcome(client, response_ids, outcome, params)
     return outcome
 
 
@@ -160,5 +176,5 @@ async def astructured_call(
         hints=hints,
         diff=diff,
     )
-    _log_outcome(client, response_ids, outcome)
+    _log_outcome(client, response_ids, outcome, params)
     return outcome

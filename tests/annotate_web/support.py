@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+
 from llmkit.annotate import Store, assign, import_jsonl, sample
 
 PASSWORD = "correct horse battery"
+# argon2id with tiny costs: the store takes the hasher, production keeps the defaults
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
 XSS = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
 XSS_LINK = "<a href=\"javascript:document.title='pwned'\">click me</a>"
 
@@ -51,7 +55,7 @@ class Seeded:
 
 
 def seed(url: str, path: Path, *, n: int = 12, overlap: float = 0.5) -> Store:
-    store = Store(url)
+    store = Store(url, password_hasher=CHEAP_HASHER)
     lines = [json.dumps(c) for c in conversations(n)]
     import_jsonl(store, lines, name="web-test.jsonl")
     for name, role in [
@@ -76,7 +80,7 @@ def free_port() -> int:
 class LiveServer:
     """The app under a real uvicorn server on 127.0.0.1, in a thread."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, **app_options: Any) -> None:
         import uvicorn
 
         from llmkit.annotate._web import create_app
@@ -84,7 +88,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(store, secret_key="test-secret"),
+            create_app(store, secret_key="test-secret", **app_options),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

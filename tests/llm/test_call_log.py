@@ -24,6 +24,7 @@ from hostile import Hostile, ok_chunks
 
 import llmkit
 from llmkit.llm import CallLog, Client, read_log
+from llmkit.llm._log import MIGRATIONS
 from llmkit.prompts import load_prompt
 
 MakeHostile = Callable[..., Hostile]
@@ -74,7 +75,7 @@ def test_many_processes_create_a_fresh_log_at_once(tmp_path: Path, processes: in
     )
     frame = read_log(db)
     assert sorted(frame["started_at"]) == [float(n) for n in range(processes)]
-    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 3
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
 def _good_server(hostile: MakeHostile) -> Hostile:
@@ -183,8 +184,6 @@ def test_a_kept_row_is_written_at_exit(tmp_path: Path) -> None:
 
 
 def test_an_old_log_is_migrated_under_the_lock_and_keeps_its_rows(tmp_path: Path) -> None:
-    from llmkit.llm._log import MIGRATIONS
-
     db = tmp_path / "calls.db"
     old = sqlite3.connect(db, isolation_level=None)
     for migration in MIGRATIONS[:2]:

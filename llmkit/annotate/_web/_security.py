@@ -8,14 +8,11 @@ send it back. The session cookie is ``SameSite=Strict`` as a second line of defe
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 __all__ = [
@@ -24,7 +21,6 @@ __all__ = [
     "CSRF_HEADER",
     "SecurityHeaders",
     "csrf_token",
-    "verified_form",
 ]
 
 CSRF_FIELD = "csrf_token"
@@ -81,21 +77,3 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
     return token
-
-
-async def verified_form(request: Request) -> FormData:
-    """The request's form, after checking its CSRF token (field or header).
-
-    Raises:
-        HTTPException: 403 when the token is missing or not the session's.
-    """
-    form = await request.form()
-    sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-    expected = request.session.get("csrf")
-    if (
-        not isinstance(sent, str)
-        or not isinstance(expected, str)
-        or not hmac.compare_digest(sent.encode(), expected.encode())
-    ):
-        raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
-    return form

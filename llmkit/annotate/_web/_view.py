@@ -1,17 +1,20 @@
-"""What the pages show: messages split into text and code, folding, pairwise sides, keys.
+"""What the pages show: messages as rendered Markdown and raw text, folding, pairwise
+sides, keys.
 
-Everything here returns plain data; the templates escape every string (autoescape on),
-so model output that holds HTML, script or ``javascript:`` URLs shows as text.
+Everything here returns plain data; the templates escape every string (autoescape on)
+except a message's ``html``, which :func:`render_markdown` made safe (raw HTML off, then
+an allow-list sanitiser), so model output that holds HTML, script or ``javascript:`` URLs
+never runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmkit.annotate import Dimension
+from llmkit.annotate._web._markdown import render_markdown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,7 +23,6 @@ __all__ = [
     "FOLD_CHARS",
     "Answer",
     "Choice",
-    "Segment",
     "choices",
     "pairwise_left",
     "render_messages",
@@ -29,16 +31,6 @@ __all__ = [
 ]
 
 FOLD_CHARS = 1200  # longer messages start folded
-_FENCE = re.compile(r"```([A-Za-z0-9_+.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of plain text or a fenced code block."""
-
-    kind: str  # "text" | "code"
-    text: str
-    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,8 @@ class Answer:
 
     role: str
     name: str
-    segments: tuple[Segment, ...]
+    text: str  # the raw text (one key shows it instead of the rendering)
+    html: str  # rendered Markdown, sanitised
     folded: bool
     preview: str
     chars: int
@@ -63,25 +56,13 @@ class Choice:
     description: str
 
 
-def _segments(text: str) -> tuple[Segment, ...]:
-    out: list[Segment] = []
-    pos = 0
-    for match in _FENCE.finditer(text):
-        if match.start() > pos:
-            out.append(Segment("text", text[pos : match.start()].strip("\n")))
-        out.append(Segment("code", match.group(2).rstrip("\n"), match.group(1)))
-        pos = match.end()
-    if pos < len(text):
-        out.append(Segment("text", text[pos:].strip("\n")))
-    return tuple(s for s in out if s.kind == "code" or s.text.strip())
-
-
 def _answer(message: dict[str, Any]) -> Answer:
     content = str(message.get("content", ""))
     return Answer(
         role=str(message.get("role", "")),
         name=str(message.get("name", "") or ""),
-        segments=_segments(content),
+        text=content,
+        html=render_markdown(content),
         folded=len(content) > FOLD_CHARS,
         preview=content[:300],
         chars=len(content),
@@ -118,7 +99,7 @@ def pairwise_left(assignment_id: int) -> str:
 
 
 def render_messages(messages: tuple[dict[str, Any], ...]) -> list[Answer]:
-    """Each message split into text and code blocks, long ones marked to fold."""
+    """Each message rendered (and kept raw), long ones marked to fold."""
     return [_answer(m) for m in messages]
 
 

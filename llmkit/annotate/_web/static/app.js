@@ -9,9 +9,41 @@
     event.detail.headers["X-CSRF-Token"] = token;
   });
 
+  // R (on any page with messages): the raw text instead of the rendered Markdown, and back
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (t && (t.tagName === "TEXTAREA" || t.tagName === "SELECT" || (t.tagName === "INPUT" && t.type !== "radio"))) return;
+    var form = document.getElementById("rate-form");
+    var active = form && form.querySelector("fieldset.dim.active");
+    var usedHere = active && active.querySelector('input[type="radio"][data-key="r"]');
+    if (event.key === "R" || (event.key === "r" && !usedHere)) {
+      if (!document.querySelector(".md")) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      document.body.classList.toggle("show-raw");
+    }
+  }, true);
+
   var form = document.getElementById("rate-form");
   if (!form) return;
   var dims = Array.prototype.slice.call(form.querySelectorAll("fieldset.dim"));
+
+  // A folded message must be opened once before the rating is sent: the first submit
+  // unfolds whatever was never read and says so; the next one sends.
+  var folds = Array.prototype.slice.call(document.querySelectorAll("details.fold"));
+  folds.forEach(function (d) {
+    d.addEventListener("toggle", function () { if (d.open) d.setAttribute("data-read", "1"); });
+  });
+  form.addEventListener("submit", function (event) {
+    var unread = folds.filter(function (d) { return !d.hasAttribute("data-read"); });
+    if (!unread.length) return;
+    event.preventDefault();
+    unread.forEach(function (d) { d.open = true; d.setAttribute("data-read", "1"); });
+    unread[0].scrollIntoView({ block: "start" });
+    var note = document.getElementById("fold-note");
+    if (note) note.hidden = false;
+  });
   var active = 0;
 
   function activate(index) {
@@ -32,6 +64,24 @@
     return true;
   }
 
+  function pickDefault() {
+    var dim = dims[active];
+    var value = dim && dim.getAttribute("data-default");
+    var input = value && dim.querySelector('input[type="radio"][value="' + CSS.escape(value) + '"]');
+    if (!input) return false;
+    input.checked = true;
+    activate(active + 1 < dims.length ? active + 1 : active);
+    return true;
+  }
+
+  function usesKey(key) {
+    var dim = dims[active];
+    return !!(dim && dim.querySelector('input[type="radio"][data-key="' + CSS.escape(key) + '"]'));
+  }
+
+  var conversation = document.querySelector("section.conversation");
+  var SCROLL_KEYS = { " ": 0.85, PageDown: 0.85, PageUp: -0.85, End: Infinity, Home: -Infinity };
+
   function inText(target) {
     return target && (target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type !== "radio") || target.tagName === "SELECT");
   }
@@ -46,20 +96,41 @@
       return;
     }
     var target = event.target;
+    if (target && target.id === "skip-reason" && (event.key === "Enter" || event.key === "Escape")) {
+      event.preventDefault();
+      if (event.key === "Enter") { document.getElementById("skip-form").requestSubmit(); return; }
+      document.getElementById("skip-box").open = false;
+      target.blur();
+      activate(active);
+      return;
+    }
     if (inText(target)) {
-      if (target.tagName === "TEXTAREA" && (event.key === "Escape" || event.key === "Tab")) {
+      if (target.tagName === "TEXTAREA" && event.key === "Escape") {
         event.preventDefault();
         target.blur();
-        activate(active + (event.key === "Tab" ? (event.shiftKey ? -1 : 1) : 0));
+        activate(active);
       }
       return;  // typing in a field: Enter submits that field's own form
     }
     var key = event.key;
+    // links and buttons keep their own keys: Tab reaches them, Enter follows them
+    if (target && (target.tagName === "A" || target.tagName === "BUTTON" || target.tagName === "SUMMARY")) return;
+    if (key === "Tab") return;
     if (key === "Enter") { event.preventDefault(); form.requestSubmit(); return; }
-    if (key === "Tab" || key === "ArrowDown" || key === "ArrowRight") {
-      event.preventDefault(); activate(active + ((key === "Tab" && event.shiftKey) ? -1 : 1)); return;
+    if (conversation && Object.prototype.hasOwnProperty.call(SCROLL_KEYS, key)) {
+      event.preventDefault();
+      var step = SCROLL_KEYS[key] * (event.shiftKey && key === " " ? -1 : 1);
+      if (step === Infinity) conversation.scrollTop = conversation.scrollHeight;
+      else if (step === -Infinity) conversation.scrollTop = 0;
+      else conversation.scrollBy(0, step * conversation.clientHeight);
+      return;
+    }
+    if (key === "=") { event.preventDefault(); pickDefault(); return; }
+    if (key === "ArrowDown" || key === "ArrowRight") {
+      event.preventDefault(); activate(active + 1); return;
     }
     if (key === "ArrowUp" || key === "ArrowLeft") { event.preventDefault(); activate(active - 1); return; }
+    if ("spnfc".indexOf(key) >= 0 && key.length === 1 && !usesKey(key)) key = key.toUpperCase();
     if (key === "?") {
       event.preventDefault();
       var guide = dims[active].querySelector("details.guide");
