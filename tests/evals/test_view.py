@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from annotate_web.test_browser import browser  # noqa: F401  (the chromium fixture)
+from annotate_web.conftest import browser  # noqa: F401  (the chromium fixture)
 
 from llmkit.evals import ReportColumn, render_report
 
