@@ -305,12 +305,14 @@ def _run(
                 progress=lambda _c: progress.advance(task),
             )
 
+    extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}
     if is_matrix:
         from llmkit.cli._eval_matrix import run_matrix_cli
 
-        return run_matrix_cli(suite, run_one, compare, junit, summary_md, as_json, output, console)
+        return run_matrix_cli(
+            suite, run_one, compare, junit, summary_md, as_json, output, console, extra
+        )
     run = run_one(suite)
-    extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}
     return finish_run(run, baseline, update, junit, summary_md, as_json, output, console, extra)
 
 

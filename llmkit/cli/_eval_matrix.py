@@ -23,8 +23,12 @@ def run_matrix_cli(
     as_json: bool,
     output: Path | None,
     console: Any,
+    extra: dict[str, Any] | None = None,
 ) -> int:
-    """Run the matrix, print and write its reports; the exit code."""
+    """Run the matrix, print and write its reports; the exit code.
+
+    ``extra`` goes into every column's summary and the matrix document (``--shard``'s
+    ``{"shard": ...}``, which ``llmkit eval merge`` reads back)."""
     from rich.table import Table
 
     from llmkit.evals import (
@@ -46,6 +50,10 @@ def run_matrix_cli(
         for name in compare:
             find_column(columns, name)
     matrix = run_matrix(suite, run_column, columns)
+    for run, summary in zip(matrix.runs, matrix.summaries, strict=True):
+        summary.update(extra or {})
+        if extra and "shard" in extra and not run.cases:  # an empty slice passes
+            summary["exit_code"], summary["ok"] = 0, True
     comparison, col_a, col_b = None, None, None
     if compare is not None:
         if any(matrix.runs[matrix.columns.index(find_column(columns, n))].errors for n in compare):
@@ -53,7 +61,7 @@ def run_matrix_cli(
         else:
             col_a, col_b, comparison = compare_columns(matrix, *compare)
     code = matrix_exit_code(matrix, comparison, col_b)
-    document = matrix_document(matrix, comparison, col_a, col_b, code)
+    document = {**matrix_document(matrix, comparison, col_a, col_b, code), **(extra or {})}
     if output is not None:
         write_matrix_results(matrix, document, output)
     if junit is not None:

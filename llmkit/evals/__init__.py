@@ -43,7 +43,7 @@ from llmkit.evals._matrix import (
     write_matrix_results,
 )
 from llmkit.evals._matrix import table_rows as matrix_table_rows
-from llmkit.evals._merge import merge_shards
+from llmkit.evals._merge import is_matrix_result, merge_matrix_shards, merge_shards
 from llmkit.evals._report import markdown_summary, print_table, write_junit, write_results
 from llmkit.evals._runner import (
     CaseRun,
@@ -100,6 +100,7 @@ __all__ = [
     "cost_line",
     "example_suite_path",
     "find_column",
+    "is_matrix_result",
     "judge_run",
     "load_baseline",
     "load_report_columns",
@@ -111,6 +112,7 @@ __all__ = [
     "matrix_junit",
     "matrix_markdown",
     "matrix_table_rows",
+    "merge_matrix_shards",
     "merge_shards",
     "parse_shard",
     "print_table",

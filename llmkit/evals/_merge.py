@@ -20,7 +20,13 @@ from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord
 from llmkit.evals._shard import Shard
 from llmkit.evals._suite import Suite, load_suite
 
-__all__ = ["ShardResult", "load_shard_result", "merge_shards"]
+__all__ = [
+    "ShardResult",
+    "is_matrix_result",
+    "load_shard_result",
+    "merge_matrix_shards",
+    "merge_shards",
+]
 
 _RECORD_FIELDS = {f.name for f in dataclasses.fields(ScoreRecord)}
 
@@ -162,3 +168,36 @@ def merge_shards(folders: Sequence[str | Path], suite: Suite | None = None) -> E
         runs.append(CaseRun(case, records, error, outputs.get(case.id, ())))
     seconds = sum(float(s.summary.get("seconds") or 0.0) for s in shards)
     return EvalRun(suite, str(shards[0].summary.get("mode", "replay")), tuple(runs), seconds)
+
+
+def is_matrix_result(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a matrix's results (``matrix.json`` and a folder per column)."""
+    return (Path(folder) / "matrix.json").is_file()
+
+
+def merge_matrix_shards(
+    folders: Sequence[str | Path], columns: Sequence[Any]
+) -> dict[str, EvalRun]:
+    """Each matrix column's run, merged from the column's folder in every shard's results.
+
+    Args:
+        folders: the ``-o DIR`` folders of ``llmkit eval --shard i/n`` runs of a matrix suite.
+        columns: the suite's columns (:func:`~llmkit.evals.matrix_columns`).
+
+    Returns:
+        the merged run of each column, by column name.
+
+    Raises:
+        ConfigError: a folder is not a matrix's results, or lacks a column.
+    """
+    for folder in folders:
+        if not is_matrix_result(folder):
+            raise ConfigError(f"{folder}: not a matrix's results (no matrix.json)")
+    merged = {}
+    for col in columns:
+        parts = [Path(f) / col.slug for f in folders]
+        for part in parts:
+            if not part.is_dir():
+                raise ConfigError(f"{part}: no results for column {col.name}")
+        merged[col.name] = merge_shards(parts, col.suite)
+    return merged

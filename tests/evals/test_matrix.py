@@ -142,3 +142,39 @@ def test_matrix_errors(suite_copy: Path) -> None:
     suite_copy.write_text(text)
     ran = llmkit("eval", str(suite_copy), "--compare", "a", "b")
     assert ran.code == 2 and "needs a suite with a 'matrix:' block" in ran.err
+
+
+def _matrix_doc(folder: Path) -> dict[str, object]:
+    doc = json.loads((folder / "matrix.json").read_text())
+    for summary in doc["summaries"].values():
+        for key in ("created", "seconds", "suite_file"):
+            summary.pop(key)
+    doc.pop("suite_file")
+    return doc
+
+
+def test_matrix_shards_merge_into_the_unsharded_matrix(matrix_suite: Path, tmp_path: Path) -> None:
+    pair = [f"{GOOD}@{SIM}", f"{WORSE}@{SIM}"]
+    full = llmkit("eval", str(matrix_suite), "-o", str(tmp_path / "full"), "--compare", *pair)
+    assert full.code == 1, full.err
+    for i in (1, 2, 3):
+        part = llmkit("eval", str(matrix_suite), "--shard", f"{i}/3", "-o", str(tmp_path / f"s{i}"))
+        assert part.code in (0, 1), part.err
+        doc = json.loads((tmp_path / f"s{i}" / "matrix.json").read_text())
+        assert doc["shard"] == {"index": i, "count": 3, "tags": []}
+    shards = [str(tmp_path / f"s{i}") for i in (3, 1, 2)]
+    merged = llmkit(
+        "eval",
+        "merge",
+        *shards,
+        "-o",
+        str(tmp_path / "merged"),
+        "--compare",
+        *pair,
+        "--junit",
+        str(tmp_path / "m.xml"),
+    )
+    assert merged.code == full.code, merged.err
+    assert _matrix_doc(tmp_path / "merged") == _matrix_doc(tmp_path / "full")
+    ran = llmkit("eval", "merge", *shards[:2])
+    assert ran.code == 2 and "missing shard(s) 2/3" in ran.err
