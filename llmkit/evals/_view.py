@@ -298,11 +298,15 @@ def render_report(
             if cid not in seen:
                 seen.add(cid)
                 case_ids.append(cid)
-    tag_count: dict[str, int] = {}
-    for col in columns:
-        for entry in col.summary["per_case"].values():
-            for tag in entry.get("tags") or ():
-                tag_count[str(tag)] = tag_count.get(str(tag), 0) + 1
+    tag_count: dict[str, int] = {}  # cases carrying each tag (in any column)
+    for cid in case_ids:
+        tagged = {
+            str(t)
+            for col in columns
+            for t in (col.summary["per_case"].get(cid) or {}).get("tags") or ()
+        }
+        for tag in tagged:
+            tag_count[tag] = tag_count.get(tag, 0) + 1
     tags = sorted(tag_count, key=lambda t: (-tag_count[t], t))[:MAX_TAG_FILTERS]
     tag_index = {t: i for i, t in enumerate(tags)}
     status_count = dict.fromkeys(_STATUSES, 0)

@@ -196,3 +196,10 @@ def test_output_is_escaped(tmp_path: Path) -> None:
     html = render_report(columns)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert '"><b>x' not in html
+
+
+def test_tag_counts_count_cases_not_columns() -> None:
+    one = _synthetic(20)[0]
+    two = ReportColumn("second", json.loads(json.dumps(one.summary)), one.timing)
+    html = render_report([one, two])
+    assert 'for="f-t-0">all-cases (20)</label>' in html
