@@ -132,3 +132,11 @@ def test_cached_tokens_reported_by_the_server_reach_the_case_timing() -> None:
     timing = case_timing(calls)
     assert timing["cached_tokens"] == 60 and timing["prompt_tokens"] == 200
     assert "cached_tokens" not in case_timing([{"e2e_ms": 1, "prompt_tokens": 5}])
+
+
+def test_the_recorder_keeps_cached_tokens_the_server_reports() -> None:
+    from llmkit.evals._transport import _cached_tokens
+
+    assert _cached_tokens({"prompt_tokens_details": {"cached_tokens": 64}}) == {"cached_tokens": 64}
+    assert _cached_tokens({"prompt_tokens": 5}) == {}
+    assert _cached_tokens({"prompt_tokens_details": None}) == {}
