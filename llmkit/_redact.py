@@ -42,7 +42,7 @@ _MIN_SECRET = 4  # shorter values would blank out ordinary words
 _SECRET_NAMES = re.compile(
     r"(?i)^(?:x[-_])?(?:api[-_]?key|key|token|access[-_]?token|refresh[-_]?token|id[-_]?token|"
     r"auth|authorization|sig|signature|secret|client[-_]?secret|password|passwd|pwd|"
-    r"session|sessionid|credential|credentials|code)$"
+    r"session|sessionid|credential|credentials)$"
 )
 _KEY_LIKE = re.compile(r"^[A-Za-z0-9_\-.~+/=]{20,}$")
 _KEY_PREFIXES = re.compile(r"^(?:sk|pk|rk)-|^(?:hf|gh[pousr]|xox[abprs]|glpat)[_-]|^AKIA|^AIza")
@@ -54,7 +54,7 @@ _CREDENTIAL_TEXT = [
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"),
 ]
-_AUTH_SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
+_AUTH_SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]{8,})")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s?#\"'<>]+@")
 _QUERY_PAIR = re.compile(r"([?&;])([^=&\s#\"'<>]+)=([^&\s#\"'<>]*)")
 # ``token=…`` in free text (a log line, an error): by name only, ids stay readable
@@ -85,6 +85,15 @@ def _query_value(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _credential(match: re.Match[str]) -> str:
+    """``Bearer <token>``/``Basic <base64>``, but not "Basic authentication failed"."""
+    scheme, token = match.groups()
+    mixed = any(c.isupper() for c in token) and any(c.islower() for c in token)
+    if mixed or any(c.isdigit() or c in "+/=_-." for c in token):
+        return f"{scheme}{REDACTED}"
+    return match.group(0)
+
+
 def _text_value(match: re.Match[str]) -> str:
     before, name, value = match.groups()
     if value and secret_query_name(name):
@@ -101,7 +110,7 @@ def redact_text(text: str, *secrets: str) -> str:
     text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
     text = _QUERY_PAIR.sub(_query_value, text)
     text = _TEXT_PAIR.sub(_text_value, text)
-    text = _AUTH_SCHEME.sub(rf"\1{REDACTED}", text)
+    text = _AUTH_SCHEME.sub(_credential, text)
     for pattern in _CREDENTIAL_TEXT:
         text = pattern.sub(REDACTED, text)
     return text
@@ -122,8 +131,15 @@ def _split(url: str) -> tuple[str, str, str, str, str] | None:
     return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
 
 
+def _lone_user_is_secret(scheme: str, user: str) -> bool:
+    """A user name without a password: over HTTP it is a token (``https://TOKEN@host``);
+    in a database URL (``postgresql://alice@host/db``) a name, unless shaped like a key."""
+    return scheme.lower() in ("http", "https", "ws", "wss") or _key_like(user)
+
+
 def redact_url(url: str) -> str:
-    """``url`` fit to show: ``user:***@`` (or ``***@``), secret query values ``***``."""
+    """``url`` fit to show: ``user:***@`` (an HTTP token user ``***@``), secret query
+    values ``***``."""
     split = _split(url)
     if split is None:
         return redact_text(url)
@@ -131,7 +147,10 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
         user, has_password, _ = userinfo.partition(":")
-        netloc = f"{user}:{REDACTED}@{host}" if has_password else f"{REDACTED}@{host}"
+        if has_password:
+            netloc = f"{user}:{REDACTED}@{host}"
+        elif _lone_user_is_secret(scheme, user):
+            netloc = f"{REDACTED}@{host}"
     return urlunsplit((scheme, netloc, path, _redact_query(query), fragment))
 
 
@@ -153,8 +172,8 @@ def url_secrets(url: str) -> tuple[str, ...]:
     found: list[str] = []
     if parts.password is not None:
         found += [parts.password, unquote(parts.password)]
-    elif parts.username:  # a token given as the user (``https://TOKEN@host``)
-        found += [parts.username, unquote(parts.username)]
+    elif parts.username and _lone_user_is_secret(parts.scheme, parts.username):
+        found += [parts.username, unquote(parts.username)]  # ``https://TOKEN@host``
     if parts.username is not None or parts.password is not None:
         pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
         found.append(base64.b64encode(pair.encode()).decode())

@@ -49,7 +49,11 @@ def prompt_dirs() -> list[Path]:
 
 
 @functools.lru_cache(maxsize=64)
-def _instructions(schema_json: str, format: str, hints: bool | tuple[str, ...]) -> str:
+def _instructions(
+    schema_json: str, format: str, hints: bool | tuple[str, ...], _lines: tuple[str, ...]
+) -> str:
+    """Cached by the schema, the hints and the hint lines they resolve to (``_lines``), which
+    ``register_hint`` / ``register_rule`` may change at run time."""
     from llmkit.structured import format_instructions
 
     schema = json.loads(schema_json)
@@ -92,7 +96,11 @@ class PromptTemplate:
 
             hint_arg = hint_key if isinstance(hint_key, bool) else list(hint_key)
             return format_instructions(self.schema, self.format, hints=hint_arg)
-        return _instructions(schema_key, self.format, hint_key)
+        from llmkit.structured import hint_lines
+
+        names = None if hint_key is True else (list(hint_key) if hint_key else [])
+        lines = tuple(hint_lines(names, format=self.format)) if hint_key else ()
+        return _instructions(schema_key, self.format, hint_key, lines)
 
     def render(self, *, hints: Any = None, **variables: Any) -> list[dict[str, str]]:
         """Messages with placeholders filled and the format instructions appended.

@@ -17,6 +17,7 @@ from llmkit.cli._common import console
 from llmkit.cli._demo import FULL, QUICK, run_demo
 
 
+@pytest.mark.slow
 def test_demo_json_reports_every_section() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "llmkit", "demo", "--quick", "--json"],

@@ -109,7 +109,7 @@ def test_commands_of_missing_extras_name_the_pip_command(
     base_venv: Path, argv: list[str], line: str
 ) -> None:
     out = _run(base_venv / "bin" / "llmkit", *argv)
-    assert (out.returncode, out.stdout, out.stderr) == (1, "", f"error: {line}\n")
+    assert (out.returncode, out.stdout, out.stderr) == (2, "", f"error: {line}\n")  # misuse
 
 
 def test_pytest_runs_with_llmkits_plugin_and_no_eval_extra(base_venv: Path) -> None:

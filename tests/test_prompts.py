@@ -82,3 +82,17 @@ def test_built_package_ships_the_templates(tmp_path: Path) -> None:
     ).stdout.splitlines()
     assert Path(out[0]) == shipped / "support_ticket.yaml"
     assert "support_ticket" in out[1].split(",")
+
+
+def test_cached_format_instructions_follow_a_hint_registered_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmkit.prompts import PromptTemplate
+    from llmkit.structured import _rules
+
+    messages = ({"role": "user", "content": "hi"},)
+    template = PromptTemplate("x", "1", messages, {"type": "object"}, hints=("strip_prose",))
+    first = template.render()[0]["content"]
+    assert template.render()[0]["content"] == first  # served from the cache
+    monkeypatch.setitem(_rules._EXTRA_HINTS, "strip_prose", "A hint registered later.")
+    assert "A hint registered later." in template.render()[0]["content"]

@@ -214,3 +214,23 @@ def test_query_values_are_redacted_by_name_and_by_likeness(url: str, shown: str)
     assert redact_url(url) == shown
     assert public_url("http://u:p@" + url.removeprefix("http://")) == shown
     assert redact_text(f"GET {url} failed") == f"GET {shown} failed"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Authorization: Bearer abcDEF123456", "Authorization: Bearer ***"),
+        ("Basic YWxpY2U6c2VjcmV0", "Basic ***"),
+        ("HTTP Basic authentication required", "HTTP Basic authentication required"),
+        ("status code=500, token=t0k3n-value", "status code=500, token=***"),
+        ("see http://u:pw@h/x?q=1", "see http://***@h/x?q=1"),
+    ],
+)
+def test_text_rules_leave_ordinary_words(text: str, shown: str) -> None:
+    assert redact_text(text) == shown
+
+
+def test_a_lone_user_is_a_token_over_http_and_a_name_in_a_database_url() -> None:
+    assert redact_url("https://Tok3nValue99@h/v1") == "https://***@h/v1"
+    assert redact_url("mysql://alice@127.0.0.1/ratings") == "mysql://alice@127.0.0.1/ratings"
+    assert redact_url("postgresql://alice:pw@h/db") == "postgresql://alice:***@h/db"

@@ -101,6 +101,7 @@ def daily_metrics(
     n_resamples: int = 1000,
     seed: int = 0,
     days: int | None = None,
+    include_untouched: bool = False,
 ) -> pd.DataFrame:
     """Every metric per day and rubric version, with a bootstrap interval over items.
 
@@ -110,6 +111,8 @@ def daily_metrics(
         n_resamples: bootstrap resamples.
         seed: bootstrap seed (same data, same interval).
         days: keep only the last this many days with ratings.
+        include_untouched: count the rubric defaults stored for dimensions the rater never
+            chose (left out by default: a default nobody chose is not a judgement).
 
     Returns:
         a DataFrame of :class:`DailyMetric` rows, by day, rubric version and metric.
@@ -119,7 +122,7 @@ def daily_metrics(
 
     from llmkit.stats import bootstrap_ci
 
-    frame = store.ratings_frame(include_gold=False)
+    frame = store.ratings_frame(include_gold=False, include_untouched=include_untouched)
     columns = list(DailyMetric.__dataclass_fields__)
     if frame.empty:
         return pd.DataFrame(columns=columns)

@@ -217,6 +217,8 @@ class _RubricModel(_Strict):
     title: str = ""
     description: str = ""
     dimensions: tuple[Dimension, ...]
+    # None (left out of the content, so older rubrics keep their hash) means false
+    preselect_defaults: bool | None = None
 
     @field_validator("dimensions")
     @classmethod
@@ -242,6 +244,9 @@ class Rubric:
         content: the validated content as plain data (what the store keeps).
         content_hash: SHA-256 of ``content`` in canonical JSON: the version's identity.
         path: the file it came from, if any.
+        preselect_defaults: the rating page shows each dimension's default already chosen
+            (``preselect_defaults: true`` in the file; off by default, so a rating holds
+            only what the rater chose).
     """
 
     name: str
@@ -251,6 +256,7 @@ class Rubric:
     content: dict[str, Any]
     content_hash: str
     path: str | None = None
+    preselect_defaults: bool = False
 
     def dimension(self, key: str) -> Dimension:
         """The dimension called ``key``.
@@ -352,6 +358,7 @@ def parse_rubric(text: str, *, path: str = "<string>") -> Rubric:
         content=content,
         content_hash=digest,
         path=None if path == "<string>" else path,
+        preselect_defaults=bool(model.preselect_defaults),
     )
 
 

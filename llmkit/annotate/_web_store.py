@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from llmkit.annotate import _schema as t
-from llmkit.annotate._store import QueueEntry, Store, queue_rows
+from llmkit.annotate._queue import queue_rows
+from llmkit.annotate._store import QueueEntry, Store
 
 __all__ = ["QueueCache", "QueueSlot", "queue_entry", "queue_slots"]
 

@@ -15,6 +15,7 @@ import click
 
 from llmkit.cli._common import (
     ExitCode,
+    InconclusiveError,
     OutputPath,
     err_console,
     fail_cleanly,
@@ -483,8 +484,9 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
     insufficient and not gated. Without a usable requests.csv (missing, truncated,
     no values) changes are judged on point estimates alone, and stderr and the JSON
     ("notes") say so. Exit 0: no regression; 1: a regression, or a gated value
-    missing; 2: unknown metric, other schema version, different load types, every
-    gated metric insufficient, or --require-intervals without intervals.
+    missing; 2: unknown metric, other schema version, different load types, or
+    --require-intervals without intervals; 3 (inconclusive): every gated metric
+    insufficient.
     """
     from rich.markup import escape
 
@@ -531,9 +533,9 @@ def compare(run_a: str, run_b: str, metrics: tuple[str, ...], threshold: str,
             err_console().print("[yellow]warning:[/] no levels in common to compare")
         if result.regressed:
             raise SystemExit(1)
-        if result.gated_insufficient:
+        if result.gated_insufficient:  # the data cannot decide: inconclusive, not misuse
             gated = sorted({c.metric for c in result.changes if c.gated})
-            _usage_line(
+            raise InconclusiveError(
                 f"every gated metric ({', '.join(gated)}) is insufficient: too few requests "
                 "beyond the percentile; gate on a lower percentile or send more requests"
             )

@@ -52,7 +52,7 @@ def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | No
 @click.command(context_settings={"show_default": True})
 @click.option("--host", default="127.0.0.1", help="Interface to bind.")
 @click.option("--port", default=8000, type=click.IntRange(0, 65535), help="Port (0: a free one).")
-@click.option("--model", default="llmkit-sim", help="Model name served.")
+@click.option("-m", "--model", default="llmkit-sim", help="Model name served.")
 @click.option(
     "--alias", "aliases", multiple=True, help="Further accepted model names (repeatable)."
 )

@@ -41,6 +41,7 @@ __all__ = [
     "other_fit",
     "prose_edges",
     "reshaped",
+    "run_phase",
     "schema_keys",
     "verdict",
 ]
@@ -157,6 +158,8 @@ class Run:
             ((key, val),) = inst.items()
             if isinstance(val, (dict, list)) or val is None or not isinstance(key, str):
                 continue
+            if isinstance(val, str) and not val.strip():
+                continue  # `{braced}` read as {braced: ""}: no `key: value` was written
             text = f"{key}: {_scalar_text(val)}"
             inner = smart_inner(text)
             if inner is not None:
@@ -316,9 +319,9 @@ def json_like(payload: str) -> bool:
     return payload.lstrip()[:1] in _JSON_START
 
 
-def _user_json_rules(payload: str, ctx: RepairContext, fired: list[str]) -> str:
-    """Text rules users registered for the ``json`` phase run before the engine."""
-    for rule in rules("json"):
+def run_phase(phase: str, payload: str, ctx: RepairContext, fired: list[str]) -> str:
+    """Every text rule of ``phase`` in registry order, each on the last one's output."""
+    for rule in rules(phase):
         if rule.func is None:
             continue
         new = rule.func(payload, ctx)
@@ -346,7 +349,7 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     """
     scratch = RepairContext(format="json", truncated=ctx.truncated)
     names: list[str] = []
-    payload = _user_json_rules(payload, scratch, names)
+    payload = run_phase("json", payload, scratch, names)  # users' rules before the engine
     read = _json_repair.repair_json(payload)
     if read is None:
         return None

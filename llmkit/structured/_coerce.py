@@ -48,12 +48,20 @@ _FALSE_WORDS = frozenset(["false", "no"])
 _INT_TEXT = re.compile(r"[-+]?\d+\Z")
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
 _FLOAT_TEXT = re.compile(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
-_KEY_JUNK = re.compile(r"[\s_\-.\"'“”‘’`*]+")
+# the only renames: case, word separators, and quotes or markdown markers around the
+# whole key; a mark inside a word (`tit`le`, `ti"tle`) is no spelling of `title`
+_KEY_WRAP = re.compile(r"""\A[\s"'“”‘’`*]+|[\s"'“”‘’`*:]+\Z""")
+_KEY_MARK = re.compile(r"""["'“”‘’`*]""")
+_KEY_SEPARATORS = re.compile(r"[\s_\-.]+")
 
 
 def normalize_key(key: str) -> str:
-    """`"Order ID"`, `order_id`, `orderId`, `ORDER-ID` → `orderid`."""
-    return _KEY_JUNK.sub("", key).casefold()
+    """`"Order ID"`, `order_id`, `orderId`, `ORDER-ID`, `**Order ID**` → `orderid`;
+    a key with a quote, backtick or star inside (`ord`er_id`) matches only itself."""
+    core = _KEY_WRAP.sub("", key)
+    if _KEY_MARK.search(core):
+        return "\x00" + key
+    return _KEY_SEPARATORS.sub("", core).casefold()
 
 
 # The coercions are decided inside the walk below; the registry holds them as data.

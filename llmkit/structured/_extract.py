@@ -255,6 +255,17 @@ def _prose_like(line: str) -> bool:
     return len(s.split()) >= 4 and words[0].strip(",.!").casefold() in LEAD_INS
 
 
+def _after_document_end(lines: list[str]) -> int | None:
+    """The index after a `...` line that no `---` document follows, else None."""
+    for i, line in enumerate(lines):
+        if line.rstrip() == "...":
+            rest = [ln for ln in lines[i + 1 :] if ln.strip()]
+            if rest and not any(ln.startswith("---") for ln in rest):
+                return i + 1
+            return None
+    return None
+
+
 def _remark(lines: list[str], i: int) -> bool:
     """A line after a blank line that is no list item, no comment and no marker."""
     line = lines[i]
@@ -303,6 +314,9 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
                 ctx.candidates.append(rest[nxt:tail_end] if tail_end else rest[nxt:])
         return body if body != text else None
     lines = text.split("\n")
+    ended = _after_document_end(lines)
+    if ended is not None:
+        lines = lines[:ended]  # `...` closes the document: what follows is a remark
     first = 0
     # `---` then a prose line: the marker opens the document, the prose is no part of it
     while first < len(lines) and (
@@ -327,7 +341,7 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
         )
     ):
         last -= 1
-    if first == 0 and last == len(lines):
+    if first == 0 and last == len(lines) and ended is None:
         return None
     body = "\n".join(lines[first:last]).strip("\n")
     return body if body and body != text else None

@@ -216,11 +216,14 @@ _SMART = frozenset("\u201c\u201d\u2018\u2019\u201e")
 # after a closing quote of a value: a comma then a key, a closer, or the end
 _GAP = r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+)*+"
 _AFTER_VALUE = re.compile(
-    rf"""[ \t\r]*+(?:[}}\]]|\Z|\n|//|/\*|\#|"[^"\n]{{0,80}}+"[ \t]*+:|,{_GAP}(?:["'\u201c\u2018}}\])]|\Z|[\w$-]++[ \t]*+:|[-+0-9.tfnTFN\[{{(]))"""
+    rf"""[ \t\r]*+(?:[}}\]]|\Z|\n|//|/\*|\#|"[^"\n]{{0,80}}+"[ \t]*+:|,{_GAP}(?:["'\u201c\u2018}}\]),]|\Z|[\w$-]++[ \t]*+:|[-+0-9.tfnTFN\[{{(]))"""
 )
 # a key's closing quote: the colon, or (to fail cleanly) a separator where it is missing
 _KEY_END = re.compile(r"""\s*+[:=,}\]]|\s*+\Z""")
 _AFTER_KEY = re.compile(r"""\s*+:""")
+# inside a list: `"a" "b"` are two items missing their comma; `"key": ...` is no item
+_NEXT_ITEM = re.compile(r"""[ \t]++"[^"\n]*+"[ \t]*+[,\]"]""")
+_KEY_IN_LIST = re.compile(r"""[ \t]*+:""")
 _BEFORE_KEY = re.compile(r",[ \t]*+\Z|\n[ \t]*+\Z")
 _KEY_START = re.compile(r"""\s*+["'\u201c\u2018]?[\w$ -]{0,80}+["'\u201d\u2019]?\s*+:""")
 _ESCAPES = {
@@ -359,8 +362,8 @@ class _Reader:
             return None
         rest = _WORD_END.match(self.s, end)
         assert rest is not None
-        if rest.end() > end or self._is_text_run(end):
-            return None  # `3rd`, `1.2.3`, `4 years`: text, not a number
+        if rest.end() > end or self._is_text_run(end) or self.s[end : end + 1] == '"':
+            return None  # `3rd`, `1.2.3`, `4 years`, `12345"`: text, not a number
         text = tok
         if "_" in text:
             self.note("json_digit_separators")
@@ -469,7 +472,11 @@ class _Reader:
                 seg = j
                 continue
             if c in closers:
-                if self._closes(j + 1, ctx):
+                if ctx == "arr" and q == '"' and _KEY_IN_LIST.match(s, j + 1):
+                    raise _Fail("a key and its value inside a list")  # `["key":"value"]`
+                if self._closes(j + 1, ctx) or (
+                    ctx == "arr" and q == '"' and _NEXT_ITEM.match(s, j + 1)
+                ):
                     out.append(_escape(s[seg:j]))
                     self.i = j + 1
                     break

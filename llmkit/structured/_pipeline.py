@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
@@ -25,6 +26,7 @@ from llmkit.structured._candidates import (
     json_like,
     prose_edges,
     reshaped,
+    run_phase,
     schema_keys,
     verdict,
 )
@@ -302,47 +304,17 @@ def _parse(
     want_diff: bool,
     limits: Limits,
 ) -> StructuredResult:
-    if isinstance(text, (bytes, bytearray)):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"invalid UTF-8 at byte {exc.start}", position=exc.start) from None
-    if len(text) > limits.max_chars:
-        raise UnsafeInputError(
-            f"input refused: {len(text)} characters exceed the limit of {limits.max_chars}",
-            raw=text[:200],
-        )
-    if "\x00" in text:
-        raise UnsafeInputError(
-            "input refused: NUL byte in the answer", raw=text, position=text.index("\x00")
-        )
+    source = _checked_text(text, limits)
     truncated = finish_reason == "length"
     # CRLF is a line end to YAML and JSON alike: read as LF from the start so no repair
     # keeps a `\r` in a value (recorded only where other repairs fire: a valid answer
     # with CRLF line ends reads the same either way)
-    crlf = "\r\n" in text
-    source = text
-    text = text.replace("\r\n", "\n") if crlf else text
+    crlf = "\r\n" in source
+    text = source.replace("\r\n", "\n") if crlf else source
     if not text or text.isspace():
         return StructuredResult(None, "failed", (), source, "empty answer", truncated=truncated)
-    fired: list[str] = []
     ctx = _context(format if format != "auto" else "yaml", truncated, compiled)
-    payload = text
-    for rule in rules("extract"):
-        if rule.func is None:
-            continue
-        new = rule.func(payload, ctx)
-        if new is not None and new != payload:
-            payload = new
-            fire(fired, rule.name)
-    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
-        # A fence or a `<think>` tag can be part of a valid document (a key, or a block
-        # scalar holding markdown): valid as written means untouched.
-        payload, fired = text, []
-    elif fired and json_like(text) and _one_json_value(text):
-        # `{'a': {'<think>': None}}`: a tag inside a string of a broken JSON answer that
-        # the engine reads whole is content, not reasoning
-        payload, fired = text, []
+    payload, fired = _extracted(text, compiled, format, truncated, limits, ctx)
     if not payload.strip():
         return StructuredResult(
             None,
@@ -357,27 +329,7 @@ def _parse(
     run = Run(compiled, limits, fmt)
     run.cut_at_limit = truncated
     result = _solve(run, payload, fmt, format, ctx, fired)
-    # other candidate payloads (fenced blocks, a second JSON value): the schema chooses;
-    # two that fit with different values are a conflict, never a guess
-    for candidate in [] if result.final else list(ctx.candidates):
-        cand_fired = list(fired)
-        cand_ctx = _context(fmt, truncated, compiled)
-        cand = _solve(
-            run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
-        )
-        if not cand.valid:
-            continue
-        if result.valid and json_like(candidate):
-            got = engine(run, candidate, RepairContext(format="json"))
-            if got is None or not got[0].valid:
-                continue  # flow YAML's reading of `{more}` is no rival
-        if result.valid:
-            if compiled is not None and repr(cand.value) != repr(result.value):
-                result = verdict("several different documents fit the schema")
-                break
-            continue
-        result, fired, payload = cand, cand_fired, candidate
-        fire(fired, "multiple_documents")
+    result, fired, payload = _other_candidates(run, result, fired, payload, ctx, format)
     if not result.valid and not result.final and compiled is not None:
         alt = reshaped(run, payload, fmt)
         if alt is not None:
@@ -385,18 +337,10 @@ def _parse(
             fire(fired, result.fired)
     if truncated:
         fire(fired, "truncated")
-        read_text = getattr(result, "payload", payload)
-        # the payload as extracted too: a repair may have rewritten the cut last line
-        if result.valid and (
-            cut_inside_payload(text, read_text, fired)
-            or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
-        ):
-            result = _whole_entries(run, read_text) or verdict(
-                "answer cut at the token limit inside the document"
-            )
-        elif not result.valid and not result.final:
-            result = _whole_entries(run, payload) or result  # the cut broke the last line
-    notes = tuple(ctx.notes)
+        result = _cut(run, result, text, payload, fired)
+    done_payload = result.__dict__.get("payload", payload)
+    diff = _diff(text, done_payload) if want_diff else None
+    meta: dict[str, Any] = {"notes": tuple(ctx.notes), "format": fmt}
     if not result.valid:
         failure = result if result.loaded or run.best_invalid is None else run.best_invalid
         if not result.loaded and run.best_invalid is not None and not result.final:
@@ -409,52 +353,21 @@ def _parse(
             source,
             error,
             truncated=truncated or ctx.truncated,
-            notes=notes,
-            format=fmt,
             position=failure.position,
-            diff=_diff(text, result.__dict__.get("payload", payload)) if want_diff else None,
+            diff=diff,
+            **meta,
         )
     value = result.value
-    if ("\\u" in text or "\\U" in text or _SURROGATE.search(text)) and _lone_surrogate(value):
-        # `"\ud800"` decodes to no character: such a value cannot be written as text
-        return StructuredResult(
-            None,
-            "failed",
-            tuple(fired),
-            source,
-            "a lone surrogate escape (\\ud800-\\udfff) is not text",
-            truncated=truncated,
-            notes=notes,
-            format=fmt,
-        )
-    if compiled is None and value is None and fired:
-        # without a schema, repairs that leave nothing (every line dropped) found no
-        # document: failed, not a null made up by the repairs
-        return StructuredResult(
-            None,
-            "failed",
-            tuple(fired),
-            source,
-            "no document left after repairs",
-            truncated=truncated,
-            notes=notes,
-            format=fmt,
-        )
-    if compiled is not None and compiled.kind != "json":
+    problem = _value_problem(value, text, compiled, fired)
+    if problem is None and compiled is not None and compiled.kind != "json":
         try:
             value = compiled.instance(value)
         except Exception as exc:  # pydantic validators may reject what the schema allows
-            return StructuredResult(
-                None,
-                "failed",
-                tuple(fired),
-                text,
-                f"schema: {exc}".split("\n For further", 1)[0],
-                truncated=truncated,
-                notes=notes,
-                format=fmt,
-            )
-    final_payload = getattr(result, "payload", payload)
+            problem = f"schema: {exc}".split("\n For further", 1)[0]
+    if problem is not None:
+        return StructuredResult(
+            None, "failed", tuple(fired), source, problem, truncated=truncated, **meta
+        )
     if crlf and fired:
         fired.insert(0, "normalize_newlines")
     return StructuredResult(
@@ -464,10 +377,111 @@ def _parse(
         source,
         None,
         truncated=truncated or ctx.truncated,
-        notes=notes,
-        format=fmt,
-        diff=_diff(text, final_payload) if want_diff else None,
+        diff=diff,
+        **meta,
     )
+
+
+def _checked_text(text: str | bytes, limits: Limits) -> str:
+    """The answer as text, refused when it is no UTF-8, too large, or holds a NUL."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"invalid UTF-8 at byte {exc.start}", position=exc.start) from None
+    if len(text) > limits.max_chars:
+        raise UnsafeInputError(
+            f"input refused: {len(text)} characters exceed the limit of {limits.max_chars}",
+            raw=text[:200],
+        )
+    if "\x00" in text:
+        raise UnsafeInputError(
+            "input refused: NUL byte in the answer", raw=text, position=text.index("\x00")
+        )
+    return text
+
+
+def _extracted(
+    text: str,
+    compiled: CompiledSchema | None,
+    format: str,
+    truncated: bool,
+    limits: Limits,
+    ctx: RepairContext,
+) -> tuple[str, list[str]]:
+    """The payload after the extract rules (fences, reasoning, BOM, prose), and which fired."""
+    fired: list[str] = []
+    payload = run_phase("extract", text, ctx, fired)
+    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
+        # A fence or a `<think>` tag can be part of a valid document (a key, or a block
+        # scalar holding markdown): valid as written means untouched.
+        return text, []
+    if fired and json_like(text) and _one_json_value(text):
+        # `{'a': {'<think>': None}}`: a tag inside a string of a broken JSON answer that
+        # the engine reads whole is content, not reasoning
+        return text, []
+    return payload, fired
+
+
+def _other_candidates(
+    run: Run,
+    result: Attempt,
+    fired: list[str],
+    payload: str,
+    ctx: RepairContext,
+    format: str,
+) -> tuple[Attempt, list[str], str]:
+    """Other candidate payloads (fenced blocks, a second JSON value): the schema chooses;
+    two that fit with different values are a conflict, never a guess."""
+    for candidate in [] if result.final else list(ctx.candidates):
+        cand_fired = list(fired)
+        cand_ctx = _context(ctx.format, run.cut_at_limit, run.compiled)
+        cand = _solve(
+            run, candidate, detect_format(candidate, format), format, cand_ctx, cand_fired
+        )
+        if not cand.valid:
+            continue
+        if result.valid and json_like(candidate):
+            got = engine(run, candidate, RepairContext(format="json"))
+            if got is None or not got[0].valid:
+                continue  # flow YAML's reading of `{more}` is no rival
+        if result.valid:
+            if run.compiled is not None and repr(cand.value) != repr(result.value):
+                return verdict("several different documents fit the schema"), fired, payload
+            continue
+        result, fired, payload = cand, cand_fired, candidate
+        fire(fired, "multiple_documents")
+    return result, fired, payload
+
+
+def _cut(run: Run, result: Attempt, text: str, payload: str, fired: list[str]) -> Attempt:
+    """At the token limit: only values written whole before the cut, never completed."""
+    read_text = result.__dict__.get("payload", payload)
+    # the payload as extracted too: a repair may have rewritten the cut last line
+    if result.valid and (
+        cut_inside_payload(text, read_text, fired)
+        or (not json_like(read_text) and cut_inside_payload(text, payload, fired))
+    ):
+        return _whole_entries(run, read_text) or verdict(
+            "answer cut at the token limit inside the document"
+        )
+    if not result.valid and not result.final:
+        return _whole_entries(run, payload) or result  # the cut broke the last line
+    return result
+
+
+def _value_problem(
+    value: Any, text: str, compiled: CompiledSchema | None, fired: list[str]
+) -> str | None:
+    """Why a value that validates is still no answer, or ``None``."""
+    if ("\\u" in text or "\\U" in text or _SURROGATE.search(text)) and _lone_surrogate(value):
+        # `"\ud800"` decodes to no character: such a value cannot be written as text
+        return "a lone surrogate escape (\\ud800-\\udfff) is not text"
+    if compiled is None and value is None and fired:
+        # without a schema, repairs that leave nothing (every line dropped) found no
+        # document: failed, not a null made up by the repairs
+        return "no document left after repairs"
+    return None
 
 
 # coercions that read a scalar's type: all a reshaped answer may need besides key case
@@ -588,10 +602,12 @@ def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str])
     if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
         return None
     rest = payload.lstrip("\n")[m.end() :]
-    b = run.attempt(rest, "yaml")
+    quoted = quote_by_schema(rest, run.compiled)
+    b = run.attempt(quoted[0] if quoted else rest, "yaml")
     if not b.valid:
         return None
-    fire(fired, "strip_prose")
+    fire(fired, ["strip_prose", *(quoted[1] if quoted else [])])
+    rest = quoted[0] if quoted else rest
     return done(b, rest, fired)
 
 
@@ -617,128 +633,211 @@ def _solve(
     return done(got[0], got[1], fired)
 
 
+@dataclass
+class _Solving:
+    """One payload on its way through the steps of :func:`_solve_once`."""
+
+    run: Run
+    ctx: RepairContext
+    fired: list[str]
+    requested: str
+    payload: str
+    fmt: str
+    a: Attempt = field(default_factory=Attempt)
+
+    def finish(self, a: Attempt, payload: str | None = None) -> Attempt:
+        return done(a, self.payload if payload is None else payload, self.fired)
+
+    def engine_read(self, payload: str) -> Attempt | None:
+        """The JSON engine's reading of ``payload`` when it decides (valid or final)."""
+        got = engine(self.run, payload, self.ctx)
+        if got is not None and (got[0].valid or got[0].final):
+            fire(self.fired, got[1])
+            return done(got[0], payload, self.fired)
+        return None
+
+    def is_json(self) -> bool:
+        return self.fmt == "json" or json_like(self.payload)
+
+
 def _solve_once(
     run: Run, payload: str, fmt: str, requested: str, ctx: RepairContext, fired: list[str]
 ) -> Attempt:
-    if fmt == "yaml" and run.compiled is not None and not json_like(payload):
-        quoted = quote_by_schema(payload, run.compiled)  # the schema asks for text here
+    """Strict load, then repairs in order of cost, each step returning where it decides."""
+    st = _Solving(run, ctx, fired, requested, _before_load(run, payload, fmt, ctx, fired), fmt)
+    original = st.payload
+    st.a = _strict(run, st.payload, fmt)
+    if st.a.final:
+        return st.finish(st.a)
+    decided = _prose_around(st)
+    if decided is not None:
+        return decided
+    if st.a.valid:
+        return st.finish(st.a)
+    ctx.error = st.a.error
+    for step in (_engine_first, _text_repairs):
+        decided = step(st)
+        if decided is not None:
+            return decided
+    decided = _json_after_prose(st, original)
+    if decided is not None:
+        return decided
+    decided = _json_last(st)
+    if decided is not None:
+        return decided
+    return _yaml_repairs(st)
+
+
+def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: list[str]) -> str:
+    """Values the schema asks as text quoted by their path; `tag: #x` kept as text."""
+    if fmt != "yaml" or json_like(payload):
+        return payload
+    if run.compiled is not None:
+        quoted = quote_by_schema(payload, run.compiled)
         if quoted is not None:
             payload = quoted[0]
             fire(fired, quoted[1])
-    if fmt == "yaml" and "#" in payload and not json_like(payload):
-        new = _repair_yaml.hash_values(payload, ctx)  # `tag: #x` is text, never null
+    if "#" in payload:
+        new = _repair_yaml.hash_values(payload, ctx)
         if new is not None:
             fire(fired, "hash_value")
             payload = new
-    original = payload
-    # 1. strict load: the fast path
+    return payload
+
+
+def _strict(run: Run, payload: str, fmt: str) -> Attempt:
+    """The fast path: one strict load (JSON is YAML 1.2; libyaml refuses `\\ud83d`)."""
     a = run.attempt(payload, fmt)
-    if a.final:
-        return done(a, payload, fired)
-    if not a.loaded and fmt == "yaml" and json_like(payload):
-        b = run.attempt(payload, "json")  # JSON is YAML 1.2; libyaml refuses `\ud83d`
+    if not a.final and not a.loaded and fmt == "yaml" and json_like(payload):
+        b = run.attempt(payload, "json")
         if b.loaded:
-            a = b
+            return b
+    return a
+
+
+def _prose_around(st: _Solving) -> Attempt | None:
+    """Prose read as keys at the head, the tail or the edges of a YAML mapping."""
+    run, a, payload = st.run, st.a, st.payload
+    if not a.loaded or st.fmt != "yaml":
+        return None
     # A key the model quoted (`'{""}': 1`) is a key it meant, never prose around a payload.
     quoted_key = payload.lstrip()[:1] in ("'", '"')
-    if a.loaded and fmt == "yaml" and not quoted_key and _prose_head(a.value, run.compiled):
-        new = _extract.strip_prose(payload, ctx)
+    if not quoted_key and _prose_head(a.value, run.compiled):
+        new = _extract.strip_prose(payload, st.ctx)
         if new is not None and new.strip() != payload.strip():
-            b = run.attempt(new, fmt)
+            b = run.attempt(new, st.fmt)
             if b.valid or not a.valid:  # a valid document stays as written
-                fire(fired, "strip_prose")
-                payload, a = new, b
-    if a.loaded and fmt == "yaml":
-        new = _prose_tail(payload, a.value, run.compiled)
-        if new is not None:
-            b = run.attempt(new, fmt)
-            if b.valid:
-                fire(fired, "strip_prose")
-                payload, a = new, b
-    if a.loaded and fmt == "yaml" and isinstance(a.value, dict):
-        edge = edge_prose(run, payload)
+                fire(st.fired, "strip_prose")
+                st.payload, st.a = new, b
+    new = _prose_tail(st.payload, st.a.value, run.compiled)
+    if new is not None:
+        b = run.attempt(new, st.fmt)
+        if b.valid:
+            fire(st.fired, "strip_prose")
+            st.payload, st.a = new, b
+    if isinstance(st.a.value, dict):
+        edge = edge_prose(run, st.payload)
         if isinstance(edge, Attempt):
             return edge
         if edge is not None:
-            b = run.attempt(edge, fmt)
+            b = run.attempt(edge, st.fmt)
             if b.valid:
-                fire(fired, "strip_prose_line")
-                payload, a = edge, b
-    if a.valid:
-        return done(a, payload, fired)
-    ctx.error = a.error
-    # 2a. JSON: the repair engine reads every JSON error class in one pass
-    if fmt == "json" or json_like(payload):
-        got = engine(run, payload, ctx)
-        if got is not None and (got[0].valid or got[0].final):
-            fire(fired, got[1])
-            return done(got[0], payload, fired)
-    # 2b. text repairs, cheapest first, a load attempt after each one that changed it
+                fire(st.fired, "strip_prose_line")
+                st.payload, st.a = edge, b
+    return None
+
+
+def _engine_first(st: _Solving) -> Attempt | None:
+    """JSON: the repair engine reads every JSON error class in one pass."""
+    return st.engine_read(st.payload) if st.is_json() else None
+
+
+def _text_repairs(st: _Solving) -> Attempt | None:
+    """Text rules, cheapest first, a load attempt after each one that changed the text."""
     for rule in rules("text"):
         if rule.func is None:
             continue
-        new = rule.func(payload, ctx)
-        if new is not None and new != payload:
-            payload = new
-            fire(fired, rule.name)
-            fmt = detect_format(payload, requested) if requested == "auto" else fmt
-            ctx.format = fmt
-            a = run.attempt(payload, fmt)
-            if a.valid:
-                return done(a, payload, fired)
-            if fmt == "json" or json_like(payload):
-                got = engine(run, payload, ctx)
-                if got is not None and (got[0].valid or got[0].final):
-                    fire(fired, got[1])
-                    return done(got[0], payload, fired)
-    if not json_like(original):
-        # `Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
-        # line of prose; the engine reads from its first bracket and stops at its end
-        start = _extract.json_payload_start(original)
-        if start is not None:
-            got = engine(run, original[start:], ctx)
-            if got is not None and got[0].valid:
-                fire(fired, ["strip_prose", *got[1]])
-                return done(got[0], original[start:], fired)
-    if fmt == "json" or json_like(payload):
-        got = engine(run, payload, ctx)
-        if got is not None and got[0].loaded and not a.loaded:
-            a = got[0]
-        if fmt == "json" and not json_like(payload):
-            b = run.attempt(payload, "yaml")
-            if b.valid:
-                fire(fired, "yaml_as_json")
-                return done(b, payload, fired)
-        if json_like(payload):
-            a.payload = payload  # type: ignore[attr-defined]
-            return a
-    yaml_rules = [r for r in rules("yaml") if r.func is not None]
-    if a.line is not None:
-        ctx.error_line, ctx.error_column, ctx.error = a.line, a.column, a.error
-    for rule in yaml_rules:
+        new = rule.func(st.payload, st.ctx)
+        if new is None or new == st.payload:
+            continue
+        st.payload = new
+        fire(st.fired, rule.name)
+        if st.requested == "auto":
+            st.fmt = detect_format(st.payload, st.requested)
+        st.ctx.format = st.fmt
+        st.a = st.run.attempt(st.payload, st.fmt)
+        if st.a.valid:
+            return st.finish(st.a)
+        if st.is_json():
+            decided = st.engine_read(st.payload)
+            if decided is not None:
+                return decided
+    return None
+
+
+def _json_after_prose(st: _Solving, original: str) -> Attempt | None:
+    """`Output:\n{'a': 1}` / `Result: {"a": 1}`: a JSON or Python-literal payload after a
+    line of prose; the engine reads from its first bracket and stops at its end."""
+    if json_like(original):
+        return None
+    start = _extract.json_payload_start(original)
+    if start is None:
+        return None
+    got = engine(st.run, original[start:], st.ctx)
+    if got is None or not got[0].valid:
+        return None
+    fire(st.fired, ["strip_prose", *got[1]])
+    return done(got[0], original[start:], st.fired)
+
+
+def _json_last(st: _Solving) -> Attempt | None:
+    """A JSON payload nothing repaired ends here; YAML where JSON was asked is read."""
+    if not st.is_json():
+        return None
+    got = engine(st.run, st.payload, st.ctx)
+    if got is not None and got[0].loaded and not st.a.loaded:
+        st.a = got[0]
+    if st.fmt == "json" and not json_like(st.payload):
+        b = st.run.attempt(st.payload, "yaml")
+        if b.valid:
+            fire(st.fired, "yaml_as_json")
+            return st.finish(b)
+    if json_like(st.payload):
+        st.a.payload = st.payload  # type: ignore[attr-defined]
+        return st.a
+    return None
+
+
+def _yaml_repairs(st: _Solving) -> Attempt:
+    """YAML rules in registry order; the last resorts driven by the error line."""
+    ctx = st.ctx
+    if st.a.line is not None:
+        ctx.error_line, ctx.error_column, ctx.error = st.a.line, st.a.column, st.a.error
+    for rule in [r for r in rules("yaml") if r.func is not None]:
         tries = _MAX_ERROR_DRIVEN if rule.name in ("quote_error_value", "drop_stray_line") else 1
         for _ in range(tries):
-            new = rule.func(payload, ctx)  # type: ignore[misc]
-            if new is None or new == payload:
+            new = rule.func(st.payload, ctx)  # type: ignore[misc]
+            if new is None or new == st.payload:
                 break
-            payload = new
-            fire(fired, rule.name)
-            b = run.attempt(payload, "yaml")
+            st.payload = new
+            fire(st.fired, rule.name)
+            b = _after_yaml_rule(st, rule.name)
             if b.valid:
-                return done(b, payload, fired)
-            if run.compiled is not None and rule.name in _RESHAPES_LINES:
-                # the repaired lines have paths now: the schema decides their values again
-                quoted = quote_by_schema(payload, run.compiled)
-                if quoted is not None:
-                    payload = quoted[0]
-                    fire(fired, quoted[1])
-                    b = run.attempt(payload, "yaml")
-                    if b.valid:
-                        return done(b, payload, fired)
-            a = b
+                return st.finish(b)
+            st.a = b
             if b.line is not None:
                 ctx.error_line, ctx.error_column, ctx.error = b.line, b.column, b.error
             elif b.loaded:
                 break
-    a.payload = payload  # type: ignore[attr-defined]
-    return a
+    st.a.payload = st.payload  # type: ignore[attr-defined]
+    return st.a
+
+
+def _after_yaml_rule(st: _Solving, name: str) -> Attempt:
+    if st.run.compiled is not None and name in _RESHAPES_LINES:
+        # the repaired lines have paths now: the schema decides their values first
+        quoted = quote_by_schema(st.payload, st.run.compiled)
+        if quoted is not None:
+            st.payload = quoted[0]
+            fire(st.fired, quoted[1])
+    return st.run.attempt(st.payload, "yaml")

@@ -338,6 +338,7 @@ def test_cli_json_equals_the_reference_packages(data: Any, level: str, messy: bo
         assert out["cohen_kappa"] is None
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(matrices(labels=True) | matrices(), st.randoms(use_true_random=False))
 def test_categories_given_equal_the_references_given_the_same_scale(data: Any, random: Any) -> None:

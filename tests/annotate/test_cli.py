@@ -23,6 +23,7 @@ def _run(args: list[str], input: str | None = None, env: dict[str, str] | None =
     return CliRunner().invoke(annotate, args, input=input, env=env, catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_workflow_end_to_end(store_url: str, tmp_path: Path) -> None:
     db = ["--db", store_url]
     result = _run(["import", str(sample_conversations_path()), "--redact", "--json", *db])

@@ -105,6 +105,7 @@ def test_a_rating_is_one_transaction(store: Store, rubric: Rubric) -> None:
         store.rate("rater0", "item-2", {"overall_quality": 4})
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)  # ten interpreters start at once on a small machine
 def test_ten_writers_at_once_lose_no_rating(store_url: str, rubric: Rubric) -> None:
     per_writer = 10

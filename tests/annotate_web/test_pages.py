@@ -158,3 +158,40 @@ def test_the_admin_lists_every_queue_with_filters(seeded: Seeded) -> None:
     ada_client = client(seeded)
     login(ada_client, "ada")
     assert ada_client.get("/admin/queue").status_code == 403
+
+
+def test_a_rubric_may_ask_for_its_defaults_pre_selected(tmp_path: Any) -> None:
+    from annotate_web.support import CHEAP_HASHER, PASSWORD
+    from llmkit.annotate import Store, assign, default_rubric, import_jsonl, parse_rubric, sample
+
+    assert "preselect_defaults" not in default_rubric().content  # older hashes unchanged
+    rubric = parse_rubric(
+        "name: quick\npreselect_defaults: true\ndimensions:\n  - key: ok\n    title: OK\n"
+        "    scale: {type: binary, labels: {yes: fine, no: not fine}}\n"
+        "    guideline: Is it fine?\n    default: 'yes'\n"
+    )
+    assert rubric.preselect_defaults and rubric.content["preselect_defaults"] is True
+    store = Store(tmp_path / "p.db", password_hasher=CHEAP_HASHER)
+    line = json.dumps({"id": "q-1", "messages": [{"role": "user", "content": "hi"}]})
+    import_jsonl(store, [line], name="q.jsonl")
+    store.add_user("ada", "rater", PASSWORD)
+    sample(store, 1, day="2026-12-01")
+    assign(store, ["ada"], rubric=rubric, overlap=0.0)
+    c = TestClient(create_app(store, secret_key="k"))
+    page = login(c, "ada")
+    assert re.search(r'name="dim.ok" value="yes" data-key="y" checked', page.text)
+    store.close()
+
+
+def test_metrics_leave_untouched_defaults_out_unless_asked(seeded: Seeded) -> None:
+    from llmkit.annotate import daily_metrics
+
+    c = client(seeded)
+    csrf = token(login(c, "ada").text)
+    for entry in seeded.store.queue("ada")[:3]:  # only overall quality chosen
+        data = {"csrf_token": csrf, "dim.overall_quality": "2"}
+        assert c.post(f"/rate/{entry.assignment_id}", data=data).status_code == 200
+    chosen = set(daily_metrics(seeded.store, n_resamples=10)["dimension"])
+    every = set(daily_metrics(seeded.store, n_resamples=10, include_untouched=True)["dimension"])
+    assert "overall_quality" in chosen and "correctness" not in chosen
+    assert "correctness" in every

@@ -6,6 +6,7 @@ engine's logged send times (same monotonic clock) rather than with wall-clock bu
 
 from __future__ import annotations
 
+import itertools
 import socket
 from collections import defaultdict
 from collections.abc import Callable
@@ -33,6 +34,7 @@ def _run(engine: EngineHandle, **kw: Any) -> BenchResult:
     return run_bench(BenchConfig(base_url=engine.base_url, ignore_eos=True, **kw))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokens_per_chunk", [1, 3])
 def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk: int) -> None:
     # 50 tokens/s: 20 ms steps, wide enough that a busy machine cannot blur chunks
@@ -43,6 +45,10 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
     assert level.ok == 8
     sent = _by_response(eng)
     errors = []
+    ttft_lag = []
+    sent_itl: list[float] = []  # per-token gaps as the engine sent them
+    sent_icl: list[float] = []
+    sent_tpot: list[float] = []
     for rec in level.records:
         assert rec.timing is not None and rec.response_id in sent
         log = sent[rec.response_id]
@@ -53,19 +59,28 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
         assert len(rec.timing.chunk_times_ns) == len(outputs)
         for got, want in zip(rec.timing.chunk_times_ns, outputs, strict=True):
             errors.append((got - want.t_ns) / 1e6)
+        tokens = sum(r.tokens for r in outputs)
+        sent_tpot.append((outputs[-1].t_ns - outputs[0].t_ns) / 1e6 / (tokens - 1))
+        for prev, nxt in itertools.pairwise(outputs):
+            sent_icl.append((nxt.t_ns - prev.t_ns) / 1e6)
+            sent_itl.extend([(nxt.t_ns - prev.t_ns) / 1e6 / nxt.tokens] * nxt.tokens)
         # TTFT is the first output chunk, not the role chunk
         first_out = (outputs[0].t_ns - rec.sent_ns) / 1e6
-        assert rec.timing.ttft_ms == pytest.approx(first_out, abs=15)
+        assert rec.timing.ttft_ms >= first_out
+        ttft_lag.append(rec.timing.ttft_ms - first_out)
         assert rec.timing.ttft_ms > (log[0].t_ns - rec.sent_ns) / 1e6
     errs = np.array(errors)
     assert errs.min() >= 0  # never received before it was sent: one clock
-    assert np.percentile(errs, 50) < 20 / 2  # stamped on arrival: well within a 20 ms step
-    # per-token ITL: one decode step (20 ms) per token, however tokens were chunked
-    itl = level.stats["itl_ms"]
-    assert itl["p50"] == pytest.approx(20.0, rel=0.2)
-    assert level.stats["tpot_ms"]["p50"] == pytest.approx(20.0, rel=0.2)
-    icl = level.stats["icl_ms"]["p50"]
-    assert icl == pytest.approx(20.0 * tokens_per_chunk, rel=0.2)
+    # Stamped on arrival: the typical lag stays well within a 20 ms step. Compared with
+    # what the engine's log says it sent (the same clock), not with the nominal 20 ms: on a
+    # starved machine the engine's own steps run late too, and that is not the client's.
+    assert np.percentile(errs, 50) < 20 / 2
+    assert np.percentile(ttft_lag, 50) < 20 / 2
+    # per-token ITL: one decode step per token, however tokens were chunked
+    assert level.stats["itl_ms"]["p50"] == pytest.approx(np.percentile(sent_itl, 50), abs=5)
+    assert level.stats["icl_ms"]["p50"] == pytest.approx(np.percentile(sent_icl, 50), abs=5)
+    assert np.percentile(sent_itl, 50) == pytest.approx(20.0, rel=0.5)  # the engine's pace
+    assert level.stats["tpot_ms"]["p50"] == pytest.approx(np.percentile(sent_tpot, 50), abs=5)
 
 
 def test_without_per_chunk_usage_itl_is_approximate(bench_engine: MakeEngine) -> None:
@@ -102,6 +117,7 @@ def test_unreachable_server_fails_every_request_and_goes_on() -> None:
     assert level.stats["requests"]["failed_reasons"] == {"connect": 4}
 
 
+@pytest.mark.slow
 def test_rate_mode_records_scheduled_and_sent(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.zero_delay())
     result = _run(eng, rates=(40.0,), requests=30, slo=SLO(ttft_ms=2000))
@@ -117,6 +133,7 @@ def test_rate_mode_records_scheduled_and_sent(bench_engine: MakeEngine) -> None:
     assert {"scheduled_ms", "sent_ms", "first_token_ms", "last_token_ms"} <= set(frame.columns)
 
 
+@pytest.mark.slow
 def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.slow(500.0))
     result = _run(eng, concurrency=(2,), duration_s=0.6, stream=False)
@@ -128,6 +145,7 @@ def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
     assert 12 * 2 <= level.stats["e2e_ms"]["p50"] < 12 * 2 * 4
 
 
+@pytest.mark.slow
 def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: MakeEngine) -> None:
     # 50 tokens/s, 12 tokens: 240 ms per request. In the batch, TTFT is one 20 ms step; a
     # request queued behind a full batch waits ~240 ms. The SLO sits between with 100 ms
@@ -143,6 +161,7 @@ def test_ttft_rises_once_the_batch_is_full_and_find_max_sees_it(bench_engine: Ma
     assert ttft[4.0] > 3 * ttft[1.0]  # queued behind a full batch
 
 
+@pytest.mark.slow
 def test_prompt_length_sweep_and_warmup(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig(prefill_ms_per_token=0.05, decode_step_ms=1,
                                     decode_ms_per_seq=0, decode_ms_per_kv_token=0))  # fmt: skip

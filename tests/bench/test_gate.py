@@ -45,6 +45,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_closed_port_wrong_model_and_wrong_key_exit_2(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.zero_delay(api_key=KEY))
     closed = f"http://127.0.0.1:{_closed_port()}/v1"
@@ -61,6 +62,7 @@ def test_closed_port_wrong_model_and_wrong_key_exit_2(bench_engine: MakeEngine) 
         assert KEY not in err
 
 
+@pytest.mark.slow
 def test_max_error_rate(bench_engine: MakeEngine) -> None:
     eng = bench_engine(EngineConfig.zero_delay(faults=Faults(script=("500",))))
     args = ("--base-url", eng.base_url, "-n", "4", "--max-tokens", "2")
@@ -90,6 +92,7 @@ def test_unwritable_output_and_binary_prompt_file_fail_before_sending(
     assert eng.send_log() == []  # nothing was sent
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_stop_signal_writes_what_was_measured(
     bench_engine: MakeEngine, tmp_path: Path, sig: signal.Signals, code: int
@@ -162,6 +165,7 @@ def test_echoed_key_and_url_credentials_are_redacted_everywhere(
         assert KEY not in text and PASSWORD not in text
 
 
+@pytest.mark.slow
 def test_queue_wait_counts_against_slo_and_warns(bench_engine: MakeEngine) -> None:
     # One slot, answers of >= 0.45 s, six requests due within ~0.1 s: the later ones
     # wait client-side for seconds, and that wait is the users' wait too.
@@ -257,6 +261,7 @@ def test_url_credentials_echoed_as_basic_auth_are_redacted(
         assert basic not in text and PASSWORD not in text
 
 
+@pytest.mark.slow
 def test_repeated_sigterm_never_leaves_half_a_report(
     bench_engine: MakeEngine, tmp_path: Path
 ) -> None:

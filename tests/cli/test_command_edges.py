@@ -48,8 +48,26 @@ def _is_db(param: click.Parameter) -> bool:
     return isinstance(param, click.Option) and "--db" in param.opts
 
 
+# What a file of each kind looks like when it is well-formed YAML but invalid inside.
+INVALID = {
+    "schema": "type: objectx\n",
+    "rubric": "name: x\ndimensions:\n  - key: q\n    title: Q\n    guideline: g\n"
+    "    scale: {type: likert}\n",
+    "suite": "name: s\nprompt: {messages: [{role: user, content: hi}], schema: {type: objectx}}\n"
+    "model: {name: m}\ncases: [{id: a}]\n",
+}
+
+
+def _content_kind(param: click.Parameter) -> str | None:
+    """``schema``, ``rubric`` or ``suite`` for a parameter that reads one, by its name."""
+    return next((kind for kind in INVALID if kind in (param.name or "")), None)
+
+
 def _bad_values(param: click.Parameter) -> list[str]:
     """The kinds of bad value that apply to this parameter."""
+    kind_of_content = _content_kind(param)
+    if kind_of_content and not isinstance(param.type, click.Path):
+        return [f"invalid-{kind_of_content}"]  # a name or a file: the file is bad inside
     if _is_db(param):  # a missing file is a new store; these are not stores
         return ["directory", "binary", "unsupported-url"]
     kind = param.type
@@ -57,6 +75,8 @@ def _bad_values(param: click.Parameter) -> list[str]:
     if isinstance(kind, OutputPath):
         return ["unwritable", "file-for-folder" if not kind.file_okay else "directory"]
     values = ["missing-folder", "binary", "empty"] if kind.file_okay else ["missing-folder"]
+    if kind_of_content:
+        values.append(f"invalid-{kind_of_content}")
     return [*values, "directory"] if not kind.dir_okay else values
 
 
@@ -65,7 +85,7 @@ def _cases() -> Iterator[tuple[str, str, str]]:
         for param in command.params:
             if getattr(param, "hidden", False):  # deprecated aliases: tested by name below
                 continue
-            if _is_db(param) or isinstance(param.type, click.Path):
+            if _is_db(param) or isinstance(param.type, click.Path) or _content_kind(param):
                 for bad in _bad_values(param):
                     yield name, str(param.name), bad
 
@@ -85,8 +105,12 @@ def _make(bad: str, tmp_path: Path) -> str:
         path = tmp_path / "empty.csv"
         path.write_bytes(b"")
         return str(path)
+    if bad.startswith("invalid-"):
+        path = tmp_path / f"invalid.{'eval.' if bad == 'invalid-suite' else ''}yaml"
+        path.write_text(INVALID[bad.removeprefix("invalid-")], encoding="utf-8")
+        return str(path)
     assert bad == "unsupported-url"
-    return "mysql://user@127.0.0.1/ratings"
+    return "mysql://127.0.0.1/ratings"
 
 
 def _good(command: str, param: click.Parameter, tmp_path: Path) -> str | None:
@@ -188,3 +212,23 @@ def test_an_unknown_option_is_one_line_and_exit_2(name: str) -> None:
     assert result.exit_code == ExitCode.BAD_INPUT
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--no-such-option" in lines[0], result.stderr
+
+
+def _visible_options() -> Iterator[tuple[str, click.Option]]:
+    for name, command in COMMANDS.items():
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                yield name, param
+
+
+def test_one_name_for_one_thing_in_every_command() -> None:
+    # Commands added later follow the same names: the call log is --log-path (taxonomy's
+    # --log is a flag: "read the call log"), a model is -m/--model, a store is --db.
+    for name, option in _visible_options():
+        about = (option.help or "").lower()
+        if "call log" in about and not option.is_flag:
+            assert option.opts == ["--log-path"], (name, option.opts)
+        if "--model" in option.opts:
+            assert "-m" in option.opts, (name, option.opts)
+        if "store" in about and "sqlite" in about:
+            assert option.opts == ["--db"], (name, option.opts)

@@ -62,8 +62,9 @@ def _into_a_closed_pipe(args: list[str], stdin: bytes = b"", **env: str) -> tupl
         (["eval", str(SUITE), "--json"], b""),
         (["parse", "--jsonl"], b'{"text": "{\\"a\\": 1}"}\n' * 50),
         (["annotate", "rubric"], b""),
+        (["demo", "--quick"], b""),
     ],
-    ids=["eval-table", "eval-json", "parse-jsonl", "annotate-rubric"],
+    ids=["eval-table", "eval-json", "parse-jsonl", "annotate-rubric", "demo"],
 )
 def test_a_closed_pipe_ends_quietly_with_0(args: list[str], stdin: bytes, tmp_path: Path) -> None:
     code, err = _into_a_closed_pipe(args, stdin, LLMKIT_HOME=str(tmp_path))
@@ -205,7 +206,7 @@ def test_an_invalid_schema_in_a_suite_fails_at_load_naming_the_line(tmp_path: Pa
     assert result.exit_code == ExitCode.BAD_INPUT
     (line,) = _error_lines(result)
     assert f"{suite}:{line_no - 1}" in line or f"{suite}:{line_no}" in line
-    assert "not a valid JSON Schema" in line and "Traceback" not in result.output
+    assert "prompt.schema" in line and "objectx" in line and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -380,3 +381,32 @@ def test_bench_itl_panel_shows_the_body_of_the_distribution(
     # of the very samples the run saved (successful streamed requests, as the plot keeps).
     (itl_limit,) = [args[1] for args in limits if len(args) == 2 and args[0] == 0]
     assert itl_limit == pytest.approx(float(np.percentile(itl, 99)) * 1.1, rel=1e-9)
+
+
+EXPORT = """item_id,rater,rater_id,dimension,value,rubric_version,score
+a,ada,1,quality,4,1,4.0
+a,ada,1,comment,fine,1,
+a,ada,1,hallucination,no,1,0.0
+a,grace,2,quality,5,1,5.0
+a,grace,2,hallucination,no,1,0.0
+b,ada,1,quality,2,1,2.0
+b,ada,1,hallucination,yes,1,1.0
+b,grace,2,quality,2,1,2.0
+b,grace,2,hallucination,yes,1,1.0
+"""
+
+
+def test_agreement_reads_what_export_writes(tmp_path: Path) -> None:
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(EXPORT, encoding="utf-8")
+    first = _run(["annotate", "agreement", str(ratings), "--level", "ordinal", "--json"])
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["n_items"] == 2
+    assert "agreement on dimension 'quality' (also in the file: hallucination" in first.stderr
+    chosen = _run(["annotate", "agreement", str(ratings), "--dimension", "hallucination"])
+    assert chosen.exit_code == 0 and "agreement on dimension" not in chosen.stderr
+    text = _run(["annotate", "agreement", str(ratings), "--dimension", "comment"])
+    assert text.exit_code == ExitCode.BAD_INPUT
+    assert "no scored ratings on dimension 'comment' (scored: quality, hallucination)" in (
+        text.stderr
+    )

@@ -283,6 +283,7 @@ def run_cli(*args: str) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_cli_reports_saves_and_gates(tmp_path: Path, db: str, judge_engine: EngineHandle) -> None:
     suite = str(write_suite(tmp_path))
     rec = run_cli(

@@ -8,6 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from llmkit.cli._demo_eval import run_demo, worsen_suite
@@ -95,6 +96,7 @@ def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_pytest_plugin_one_test_per_case(suite_copy: Path, tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     ok = _pytest(str(suite_copy), cwd=tmp_path)

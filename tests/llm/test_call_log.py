@@ -41,6 +41,7 @@ def _row(n: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", [24])
 def test_many_processes_create_a_fresh_log_at_once(tmp_path: Path, processes: int) -> None:
     ctx = multiprocessing.get_context("forkserver")

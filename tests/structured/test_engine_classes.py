@@ -336,6 +336,7 @@ def outcomes(name: str) -> tuple[Counter[str], tuple[str, ...]]:
     return counts, tuple(failures)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MALFORMERS))
 def test_engine_class(name: str) -> None:
     counts, failures = outcomes(name)

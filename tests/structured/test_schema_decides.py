@@ -135,3 +135,42 @@ def test_string_value_ok_means_the_written_text(lead: str, body: str) -> None:
             continue
         got = r.value["note"] if "note" in r.value else r.value["tags"][0]
         assert got == value, (text, r.value, r.repairs)
+
+
+@pytest.mark.parametrize(
+    ("key", "renamed"),
+    [
+        ("Title", True),
+        ("TITLE", True),
+        ('"**title**"', True),
+        ("'`title`'", True),
+        ("tit`le", False),
+        ('ti"tle', False),
+        ("ti*tle", False),
+    ],
+)
+def test_keys_are_renamed_only_by_case_separators_and_wrapping(key: str, renamed: bool) -> None:
+    schema = {"type": "object", "properties": {"title": STR}, "required": ["title"]}
+    r = parse(f"{key}: x", schema)
+    if renamed:
+        assert r.ok and r.value == {"title": "x"} and "coerce_key" in r.repairs
+    else:
+        assert not r.ok, (key, r.value)
+
+
+def test_braced_item_after_an_indentation_repair_is_its_text() -> None:
+    schema = {"type": "object", "properties": {"items": SCHEMA["properties"]["items"]}}
+    for text in (
+        "items:\n  - name: a\n    qty: 2\n   - name: b\n     qty: 4\n     tags: x\n",
+        "items:\n\t- name: {braced}\n\t\tqty: 2",
+    ):
+        r = parse(text, schema)
+        assert not r.ok or "braced: " not in repr(r.value), (text, r.value)
+    r = parse("tags:\n  - ok\n   - {braced}\n  - z", SCHEMA)
+    assert r.ok and r.value == {"tags": ["ok", "{braced}", "z"]}, r.value
+
+
+def test_prose_after_a_document_end_marker_is_dropped() -> None:
+    text = "note: x\ncount: 2\n...\nI hope this helps!\n\nNote: it is my best guess."
+    r = parse(text, SCHEMA)
+    assert r.ok and r.value == {"note": "x", "count": 2}, (r.value, r.error)

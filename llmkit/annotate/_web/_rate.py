@@ -93,6 +93,7 @@ def routes(web: Web) -> list[Route]:
             draft = take_draft(store, user.id, request.url.path)
             if draft is not None:
                 mine = {k[4:]: str(v) for k, v in draft.items() if k.startswith("dim.")}
+        preselect = rubric.preselect_defaults and not mine
         context_msgs, pair = split_pairwise(entry.messages)
         left = pairwise_left(entry.assignment_id)
         right = "B" if left == "A" else "A"
@@ -100,7 +101,8 @@ def routes(web: Web) -> list[Route]:
             {
                 "dim": dim,
                 "choices": choices(dim, left=left),
-                "value": mine.get(dim.key, ""),  # nothing pre-selected: defaults are hints
+                # nothing pre-selected unless the rubric asks: defaults are hints
+                "value": mine.get(dim.key, (dim.default or "") if preselect else ""),
             }
             for dim in rubric.dimensions
         ]

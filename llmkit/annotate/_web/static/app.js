@@ -36,7 +36,7 @@
     d.addEventListener("toggle", function () { if (d.open) d.setAttribute("data-read", "1"); });
   });
   form.addEventListener("submit", function (event) {
-    var unread = folds.filter(function (d) { return !d.hasAttribute("data-read"); });
+    var unread = folds.filter(function (d) { return !d.open && !d.hasAttribute("data-read"); });
     if (!unread.length) return;
     event.preventDefault();
     unread.forEach(function (d) { d.open = true; d.setAttribute("data-read", "1"); });
@@ -151,9 +151,10 @@
     }
     if (key === "F") {
       event.preventDefault();
-      var folds = document.querySelectorAll("details.fold");
-      var open = Array.prototype.some.call(folds, function (d) { return !d.open; });
-      folds.forEach(function (d) { d.open = open; });
+      var all = document.querySelectorAll("details.fold");
+      var open = Array.prototype.some.call(all, function (d) { return !d.open; });
+      // marked read at once: the toggle event comes later, and Enter may come first
+      all.forEach(function (d) { d.open = open; if (open) d.setAttribute("data-read", "1"); });
       return;
     }
     if (key === "C") {
