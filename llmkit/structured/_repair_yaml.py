@@ -341,10 +341,12 @@ def _is_item(line: str) -> bool:
     return body == "-" or body.startswith("- ")
 
 
-def _sibling_column(lines: list[str], before: list[int], col: int) -> int | None:
-    """The column of the list item above an item at ``col`` when it is one off, else None
-    (an item at ``col`` itself, or a key at or left of it, ends the search)."""
-    for j in reversed(before):
+def _sibling_column(lines: list[str], order: list[int], n: int, col: int) -> int | None:
+    """The column of the list item above an item at ``col`` (the structure lines
+    ``order[:n]``, read upwards) when it is one off, else None (an item at ``col``
+    itself, or a key at or left of it, ends the search)."""
+    for k in range(n - 1, -1, -1):
+        j = order[k]
         indent = _indent(lines[j])
         if _is_item(lines[j]):
             if indent == col:
@@ -378,16 +380,19 @@ def align_list_items(text: str, ctx: RepairContext) -> str | None:
         if not n or not _is_item(lines[i]):
             continue
         col = _indent(lines[i])
-        sibling = _sibling_column(lines, order[:n], col)
+        sibling = _sibling_column(lines, order, n, col)
         if sibling is None:
             continue
         stop = max(col, sibling)
-        block = [i]
-        for j in order[n + 1 :]:
+        # (no slices of ``order`` and a set: copying it per item made this quadratic)
+        block = {i}
+        last = i
+        for k in range(n + 1, len(order)):
+            j = order[k]
             if _indent(lines[j]) <= stop:
                 break
-            block.append(j)
-        last = block[-1]
+            block.add(j)
+            last = j
         for j in range(i, last + 1):
             if j in block or (lines[j].strip() and _indent(lines[j]) > stop):
                 line = lines[j]
@@ -456,7 +461,9 @@ def quote_error_value(text: str, ctx: RepairContext) -> str | None:
     if ctx.error_line is None:
         return None
     lines = text.split("\n")
-    typed = _typed_lines(text, ctx)
+    # a line's schema path follows from the lines above it alone: the kinds of the lines
+    # up to the error, not of the whole answer (this rule runs once per error line)
+    typed = _typed_lines("\n".join(lines[: ctx.error_line + 1]), ctx)
     for i in (ctx.error_line, ctx.error_line - 1):
         if 0 <= i < len(lines) and i not in typed:
             parts = split_line(lines[i])

@@ -69,3 +69,25 @@ def test_a_valid_stream_of_many_documents_reads_as_before() -> None:
     result = parse(text, {"type": "array", "items": {"type": "object"}})
     assert result.ok, result.error
     assert result.value == [{"k": i} for i in range(count)]
+
+
+def test_the_error_driven_repair_reads_schema_kinds_only_above_the_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one error line after another near the top of a long answer: each of the (up to 25)
+    # tries used to walk the schema paths of the whole answer
+    from llmkit.structured import _schema_paths
+
+    walked: list[int] = []
+    real = _schema_paths.line_kinds
+
+    def counting(text: str, compiled: Any) -> dict[int, str]:
+        walked.append(len(text))
+        return real(text, compiled)
+
+    monkeypatch.setattr(_schema_paths, "line_kinds", counting)
+    text = "".join(f"k{i}: [unclosed\n" for i in range(2000))
+    result = parse(text, {"type": "object"})
+    assert result.stage == "failed"
+    assert "quote_error_value" in result.repairs
+    assert sum(walked) < 8 * len(text), (len(walked), sum(walked) / len(text))
