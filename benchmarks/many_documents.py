@@ -56,21 +56,15 @@ def main() -> None:
     took, stage = timed(one)
     per_kb = took / (len(one) // 1000)
     print(f"{'one valid 1 MB document':<28} {1000:>6} KB {took:7.2f} s  {stage:<8}  1.00x")
-    for name, pattern in SHAPES.items():
+    rows = [(f"{args.documents} x {name}", pattern) for name, pattern in SHAPES.items()]
+    if args.one_document:
+        rows += [(f"one document, {name}", pattern) for name, pattern in ONE_DOCUMENT.items()]
+    for label, pattern in rows:
         text = "".join(pattern.format(i=i) for i in range(args.documents))
         took, stage = timed(text)
         kb = len(text) // 1000
         ratio = took / kb / per_kb
-        print(f"{args.documents} x {name:<19} {kb:>6} KB {took:7.2f} s  {stage:<8}"
-              f"  {ratio:.2f}x  ({took * 1000 / kb:.2f} ms/KB)")  # fmt: skip
-    if not args.one_document:
-        return
-    for name, pattern in ONE_DOCUMENT.items():
-        text = "".join(pattern.format(i=i) for i in range(args.documents))
-        took, stage = timed(text)
-        kb = len(text) // 1000
-        ratio = took / kb / per_kb
-        print(f"one document, {name:<14} {kb:>6} KB {took:7.2f} s  {stage:<8}"
+        print(f"{label:<28} {kb:>6} KB {took:7.2f} s  {stage:<8}"
               f"  {ratio:.2f}x  ({took * 1000 / kb:.2f} ms/KB)")  # fmt: skip
 
 
