@@ -26,6 +26,7 @@ The first parse against a plain schema never loads it.
 from __future__ import annotations
 
 import reprlib
+import sys
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -230,8 +231,9 @@ def _check_schema(schema: Any) -> None:
     """Draft 2020-12's meta-schema check, as ``jsonschema``'s ``check_schema`` makes it.
 
     ``jsonschema-rs`` vouches for a schema it finds valid where the two agree: a mapping
-    without a ``$schema`` of another draft (it would check that draft) and without
-    regular expressions (``jsonschema`` also checks them as Python's). Anything else, and
+    without a ``$schema`` of another draft (it would check that draft), without regular
+    expressions (``jsonschema`` also checks them as Python's) and, where jsonschema has a
+    URI library to check references with, never. Anything else, and
     any schema it finds wrong, gets ``jsonschema``'s check and its ``SchemaError``.
     """
     rs = _rs()
@@ -252,8 +254,20 @@ _DRAFT_2020_12 = frozenset(
 )
 
 
+@cache
+def _uri_formats_checked() -> bool:
+    """Whether jsonschema's check also reads ``$id``/``$ref``/``$schema`` as URIs: it does
+    where one of these libraries is installed (jsonschema's ``format`` extra)."""
+    return any(
+        find(name, None) is not None
+        for name in ("rfc3987", "rfc3986_validator")
+        for find in [getattr(f, "find_spec", None) for f in sys.meta_path]  # as importlib
+        if find is not None  # .util's find_spec (whose import costs 2 ms) looks them up
+    )
+
+
 def _rs_vouches_for(schema: Any) -> bool:
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or _uri_formats_checked():
         return False
     stack: list[Any] = [schema]
     while stack:  # bounded: check_refs has refused schemas of too many nodes

@@ -65,3 +65,9 @@ def test_the_python_validator_is_made_on_first_use_and_decides_as_before() -> No
         assert [e.message for e in compiled.validator.iter_errors(value)] == [
             e.message for e in eager.iter_errors(value)
         ]
+
+
+def test_with_a_uri_library_jsonschema_checks_every_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    # jsonschema's check then reads $id/$ref/$schema as URIs, which jsonschema-rs does not
+    monkeypatch.setattr(_schema, "_uri_formats_checked", lambda: True)
+    assert not _schema._rs_vouches_for({"type": "object"})
