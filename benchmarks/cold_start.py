@@ -9,9 +9,9 @@ Measured here (20 rounds, 2-core shared machine; baseline ~78 ms):
 =======================  ==========  ======================================
 first parse              before      after
 =======================  ==========  ======================================
-with a schema            1.25-1.28x  0.74x (jsonschema-rs checks and
+with a schema            1.25-1.36x  0.74-0.75x (jsonschema-rs checks and
                                      validates; jsonschema waits for need)
-without a schema         1.16-1.17x  0.58x (no validator at all)
+without a schema         1.16-1.26x  0.58-0.59x (no validator at all)
 =======================  ==========  ======================================
 
 Run: ``python benchmarks/cold_start.py [--runs 20]``.
