@@ -28,16 +28,17 @@ from __future__ import annotations
 import reprlib
 import sys
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, is_dataclass
 from functools import cache
 from itertools import islice
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from llmkit.structured._refs import check_refs
+from llmkit.structured._refs import check_refs, embed_ref_files
 
 # jsonschema's ValidationError, bound by _jsonschema(): the keywords below that make one
 # run only inside jsonschema's validators, which that import precedes
@@ -762,21 +763,9 @@ def compile_schema(schema: Any) -> CompiledSchema | None:
     return compiled
 
 
-def load_schema(source: str | bytes) -> CompiledSchema:
-    """Read and compile a JSON Schema written as JSON or YAML text (a schema file).
-
-    YAML is read by llmkit's own safe loader with the YAML 1.2 core schema, as answers
-    are: ``enum: [NO, SE, DK]`` stays three strings, ``1:30`` and ``1.10`` stay what YAML
-    1.2 says (PyYAML's ``safe_load`` is YAML 1.1: ``NO`` → false). The schema is checked
-    against Draft 2020-12 once, here.
-
-    Raises:
-        ValueError: the text is not UTF-8, not JSON or YAML, not a mapping (or boolean),
-            or not a valid Draft 2020-12 schema; the message says which.
-    """
+def _schema_data(source: str | bytes) -> Any:
+    """A schema file's text as data: JSON, else YAML read by the safe 1.2 loader."""
     import json
-
-    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
     from llmkit._exceptions import StructuredOutputError
     from llmkit.structured._load import LoadFailure, load_yaml
@@ -802,6 +791,56 @@ def load_schema(source: str | bytes) -> CompiledSchema:
         data = loaded.value
     if not isinstance(data, (dict, bool)):
         raise ValueError(f"a schema must be a mapping (or a boolean), not {type(data).__name__}")
+    return data
+
+
+def load_schema(
+    source: str | bytes,
+    *,
+    ref_files: Iterable[str | Path] = (),
+    base: str | Path | None = None,
+) -> CompiledSchema:
+    """Read and compile a JSON Schema written as JSON or YAML text (a schema file).
+
+    YAML is read by llmkit's own safe loader with the YAML 1.2 core schema, as answers
+    are: ``enum: [NO, SE, DK]`` stays three strings, ``1:30`` and ``1.10`` stay what YAML
+    1.2 says (PyYAML's ``safe_load`` is YAML 1.1: ``NO`` → false). The schema is checked
+    against Draft 2020-12 once, here.
+
+    A ``$ref`` is resolved only inside the schema, never by fetching a URL or reading a
+    file, except in the local files named here: each is read now and embedded in the
+    schema, so ``{"$ref": "address.json"}`` (or ``address.json#/$defs/street``) resolves
+    to it. Any other reference is refused.
+
+    Args:
+        source: the schema's text.
+        ref_files: local schema files its references may name (JSON or YAML).
+        base: the schema file's own path, which relative references start from
+            (default: a file in the current directory).
+
+    Raises:
+        ValueError: the text is not UTF-8, not JSON or YAML, not a mapping (or boolean),
+            or not a valid Draft 2020-12 schema, or a reference file cannot be read or
+            parsed; the message says which (and names the file).
+    """
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
+
+    data = _schema_data(source)
+    files = [Path(f) for f in ref_files]
+    if files:
+        if not isinstance(data, dict):
+            raise ValueError("a boolean schema has no references to resolve")
+        embedded = {}
+        for file in files:
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                raise ValueError(f"{file}: cannot be read: {exc.strerror or exc}") from None
+            try:
+                embedded[file] = _schema_data(raw)
+            except ValueError as exc:
+                raise ValueError(f"{file}: {exc}") from None
+        data = embed_ref_files(data, embedded, Path(base) if base is not None else None)
     try:
         compiled = compile_schema(data)
     except SchemaError as exc:
