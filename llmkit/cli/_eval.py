@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from llmkit import LLMKitError
+from llmkit import ConfigError, LLMKitError
 from llmkit.cli._common import (
     ExitCode,
     OutputPath,
@@ -123,6 +123,19 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option(
     "--api-key", default=None, help="Key for record/live (better: LLMKIT_API_KEY); never written."
 )
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Run slice I of N (by case-id hash; merge with `llmkit eval merge`).",
+)
+@click.option(
+    "--compare",
+    nargs=2,
+    default=None,
+    metavar="A B",
+    help="Matrix suites: column B against column A by the baseline's paired tests.",
+)
 @click.argument("more_refresh", nargs=-1, metavar="")
 def eval_command(
     suite: Path,
@@ -140,6 +153,8 @@ def eval_command(
     output: Path | None,
     base_url: str | None,
     api_key: str | None,
+    shard: str | None,
+    compare: tuple[str, str] | None,
     more_refresh: tuple[str, ...],
 ) -> None:
     """Run an evaluation suite over recorded model traffic and gate CI on it.
@@ -147,6 +162,10 @@ def eval_command(
     \b
     SUITE is a prompts/*.eval.yaml file. Extra arguments after --refresh CASE are more
     cases to refresh: `llmkit eval s.eval.yaml --refresh a b c`.
+
+    \b
+    Subcommands: `llmkit eval merge RESULT...` joins --shard results into one run;
+    `llmkit eval view RESULTS -o report.html` writes a static HTML report.
     """
     refresh_cases = [c for item in (*refresh, *more_refresh) for c in item.split(",") if c]
     if more_refresh and not refresh:
@@ -173,6 +192,8 @@ def eval_command(
             base_url,
             api_key,
             err_console() if as_json else console(),
+            shard,
+            compare,
         )
     except EvalInterrupted as stop:
         _stopped(stop, output)
@@ -224,60 +245,117 @@ def _run(
     base_url: str | None,
     api_key: str | None,
     console: Any,
+    shard_spec: str | None = None,
+    compare: tuple[str, str] | None = None,
 ) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from llmkit.evals import (
+        EvalRun,
         baseline_path,
-        judge_run,
         load_baseline,
         load_suite,
-        markdown_summary,
-        print_table,
+        parse_shard,
         require_calibration,
         run_suite,
+    )
+
+    update_baseline, _ = update
+    shard = parse_shard(shard_spec) if shard_spec is not None else None
+    suite = load_suite(suite_path)
+    if require_kappa is not None:
+        require_calibration(suite, require_kappa)
+    is_matrix = bool(suite.matrix_prompts or suite.matrix_models)
+    if compare and not is_matrix:
+        raise ConfigError(f"{suite.path}: --compare needs a suite with a 'matrix:' block")
+    if is_matrix and (baseline is not None or update_baseline):
+        raise ConfigError("a matrix compares its columns (--compare A B), not a --baseline")
+    known = None if is_matrix else baseline_path(suite, baseline)
+    if known is not None and not update_baseline:
+        load_baseline(known)  # an unusable baseline exits 2 before any call is made
+    if known is None and update_baseline:
+        _fail("--update-baseline needs --baseline FILE or 'file:' in the suite's baseline block")
+    chosen = [c.id for c in suite.select(set(tags))]
+    if shard is not None:
+        chosen = shard.select(chosen)
+        refresh = [c for c in refresh if c in chosen]
+
+    def run_one(cell: Any) -> Any:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"eval {cell.name}", total=len(chosen))
+            if not chosen:
+                return EvalRun(cell, mode, (), 0.0)  # an empty shard of a small suite
+            return run_suite(
+                cell,
+                mode,
+                base_url=base_url,
+                api_key=api_key,
+                concurrency=concurrency,
+                tags=tags,
+                refresh=refresh,
+                cases=chosen if shard is not None else (),
+                progress=lambda _c: progress.advance(task),
+            )
+
+    extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}
+    if is_matrix:
+        from llmkit.cli._eval_matrix import run_matrix_cli
+
+        return run_matrix_cli(
+            suite, run_one, compare, junit, summary_md, as_json, output, console, extra
+        )
+    run = run_one(suite)
+    return finish_run(run, baseline, update, junit, summary_md, as_json, output, console, extra)
+
+
+def finish_run(
+    run: Any,
+    baseline: Path | None,
+    update: tuple[bool, bool],
+    junit: Path | None,
+    summary_md: Path | None,
+    as_json: bool,
+    output: Path | None,
+    console: Any,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Judge a finished run and write every report (shared by ``eval`` and ``eval merge``)."""
+    from llmkit.evals import (
+        add_junit_costs,
+        apply_cost,
+        cost_line,
+        judge_run,
+        markdown_summary,
+        print_table,
         write_junit,
         write_results,
     )
 
     update_baseline, accept_regression = update
-
-    suite = load_suite(suite_path)
-    if require_kappa is not None:
-        require_calibration(suite, require_kappa)
-    known = baseline_path(suite, baseline)
-    if known is not None and not update_baseline:
-        load_baseline(known)  # an unusable baseline exits 2 before any call is made
-    if known is None and update_baseline:
-        _fail("--update-baseline needs --baseline FILE or 'file:' in the suite's baseline block")
-    total = len(suite.select(set(tags)))
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task(f"eval {suite.name}", total=total)
-        run = run_suite(
-            suite,
-            mode,
-            base_url=base_url,
-            api_key=api_key,
-            concurrency=concurrency,
-            tags=tags,
-            refresh=refresh,
-            progress=lambda _c: progress.advance(task),
+    suite = run.suite
+    if extra and "shard" in extra and not run.cases:
+        # an empty slice of a small suite passes; the merge of all slices gates
+        result, comparison, lines, problems = run.summary(), None, [], []
+        result["exit_code"], result["ok"] = 0, True
+    else:
+        verdict = judge_run(
+            run,
+            baseline=baseline,
+            update_baseline=update_baseline,
+            accept_regression=accept_regression,
         )
-    verdict = judge_run(
-        run,
-        baseline=baseline,
-        update_baseline=update_baseline,
-        accept_regression=accept_regression,
-    )
-    result, comparison, lines = verdict.summary, verdict.comparison, list(verdict.lines)
+        result, comparison = verdict.summary, verdict.comparison
+        lines, problems = list(verdict.lines), list(verdict.problems)
+    problems += apply_cost(result, run)
+    result.update(extra or {})
     if output is not None:
         write_results(run, output / "results.jsonl")
         (output / "summary.json").write_text(
@@ -285,10 +363,11 @@ def _run(
         )
     if junit is not None:
         write_junit(run, junit, comparison)
+        add_junit_costs(junit, result)
     if summary_md is not None:
         with summary_md.open("a", encoding="utf-8") as f:  # append: $GITHUB_STEP_SUMMARY is shared
             md = comparison.to_markdown() if comparison is not None else None
-            f.write(markdown_summary(run, result, lines, md))
+            f.write(markdown_summary(run, result, lines, md) + f"\n{cost_line(result)}\n")
     if as_json:
         click.echo(json.dumps(result, indent=2, allow_nan=False))
     else:
@@ -297,8 +376,8 @@ def _run(
             f"{result['passed_cases']}/{result['cases']} cases passed "
             f"(pass rate {result['pass_rate']:.1%}, required {suite.min_pass_rate:.0%})"
         )
-        for line in lines:
+        for line in [*lines, cost_line(result)]:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
-    for problem in verdict.problems:
+    for problem in problems:
         click.echo(f"llmkit eval: {problem}", err=True)
-    return verdict.exit_code
+    return int(result["exit_code"])

@@ -66,6 +66,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# "command subcommand" -> (module, attribute): subcommands of a command that is not a group
+# (`llmkit eval SUITE` stays as it is; `llmkit eval merge ...` is another command)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "eval merge": ("llmkit.cli._eval_merge", "merge_command"),
+    "eval view": ("llmkit.cli._eval_view", "view_command"),
+}
+
 # command (or command and subcommand) -> the extras it needs beyond the base install
 COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "demo": ("engine", "bench", "annotate", "eval"),
@@ -91,6 +98,12 @@ class LazyGroup(click.Group):
             " ".join(words) if " ".join(words) in COMMAND_EXTRAS else words[0] if words else ""
         )
         require_extras(f"llmkit {command}", *COMMAND_EXTRAS.get(command, ()))
+        pair = " ".join(args[:2])
+        if pair in SUBCOMMANDS:
+            module_name, attr = SUBCOMMANDS[pair]
+            sub: click.Command = getattr(importlib.import_module(module_name), attr)
+            _add_exit_codes_epilog(sub)
+            return pair, sub, args[2:]
         return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

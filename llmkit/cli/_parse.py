@@ -14,7 +14,7 @@ from llmkit.cli._common import BadInputError, fail_cleanly
 __all__ = ["parse"]
 
 
-def _load_schema_file(path: str) -> Any:
+def _load_schema_file(path: str, ref_files: tuple[str, ...] = ()) -> Any:
     """Read, check and compile a ``--schema`` file once (JSON, or YAML read as YAML 1.2).
 
     Raises:
@@ -30,7 +30,7 @@ def _load_schema_file(path: str) -> Any:
             f"{path}: cannot be read: {exc.strerror or exc}", param_hint="--schema"
         ) from None
     try:
-        return load_schema(data)
+        return load_schema(data, ref_files=ref_files, base=path)
     except ValueError as exc:
         raise click.BadParameter(f"{path}: {exc}", param_hint="--schema") from None
 
@@ -115,6 +115,14 @@ def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None
     help="JSON Schema file (JSON or YAML).",
 )
 @click.option(
+    "--ref-file",
+    "ref_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A local schema file the schema's $refs may name (repeatable); no other file"
+    " or URL is ever read.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["yaml", "json", "auto"]),
@@ -130,11 +138,18 @@ def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None
 @click.option("--finish-reason", default=None, help="finish_reason of the answer (e.g. length).")
 @click.option("--verbose", "-v", is_flag=True, help="Print stage and repairs to stderr.")
 def parse(
-    schema_file: str | None, fmt: str, jsonl: bool, finish_reason: str | None, verbose: bool
+    schema_file: str | None,
+    ref_files: tuple[str, ...],
+    fmt: str,
+    jsonl: bool,
+    finish_reason: str | None,
+    verbose: bool,
 ) -> None:
     """Parse model output from stdin into a schema-valid value, printed as JSON."""
     with fail_cleanly():
-        schema = _load_schema_file(schema_file) if schema_file else None
+        if ref_files and not schema_file:
+            raise click.UsageError("--ref-file needs --schema (the schema that refers to it)")
+        schema = _load_schema_file(schema_file, ref_files) if schema_file else None
         if jsonl:
             _run_jsonl(sys.stdin.buffer, sys.stdout, schema, fmt)
             return

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import BadInputError, OutputPath, fail_cleanly
+from llmkit.cli._common import BadInputError, ExitCode, OutputPath, fail_cleanly
 
 __all__ = ["serve"]
 
@@ -127,18 +127,27 @@ def _check_send_log(ctx: click.Context, param: click.Parameter, value: Path | No
     default=None,
     help="Comma-separated faults for the first requests, e.g. 429,500,cut,ok.",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(["openai", "bare"]),
+    default="openai",
+    show_default=True,
+    help='bare: refuse stream_options, send no usage, errors as {"detail": ...}.',
+)
 def serve(**opts: Any) -> None:
     """Serve the embedded OpenAI-compatible engine (chat and completions, SSE streaming).
 
     Prints one line 'llmkit serve: ready on http://HOST:PORT/v1 (model NAME)' and runs
-    until interrupted.
+    until interrupted: exit 130 after Ctrl-C, 143 after SIGTERM, once it has stopped.
     """
     with fail_cleanly():
         config = _build_config(opts)
-    # A port already taken is a failure at run time (exit 1), not misuse.
+    stopped_by: int | None = signal.SIGINT  # a second Ctrl-C during shutdown
     with fail_cleanly():
-        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
-            asyncio.run(_serve(config, opts["host"], opts["port"]))
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped_by = asyncio.run(_serve(config, opts["host"], opts["port"]))
+    if stopped_by is not None:
+        sys.exit(ExitCode.INTERRUPTED if stopped_by == signal.SIGINT else ExitCode.TERMINATED)
 
 
 def _build_config(opts: dict[str, Any]) -> Any:
@@ -182,18 +191,26 @@ def _build_config(opts: dict[str, Any]) -> Any:
         send_log=False,
         send_log_path=opts["send_log"],
         faults=faults,
+        dialect=opts["dialect"],
         **timing,
     )
 
 
-async def _serve(config: Any, host: str, port: int) -> None:
+async def _serve(config: Any, host: str, port: int) -> int | None:
+    """Serve until a signal; returns the signal that stopped the engine."""
     from llmkit.engine import Engine
 
     engine = Engine(config)
     stop = asyncio.Event()
+    stopped_by: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         url = await engine.start(host, port)
         sys.stdout.write(f"llmkit serve: ready on {url} (model {config.model})\n")
@@ -203,3 +220,4 @@ async def _serve(config: Any, host: str, port: int) -> None:
         await engine.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    return stopped_by[0] if stopped_by else None

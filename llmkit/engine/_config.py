@@ -42,6 +42,9 @@ def _check_rate(name: str, value: float) -> None:
         raise ConfigError(f"fault rate {name}={value!r} must be between 0 and 1")
 
 
+DIALECTS = ("openai", "bare")
+
+
 @dataclass(frozen=True)
 class Faults:
     """Faults injected into responses.
@@ -144,6 +147,11 @@ class EngineConfig:
         send_log: keep an in-memory log of every chunk's send time.
         send_log_path: also append the log as JSONL to this file.
         faults: fault injection settings.
+        dialect: ``openai`` (the API as OpenAI documents it) or ``bare``, a narrower
+            OpenAI-compatible server as some self-hosted ones are: a request carrying
+            ``stream_options`` is refused (400, naming it), no ``usage`` is ever sent
+            (streamed or whole), and errors are FastAPI's ``{"detail": "..."}``, not
+            ``{"error": {...}}``. Clients must cope with all three.
     """
 
     model: str = "llmkit-sim"
@@ -163,8 +171,11 @@ class EngineConfig:
     send_log: bool = False
     send_log_path: str | Path | None = None
     faults: Faults = field(default_factory=Faults)
+    dialect: str = "openai"
 
     def __post_init__(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, not {self.dialect!r}")
         if not self.model or not isinstance(self.model, str):
             raise ConfigError("model must be a non-empty string")
         object.__setattr__(self, "aliases", tuple(self.aliases))

@@ -114,6 +114,7 @@ class Engine:
         self._state = _FaultState(self.config.faults, deque(self.config.faults.script))
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._models = set(self.config.model_names)
+        self._usage = self.config.dialect != "bare"  # a bare server never reports usage
         self.scheduler = Scheduler(self.config, on_idle=self._log.flush)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -193,6 +194,7 @@ class Engine:
     # -- app ----------------------------------------------------------------------
     def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=self.config.max_body_bytes, middlewares=[_errors])
+        app[_DIALECT] = self.config.dialect
         app.router.add_get("/v1/models", self._models_handler)
         app.router.add_get("/health", self._health)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -331,6 +333,12 @@ class Engine:
             req = await asyncio.to_thread(_parse, raw, endpoint, self.config.max_model_len)
         else:
             req = _parse(raw, endpoint, self.config.max_model_len)
+        if self.config.dialect == "bare" and b"stream_options" in raw:
+            body = json.loads(raw)  # valid: _parse read it
+            if isinstance(body, dict) and "stream_options" in body:
+                raise RequestError(
+                    400, "Extra inputs are not permitted: stream_options", param="stream_options"
+                )
         if req.model not in self._models:
             raise RequestError(
                 404,
@@ -342,7 +350,7 @@ class Engine:
         fault, detail = self._choose_fault(request, req.key, occurrence)
         rid = ("chatcmpl-" if endpoint == "chat" else "cmpl-") + secrets.token_hex(12)
         if fault in ("429", "500", "non_json"):
-            return self._error_fault(fault, rid)
+            return self._error_fault(request, fault, rid)
         if len(raw) >= _OFF_LOOP_BYTES:  # the answer may echo the prompt: tokenised off the loop
             plan = await asyncio.to_thread(self._plan, req, fault, detail, occurrence)
         else:
@@ -353,7 +361,12 @@ class Engine:
         if plan.malformed:
             headers["x-llmkit-malformed"] = plan.malformed
         framer = Framer(
-            req.endpoint, rid, int(time.time()), req.model, req.prompt_tokens, req.continuous_usage
+            req.endpoint,
+            rid,
+            int(time.time()),
+            req.model,
+            req.prompt_tokens,
+            req.continuous_usage and self._usage,
         )
         seq = Sequence(
             plan.segments,
@@ -362,7 +375,7 @@ class Engine:
             framer=framer if req.stream else None,
             tokens_per_chunk=self.config.tokens_per_chunk,
             finish_reason=plan.finish_reason,
-            include_usage=req.include_usage or req.continuous_usage,
+            include_usage=(req.include_usage or req.continuous_usage) and self._usage,
             log_meta=self._log.enabled,
             prompt_tokens=req.prompt_tokens,
         )
@@ -374,7 +387,7 @@ class Engine:
             if not seq.done:
                 seq.cancel()
 
-    def _error_fault(self, fault: str, rid: str) -> web.Response:
+    def _error_fault(self, request: web.Request, fault: str, rid: str) -> web.Response:
         if self._log.enabled:
             self._log.add(time.perf_counter_ns(), rid, 0, [(0, "error", 0)], fault)
         if fault == "429":
@@ -382,23 +395,25 @@ class Engine:
             ra = self._state.faults.retry_after_s
             if ra is not None:
                 headers["Retry-After"] = f"{ra:g}"
-            return web.json_response(
+            return _error_json(
+                request,
                 error_body(
                     "Rate limit reached (injected by llmkit serve).",
                     "rate_limit_error",
                     "rate_limit_exceeded",
                 ),
-                status=429,
-                headers=headers,
+                429,
+                headers,
             )
         if fault == "500":
-            return web.json_response(
+            return _error_json(
+                request,
                 error_body(
                     "Internal server error (injected by llmkit serve).",
                     "server_error",
                     "internal_error",
                 ),
-                status=500,
+                500,
             )
         return web.Response(status=200, text=_HTML, content_type="text/html")
 
@@ -549,7 +564,7 @@ class Engine:
             "created": created,
             "model": req.model,
             "choices": [choice],
-            "usage": usage,
+            **({"usage": usage} if self._usage else {}),
         }
         text = json.dumps(data, ensure_ascii=False)
         if plan.fault == "stall":
@@ -573,6 +588,18 @@ class Engine:
         return web.Response(text=text, content_type="application/json", headers=headers)
 
 
+_DIALECT = web.AppKey("llmkit_dialect", str)
+
+
+def _error_json(
+    request: web.Request, body: dict[str, Any], status: int, headers: Any = None
+) -> web.Response:
+    """An error response in the server's dialect (``bare``: FastAPI's ``{"detail": ...}``)."""
+    if request.app.get(_DIALECT) == "bare":
+        body = {"detail": body["error"]["message"]}
+    return web.json_response(body, status=status, headers=headers)
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every error as OpenAI-shaped JSON; never a traceback to the client."""
@@ -580,8 +607,8 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         resp: web.StreamResponse = await handler(request)
         return resp
     except RequestError as exc:
-        return web.json_response(
-            error_body(exc.message, exc.type, exc.code, exc.param), status=exc.status
+        return _error_json(
+            request, error_body(exc.message, exc.type, exc.code, exc.param), exc.status
         )
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -591,16 +618,15 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
             msg = f"request body too large (limit {request.app._client_max_size} bytes)"
         etype = "invalid_request_error" if exc.status < 500 else "server_error"
         keep = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
-        return web.json_response(
-            error_body(msg, etype, exc.reason.lower().replace(" ", "_")),
-            status=exc.status,
-            headers=keep,
+        return _error_json(
+            request, error_body(msg, etype, exc.reason.lower().replace(" ", "_")), exc.status, keep
         )
     except (asyncio.CancelledError, ConnectionError):
         raise
     except Exception:
         log.exception("llmkit engine: unexpected error on %s %s", request.method, request.path)
-        return web.json_response(
+        return _error_json(
+            request,
             error_body("internal error in llmkit serve", "server_error", "internal_error"),
-            status=500,
+            500,
         )

@@ -117,7 +117,9 @@ def case_timing(timings: list[dict[str, Any]]) -> dict[str, Any]:
     itls = [t["itl_ms_mean"] for t in timings if t.get("itl_ms_mean") is not None]
     prompt = [t["prompt_tokens"] for t in timings if t.get("prompt_tokens") is not None]
     out_tokens = sum(int(t.get("output_tokens") or 0) for t in timings)
+    cached = [int(t["cached_tokens"]) for t in timings if t.get("cached_tokens") is not None]
     return {
+        **({"cached_tokens": sum(cached)} if cached else {}),  # priced as cached input
         "calls": len(timings),
         "ttfb_ms": timings[0].get("ttfb_ms"),
         "ttft_ms": timings[0].get("ttft_ms"),

@@ -28,6 +28,7 @@ from llmkit.evals._cassettes import (
     load_cassette,
     write_cassette,
 )
+from llmkit.evals._reducers import DEFAULT_REDUCER, reduce_repeats
 from llmkit.evals._scorers import Score, ScoreContext, Scorer, build_scorer
 from llmkit.evals._suite import Case, Suite
 from llmkit.evals._transport import (
@@ -108,11 +109,18 @@ class CaseRun:
     case: Case
     records: tuple[ScoreRecord, ...]
     error: str | None = None
+    outputs: tuple[str, ...] = ()  # the model's answer of each repeat (for the report)
 
     @property
     def passed(self) -> bool:
-        """Whether the case ran without error and every score passed."""
-        return self.error is None and all(r.passed for r in self.records)
+        """Whether the case ran without error and every scorer passed (repeats reduced)."""
+        by_scorer: dict[str, list[ScoreRecord]] = {}
+        for r in self.records:
+            by_scorer.setdefault(r.scorer, []).append(r)
+        return self.error is None and all(
+            reduce_repeats(self.case.reducer, [r.score for r in rs], [r.passed for r in rs])[1]
+            for rs in by_scorer.values()
+        )
 
 
 @dataclass(frozen=True)
@@ -156,10 +164,11 @@ class EvalRun:
             for name, recs in by_scorer.items():
                 scores = [r.score for r in recs]
                 passes = [r.passed for r in recs]
+                score, ok = reduce_repeats(c.case.reducer, scores, passes)
                 entry["scores"][name] = {
                     "kind": recs[0].kind,
-                    "score": sum(scores) / len(scores),
-                    "passed": all(passes),
+                    "score": score,
+                    "passed": ok,
                     "n": len(recs),
                     "scores": scores,
                     "passes": passes,
@@ -167,9 +176,13 @@ class EvalRun:
                 agg = scorers.setdefault(
                     name, {"kind": recs[0].kind, "n": 0, "sum": 0.0, "passed": 0}
                 )
+                if c.case.reducer != DEFAULT_REDUCER:
+                    entry["scores"][name]["reducer"] = c.case.reducer
                 agg["n"] += 1
-                agg["sum"] += sum(scores) / len(scores)
-                agg["passed"] += all(passes)
+                agg["sum"] += score
+                agg["passed"] += ok
+            if c.outputs:
+                entry["outputs"] = list(c.outputs)
             per_case[c.case.id] = entry
         for agg in scorers.values():
             agg["mean"] = agg.pop("sum") / agg["n"]
@@ -330,12 +343,14 @@ class _CaseRunner:
     def replay(self, case: Case) -> CaseRun:
         path = cassette_path(self.suite.cassette_dir, case.id)
         records: list[ScoreRecord] = []
+        outputs: list[str] = []
         try:
             tape = Tape.load(path)
             timing = case_timing(list(tape.metadata.get("timings") or []))
             with self.client.replay.playing(tape):
                 for repeat in range(case.repeat):
                     text, parsed = self.call(case)
+                    outputs.append(text)
                     records += self.score(case, repeat, text, parsed, timing)
             unplayed = tape.unplayed()
             if unplayed:
@@ -348,7 +363,7 @@ class _CaseRunner:
             if missing is None:
                 return self.failed(case, str(exc))
             return self.failed(case, f"{missing}; record it with --mode record --refresh {case.id}")
-        return CaseRun(case, tuple(records))
+        return CaseRun(case, tuple(records), outputs=tuple(outputs))
 
     def live(self, case: Case, write: bool) -> CaseRun:
         key = getattr(self.client.endpoint, "api_key", "")
@@ -367,7 +382,7 @@ class _CaseRunner:
             write_cassette(
                 cassette_path(self.suite.cassette_dir, case.id), rec, suite=self.suite.name
             )
-        return CaseRun(case, tuple(records))
+        return CaseRun(case, tuple(records), outputs=tuple(text for text, _ in results))
 
 
 def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) -> Any:

@@ -33,7 +33,10 @@ import yaml
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
 from llmkit._exceptions import ConfigError
+from llmkit.evals._cases_file import CASE_FILE_SUFFIXES, read_case_file
+from llmkit.evals._cost import Price, load_prices
 from llmkit.evals._errors import SuiteError
+from llmkit.evals._reducers import DEFAULT_REDUCER, parse_reducer
 from llmkit.evals._scorers import validate_spec
 from llmkit.prompts import PromptTemplate, load_prompt
 from llmkit.structured import compile_schema
@@ -52,10 +55,14 @@ _SUITE_KEYS = {
     "cassettes",
     "baseline",
     "structured",
+    "prices",
+    "max_cost",
+    "reducer",
+    "matrix",
 }
 # libyaml's composer when built (5-10x faster on a 200-case suite); same nodes and marks
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description"}
+_CASE_KEYS = {"id", "vars", "expected", "tags", "repeat", "scorers", "description", "reducer"}
 # The request parameters the OpenAI chat completions API defines, and llmkit's own keys
 # (``name``; ``max_attempts`` of a structured call; ``extra_body`` for everything else, so a
 # typo such as ``temprature`` is an error, not a parameter a server silently ignores).
@@ -117,6 +124,8 @@ class Case:
     repeat: int = 1
     scorers: tuple[ScorerSpec, ...] = ()
     line: int | None = None
+    source: str | None = None  # the case file it came from (None: the suite file)
+    reducer: str = DEFAULT_REDUCER  # how repeats reduce (llmkit.evals._reducers)
 
     def to_dict(self) -> dict[str, Any]:
         """The case as plain JSON-ready data."""
@@ -145,6 +154,11 @@ class Suite:
     baseline: dict[str, Any] = field(default_factory=dict)
     structured: bool = True
     description: str = ""
+    prices: dict[str, Price] = field(default_factory=dict)
+    max_cost: float | None = None
+    # prompts × models run side by side (llmkit.evals._matrix); empty: no matrix
+    matrix_prompts: tuple[tuple[str, PromptTemplate], ...] = ()
+    matrix_models: tuple[str, ...] = ()
 
     @property
     def model_name(self) -> str:
@@ -333,7 +347,60 @@ def _prompt(ctx: _Ctx, node: yaml.Node, base: Path) -> PromptTemplate:
     )
 
 
-def _case(ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate) -> Case:
+def _matrix(
+    ctx: _Ctx, node: yaml.Node, base: Path, prompt: PromptTemplate, model: str
+) -> tuple[tuple[tuple[str, PromptTemplate], ...], tuple[str, ...]]:
+    """``matrix: {prompts: [...], models: [...]}``: labelled prompts and model names."""
+    m = _mapping(ctx, node, "matrix")
+    _unknown(ctx, m, {"prompts", "models"}, "matrix")
+    prompts: list[tuple[str, PromptTemplate]] = []
+    pnode = m["prompts"][1] if "prompts" in m else None
+    if pnode is not None and (not isinstance(pnode, yaml.SequenceNode) or not pnode.value):
+        raise ctx.error("expected a non-empty list of prompts", pnode, "matrix.prompts")
+    for i, item in enumerate(pnode.value if pnode is not None else ()):
+        where = f"matrix.prompts[{i}]"
+        if isinstance(item, yaml.MappingNode):
+            im = _mapping(ctx, item, where)
+            _unknown(ctx, im, {"label", "prompt"}, where)
+            if "label" not in im or "prompt" not in im:
+                raise ctx.error("expected {label: NAME, prompt: TEMPLATE}", item, where)
+            label, ref = _str(ctx, im["label"][1], f"{where}.label"), im["prompt"][1]
+        else:
+            ref = item
+            label = Path(_str(ctx, item, where)).name.removesuffix(".yaml").removesuffix(".yml")
+        if isinstance(ref, yaml.ScalarNode) and (base / str(ref.value)).is_file():
+            ref = yaml.ScalarNode(ref.tag, str(base / str(ref.value)), ref.start_mark, ref.end_mark)
+        if not _ID.match(label) or label in {p[0] for p in prompts}:
+            raise ctx.error(
+                f"label {label!r}: not unique, or not letters, digits, _ . -", item, where
+            )
+        prompts.append((label, _prompt(ctx, ref, base)))
+    if not prompts:
+        prompts = [("prompt", prompt)]
+    models: list[str] = [model]
+    if "models" in m:
+        mnode = m["models"][1]
+        if not isinstance(mnode, yaml.SequenceNode) or not mnode.value:
+            raise ctx.error("expected a non-empty list of model names", mnode, "matrix.models")
+        models = [_str(ctx, x, f"matrix.models[{i}]") for i, x in enumerate(mnode.value)]
+        if len(set(models)) != len(models):
+            raise ctx.error("a model is named twice", mnode, "matrix.models")
+    return tuple(prompts), tuple(models)
+
+
+def _reducer(ctx: _Ctx, m: dict[str, tuple[yaml.Node, yaml.Node]], field: str, default: str) -> str:
+    if "reducer" not in m:
+        return default
+    node = m["reducer"][1]
+    try:
+        return parse_reducer(_value(node))
+    except SuiteError as exc:
+        raise ctx.error(exc.reason, node, field) from None
+
+
+def _case(
+    ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate, reducer: str = DEFAULT_REDUCER
+) -> Case:
     where = f"cases[{i}]"
     m = _mapping(ctx, node, where)
     _unknown(ctx, m, _CASE_KEYS, where)
@@ -376,7 +443,93 @@ def _case(ctx: _Ctx, node: yaml.Node, i: int, prompt: PromptTemplate) -> Case:
         repeat = int(rnode.value)
     scorers = _scorers(ctx, m["scorers"][1], f"{where}.scorers") if "scorers" in m else ()
     expected = _value(m["expected"][1]) if "expected" in m else None
-    return Case(case_id, vars_, expected, tags, repeat, scorers, node.start_mark.line + 1)
+    reducer = _reducer(ctx, m, f"{where}.reducer", reducer)
+    line = node.start_mark.line + 1
+    return Case(case_id, vars_, expected, tags, repeat, scorers, line, reducer=reducer)
+
+
+def _file_case(
+    where: str, line: int, raw: dict[str, Any], prompt: PromptTemplate, reducer: str
+) -> Case:
+    """A case read from a ``.jsonl``/``.csv`` file, checked as an inline case is."""
+
+    def error(message: str, field: str) -> SuiteError:
+        return SuiteError(message, path=where, line=line, field=field)
+
+    case_id = raw.get("id")
+    if not isinstance(case_id, str) or not case_id:
+        raise error("a case needs an 'id' (a non-empty string)", "id")
+    if not _ID.match(case_id):
+        raise error("an id is letters, digits, '_', '.', '-' (it names the cassette file)", "id")
+    vars_ = raw.get("vars", {})
+    if not isinstance(vars_, dict):
+        raise error("expected a mapping of template variables", "vars")
+    missing = prompt.variables - set(vars_)
+    if missing:
+        raise error(f"no value for {', '.join(sorted(missing))}", "vars")
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        raise error("expected a list of non-empty strings", "tags")
+    repeat = raw.get("repeat", 1)
+    if isinstance(repeat, str) and repeat.isdigit():
+        repeat = int(repeat)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
+        raise error("expected a whole number from 1 to 1000", "repeat")
+    expected = raw.get("expected")
+    return Case(case_id, dict(vars_), expected, tuple(tags), repeat, (), line, where, reducer)
+
+
+def _all_cases(
+    ctx: _Ctx,
+    cnode: yaml.Node,
+    base: Path,
+    prompt: PromptTemplate,
+    suite_scorers: bool,
+    reducer: str,
+) -> tuple[Case, ...]:
+    """Inline cases and those of the case files named under ``cases:``, ids unique across all."""
+    items = [cnode] if isinstance(cnode, yaml.ScalarNode) else cnode.value
+    if not isinstance(cnode, yaml.ScalarNode | yaml.SequenceNode) or not items:
+        raise ctx.error("expected a non-empty list of cases, or a case file", cnode, "cases")
+    cases: list[Case] = []
+    id_fields: list[str] = []  # where each id was written, for the duplicate-id error
+    for i, item in enumerate(items):
+        if not isinstance(item, yaml.ScalarNode):
+            case = _case(ctx, item, i, prompt, reducer)
+            if not suite_scorers and not case.scorers:
+                raise ctx.error(
+                    "no scorers for this case (add suite 'scorers' or case 'scorers')",
+                    item,
+                    f"cases[{i}]",
+                )
+            cases.append(case)
+            id_fields.append(f"cases[{i}].id")
+            continue
+        name = _str(ctx, item, f"cases[{i}]")
+        if not name.lower().endswith(CASE_FILE_SUFFIXES):
+            raise ctx.error(
+                f"a case file ends in {' or '.join(CASE_FILE_SUFFIXES)}", item, f"cases[{i}]"
+            )
+        if not suite_scorers:
+            raise ctx.error("cases from a file need suite-wide 'scorers'", item, f"cases[{i}]")
+        file = Path(name) if Path(name).is_absolute() else base / name
+        from_file = [
+            _file_case(w, line, raw, prompt, reducer) for w, line, raw in read_case_file(file)
+        ]
+        cases += from_file
+        id_fields += ["id"] * len(from_file)
+    seen: dict[str, Case] = {}
+    for case, id_field in zip(cases, id_fields, strict=True):
+        first = seen.get(case.id)
+        if first is not None:
+            raise SuiteError(
+                f"duplicate case id {case.id!r} (also {first.source or ctx.path}:{first.line})",
+                path=case.source or ctx.path,
+                line=case.line,
+                field=id_field,
+            )
+        seen[case.id] = case
+    return tuple(cases)
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -418,25 +571,8 @@ def load_suite(path: str | Path) -> Suite:
         _number(ctx, m["min_pass_rate"][1], "min_pass_rate", 0, 1) if "min_pass_rate" in m else 1.0
     )
     scorers = _scorers(ctx, m["scorers"][1], "scorers") if "scorers" in m else ()
-    cnode = m["cases"][1]
-    if not isinstance(cnode, yaml.SequenceNode) or not cnode.value:
-        raise ctx.error("expected a non-empty list of cases", cnode, "cases")
-    cases = tuple(_case(ctx, c, i, prompt) for i, c in enumerate(cnode.value))
-    seen: dict[str, int] = {}
-    for i, c in enumerate(cases):
-        if c.id in seen:
-            raise ctx.error(
-                f"duplicate case id {c.id!r} (also cases[{seen[c.id]}])",
-                cnode.value[i],
-                f"cases[{i}].id",
-            )
-        seen[c.id] = i
-        if not scorers and not c.scorers:
-            raise ctx.error(
-                "no scorers for this case (add suite 'scorers' or case 'scorers')",
-                cnode.value[i],
-                f"cases[{i}]",
-            )
+    reducer = _reducer(ctx, m, "reducer", DEFAULT_REDUCER)
+    cases = _all_cases(ctx, m["cases"][1], path.parent, prompt, bool(scorers), reducer)
     cassettes = (
         Path(_str(ctx, m["cassettes"][1], "cassettes"))
         if "cassettes" in m
@@ -467,6 +603,31 @@ def load_suite(path: str | Path) -> Suite:
     if "structured" in m:
         structured = str(m["structured"][1].value).lower() in ("true", "yes", "on", "1")
     description = str(_value(m["description"][1])) if "description" in m else ""
+    prices: dict[str, Price] = {}
+    if "prices" in m:
+        try:
+            prices = load_prices(_value(m["prices"][1]), path.parent, str(path))
+        except SuiteError as exc:
+            if exc.path != str(path):  # an error inside the shared price file names that file
+                raise
+            raise ctx.error(exc.reason, m["prices"][1], exc.field) from None
+    max_cost = _number(ctx, m["max_cost"][1], "max_cost", 0, 1e9) if "max_cost" in m else None
+    matrix_prompts: tuple[tuple[str, PromptTemplate], ...] = ()
+    matrix_models: tuple[str, ...] = ()
+    if "matrix" in m:
+        matrix_prompts, matrix_models = _matrix(
+            ctx, m["matrix"][1], path.parent, prompt, str(model.get("name") or "llmkit-sim")
+        )
+        for label, template in matrix_prompts:
+            for case in cases:
+                missing = template.variables - set(case.vars)
+                if missing:
+                    raise ctx.error(
+                        f"prompt {label!r} needs {', '.join(sorted(missing))}, which case "
+                        f"{case.id!r} does not set",
+                        m["matrix"][1],
+                        "matrix.prompts",
+                    )
     return Suite(
         name=name,
         path=path,
@@ -479,4 +640,8 @@ def load_suite(path: str | Path) -> Suite:
         baseline=baseline,
         structured=structured and prompt.schema is not None,
         description=description,
+        prices=prices,
+        max_cost=max_cost,
+        matrix_prompts=matrix_prompts,
+        matrix_models=matrix_models,
     )

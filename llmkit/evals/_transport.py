@@ -118,6 +118,8 @@ def recorded_timing(
         "itl_ms_max": ms(max(itl)) if itl else None,
         "output_tokens": timing.output_tokens,
         "prompt_tokens": usage.get("prompt_tokens"),
+        # only when the server reports it (priced as cached input)
+        **_cached_tokens(usage),
     }
 
 
@@ -339,3 +341,9 @@ def unmatched(exc: BaseException | None) -> NoRecording | None:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return None
+
+
+def _cached_tokens(usage: dict[str, Any]) -> dict[str, int]:
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return {"cached_tokens": cached} if isinstance(cached, int) else {}

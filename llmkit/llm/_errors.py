@@ -73,11 +73,28 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
+    """The server's own words: OpenAI's ``{"error": {"message"}}``, FastAPI's ``{"detail"}``
+    (a string, or a list of ``{"msg", "loc"}``), a bare ``{"message"}``, or the text."""
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])[:300]
+        if isinstance(inner, str) and inner:
+            return inner[:300]
+        detail = body.get("detail")
+        if isinstance(detail, str) and detail:
+            return detail[:300]
+        if isinstance(detail, list) and detail:
+            parts = [
+                f"{'.'.join(str(x) for x in d.get('loc', ()))}: {d.get('msg', '')}".lstrip(": ")
+                if isinstance(d, dict)
+                else str(d)
+                for d in detail
+            ]
+            return "; ".join(parts)[:300]
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
     return str(exc.message)[:300]
 
 

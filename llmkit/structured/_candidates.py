@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
 from llmkit.structured._load import (
@@ -25,7 +26,9 @@ from llmkit.structured._load import (
     smart_inner,
 )
 from llmkit.structured._rules import RepairContext, rules
-from llmkit.structured._schema import CompiledSchema, format_errors
+
+if TYPE_CHECKING:
+    from llmkit.structured._schema import CompiledSchema
 
 __all__ = [
     "Attempt",
@@ -132,6 +135,8 @@ class Run:
             a.value = value
         a.valid = not errors
         if errors:
+            from llmkit.structured._schema import format_errors  # loaded with the schema
+
             a.error = "schema: " + format_errors(errors)
         return a
 
@@ -270,7 +275,7 @@ def reshaped(run: Run, payload: str, fmt: str) -> tuple[Attempt, str] | None:
     return None
 
 
-_WHOLE_END = re.compile(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
+_WHOLE_END = lazy_pattern(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
 
 
 def only_root_open(read: _json_repair.JsonRepair, payload: str, at_limit: bool) -> bool:
@@ -428,7 +433,7 @@ def other_fit(run: Run, rest: str, value: Any, limit: int = 5) -> bool:
 # a top-level `label:` line, with or without a value; a quoted or flow value is data
 _EDGE_LINE = re.compile(r"(?P<key>[^\s#\-\"'{\[&*!|>%@`][^:\n]*?)[ \t]*:(?:[ \t]+(?P<value>.*))?")
 _IDENTIFIER = re.compile(r"[a-z_][\w.-]*", re.ASCII)
-_EDGE_SENTENCE = re.compile(r"\S+(?:[ ]+\S+)+")
+_EDGE_SENTENCE = lazy_pattern(r"\S+(?:[ ]+\S+)+")
 
 
 def _edge_candidate(line: str, has_schema: bool, invalid: bool) -> str | None:

@@ -30,12 +30,15 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import UnsafeInputError
+from llmkit._lazy import lazy_pattern
 from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
-from llmkit.structured._schema import CompiledSchema, memo_valid, validation_memo
+
+if TYPE_CHECKING:
+    from llmkit.structured._schema import CompiledSchema
 
 __all__ = ["CoercionStats", "coerce", "finalize", "normalize_key", "schema_walker"]
 
@@ -45,9 +48,9 @@ _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
 # `1` stay what they are and fail validation rather than become a guess)
 _TRUE_WORDS = frozenset(["true", "yes"])
 _FALSE_WORDS = frozenset(["false", "no"])
-_INT_TEXT = re.compile(r"[-+]?\d+\Z")
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
-_FLOAT_TEXT = re.compile(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
+_INT_TEXT = lazy_pattern(r"[-+]?\d+\Z")
+_THOUSANDS = lazy_pattern(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
+_FLOAT_TEXT = lazy_pattern(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
 # the only renames: case, word separators, and quotes or markdown markers around the
 # whole key; a mark inside a word (`tit`le`, `ti"tle`) is no spelling of `title`
 _KEY_WRAP = re.compile(r"""\A[\s"'“”‘’`*]+|[\s"'“”‘’`*:]+\Z""")
@@ -331,6 +334,8 @@ class _Coercer:
             fast = self.compiled.subschema_valid(schema, value)
         if fast is not None:
             return fast
+        from llmkit.structured._schema import memo_valid, validation_memo  # with the schema
+
         try:
             with validation_memo():
                 return memo_valid(self.validator, value, schema)
@@ -979,6 +984,8 @@ def coerce(
         if stats is not None:
             stats.append(CoercionStats(0, 0))
         return resolved
+    from llmkit.structured._schema import validation_memo  # loaded with the schema
+
     with validation_memo():
         first = _Coercer(compiled, rename=False)
         out = first.run(value, compiled.schema, 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from llmkit._lazy import lazy_pattern
 from llmkit.structured._rules import RepairContext, register_rule
 
 __all__ = [
@@ -33,10 +34,10 @@ __all__ = [
 _THINK_NAMES = ("think", "thinking", "reasoning", "reflection", "scratchpad", "analysis")
 # `[^<>\n]`: an opening tag without its `>` is scanned up to the next `<` only, so a line of
 # thousands of `<think ` is read once, not once per tag
-_THINK_OPEN = re.compile(rf"<({'|'.join(_THINK_NAMES)})\b[^<>\n]*+>", re.I)
+_THINK_OPEN = lazy_pattern(rf"<({'|'.join(_THINK_NAMES)})\b[^<>\n]*+>", re.I)
 _THINK_CLOSE = {name: re.compile(rf"</{name}>", re.I) for name in _THINK_NAMES}
-_THINK_CLOSE_ANY = re.compile(rf"</({'|'.join(_THINK_NAMES)})>", re.I)
-_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
+_THINK_CLOSE_ANY = lazy_pattern(rf"</({'|'.join(_THINK_NAMES)})>", re.I)
+_FENCE_OPEN = lazy_pattern(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
 _YAML_TAGS = frozenset(["yaml", "yml"])
 _JSON_TAGS = frozenset(["json", "jsonc", "json5", "javascript", "js"])
 
@@ -163,7 +164,7 @@ def normalize_newlines(text: str, ctx: RepairContext) -> str | None:
 _ODD = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff"
 # only where spaces are structure: line starts, around indicators, line ends; text inside
 # values keeps its non-breaking spaces
-_STRUCTURAL_ODD = re.compile(
+_STRUCTURAL_ODD = lazy_pattern(
     rf"^[ \t{_ODD}]*[{_ODD}][ \t{_ODD}]*|(?<=[:,\-\[{{])[{_ODD}]+|(?<![{_ODD}])[{_ODD}]++(?=:|$)",
     re.M,
 )
@@ -186,7 +187,7 @@ def normalize_spaces(text: str, ctx: RepairContext) -> str | None:
     return new if new != text else None
 
 
-_JSON_SCAN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|[{}\[\]]', re.S)
+_JSON_SCAN = lazy_pattern(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|[{}\[\]]', re.S)
 
 
 def find_json_end(text: str, start: int) -> int | None:
@@ -224,15 +225,15 @@ LEAD_INS = frozenset(
         "of",
     ]
 )
-_YAML_KEY_LINE = re.compile(
+_YAML_KEY_LINE = lazy_pattern(
     r"""[ ]*(?:-[ ]+)*(?:"[^"\n]*"|'[^'\n]*'|[^\s#:"'][^\n:#]*+)[ ]*:(?:[ ]|$)"""
 )
-_YAML_ITEM_LINE = re.compile(r"[ ]*-(?:[ ]|$)")
+_YAML_ITEM_LINE = lazy_pattern(r"[ ]*-(?:[ ]|$)")
 # a YAML list item or a quote before the first brace: `- "{braced}"` is no JSON payload
-_ITEM_BEFORE = re.compile(r"(?m)^[ ]*-[ ]|[\"'\u201c\u2018][ ]*\Z")
+_ITEM_BEFORE = lazy_pattern(r"(?m)^[ ]*-[ ]|[\"'\u201c\u2018][ ]*\Z")
 # `key: v`, `key:` and `key:value` (a space forgotten; a URL's `://` is not a key)
-_IDENT_KEY = re.compile(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
-_GLUED_KEY_LINE = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
+_IDENT_KEY = lazy_pattern(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
+_GLUED_KEY_LINE = lazy_pattern(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 
 def _prose_like(line: str) -> bool:
@@ -347,7 +348,7 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
     return body if body and body != text else None
 
 
-_JSONISH_START = re.compile(r"""\{(?=\s*+["'}])""")
+_JSONISH_START = lazy_pattern(r"""\{(?=\s*+["'}])""")
 
 
 def _first_json_start(text: str) -> int | None:
@@ -368,7 +369,7 @@ def _first_json_start(text: str) -> int | None:
 _PROSE_LABEL = re.compile(
     r"(?P<key>[A-Z][a-z]*+(?:[ ][\w'\u2019(),/-]++){0,7}+)[ ]*+:(?:[ ]++(?P<value>.*))?"
 )
-_SENTENCE = re.compile(r"\S++(?:[ ]++\S++){2,}+|.*[.!?]\Z")
+_SENTENCE = lazy_pattern(r"\S++(?:[ ]++\S++){2,}+|.*[.!?]\Z")
 
 
 def _edge_label(line: str) -> str | None:
@@ -423,9 +424,9 @@ def drop_lines(payload: str, indexes: list[int]) -> str:
     return "\n".join(ln for i, ln in enumerate(payload.split("\n")) if i not in drop).strip("\n")
 
 
-_LINE_BRACKET = re.compile(r"^[ \t]*+[{\[(]", re.M)
+_LINE_BRACKET = lazy_pattern(r"^[ \t]*+[{\[(]", re.M)
 # `{"`, `{'`, `{“`, or `{` ending its line (`<answer>{\n  "a": 1`)
-_JSON_OPEN = re.compile(r"\{(?=\s*+[\"'\u201c\u2018}]|[ \t]*+\n)")
+_JSON_OPEN = lazy_pattern(r"\{(?=\s*+[\"'\u201c\u2018}]|[ \t]*+\n)")
 
 
 def json_payload_start(text: str) -> int | None:
@@ -437,12 +438,12 @@ def json_payload_start(text: str) -> int | None:
 
 
 # `1. Name: Eli`, `- Age: 4`, `* **Email:** a@b.c`, `2) Next inputs: why?`
-_KV_LINE = re.compile(
+_KV_LINE = lazy_pattern(
     r"[ \t]*+(?:(?:[0-9]{1,3}[.)]|[-*\u2022+])[ \t]++(?:\*\*)?+|\*\*)"
     r"(?P<key>[A-Za-z][\w/-]*+(?:[ ][\w/-]++){0,4}+)[ \t]*+(?:\*\*:|:\*\*|:)[ \t]++"
     r"(?P<value>\S(?:.*\S)?+)[ \t]*+"
 )
-_PLAIN_SAFE = re.compile(r"[^\s\"'\[\]{}|>&*!%@`#,-][^\n#]*+")
+_PLAIN_SAFE = lazy_pattern(r"[^\s\"'\[\]{}|>&*!%@`#,-][^\n#]*+")
 
 
 def key_value_lines(text: str) -> str | None:
@@ -469,11 +470,11 @@ def key_value_lines(text: str) -> str | None:
 
 
 _BOOL_WORDS = {"yes": True, "true": True, "no": False, "false": False}
-_BOOL_RE = re.compile(r"(?<![\w-])(yes|no|true|false)(?![\w-])", re.I)
-_NUM_RE = re.compile(
+_BOOL_RE = lazy_pattern(r"(?<![\w-])(yes|no|true|false)(?![\w-])", re.I)
+_NUM_RE = lazy_pattern(
     r"(?<![\w.,-])-?(?:[0-9]{1,3}+(?:,[0-9]{3})++|[0-9]++)(?:\.[0-9]++)?+(?![\w]|[.,][0-9])"
 )
-_NEGATION = re.compile(r"(?:\bnot|n't)\s++\Z", re.I)
+_NEGATION = lazy_pattern(r"(?:\bnot|n't)\s++\Z", re.I)
 
 
 def _string_choices(schema: object) -> list[str] | None:

@@ -21,6 +21,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from llmkit._lazy import lazy_pattern
 from llmkit.structured._rules import register_entries
 
 __all__ = ["JsonRepair", "repair_json"]
@@ -180,12 +181,12 @@ register_entries(
     ],
 )
 
-_WS = re.compile(r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+)*+")
-_NUMBER = re.compile(
+_WS = lazy_pattern(r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+)*+")
+_NUMBER = lazy_pattern(
     r"[-+]?+(?:[0-9](?:_?[0-9])*+)?+(?:\.(?:[0-9](?:_?[0-9])*+)?+)?+(?:[eE][-+]?[0-9]++)?+"
 )
-_HEX_NUMBER = re.compile(r"[-+]?0[xX][0-9a-fA-F]++(?![\w.$-])")
-_WORD_END = re.compile(r"[\w$.-]*+")
+_HEX_NUMBER = lazy_pattern(r"[-+]?0[xX][0-9a-fA-F]++(?![\w.$-])")
+_WORD_END = lazy_pattern(r"[\w$.-]*+")
 _LITERALS = {
     "true": "true",
     "false": "false",
@@ -215,17 +216,17 @@ _OPEN_QUOTES = {
 _SMART = frozenset("\u201c\u201d\u2018\u2019\u201e")
 # after a closing quote of a value: a comma then a key, a closer, or the end
 _GAP = r"(?:\s++|//[^\n]*+|/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)|\#[^\n]*+)*+"
-_AFTER_VALUE = re.compile(
+_AFTER_VALUE = lazy_pattern(
     rf"""[ \t\r]*+(?:[}}\]]|\Z|\n|//|/\*|\#|"[^"\n]{{0,80}}+"[ \t]*+:|,{_GAP}(?:["'\u201c\u2018}}\]),]|\Z|[\w$-]++[ \t]*+:|[-+0-9.tfnTFN\[{{(]))"""
 )
 # a key's closing quote: the colon, or (to fail cleanly) a separator where it is missing
-_KEY_END = re.compile(r"""\s*+[:=,}\]]|\s*+\Z""")
-_AFTER_KEY = re.compile(r"""\s*+:""")
+_KEY_END = lazy_pattern(r"""\s*+[:=,}\]]|\s*+\Z""")
+_AFTER_KEY = lazy_pattern(r"""\s*+:""")
 # inside a list: `"a" "b"` are two items missing their comma; `"key": ...` is no item
-_NEXT_ITEM = re.compile(r"""[ \t]++"[^"\n]*+"[ \t]*+[,\]"]""")
-_KEY_IN_LIST = re.compile(r"""[ \t]*+:""")
-_BEFORE_KEY = re.compile(r",[ \t]*+\Z|\n[ \t]*+\Z")
-_KEY_START = re.compile(r"""\s*+["'\u201c\u2018]?[\w$ -]{0,80}+["'\u201d\u2019]?\s*+:""")
+_NEXT_ITEM = lazy_pattern(r"""[ \t]++"[^"\n]*+"[ \t]*+[,\]"]""")
+_KEY_IN_LIST = lazy_pattern(r"""[ \t]*+:""")
+_BEFORE_KEY = lazy_pattern(r",[ \t]*+\Z|\n[ \t]*+\Z")
+_KEY_START = lazy_pattern(r"""\s*+["'\u201c\u2018]?[\w$ -]{0,80}+["'\u201d\u2019]?\s*+:""")
 _ESCAPES = {
     "n": "\n",
     "t": "\t",
@@ -237,12 +238,12 @@ _ESCAPES = {
     '"': '"\u201d',
     "'": "'",
 }
-_UNQUOTED_KEY = re.compile(r"[^\s:,{}\[\]\"'()]++(?:[ \t]++[^\s:,{}\[\]\"'()]++)*+")
-_UNQUOTED_VALUE_OBJ = re.compile(r"[^,{}\[\]\n\"]*+")
-_UNQUOTED_VALUE_ARR = re.compile(r"[^,{}\[\]()\n\"]*+")
+_UNQUOTED_KEY = lazy_pattern(r"[^\s:,{}\[\]\"'()]++(?:[ \t]++[^\s:,{}\[\]\"'()]++)*+")
+_UNQUOTED_VALUE_OBJ = lazy_pattern(r"[^,{}\[\]\n\"]*+")
+_UNQUOTED_VALUE_ARR = lazy_pattern(r"[^,{}\[\]()\n\"]*+")
 _MAX_DEPTH = 200
-_ONLY_CLOSERS = re.compile(r"\s*+[}\]][\s}\]]*+\Z")
-_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_ONLY_CLOSERS = lazy_pattern(r"\s*+[}\]][\s}\]]*+\Z")
+_HEX4 = lazy_pattern(r"[0-9a-fA-F]{4}")
 _PY_HEX = {
     "x": re.compile(r"[0-9a-fA-F]{2}"),
     "U": re.compile(r"000[0-9a-fA-F]{5}|0010[0-9a-fA-F]{4}"),

@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from llmkit._exceptions import UnsafeInputError
+from llmkit._lazy import lazy_pattern
 
 __all__ = [
     "JsonNumber",
@@ -137,7 +138,7 @@ class Loaded:
 _NULLS = frozenset(["", "~", "null", "Null", "NULL"])
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9]+\Z")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_FLOAT = lazy_pattern(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = {
     ".inf": float("inf"),
     ".Inf": float("inf"),
@@ -247,7 +248,7 @@ def _is_core_string(s: str) -> bool:
 
 
 # `key:value` with no space after the colon (a URL's `://` is not one)
-_GLUED_KEY = re.compile(r"(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
+_GLUED_KEY = lazy_pattern(r"(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 _SMART_OPEN = frozenset("\u201c\u2018\u201e")
 _SMART_CLOSE = {"\u201c": "\u201d", "\u2018": "\u2019", "\u201e": "\u201c\u201d"}
 _SMART_ANY = frozenset("\u201c\u201d\u201e\u201f")
@@ -278,11 +279,11 @@ def smart_inner(value: str) -> str | None:
 
 # --- depth pre-check --------------------------------------------------------------------
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.S)
+_JSON_STRING = lazy_pattern(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.S)
 _BRACKET_VALUE = [0] * 256
 _BRACKET_VALUE[ord("[")] = _BRACKET_VALUE[ord("{")] = 1
 _BRACKET_VALUE[ord("]")] = _BRACKET_VALUE[ord("}")] = -1
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKET = lazy_pattern(r"[^\[\]{}]+")
 
 
 def check_flow_depth(text: str, max_depth: int) -> None:

@@ -8,12 +8,12 @@ at most a bounded number of linear passes.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputError
+from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers rules)
 from llmkit.structured._candidates import (
     Attempt,
@@ -38,13 +38,18 @@ from llmkit.structured._load import (
 )
 from llmkit.structured._result import StructuredResult
 from llmkit.structured._rules import RepairContext, register_entries, rules
-from llmkit.structured._schema import CompiledSchema, compile_schema
-from llmkit.structured._schema_paths import line_kinds, quote_by_schema, string_schema
+
+if TYPE_CHECKING:
+    from llmkit.structured._schema import CompiledSchema
 
 __all__ = ["detect_format", "loads", "parse"]
 
 _FORMATS = ("auto", "yaml", "json")
 _MAX_ERROR_DRIVEN = 25
+# Each repair reloads the whole answer: an answer of more `---` documents than this that
+# does not load as written is failed at once (40,000 invalid documents took 3-11 s).
+MAX_REPAIRED_DOCUMENTS = 100
+_DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)", re.M)
 # repairs after which block lines have a schema path they lacked (tabs, misaligned items)
 _RESHAPES_LINES = frozenset(["tabs_to_spaces", "align_list_items", "fix_indentation"])
 
@@ -250,7 +255,7 @@ def parse(
     """
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {_FORMATS}, not {format!r}")
-    compiled = compile_schema(schema)
+    compiled = None if schema is None else _compile(schema)
     raw_text = text if isinstance(text, str) else ""
     try:
         return _parse(text, compiled, format, finish_reason, diff, limits or DEFAULT_LIMITS)
@@ -276,6 +281,25 @@ def parse(
             truncated=finish_reason == "length",
             error_kind=type(exc).__name__,
         )
+
+
+# The schema machinery (the validators, the schema paths) is imported with the first
+# schema: a parse without one never loads it.
+
+
+def _compile(schema: Any) -> CompiledSchema | None:
+    from llmkit.structured._schema import compile_schema
+
+    return compile_schema(schema)
+
+
+def _quoted(text: str, compiled: CompiledSchema | None) -> tuple[str, list[str]] | None:
+    """:func:`quote_by_schema` where there is a schema."""
+    if compiled is None:
+        return None
+    from llmkit.structured._schema_paths import quote_by_schema
+
+    return quote_by_schema(text, compiled)
 
 
 def loads(text: str | bytes, schema: Any = None, **kwargs: Any) -> Any:
@@ -529,6 +553,8 @@ def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limit
 
 
 def _diff(before: str, after: str) -> str:
+    import difflib  # only for a repaired answer: the first parse does not load it
+
     return "".join(
         difflib.unified_diff(
             before.splitlines(True), after.splitlines(True), "answer", "repaired", n=1
@@ -539,13 +565,19 @@ def _diff(before: str, after: str) -> str:
 def _context(fmt: str, truncated: bool, compiled: CompiledSchema | None) -> RepairContext:
     ctx = RepairContext(format=fmt, truncated=truncated)
     if compiled is not None:
+        from llmkit.structured._schema_paths import line_kinds
+
         ctx.line_kinds = lambda text: line_kinds(text, compiled)
     return ctx
 
 
 def _as_text(run: Run, payload: str) -> Attempt | None:
     """Under a schema that asks for text, an answer that looks like JSON is that text."""
-    if not json_like(payload) or not string_schema(run.compiled):
+    if not json_like(payload) or run.compiled is None:
+        return None
+    from llmkit.structured._schema_paths import string_schema
+
+    if not string_schema(run.compiled):
         return None
     a = run.check(Loaded(payload.strip()))
     return a if a.valid else None
@@ -587,7 +619,7 @@ def _yaml_for_json(
     return b
 
 
-_LABEL_LINE = re.compile(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
+_LABEL_LINE = lazy_pattern(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
 
 
 def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
@@ -602,7 +634,7 @@ def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str])
     if m is None or normalize_key(m.group().strip().rstrip(":")) in schema_keys(run.compiled):
         return None
     rest = payload.lstrip("\n")[m.end() :]
-    quoted = quote_by_schema(rest, run.compiled)
+    quoted = _quoted(rest, run.compiled)
     b = run.attempt(quoted[0] if quoted else rest, "yaml")
     if not b.valid:
         return None
@@ -669,6 +701,10 @@ def _solve_once(
     st.a = _strict(run, st.payload, fmt)
     if st.a.final:
         return st.finish(st.a)
+    if not st.a.loaded and st.fmt == "yaml":
+        too_many = _too_many_documents(st.payload)
+        if too_many is not None:
+            return st.finish(too_many)
     decided = _prose_around(st)
     if decided is not None:
         return decided
@@ -688,12 +724,25 @@ def _solve_once(
     return _yaml_repairs(st)
 
 
+def _too_many_documents(payload: str) -> Attempt | None:
+    """A failed verdict for a stream of more documents than the repairs may reload."""
+    if payload.count("---") <= MAX_REPAIRED_DOCUMENTS:
+        return None
+    count = sum(1 for _ in _DOCUMENT_START.finditer(payload))
+    if count <= MAX_REPAIRED_DOCUMENTS:
+        return None
+    return verdict(
+        f"{count} YAML documents that do not load as written: more than"
+        f" {MAX_REPAIRED_DOCUMENTS} are not repaired"
+    )
+
+
 def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: list[str]) -> str:
     """Values the schema asks as text quoted by their path; `tag: #x` kept as text."""
     if fmt != "yaml" or json_like(payload):
         return payload
     if run.compiled is not None:
-        quoted = quote_by_schema(payload, run.compiled)
+        quoted = _quoted(payload, run.compiled)
         if quoted is not None:
             payload = quoted[0]
             fire(fired, quoted[1])
@@ -836,7 +885,7 @@ def _yaml_repairs(st: _Solving) -> Attempt:
 def _after_yaml_rule(st: _Solving, name: str) -> Attempt:
     if st.run.compiled is not None and name in _RESHAPES_LINES:
         # the repaired lines have paths now: the schema decides their values first
-        quoted = quote_by_schema(st.payload, st.run.compiled)
+        quoted = _quoted(st.payload, st.run.compiled)
         if quoted is not None:
             st.payload = quoted[0]
             fire(st.fired, quoted[1])

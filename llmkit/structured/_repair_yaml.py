@@ -11,10 +11,11 @@ import json
 import re
 from collections.abc import Iterator
 
+from llmkit._lazy import lazy_pattern
 from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
-__all__ = ["hash_values", "split_line", "structure_lines"]
+__all__ = ["hash_values", "split_line", "structure_lines", "structure_splits"]
 
 # `  - - key: value` → lead, key, value (value None when nothing follows the colon).
 # Linear per line: a plain key runs (possessively) up to its first colon followed by a
@@ -29,7 +30,7 @@ _KV = re.compile(
         [ \t]*+:(?:[ \t]++{_VALUE})?[ \t]*+$""",
     re.X,
 )
-_ITEM = re.compile(rf"(?P<lead>[ ]*(?:-[ ]+)*-[ ]+){_VALUE}[ \t]*+$")
+_ITEM = lazy_pattern(rf"(?P<lead>[ ]*(?:-[ ]+)*-[ ]+){_VALUE}[ \t]*+$")
 _BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$")
 
 
@@ -50,6 +51,13 @@ def _indent(line: str) -> int:
 
 def structure_lines(lines: list[str]) -> Iterator[int]:
     """Indexes of lines outside block scalars and not blank or comments."""
+    for i, _ in structure_splits(lines):
+        yield i
+
+
+def structure_splits(lines: list[str]) -> Iterator[tuple[int, tuple[str, str, str | None] | None]]:
+    """:func:`structure_lines` with each line's :func:`split_line`, split once (a caller
+    that splits again pays twice: the schema paths walk every line on each repair)."""
     block_indent: int | None = None
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -59,8 +67,8 @@ def structure_lines(lines: list[str]) -> Iterator[int]:
             block_indent = None
         if not stripped or stripped.startswith("#"):
             continue
-        yield i
         parts = split_line(line)
+        yield i, parts
         if parts is not None and parts[2] is not None and _BLOCK_HEADER.match(parts[2]):
             block_indent = _indent(line)
 
@@ -82,10 +90,9 @@ def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str
     lines = text.split("\n")
     changed = False
     typed = _typed_lines(text, ctx)
-    for i in structure_lines(lines):
+    for i, parts in structure_splits(lines):
         if i in typed:
             continue
-        parts = split_line(lines[i])
         if parts is None or not parts[2]:
             continue
         lead, key, value = parts
@@ -121,7 +128,7 @@ def tabs_to_spaces(text: str, ctx: RepairContext) -> str | None:
     return "\n".join(out) if changed else None
 
 
-_GLUED = re.compile(
+_GLUED = lazy_pattern(
     r"^(?P<lead>[ ]*(?:-[ ]+)*)(?P<key>[A-Za-z_][\w\-]*):(?P<value>[^\s:/\\][^\n]*)$"
 )
 
@@ -145,7 +152,7 @@ def space_after_colon(text: str, ctx: RepairContext) -> str | None:
     return "\n".join(lines) if changed else None
 
 
-_SMART_WRAPPED = re.compile(
+_SMART_WRAPPED = lazy_pattern(
     r"(?:\u201c[^\u201c\u201d\u201e\n]*[\u201d\u201c]|\u2018[^\u2018\n]*\u2019)\Z"
 )
 
@@ -334,10 +341,12 @@ def _is_item(line: str) -> bool:
     return body == "-" or body.startswith("- ")
 
 
-def _sibling_column(lines: list[str], before: list[int], col: int) -> int | None:
-    """The column of the list item above an item at ``col`` when it is one off, else None
-    (an item at ``col`` itself, or a key at or left of it, ends the search)."""
-    for j in reversed(before):
+def _sibling_column(lines: list[str], order: list[int], n: int, col: int) -> int | None:
+    """The column of the list item above an item at ``col`` (the structure lines
+    ``order[:n]``, read upwards) when it is one off, else None (an item at ``col``
+    itself, or a key at or left of it, ends the search)."""
+    for k in range(n - 1, -1, -1):
+        j = order[k]
         indent = _indent(lines[j])
         if _is_item(lines[j]):
             if indent == col:
@@ -371,16 +380,19 @@ def align_list_items(text: str, ctx: RepairContext) -> str | None:
         if not n or not _is_item(lines[i]):
             continue
         col = _indent(lines[i])
-        sibling = _sibling_column(lines, order[:n], col)
+        sibling = _sibling_column(lines, order, n, col)
         if sibling is None:
             continue
         stop = max(col, sibling)
-        block = [i]
-        for j in order[n + 1 :]:
+        # (no slices of ``order`` and a set: copying it per item made this quadratic)
+        block = {i}
+        last = i
+        for k in range(n + 1, len(order)):
+            j = order[k]
             if _indent(lines[j]) <= stop:
                 break
-            block.append(j)
-        last = block[-1]
+            block.add(j)
+            last = j
         for j in range(i, last + 1):
             if j in block or (lines[j].strip() and _indent(lines[j]) > stop):
                 line = lines[j]
@@ -449,7 +461,9 @@ def quote_error_value(text: str, ctx: RepairContext) -> str | None:
     if ctx.error_line is None:
         return None
     lines = text.split("\n")
-    typed = _typed_lines(text, ctx)
+    # a line's schema path follows from the lines above it alone: the kinds of the lines
+    # up to the error, not of the whole answer (this rule runs once per error line)
+    typed = _typed_lines("\n".join(lines[: ctx.error_line + 1]), ctx)
     for i in (ctx.error_line, ctx.error_line - 1):
         if 0 <= i < len(lines) and i not in typed:
             parts = split_line(lines[i])
@@ -491,7 +505,7 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
     return None
 
 
-_HASH_VALUE = re.compile(
+_HASH_VALUE = lazy_pattern(
     r"""(?P<lead>[ ]*(?:-[ ]+)*)(?P<key>(?:"[^"\n]*"|'[^'\n]*'|[^\s#"'\-?:\[\]{}][^\n#]*?)[ \t]*:[ \t]+|-[ \t]+)(?P<value>\#[^\n]*?)[ \t]*$"""
 )
 

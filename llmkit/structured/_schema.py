@@ -17,25 +17,62 @@ Validation is fast and costs polynomial time on any schema:
   keywords but answers "is this value valid under this branch" from a memo keyed by
   (value node, subschema), filled once per call, and rejects a branch whose ``type`` does
   not fit before descending into it.
+
+``jsonschema`` itself (~45 ms to import) is imported only where a schema needs it: a
+meta-schema check ``jsonschema-rs`` cannot vouch for, or a validation it cannot decide.
+The first parse against a plain schema never loads it.
 """
 
 from __future__ import annotations
 
 import reprlib
+import sys
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, is_dataclass
 from functools import cache
 from itertools import islice
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped,unused-ignore]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
+from llmkit.structured._refs import check_refs, embed_ref_files
 
-from llmkit.structured._refs import check_refs
+# jsonschema's ValidationError, bound by _jsonschema(): the keywords below that make one
+# run only inside jsonschema's validators, which that import precedes
+ValidationError: Any = None
+
+
+@cache
+def _jsonschema() -> Any:
+    """The pure-Python ``jsonschema``, imported on first need (see the module doc)."""
+    global ValidationError
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]
+    from jsonschema.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+        ValidationError as error,
+    )
+
+    ValidationError = error
+    return jsonschema
+
+
+@cache
+def _memo_validator() -> Any:
+    jsonschema = _jsonschema()
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator, {"anyOf": _any_of, "oneOf": _one_of, "type": _type}
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # the validator classes, made on first use like the rest of jsonschema
+    if name == "MemoValidator":
+        return _memo_validator()
+    if name == "Draft202012Validator":
+        return _jsonschema().Draft202012Validator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
@@ -136,10 +173,10 @@ def memo_valid(validator: Any, instance: Any, schema: Any) -> bool:
     return ok
 
 
-def _none_valid(validator: Any, branches: list[Any], instance: Any) -> ValidationError:
+def _none_valid(validator: Any, branches: list[Any], instance: Any) -> Any:
     # The context holds the errors of one branch only (the first whose type fits): enough
     # for ``best_match`` to point inside, without descending into every branch again.
-    context: list[ValidationError] = []
+    context: list[Any] = []
     for index, sub in enumerate([] if _JUDGING.get() else branches):
         if isinstance(sub, dict) and "type" in sub and not _type_fits(instance, sub["type"]):
             continue
@@ -174,9 +211,78 @@ def _type(validator: Any, types: Any, instance: Any, schema: Any) -> Iterator[An
         yield ValidationError(f"{_REPR.repr(instance)} is not of type {reprs}")
 
 
-MemoValidator: Any = validators.extend(
-    Draft202012Validator, {"anyOf": _any_of, "oneOf": _one_of, "type": _type}
+class _LazyValidator:
+    """A schema's pure-Python validator, made on first use: ``jsonschema-rs`` decides
+    most values, so most schemas never need it (nor the import of ``jsonschema``)."""
+
+    def __init__(self, schema: Any, plain: bool) -> None:
+        self._args = (schema, plain)
+
+    def __getattr__(self, name: str) -> Any:
+        schema, plain = self._args
+        cls = _jsonschema().Draft202012Validator if plain else _memo_validator()
+        real = cls(schema)
+        # bound to the instance: later calls find them without coming back here
+        for method in ("is_valid", "iter_errors", "descend", "evolve", "is_type", "schema"):
+            setattr(self, method, getattr(real, method))
+        return getattr(real, name)
+
+
+def _check_schema(schema: Any) -> None:
+    """Draft 2020-12's meta-schema check, as ``jsonschema``'s ``check_schema`` makes it.
+
+    ``jsonschema-rs`` vouches for a schema it finds valid where the two agree: a mapping
+    without a ``$schema`` of another draft (it would check that draft), without regular
+    expressions (``jsonschema`` also checks them as Python's) and, where jsonschema has a
+    URI library to check references with, never. Anything else, and
+    any schema it finds wrong, gets ``jsonschema``'s check and its ``SchemaError``.
+    """
+    rs = _rs()
+    if rs is not None and _rs_vouches_for(schema):
+        try:
+            if rs.meta.is_valid(schema):
+                return
+        except Exception:  # a value it does not take: jsonschema decides
+            pass
+    _jsonschema().Draft202012Validator.check_schema(schema)
+
+
+_REGEX_KEYWORDS = frozenset(["pattern", "patternProperties"])
+_DRAFT_2020_12 = frozenset(
+    f"{scheme}://json-schema.org/draft/2020-12/schema{end}"
+    for scheme in ("http", "https")
+    for end in ("", "#")
 )
+
+
+@cache
+def _uri_formats_checked() -> bool:
+    """Whether jsonschema's check also reads ``$id``/``$ref``/``$schema`` as URIs: it does
+    where one of these libraries is installed (jsonschema's ``format`` extra)."""
+    return any(
+        find(name, None) is not None
+        for name in ("rfc3987", "rfc3986_validator")
+        for find in [getattr(f, "find_spec", None) for f in sys.meta_path]  # as importlib
+        if find is not None  # .util's find_spec (whose import costs 2 ms) looks them up
+    )
+
+
+def _rs_vouches_for(schema: Any) -> bool:
+    if not isinstance(schema, dict) or _uri_formats_checked():
+        return False
+    stack: list[Any] = [schema]
+    while stack:  # bounded: check_refs has refused schemas of too many nodes
+        node = stack.pop()
+        if isinstance(node, dict):
+            if not _REGEX_KEYWORDS.isdisjoint(node):
+                return False
+            meta = node.get("$schema")
+            if meta is not None and meta not in _DRAFT_2020_12:
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 def _needs_plain_validator(schema: Any) -> bool:
@@ -540,8 +646,8 @@ class CompiledSchema:
     Attributes:
         source: what the caller passed (dict, pydantic model class, dataclass).
         schema: the JSON Schema.
-        validator: a prebuilt validator for ``schema`` (``jsonschema``'s Draft 2020-12
-            keywords, with memoised ``anyOf``/``oneOf``).
+        validator: the validator for ``schema`` (``jsonschema``'s Draft 2020-12
+            keywords, with memoised ``anyOf``/``oneOf``), made on first use.
         kind: ``"json"``, ``"pydantic"`` or ``"dataclass"``.
         adapter: the pydantic ``TypeAdapter`` that builds a dataclass instance.
         fast: the ``jsonschema-rs`` validators, or ``None`` where it cannot read the schema.
@@ -646,32 +752,20 @@ def compile_schema(schema: Any) -> CompiledSchema | None:
         return hit[1]
     json_schema, kind = json_schema_of(schema)
     check_refs(json_schema)  # before any validator could fetch a URL or read a file
-    Draft202012Validator.check_schema(json_schema)
-    cls = Draft202012Validator if _needs_plain_validator(json_schema) else MemoValidator
+    _check_schema(json_schema)
+    validator = _LazyValidator(json_schema, plain=_needs_plain_validator(json_schema))
     adapter = _adapter(schema) if kind == "dataclass" else None
     fast = _fast_for(json_schema)
-    compiled = CompiledSchema(schema, json_schema, cls(json_schema), kind, adapter, fast)
+    compiled = CompiledSchema(schema, json_schema, validator, kind, adapter, fast)
     _CACHE[key] = (schema, compiled)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return compiled
 
 
-def load_schema(source: str | bytes) -> CompiledSchema:
-    """Read and compile a JSON Schema written as JSON or YAML text (a schema file).
-
-    YAML is read by llmkit's own safe loader with the YAML 1.2 core schema, as answers
-    are: ``enum: [NO, SE, DK]`` stays three strings, ``1:30`` and ``1.10`` stay what YAML
-    1.2 says (PyYAML's ``safe_load`` is YAML 1.1: ``NO`` → false). The schema is checked
-    against Draft 2020-12 once, here.
-
-    Raises:
-        ValueError: the text is not UTF-8, not JSON or YAML, not a mapping (or boolean),
-            or not a valid Draft 2020-12 schema; the message says which.
-    """
+def _schema_data(source: str | bytes) -> Any:
+    """A schema file's text as data: JSON, else YAML read by the safe 1.2 loader."""
     import json
-
-    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
 
     from llmkit._exceptions import StructuredOutputError
     from llmkit.structured._load import LoadFailure, load_yaml
@@ -697,6 +791,56 @@ def load_schema(source: str | bytes) -> CompiledSchema:
         data = loaded.value
     if not isinstance(data, (dict, bool)):
         raise ValueError(f"a schema must be a mapping (or a boolean), not {type(data).__name__}")
+    return data
+
+
+def load_schema(
+    source: str | bytes,
+    *,
+    ref_files: Iterable[str | Path] = (),
+    base: str | Path | None = None,
+) -> CompiledSchema:
+    """Read and compile a JSON Schema written as JSON or YAML text (a schema file).
+
+    YAML is read by llmkit's own safe loader with the YAML 1.2 core schema, as answers
+    are: ``enum: [NO, SE, DK]`` stays three strings, ``1:30`` and ``1.10`` stay what YAML
+    1.2 says (PyYAML's ``safe_load`` is YAML 1.1: ``NO`` → false). The schema is checked
+    against Draft 2020-12 once, here.
+
+    A ``$ref`` is resolved only inside the schema, never by fetching a URL or reading a
+    file, except in the local files named here: each is read now and embedded in the
+    schema, so ``{"$ref": "address.json"}`` (or ``address.json#/$defs/street``) resolves
+    to it. Any other reference is refused.
+
+    Args:
+        source: the schema's text.
+        ref_files: local schema files its references may name (JSON or YAML).
+        base: the schema file's own path, which relative references start from
+            (default: a file in the current directory).
+
+    Raises:
+        ValueError: the text is not UTF-8, not JSON or YAML, not a mapping (or boolean),
+            or not a valid Draft 2020-12 schema, or a reference file cannot be read or
+            parsed; the message says which (and names the file).
+    """
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped,unused-ignore]
+
+    data = _schema_data(source)
+    files = [Path(f) for f in ref_files]
+    if files:
+        if not isinstance(data, dict):
+            raise ValueError("a boolean schema has no references to resolve")
+        embedded = {}
+        for file in files:
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                raise ValueError(f"{file}: cannot be read: {exc.strerror or exc}") from None
+            try:
+                embedded[file] = _schema_data(raw)
+            except ValueError as exc:
+                raise ValueError(f"{file}: {exc}") from None
+        data = embed_ref_files(data, embedded, Path(base) if base is not None else None)
     try:
         compiled = compile_schema(data)
     except SchemaError as exc:

@@ -25,9 +25,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmkit._lazy import lazy_pattern
 from llmkit.structured._coerce import normalize_key, schema_walker
 from llmkit.structured._load import smart_inner
-from llmkit.structured._repair_yaml import split_line, structure_lines
+from llmkit.structured._repair_yaml import split_line, structure_lines, structure_splits
 from llmkit.structured._schema import CompiledSchema
 
 __all__ = ["STRING", "TYPED", "line_kinds", "quote_by_schema", "string_schema"]
@@ -41,7 +42,7 @@ TYPED = "typed"
 # `- Step 1: open it` where the item is text: the whole item is the value
 _TEXT_ITEM = "text item"
 _INDICATORS = frozenset("{[&*!%@`#|>")
-_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?\Z")
+_BLOCK_HEADER = lazy_pattern(r"[|>][-+0-9]*[ \t]*(?:#.*)?\Z")
 _SMART = frozenset("\u201c\u2018\u201e\"'")
 _SMART_OPEN = frozenset("\u201c\u2018\u201e")
 _MAX_STEPS = 64  # path depth followed into the schema
@@ -74,10 +75,9 @@ def _walk(lines: list[str]) -> _Walk:
     stack: list[_Frame] = [_Frame(0, (), False)]
     pending: tuple[str | int, ...] | None = ()  # the path a deeper block would belong to
     pending_col = -1
-    for i in structure_lines(lines):
+    for i, parts in structure_splits(lines):
         line = lines[i]
         col = len(line) - len(line.lstrip(" "))
-        parts = split_line(line)
         if parts is None:
             out.paths[i] = None
             continue
@@ -216,10 +216,11 @@ def line_kinds(text: str, compiled: CompiledSchema | None) -> dict[int, str]:
     kinds = _Kinds(compiled)
     walk = _walk(text.split("\n"))
     out: dict[int, str] = {}
+    seen: dict[tuple[str | int, ...], str | None] = {}  # a key repeated in every item
     for i, path in walk.paths.items():
         if path is None:
             continue
-        kind = kinds.at(path)
+        kind = seen[path] if path in seen else seen.setdefault(path, kinds.at(path))
         if kind is not None:
             out[i] = kind
         if i in walk.whole_item and kinds.at(path[:-1]) == STRING:

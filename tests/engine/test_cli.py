@@ -38,16 +38,16 @@ def test_serve_process_ready_line_requests_and_clean_stop(tmp_path: Path) -> Non
         assert reply.status == 200
         rid = reply.chunks[0]["id"]
         proc = server.proc
-    assert proc.returncode == 0
+    assert proc.returncode == 143  # SIGTERM: the exit-code contract's "terminated"
     records = read_send_log(log)
     assert [r.kind for r in records if r.response_id == rid] == ["role", *["output"] * 5, "done"]
     assert records[0].kind == "error" and records[0].fault == "429"
 
 
-def test_sigint_exits_cleanly() -> None:
+def test_sigint_exits_cleanly_with_the_interrupted_status() -> None:
     server = start_engine_process(EngineConfig.zero_delay())
     server.proc.send_signal(signal.SIGINT)
-    assert server.proc.wait(10) == 0
+    assert server.proc.wait(10) == 130  # the exit-code contract's "interrupted"
     err = server.stderr_text()
     server.stop()
     assert "Traceback" not in err

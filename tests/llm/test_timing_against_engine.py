@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sendlog import settled_sends
 
 from llmkit.engine import EngineConfig
 from llmkit.llm import Client
@@ -42,7 +43,7 @@ def slow_engine(make_engine: Callable[..., Any], tmp_path: Path) -> Any:
 
 
 def _sent(engine: Any, response_id: str | None, kind: str) -> list[int]:
-    return [r.t_ns for r in engine.send_log() if r.response_id == response_id and r.kind == kind]
+    return settled_sends(engine, response_id, kind)
 
 
 @pytest.mark.slow

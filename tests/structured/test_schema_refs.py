@@ -147,3 +147,88 @@ def test_the_walk_is_bounded() -> None:
     }
     with pytest.raises(SchemaRefError, match="more than"):
         check_refs(wide)
+
+
+# --- local files the user names explicitly (ref_files=, parse --ref-file) -------------------
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """main.json refers to address.yaml (a whole file and one of its $defs)."""
+    (tmp_path / "main.json").write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "required": ["home"],
+                "properties": {
+                    "home": {"$ref": "address.yaml"},
+                    "zip": {"$ref": "address.yaml#/$defs/zip"},
+                    "kind": {"enum": ["house", "flat"]},
+                },
+            }
+        )
+    )
+    (tmp_path / "address.yaml").write_text(
+        "type: object\nrequired: [city]\nproperties:\n  city: {type: string}\n"
+        "  zip: {$ref: '#/$defs/zip'}\n"
+        '$defs:\n  zip: {type: string, pattern: "^[0-9]{5}$"}\n'
+    )
+    (tmp_path / "unnamed.json").write_text(json.dumps({"type": "string"}))
+    return tmp_path
+
+
+def _load(tree: Path, *refs: str) -> object:
+    return load_schema(
+        (tree / "main.json").read_text(),
+        ref_files=[tree / r for r in refs],
+        base=tree / "main.json",
+    )
+
+
+def test_a_named_local_file_resolves_and_types_the_answer(tree: Path, recorder: str) -> None:
+    schema = _load(tree, "address.yaml")
+    got = parse("home:\n  city: Oslo\n  zip: 00150\nzip: 01234\nkind: house", schema)
+    # zip is a string by the file's own $defs: YAML's 1234 never happens
+    assert (got.stage, got.value) == (
+        "clean",
+        {"home": {"city": "Oslo", "zip": "00150"}, "zip": "01234", "kind": "house"},
+    )
+    assert parse("home:\n  town: Oslo", schema).stage == "failed"  # the file's `required`
+    assert parse("home: {city: Oslo}\nzip: 12", schema).stage == "failed"  # its pattern
+
+
+def test_a_reference_to_a_file_not_named_is_refused_naming_it(tree: Path) -> None:
+    with pytest.raises(ValueError, match=r"address\.yaml.*refers outside the schema"):
+        _load(tree)
+    (tree / "main.json").write_text(json.dumps({"$ref": "unnamed.json"}))
+    with pytest.raises(ValueError, match=r"unnamed\.json"):
+        _load(tree, "address.yaml")
+
+
+def test_urls_stay_refused_whatever_files_are_named(tree: Path, recorder: str) -> None:
+    (tree / "main.json").write_text(
+        json.dumps({"properties": {"a": {"$ref": "address.yaml"}, "b": {"$ref": recorder}}})
+    )
+    with pytest.raises(ValueError, match="refers outside the schema"):
+        _load(tree, "address.yaml")
+
+
+def test_a_named_file_that_cannot_be_read_or_parsed_is_named(tree: Path) -> None:
+    (tree / "broken.json").write_text("{: nope")
+    with pytest.raises(ValueError, match=r"broken\.json: not JSON or YAML"):
+        _load(tree, "broken.json")
+    with pytest.raises(ValueError, match=r"absent\.json: cannot be read"):
+        _load(tree, "absent.json")
+
+
+def test_parse_ref_file_on_the_command_line(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tree)
+    run = CliRunner().invoke(
+        cli,
+        ["parse", "--schema", "main.json", "--ref-file", "address.yaml"],
+        input="home: {city: Oslo}\nzip: 01234\n",
+    )
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout) == {"home": {"city": "Oslo"}, "zip": "01234"}
+    refused = CliRunner().invoke(cli, ["parse", "--schema", "main.json"], input="home: {}\n")
+    assert refused.exit_code == 2 and "--ref-file" in refused.stderr
