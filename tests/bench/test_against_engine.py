@@ -93,6 +93,7 @@ def test_without_per_chunk_usage_itl_is_approximate(bench_engine: MakeEngine) ->
     assert level.stats["itl_ms"]["p50"] is not None
 
 
+@pytest.mark.slow
 def test_failures_are_counted_with_reasons(bench_engine: MakeEngine) -> None:
     script = ("429", "500", "cut", "stall", "garbage", "non_json", "ok", "ok")
     faults = Faults(script=script, stall_s=1.0)

@@ -72,6 +72,7 @@ def test_client_copes_with_the_bare_dialect(bare: EngineHandle) -> None:
             client.chat("hi", max_tokens=0)
 
 
+@pytest.mark.slow
 def test_eval_records_and_replays_against_the_bare_dialect(
     bare: EngineHandle, tmp_path: Path
 ) -> None:

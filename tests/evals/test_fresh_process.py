@@ -10,9 +10,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import SUITE
 
 
+@pytest.mark.slow
 def test_example_suite_replays_in_a_fresh_process() -> None:
     ran = subprocess.run(
         [sys.executable, "-m", "llmkit", "eval", str(SUITE)],

@@ -50,6 +50,7 @@ def matrix_suite(suite_copy: Path, make_engine: Callable[..., EngineHandle]) -> 
     return suite_copy
 
 
+@pytest.mark.slow
 def test_matrix_cells_have_their_own_cassettes_and_a_side_by_side_table(
     matrix_suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,6 +94,7 @@ def test_matrix_cells_have_their_own_cassettes_and_a_side_by_side_table(
     assert all(n in table.out for n in names) and "unknown" in table.out
 
 
+@pytest.mark.slow
 def test_compare_two_columns_uses_the_paired_tests_and_exit_codes(matrix_suite: Path) -> None:
     ran = llmkit(
         "eval", str(matrix_suite), "--compare", f"{GOOD}@{SIM}", f"{WORSE}@{SIM}", "--json"
@@ -115,6 +117,7 @@ def test_compare_two_columns_uses_the_paired_tests_and_exit_codes(matrix_suite: 
     assert ran.code == 2 and "names several columns" in ran.err
 
 
+@pytest.mark.slow
 def test_a_stale_cell_names_itself(matrix_suite: Path) -> None:
     worse = matrix_suite.parent / "worse.yaml"
     worse.write_text(worse.read_text().replace("Write the ticket for", "Write a ticket for"))
@@ -153,6 +156,7 @@ def _matrix_doc(folder: Path) -> dict[str, object]:
     return doc
 
 
+@pytest.mark.slow
 def test_matrix_shards_merge_into_the_unsharded_matrix(matrix_suite: Path, tmp_path: Path) -> None:
     pair = [f"{GOOD}@{SIM}", f"{WORSE}@{SIM}"]
     full = llmkit("eval", str(matrix_suite), "-o", str(tmp_path / "full"), "--compare", *pair)

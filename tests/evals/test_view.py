@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from annotate_web.conftest import browser  # noqa: F401  (the chromium fixture)
 
 from llmkit.evals import ReportColumn, render_report
@@ -56,6 +57,7 @@ def _static(html: str) -> None:
     assert "@import" not in html and "url(" not in html
 
 
+@pytest.mark.slow
 def test_single_run_report_filters_and_diffs_in_chromium(
     suite_copy: Path,
     tmp_path: Path,
@@ -103,6 +105,7 @@ def test_single_run_report_filters_and_diffs_in_chromium(
     assert {u.split(":")[0] for u in requests} == {"file"} and len(requests) == 1
 
 
+@pytest.mark.slow
 def test_matrix_report_shows_every_column_diffed_against_the_first(
     matrix_suite: Path,  # noqa: F811
     tmp_path: Path,
@@ -156,6 +159,7 @@ def _synthetic(n: int) -> list[ReportColumn]:
     return [ReportColumn("big", summary, timing)]
 
 
+@pytest.mark.slow
 def test_report_holds_1000_cases(tmp_path: Path, browser: Any) -> None:  # noqa: F811
     columns = _synthetic(1000)
     base = json.loads(json.dumps(columns[0].summary))
