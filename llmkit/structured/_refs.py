@@ -155,7 +155,10 @@ def embed_ref_files(
         if not isinstance(doc, dict):
             raise _error_class()(f"{path}: a referenced schema must be a mapping")
         embedded = {k: v for k, v in copy.deepcopy(doc).items() if k not in ("$id", "$schema")}
-        defs[slot.rsplit("/", 1)[1]] = embedded
+        name = slot.rsplit("/", 1)[1]
+        if name in defs:  # never overwrite the schema's own definition
+            raise _error_class()(f"the schema already defines $defs/{name}: rename it")
+        defs[name] = embedded
         todo.append((embedded, uri, slot))
     root["$defs"] = defs
     for doc, uri, prefix in todo:
