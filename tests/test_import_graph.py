@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llmkit"
 FLOOR = {
     "llmkit._exceptions",
     "llmkit._home",
+    "llmkit._jsonl",
     "llmkit._lazy",
     "llmkit._migrate",
     "llmkit._observe",

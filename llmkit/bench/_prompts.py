@@ -7,13 +7,13 @@ building prompts never delays a request past its scheduled send time.
 from __future__ import annotations
 
 import functools
-import json
 import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from llmkit._exceptions import ConfigError
+from llmkit._jsonl import json_lines
 
 __all__ = ["PromptSource", "synthetic_text"]
 
@@ -79,16 +79,8 @@ def _load_file(path: str) -> list[Messages]:
             f"--prompt-file {path!r} is not UTF-8 text (byte {exc.start}): expected JSONL"
         ) from None
     out: list[Messages] = []
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{no}: not JSON ({exc.msg})") from None
-        except RecursionError:
-            raise ConfigError(f"{path}:{no}: JSON nested too deeply") from None
-        out.append(_to_messages(item, f"{path}:{no}"))
+    for where, item in json_lines(lines, path):
+        out.append(_to_messages(item, where))
     if not out:
         raise ConfigError(f"--prompt-file {path!r} holds no prompts")
     return out

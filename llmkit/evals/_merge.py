@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmkit._exceptions import ConfigError
+from llmkit._jsonl import json_lines
 from llmkit.evals._runner import CaseRun, EvalRun, ScoreRecord
 from llmkit.evals._shard import Shard
 from llmkit.evals._suite import Suite, load_suite
@@ -79,14 +80,7 @@ def load_shard_result(folder: str | Path) -> ShardResult:
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"{summary_file}: shard: expected index and count") from None
     records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{folder / 'results.jsonl'}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
+    for where, row in json_lines(lines, folder / "results.jsonl"):
         records.append(_record(row, where))
     return ShardResult(folder, summary, shard, tuple(info.get("tags") or ()), tuple(records))
 

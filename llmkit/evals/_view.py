@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from llmkit._exceptions import ConfigError
+from llmkit._jsonl import json_lines
 
 __all__ = ["ReportColumn", "load_report_columns", "render_report", "write_report"]
 
@@ -60,13 +61,7 @@ def _column(name: str, folder: Path, summary: Any) -> ReportColumn:
     col = ReportColumn(name, summary)
     results = folder / "results.jsonl"
     if results.exists():
-        for number, line in enumerate(results.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{results}:{number}: not JSON ({exc.msg})") from None
+        for _, rec in json_lines(results.read_text(encoding="utf-8").splitlines(), results):
             case = str(rec.get("case"))
             if isinstance(rec.get("timing"), dict) and case not in col.timing:
                 col.timing[case] = rec["timing"]

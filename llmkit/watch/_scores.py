@@ -7,11 +7,11 @@ from 0 to 1, as ``llmkit eval`` writes them).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from llmkit._exceptions import ConfigError
+from llmkit._jsonl import json_lines
 from llmkit.watch._window import Window
 
 __all__ = ["ScoreTable", "read_scores"]
@@ -36,14 +36,7 @@ def read_scores(path: str | Path, window: Window | None = None) -> ScoreTable:
     if not any(line.strip() for line in lines):
         raise ConfigError(f"--scores {target}: the file holds no scores")
     table: ScoreTable = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"--scores {target}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
+    for where, row in json_lines(lines, f"--scores {target}"):
         if not isinstance(row, dict):
             raise ConfigError(f"{where}: expected an object with scorer and score")
         scorer, score, at = row.get("scorer"), row.get("score"), row.get("at")
