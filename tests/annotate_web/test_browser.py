@@ -52,7 +52,11 @@ def no_csp_violations() -> Iterator[None]:
 def keyboard_login(page: Any, live: LiveServer, name: str) -> None:
     page.goto(f"{live.url}/login")
     # the name field has autofocus; typing before it takes focus would type into nothing
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
+    # (Playwright's expect polls from its own injected script: a wait_for_function string
+    # is compiled in the page, which the page's CSP rightly refuses as eval)
+    from playwright.sync_api import expect
+
+    expect(page.locator("input[name='name']")).to_be_focused()
     page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
