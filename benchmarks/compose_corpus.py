@@ -73,7 +73,7 @@ def _ticket(rng: random.Random) -> tuple[Any, dict[str, Any]]:
         "count": rng.randint(0, 500),
         "active": rng.random() < 0.5,
         "tags": [_pick(rng) for _ in range(rng.randint(1, 3))],
-        "note": _pick(rng),
+        "note": _pick(rng) if rng.random() < 0.85 else None,
     }
     schema = {
         "type": "object",
@@ -460,6 +460,88 @@ def drop_final_closer(text: str, case: Case, rng: random.Random) -> str | None:
     return text.rstrip()[:-1].rstrip()
 
 
+def _enum_words(schema: Any, out: set[str] | None = None) -> set[str]:
+    out = set() if out is None else out
+    if isinstance(schema, dict):
+        out.update(m for m in schema.get("enum", []) if isinstance(m, str))
+        for v in schema.values():
+            _enum_words(v, out)
+    elif isinstance(schema, list):
+        for v in schema:
+            _enum_words(v, out)
+    return out
+
+
+def js_undefined(text: str, case: Case, rng: random.Random) -> str | None:
+    """JavaScript's `undefined` where JSON has `null` (models steeped in JS code; typia's
+    LlmJson and JSON5 readers accept it): `"note": undefined`."""
+    if case.render != "json":
+        return None
+    out = re.sub(r'(?m)(": )null(,?)$', r"\1undefined\2", text)
+    return out if out != text else None
+
+
+def yes_no_booleans(text: str, case: Case, rng: random.Random) -> str | None:
+    """Booleans written as the words yes/no (`"active": "yes"`, `active: No`), a habit
+    reported in pydantic-ai and Pipelex review threads (pipelex#1028, posthog#50283)."""
+    word = {"true": rng.choice(["yes", "Yes"]), "false": rng.choice(["no", "No"])}
+    if case.render == "json":
+        pattern, fmt = r'(?m)(": )(true|false)(,?)$', '"{}"'
+    elif case.render == "yaml":
+        pattern, fmt = r"(?m)^([ ]*(?:- )?\w+: )(true|false)()$", "{}"
+    else:
+        return None
+    out = re.sub(pattern, lambda m: m[1] + fmt.format(word[m[2]]) + m[3], text)
+    return out if out != text else None
+
+
+def enum_title_case(text: str, case: Case, rng: random.Random) -> str | None:
+    """Enum labels capitalised (`"priority": "High"` for `high`): models title-case the
+    labels a prompt lists (Instructor and BAML enum tests, test_enum.rs)."""
+    words = sorted(w for w in _enum_words(case.schema) if w.islower())
+    if not words or case.render == "python":
+        return None
+    alt = "|".join(re.escape(w) for w in words)
+    q = '"' if case.render == "json" else ""
+    out = re.sub(rf"(?m)(: {q})({alt})({q},?)$", lambda m: m[1] + m[2].capitalize() + m[3], text)
+    return out if out != text else None
+
+
+def quoted_numbers(text: str, case: Case, rng: random.Random) -> str | None:
+    """Integers written as JSON strings (`"count": "42"`): the model quotes every value
+    (pydantic's lax mode accepts it; strict readers do not)."""
+    if case.render != "json":
+        return None
+    out = re.sub(r'(?m)(": )(-?\d+)(,?)$', r'\1"\2"\3', text)
+    return out if out != text else None
+
+
+def unquoted_keys(text: str, case: Case, rng: random.Random) -> str | None:
+    """JSON keys without quotes, as in a JavaScript object literal (`{name: "Ann"}`;
+    typia#1774, json_repair's tests)."""
+    if case.render != "json":
+        return None
+    out = re.sub(r'(?m)^(\s*)"(\w+)":', r"\1\2:", text)
+    return out if out != text else None
+
+
+def missing_commas(text: str, case: Case, rng: random.Random) -> str | None:
+    """The commas between members on separate lines left out (json_repair's tests: a
+    value followed by the next key on the next line, no comma)."""
+    if case.render != "json":
+        return None
+    out = re.sub(r',\n(\s*")', r"\n\1", text)
+    return out if out != text else None
+
+
+def double_encoded(text: str, case: Case, rng: random.Random) -> str | None:
+    """The whole JSON answer sent as one JSON string (`"{\"name\": ...}"`): tool-call
+    arguments encoded twice (smolagents#1003, OpenManus#989, kimi-cli#2513)."""
+    if case.render != "json" or not text.lstrip().startswith("{"):
+        return None
+    return json.dumps(text, ensure_ascii=False)
+
+
 OPERATORS: dict[str, Op] = {
     f.__name__: f
     for f in [
@@ -482,6 +564,13 @@ OPERATORS: dict[str, Op] = {
         think_block,
         tabs,
         drop_final_closer,
+        js_undefined,
+        yes_no_booleans,
+        enum_title_case,
+        quoted_numbers,
+        unquoted_keys,
+        missing_commas,
+        double_encoded,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it
@@ -495,6 +584,13 @@ _FIRST = (
     "trailing_commas",
     "smart_quotes",
     "drop_final_closer",
+    "js_undefined",
+    "yes_no_booleans",
+    "enum_title_case",
+    "quoted_numbers",
+    "unquoted_keys",
+    "missing_commas",
+    "double_encoded",
     "json_for_yaml",
     "yaml_for_json",
     "python_dict_comment",

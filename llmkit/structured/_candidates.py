@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
+from llmkit.structured._json_repair import only_root_open
 from llmkit.structured._load import (
     Limits,
     Loaded,
@@ -273,21 +274,6 @@ def reshaped(run: Run, payload: str, fmt: str) -> tuple[Attempt, str] | None:
         a.payload = payload  # type: ignore[attr-defined]
         return a, payload
     return None
-
-
-_WHOLE_END = lazy_pattern(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
-
-
-def only_root_open(read: _json_repair.JsonRepair, payload: str, at_limit: bool) -> bool:
-    """A cut JSON answer whose every member was written whole: only the top-level value
-    was left open. At the token limit only an object counts (a list could have gone on,
-    and the object's required keys tell), and only if its last value ends in a closer,
-    a quote or a literal (`12` may be the start of `125`). Nothing is ever completed: a
-    list or a nested object that runs to the end is not whole."""
-    if at_limit:
-        return read.open_at_cut == "{" and _WHOLE_END.search(payload) is not None
-    # no sign of a cut (the closer forgotten): a top-level list of whole items also
-    return read.open_at_cut in ("{", "[")
 
 
 def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from llmkit._lazy import lazy_pattern
 from llmkit.structured._rules import register_entries
 
-__all__ = ["JsonRepair", "repair_json"]
+__all__ = ["JsonRepair", "only_root_open", "repair_json"]
 
 # The repairs the engine names, as registry data: (name, error class, hint, broken, fixed).
 register_entries(
@@ -64,6 +64,13 @@ register_entries(
             "Write true, false and null in lowercase (not True, False, None).",
             '{"ok": True, "x": None}',
             '{"ok": true, "x": null}',
+        ),
+        (
+            "json_undefined",
+            "JavaScript undefined in JSON",
+            "Write null for a missing value (or leave the key out), never undefined.",
+            '{"email": undefined}',
+            '{"email": null}',
         ),
         (
             "json_tuples",
@@ -403,6 +410,8 @@ class _Reader:
         if lit is not None:
             if tok in _PY_LITERALS:
                 self.note("json_python_literals")
+            elif tok == "undefined":
+                self.note("json_undefined")
             return lit
         if self.peek() == '"' and raw == raw.rstrip() and self._closes(self.i + 1, ctx):
             # `"name": Eli Navarro",`: the opening quote is missing, the closing one is not
@@ -433,6 +442,7 @@ class _Reader:
         out: list[str] = []  # JSON-escaped pieces
         last_inner = -1  # a quote read as text: where the string may really have ended
         inner_out = inner_seg = inner = letters = invalid = 0
+        doubled = 0  # inner quotes that are the delimiter itself
         while True:
             if j >= self.n:
                 nl = s.rfind("\n", seg, j)
@@ -478,6 +488,10 @@ class _Reader:
                 if self._closes(j + 1, ctx) or (
                     ctx == "arr" and q == '"' and _NEXT_ITEM.match(s, j + 1)
                 ):
+                    if doubled % 2 and c == q and (s[start + 1] == q or s[j - 1] == q):
+                        # `""Ann"` / `"Ann""`: an unpaired quote against a delimiter is a
+                        # doubled quote (a typo) or text, and the two readings differ
+                        raise _Fail("a doubled quote at the edge of a string")
                     out.append(_escape(s[seg:j]))
                     self.i = j + 1
                     break
@@ -499,6 +513,7 @@ class _Reader:
                     return f'"{body}"'
                 last_inner, inner_out, inner_seg = j, len(out), seg
                 inner += 1
+                doubled += c == q
                 if c == q or q in _SMART:  # a smart quote inside "…" is the author's text
                     self.note("json_inner_quotes")
                 j += 1
@@ -702,3 +717,22 @@ def repair_json(text: str) -> JsonRepair | None:
     if len(values) > 1:
         r.note("multiple_documents")
     return JsonRepair(values, r.repairs, r.truncated, trailing, r.cut_inside, r.open_at_cut)
+
+
+# a cut answer's last value is whole only if a closer, a quote or a whole keyword ends it
+_WHOLE_END = lazy_pattern(r"(?:[\"'}\])\u201d\u2019]|\b(?:true|false|null|True|False|None))\s*\Z")
+
+
+def only_root_open(read: JsonRepair, payload: str, at_limit: bool) -> bool:
+    """A cut JSON answer whose every member was written whole: only the top-level value
+    was left open. At the token limit only an object counts (a list could have gone on,
+    and the object's required keys tell), and only if its last value ends in a closer,
+    a quote or a literal (`12` may be the start of `125`); without the limit the same
+    holds for the last value. Nothing is ever completed: a list or a nested object that
+    runs to the end is not whole."""
+    whole_end = _WHOLE_END.search(payload) is not None
+    if at_limit:
+        return read.open_at_cut == "{" and whole_end
+    # no sign of a cut (the closer forgotten): a top-level list of whole items also; but
+    # a number at the end may be the start of a longer one (`"age": 3` of `31`)
+    return read.open_at_cut in ("{", "[") and whole_end

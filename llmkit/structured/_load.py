@@ -29,6 +29,7 @@ from llmkit._exceptions import UnsafeInputError
 from llmkit._lazy import lazy_pattern
 
 __all__ = [
+    "Folded",
     "JsonNumber",
     "Limits",
     "LoadFailure",
@@ -89,6 +90,23 @@ class Plain(str):
     """
 
     __slots__ = ()
+
+
+class Folded(Plain):
+    """A plain scalar YAML folded from several lines (``a`` and ``b`` on two lines read as
+    ``"a b"``); ``source`` is the text as the model wrote it.
+
+    The folded text appears nowhere in the answer, so the coercer never makes a list of
+    it (its lines may have been items, or one text), and a whole answer under a schema
+    that asks for text is the text as written.
+    """
+
+    source: str
+
+    def __new__(cls, value: str, source: str) -> Folded:
+        folded = super().__new__(cls, value)
+        folded.source = source
+        return folded
 
 
 class JsonNumber(Plain):
@@ -477,7 +495,8 @@ class _Builder:
         if self.unused_anchors and node.start_mark.index in self.unused_anchors:
             self.fire("literal_anchor")
             return self.text[node.start_mark.index : node.end_mark.index]
-        if node.start_mark.line != node.end_mark.line:
+        folded = node.start_mark.line != node.end_mark.line
+        if folded:
             self.check_folded(node)
         if self.check_smart and value and value[0] in _SMART_OPEN:
             inner = self.smart_quoted(node, value)
@@ -488,6 +507,8 @@ class _Builder:
         if self.check_hash and value:
             value = self.hash_after(node, value)
         if self.typed:
+            if folded and value == node.value:
+                return Folded(value, self.text[node.start_mark.index : node.end_mark.index])
             return value if _is_core_string(value) else Plain(value)
         return resolve_core(value)
 

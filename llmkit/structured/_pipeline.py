@@ -18,6 +18,7 @@ from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers
 from llmkit.structured._candidates import (
     Attempt,
     Run,
+    array_schema,
     cut_inside_payload,
     done,
     edge_prose,
@@ -622,6 +623,23 @@ def _yaml_for_json(
 _LABEL_LINE = lazy_pattern(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
 
 
+def _label_above_list(run: Run, payload: str, fired: list[str]) -> str:
+    """`Output:` alone above a list the schema asks for at the top: the label goes before
+    anything is loaded, so the items' schema paths decide their quoting (read as the one
+    key of a mapping, `- Note: read this` was split into a key and a value and quoted
+    apart). A mapping can never fit a list schema, so nothing is lost."""
+    if not array_schema(run.compiled):
+        return payload
+    m = _LABEL_LINE.match(payload.lstrip("\n"))
+    if m is None:
+        return payload
+    rest = payload.lstrip("\n")[m.end() :]
+    if not rest.lstrip("\n").lstrip(" ").startswith("- "):
+        return payload
+    fire(fired, "strip_prose")
+    return rest
+
+
 def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
     """`Output:` alone above a document the schema asks for at the top: a label, not a key.
 
@@ -741,6 +759,7 @@ def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: li
     """Values the schema asks as text quoted by their path; `tag: #x` kept as text."""
     if fmt != "yaml" or json_like(payload):
         return payload
+    payload = _label_above_list(run, payload, fired)
     if run.compiled is not None:
         quoted = _quoted(payload, run.compiled)
         if quoted is not None:

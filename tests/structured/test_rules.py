@@ -166,6 +166,7 @@ CASES = [
         "json",
         {"active": True, "order_id": None},
     ),
+    ("json_undefined", '{"order_id": undefined}', TICKET, "json", {"order_id": None}),
     ("json_control_chars", '{"title": "a\nb"}', TICKET, "json", {"title": "a\nb"}),
     (
         "json_inner_quotes",

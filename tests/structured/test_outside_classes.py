@@ -1,0 +1,119 @@
+"""Error classes learned from outside (peer trackers and peer repair suites), as invariants.
+
+Each property states what must hold for every answer of its class, not for one example:
+``ok`` implies the value equals what the model wrote (failing is always allowed), and no
+string or number of an ``ok`` value appears nowhere in the answer.
+
+- a cut JSON answer (mem0#4414, issue 14's rule): a number at the cut may be the start of
+  a longer one, so no value of an ``ok`` answer differs from the one written;
+- a doubled quote at a string's edge (json_repair's `""value"` tests): typo or text;
+- lines YAML folds into one text (`a\\nb` read as ``"a b"``): never a list item, and a
+  whole answer under a text schema is the text as written;
+- JavaScript's ``undefined`` (typia's LlmJson docs): null, and recorded;
+- JSON encoded twice, as a string (smolagents#1003, kimi-cli#2513): read by the JSON
+  engine, never by YAML's own typing (``NO`` stays ``"NO"``).
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Any
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import llmkit
+
+KEYS = st.text(string.ascii_lowercase, min_size=1, max_size=6)
+WORDS = st.text(string.ascii_letters, min_size=1, max_size=8)
+SCALARS = st.one_of(WORDS, st.integers(-10_000, 10_000), st.booleans(), st.none())
+FLAT = st.dictionaries(KEYS, SCALARS, min_size=1, max_size=5)
+OBJECT = {"type": "object"}
+TEXTS = {"type": "array", "items": {"type": "string"}}
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=150, deadline=None)
+@given(FLAT, st.data())
+def test_a_cut_json_answer_never_changes_a_value(doc: dict[str, Any], data: Any) -> None:
+    """Every prefix of a JSON answer: what comes back ``ok`` holds only values written
+    whole (`"age": 3` cut from `31` is never 3)."""
+    text = json.dumps(doc)
+    cut = data.draw(st.integers(1, len(text) - 1))
+    limit = data.draw(st.sampled_from([None, "length"]))
+    r = llmkit.parse(text[:cut], OBJECT, format="json", finish_reason=limit)
+    if r.ok:
+        assert isinstance(r.value, dict)
+        for k, v in r.value.items():
+            assert k in doc and _same(v, doc[k]), (text[:cut], r.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(FLAT, KEYS, st.integers(10, 99_999))
+def test_a_number_at_the_cut_fails(doc: dict[str, Any], key: str, n: int) -> None:
+    assume(key not in doc)
+    text = json.dumps({**doc, key: n})[:-1]  # the closer left off after a number
+    assert not llmkit.parse(text, OBJECT, format="json").ok, text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(KEYS, WORDS, min_size=1, max_size=4), st.data())
+def test_a_doubled_quote_is_never_kept_as_text(doc: dict[str, str], data: Any) -> None:
+    key = data.draw(st.sampled_from(sorted(doc)))
+    written = json.dumps(doc[key])
+    doubled = data.draw(st.sampled_from(['"' + written, written + '"']))
+    text = json.dumps(doc).replace(f'"{key}": {written}', f'"{key}": {doubled}', 1)
+    r = llmkit.parse(text, OBJECT, format="json")
+    assert not r.ok or r.value == doc, (text, r.value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(string.ascii_lowercase + " ", min_size=1, max_size=12), min_size=2))
+def test_lines_are_never_folded_into_a_made_up_text(lines: list[str]) -> None:
+    lines = [ln.strip() for ln in lines]
+    assume(all(lines))
+    text = "\n".join(lines)
+    as_list = llmkit.parse(text, TEXTS, format="yaml")
+    assert not as_list.ok or all(item in text for item in as_list.value), as_list.value
+    as_text = llmkit.parse(text, {"type": "string"}, format="yaml")
+    assert as_text.ok and as_text.value == text, as_text.value
+
+
+@settings(max_examples=60, deadline=None)
+@given(FLAT)
+def test_undefined_is_null_and_recorded(doc: dict[str, Any]) -> None:
+    assume(None in doc.values())
+    text = json.dumps(doc).replace(": null", ": undefined")
+    r = llmkit.parse(text, OBJECT, format="json")
+    assert r.ok and r.value == doc, (text, r.value)
+    assert r.stage == "repaired" and "json_undefined" in r.repairs
+
+
+YAML11 = st.sampled_from(["NO", "yes", "off", "On", "null", "~", "1.10", "0042", "2024-03-05"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(YAML11, WORDS), st.booleans())
+def test_json_in_a_string_is_read_as_json(word: str, quoted: bool) -> None:
+    """`"arguments": "{lang: NO}"`: the text the model wrote, typed by the schema."""
+    inner = json.dumps({"lang": word}) if quoted else f"{{lang: {word}}}"
+    schema = {
+        "type": "object",
+        "properties": {"arguments": {"type": "object", "properties": {"lang": {"type": "string"}}}},
+    }
+    r = llmkit.parse(json.dumps({"arguments": inner}), schema, format="json")
+    assert not r.ok or r.value == {"arguments": {"lang": word}}, (inner, r.value)
+    assume(word not in ("null", "~"))
+    assert r.ok, (inner, r.error)
+
+
+@settings(max_examples=60, deadline=None)
+@given(FLAT)
+def test_json_encoded_twice_keeps_every_value(doc: dict[str, Any]) -> None:
+    text = json.dumps(json.dumps(doc))
+    r = llmkit.parse(text, OBJECT, format="json")
+    assert r.ok and r.value == doc and all(_same(r.value[k], doc[k]) for k in doc)
