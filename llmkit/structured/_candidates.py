@@ -451,7 +451,8 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
     reads as one more key. Such a line is dropped only at the edge of the document, only
     when its label is no property the schema names, its value is empty or a sentence, the
     line opens no block, and the rest still validates. A lowercase identifier (`notes:`)
-    qualifies only where the document is ``invalid`` with it. Without a schema (or one
+    qualifies only where the document is ``invalid`` with it and a blank line sets it
+    apart from the document, as a remark is written. Without a schema (or one
     naming no properties) only an empty label no key would be written as (spaces,
     punctuation) qualifies, and only above or below a mapping of other keys.
     """
@@ -464,6 +465,7 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
 
     def scan(order: range) -> list[int]:
         found: list[int] = []
+        identifiers = 0
         tail = order.step < 0
         for i in order:
             if not lines[i].strip():
@@ -478,6 +480,13 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
             if nxt[:1].isspace() or nxt.startswith("-"):
                 break  # the label opens a block: it is the document's key
             found.append(i)
+            # `notes: flaky on iOS` (a value), not the bare label `notes:`
+            identifiers += _IDENTIFIER.fullmatch(label) is not None and bool(
+                lines[i].split(":", 1)[1].strip()
+            )
+        edge = (min(found) - 1 if tail else max(found) + 1) if found else -1
+        if identifiers and (edge < 0 or edge >= len(lines) or lines[edge].strip()):
+            return []  # `notes: flaky on iOS` among the other keys is data, not a remark
         return found
 
     lead = scan(range(len(lines)))

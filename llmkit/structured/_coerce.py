@@ -669,8 +669,9 @@ class _Coercer:
                 return self.final(value)
             if isinstance(value, str):
                 s = value.strip()
-                if "\n" in s and ("[" in s or "{" in s):
-                    # several lines holding brackets: a payload inside prose, not one item
+                if "\n" in s:
+                    # a text of several lines (a `|` block, a payload inside prose): its
+                    # lines may be the items or one text, so it is never one item
                     return self.final(value)
                 if s.startswith("[") and s.endswith("]"):
                     parsed = self.embedded(s, list)

@@ -93,8 +93,9 @@ class Plain(str):
 
 
 class Folded(Plain):
-    """A plain scalar YAML folded from several lines (``a`` and ``b`` on two lines read as
-    ``"a b"``); ``source`` is the text as the model wrote it.
+    """A scalar YAML folded from several lines (``a`` and ``b`` on two plain lines read as
+    ``"a b"``, or a ``>`` block); ``source`` is the text as the model wrote it (for a ``>``
+    block, which asks for the folding, the folded text).
 
     The folded text appears nowhere in the answer, so the coercer never makes a list of
     it (its lines may have been items, or one text), and a whole answer under a schema
@@ -490,6 +491,8 @@ class _Builder:
         tag = node.tag
         if tag != _STR:
             return self.tagged_scalar(node)
+        if node.style == ">" and self.typed and self._lines(node) > 1:
+            return Folded(value, value)  # `>` folds its lines: the model asked for that
         if node.style:
             return value  # quoted and block scalars are text
         if self.unused_anchors and node.start_mark.index in self.unused_anchors:
@@ -511,6 +514,11 @@ class _Builder:
                 return Folded(value, self.text[node.start_mark.index : node.end_mark.index])
             return value if _is_core_string(value) else Plain(value)
         return resolve_core(value)
+
+    def _lines(self, node: ScalarNode) -> int:
+        """Lines of text a block scalar holds (its indicator line not counted)."""
+        source = self.text[node.start_mark.index : node.end_mark.index]
+        return sum(1 for ln in source.split("\n")[1:] if ln.strip())
 
     def check_folded(self, node: ScalarNode) -> None:
         """Refuse a multi-line plain scalar that is really misplaced structure.
