@@ -542,6 +542,30 @@ def double_encoded(text: str, case: Case, rng: random.Random) -> str | None:
     return json.dumps(text, ensure_ascii=False)
 
 
+def escaped_answer(text: str, case: Case, rng: random.Random) -> str | None:
+    """The JSON answer escaped as if inside a string, without the outer quotes
+    (`{\\"name\\": ...}`): an answer copied from a log line or a string literal."""
+    if case.render != "json":
+        return None
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def missing_opener(text: str, case: Case, rng: random.Random) -> str | None:
+    """The opening brace of a JSON object left off (`"title": ...}`): the model starts
+    with the first key, as if the brace had been written already."""
+    if case.render != "json" or not text.startswith("{") or "{" in text[1:] or "}" in text[:-1]:
+        return None
+    return text[1:].lstrip()
+
+
+def lone_closing_fence(text: str, case: Case, rng: random.Random) -> str | None:
+    """A closing code fence after the payload with no opening one, then a remark: the
+    model forgot the opener but not the closer."""
+    if "```" in text:
+        return None
+    return f"{text}\n```\n\nLet me know if anything is missing."
+
+
 OPERATORS: dict[str, Op] = {
     f.__name__: f
     for f in [
@@ -571,6 +595,9 @@ OPERATORS: dict[str, Op] = {
         unquoted_keys,
         missing_commas,
         double_encoded,
+        escaped_answer,
+        missing_opener,
+        lone_closing_fence,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it
@@ -591,6 +618,8 @@ _FIRST = (
     "unquoted_keys",
     "missing_commas",
     "double_encoded",
+    "escaped_answer",
+    "missing_opener",
     "json_for_yaml",
     "yaml_for_json",
     "python_dict_comment",

@@ -79,6 +79,24 @@ def strip_think(text: str, ctx: RepairContext) -> str | None:
     return out.strip("\n") if changed else None
 
 
+_DOCUMENT_START = lazy_pattern(r"\s*+(?:[\[{]|- |[^\s:]++:(?:\s|$))")
+
+
+def _document_side(before: str, after: str) -> bool:
+    """Is the document before a lone fence rather than after it? Before, where only that
+    side starts like a document (a bracket, a list item, a key); where both do, the side
+    with more lines, then more text."""
+    doc_before = _DOCUMENT_START.match(before) is not None
+    doc_after = _DOCUMENT_START.match(after) is not None
+    if doc_before != doc_after:
+        return doc_before
+    return _weight(before) > _weight(after)
+
+
+def _weight(text: str) -> tuple[int, int]:
+    return sum(1 for ln in text.split("\n") if ln.strip()), len(text.strip())
+
+
 def _fence_blocks(text: str) -> list[tuple[str, str]]:
     blocks: list[tuple[str, str]] = []
     pos = 0
@@ -95,6 +113,11 @@ def _fence_blocks(text: str) -> list[tuple[str, str]]:
             stripped = body.rstrip()
             if stripped.endswith(fence[0] * 3):  # closing fence glued to the last line
                 body = stripped.rstrip(fence[0])
+            before = text[pos : m.start()]
+            if not blocks and not info and _document_side(before, body):
+                # `a: 1\n```\n\nLet me know!`: a closing fence whose opener was left
+                # off (an opener has the document after it, not a remark)
+                body = before
             blocks.append((info, body))
             break
         blocks.append((info, text[start : c.start()]))

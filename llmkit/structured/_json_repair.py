@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from llmkit._lazy import lazy_pattern
 from llmkit.structured._rules import register_entries
 
-__all__ = ["JsonRepair", "only_root_open", "repair_json"]
+__all__ = ["JsonRepair", "only_root_open", "opener_left_off", "repair_json"]
 
 # The repairs the engine names, as registry data: (name, error class, hint, broken, fixed).
 register_entries(
@@ -71,6 +71,20 @@ register_entries(
             "Write null for a missing value (or leave the key out), never undefined.",
             '{"email": undefined}',
             '{"email": null}',
+        ),
+        (
+            "json_escaped_answer",
+            "the whole answer escaped as if inside a string",
+            'Write the JSON itself, not an escaped copy of it (no \\" or \\n).',
+            '{\\"a\\": 1}',
+            '{"a": 1}',
+        ),
+        (
+            "json_missing_opener",
+            "the opening brace of an object left off",
+            "Start a JSON object with {.",
+            '"a": 1, "b": 2}',
+            '{"a": 1, "b": 2}',
         ),
         (
             "json_tuples",
@@ -676,6 +690,72 @@ def repair_json(text: str) -> JsonRepair | None:
         The top-level values as strict JSON texts, the repairs made, and whether the
         text was cut short.
     """
+    fixed, name = _whole_text_fix(text)
+    read = _read(fixed)
+    if read is not None and name:
+        read.repairs.insert(0, name)
+    return read
+
+
+_ESCAPED_START = lazy_pattern(r'\s*+[\[{]\s*+\\[n"]')
+_OPENER_LEFT_OFF = lazy_pattern(
+    r"""\s*+(?:["'\u201c\u2018][^"'\n\u201d\u2019]{1,80}+["'\u201d\u2019]|[A-Za-z_]\w{0,40}+)\s*+:[ \t\n]"""
+)
+
+
+def _whole_text_fix(text: str) -> tuple[str, str | None]:
+    """A fix the whole answer needs before it is read: an answer escaped as inside a string
+    (`{\\"a\\": 1}`, copied from a log or a string literal) is unescaped; an object whose
+    opening brace was left off (`"a": 1}`) gets it back."""
+    if _ESCAPED_START.match(text):
+        try:
+            inner = json.loads('"' + text.strip() + '"', strict=False)
+        except ValueError:
+            return text, None
+        if _JSON_OPENERS.match(inner):
+            return inner, "json_escaped_answer"
+        return text, None
+    if opener_left_off(text):
+        return "{" + text, "json_missing_opener"
+    return text, None
+
+
+def opener_left_off(text: str, quoted_key: bool = False) -> bool:
+    """An object whose `{` was left off: it starts with a key (``quoted_key``: in quotes)
+    and a `}` closes one object more than it opens (which no YAML mapping does)."""
+    m = _OPENER_LEFT_OFF.match(text)
+    if m is None or (quoted_key and m.group().lstrip()[:1] not in "\"'\u201c\u2018"):
+        return False
+    return _closes_one_more(text)
+
+
+def _closes_one_more(text: str) -> bool:
+    """Does a `}` close one object more than the text opens, with only prose after it?"""
+    depth, quote, i, n = 0, "", 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:  # braces inside a string are its text
+            if c == "\\":
+                i += 1
+            elif c == quote or c == "\n":
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                rest = text[i + 1 :]
+                return "{" not in rest and "}" not in rest
+        i += 1
+    return False
+
+
+_JSON_OPENERS = lazy_pattern(r"\s*+[\[{]")
+
+
+def _read(text: str) -> JsonRepair | None:
     r = _Reader(text)
     values: list[str] = []
     try:

@@ -171,11 +171,16 @@ register_entries(
 
 
 def detect_format(text: str, format: str = "auto") -> str:
-    """``json`` when ``format`` says so or the payload starts with ``{``/``[``; else ``yaml``."""
+    """``json`` when ``format`` says so or the payload starts with ``{``/``[`` (or with a
+    quoted key of an object whose ``{`` was left off); else ``yaml``."""
     if format in ("yaml", "json"):
         return format
     stripped = text.lstrip()
-    return "json" if stripped[:1] in ("{", "[") else "yaml"
+    if stripped[:1] in ("{", "["):
+        return "json"
+    if stripped[:1] in "\"'\u201c\u2018" and "}" in stripped:  # cheap first: no regex
+        return "json" if _json_repair.opener_left_off(stripped, quoted_key=True) else "yaml"
+    return "yaml"
 
 
 def _prose_head(value: Any, compiled: CompiledSchema | None) -> bool:
@@ -723,7 +728,7 @@ def _solve_once(
         too_many = _too_many_documents(st.payload)
         if too_many is not None:
             return st.finish(too_many)
-    decided = _prose_around(st)
+    decided = _prose_around(st) or _json_shaped(st)
     if decided is not None:
         return decided
     if st.a.valid:
@@ -813,6 +818,20 @@ def _prose_around(st: _Solving) -> Attempt | None:
                 fire(st.fired, "strip_prose_line")
                 st.payload, st.a = edge, b
     return None
+
+
+def _json_shaped(st: _Solving) -> Attempt | None:
+    """YAML asked and a JSON-shaped answer that strict JSON refuses (`{"note": None}`, a
+    Python or JavaScript literal): YAML reads `None` and `undefined` as text, so where the
+    JSON engine reads the answer otherwise and that reading validates, it is the one
+    taken, with its repairs named. Valid JSON reads the same both ways: left alone."""
+    if st.fmt != "yaml" or not st.a.valid or not json_like(st.payload):
+        return None
+    got = engine(st.run, st.payload, st.ctx)
+    if got is None or not got[0].valid or got[0].value == st.a.value or not got[1]:
+        return None
+    fire(st.fired, got[1])
+    return st.finish(got[0])
 
 
 def _engine_first(st: _Solving) -> Attempt | None:

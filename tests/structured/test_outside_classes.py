@@ -154,3 +154,34 @@ def test_a_key_written_among_the_others_is_never_dropped(
         assert not r.ok, r.value
     else:
         assert not r.ok or (r.value == {"title": "Login fails", "count": 3} and r.repairs)
+
+
+NULLABLE = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "integer", "boolean", "null"]},
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(FLAT, st.sampled_from(["yaml", "auto", "json"]), st.sampled_from(["None", "undefined"]))
+def test_a_python_or_js_null_means_null_in_any_format(
+    doc: dict[str, Any], fmt: str, word: str
+) -> None:
+    """`{"note": None}` where YAML was asked: YAML would read the text "None"; a JSON-shaped
+    answer means JSON's neighbours' null (issue 14: never "None")."""
+    assume(None in doc.values())
+    text = json.dumps(doc).replace(": null", f": {word}")
+    r = llmkit.parse(text, NULLABLE, format=fmt)
+    assert r.ok and r.value == doc, (fmt, text, r.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(FLAT, st.booleans())
+def test_an_escaped_answer_or_a_missing_opener_keeps_every_value(
+    doc: dict[str, Any], escaped: bool
+) -> None:
+    """`{\\"a\\": 1}` copied from a log; `"a": 1}` with the `{` left off."""
+    text = json.dumps(json.dumps(doc))[1:-1] if escaped else json.dumps(doc)[1:]
+    r = llmkit.parse(text, OBJECT, format="json")
+    assert r.ok and r.value == doc and all(_same(r.value[k], doc[k]) for k in doc), r.value
+    assert ("json_escaped_answer" if escaped else "json_missing_opener") in r.repairs

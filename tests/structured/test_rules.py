@@ -167,6 +167,8 @@ CASES = [
         {"active": True, "order_id": None},
     ),
     ("json_undefined", '{"order_id": undefined}', TICKET, "json", {"order_id": None}),
+    ("json_escaped_answer", '{\\"title\\": \\"ok\\"}', TICKET, "json", {"title": "ok"}),
+    ("json_missing_opener", '"title": "ok"}', TICKET, "json", {"title": "ok"}),
     ("json_control_chars", '{"title": "a\nb"}', TICKET, "json", {"title": "a\nb"}),
     (
         "json_inner_quotes",
