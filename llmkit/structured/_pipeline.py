@@ -175,7 +175,7 @@ def detect_format(text: str, format: str = "auto") -> str:
     quoted key of an object whose ``{`` was left off); else ``yaml``."""
     if format in ("yaml", "json"):
         return format
-    stripped = text.lstrip()
+    stripped = text.lstrip().lstrip("\ufeff").lstrip()  # a byte-order mark is no content
     if stripped[:1] in ("{", "["):
         return "json"
     if stripped[:1] in "\"'\u201c\u2018" and "}" in stripped:  # cheap first: no regex
@@ -825,13 +825,17 @@ def _json_shaped(st: _Solving) -> Attempt | None:
     Python or JavaScript literal): YAML reads `None` and `undefined` as text, so where the
     JSON engine reads the answer otherwise and that reading validates, it is the one
     taken, with its repairs named. Valid JSON reads the same both ways: left alone."""
-    if st.fmt != "yaml" or not st.a.valid or not json_like(st.payload):
+    if st.fmt != "yaml" or not st.a.valid:
         return None
-    got = engine(st.run, st.payload, st.ctx)
+    body = st.payload.lstrip().lstrip("\ufeff")  # YAML skips a byte-order mark; JSON not
+    if not json_like(body):
+        return None
+    got = engine(st.run, body, st.ctx)
     if got is None or not got[0].valid or got[0].value == st.a.value or not got[1]:
         return None
+    fire(st.fired, ["strip_bom"] if "\ufeff" in st.payload[: len(st.payload) - len(body)] else [])
     fire(st.fired, got[1])
-    return st.finish(got[0])
+    return st.finish(got[0], body)
 
 
 def _engine_first(st: _Solving) -> Attempt | None:

@@ -163,14 +163,19 @@ NULLABLE = {
 
 
 @settings(max_examples=80, deadline=None)
-@given(FLAT, st.sampled_from(["yaml", "auto", "json"]), st.sampled_from(["None", "undefined"]))
+@given(
+    FLAT,
+    st.sampled_from(["yaml", "auto", "json"]),
+    st.sampled_from(["None", "undefined"]),
+    st.sampled_from(["", "\ufeff\n\n", "```json\n"]),
+)
 def test_a_python_or_js_null_means_null_in_any_format(
-    doc: dict[str, Any], fmt: str, word: str
+    doc: dict[str, Any], fmt: str, word: str, lead: str
 ) -> None:
     """`{"note": None}` where YAML was asked: YAML would read the text "None"; a JSON-shaped
     answer means JSON's neighbours' null (issue 14: never "None")."""
     assume(None in doc.values())
-    text = json.dumps(doc).replace(": null", f": {word}")
+    text = lead + json.dumps(doc).replace(": null", f": {word}")
     r = llmkit.parse(text, NULLABLE, format=fmt)
     assert r.ok and r.value == doc, (fmt, text, r.value)
 
