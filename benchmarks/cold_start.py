@@ -33,6 +33,8 @@ FIRST_PARSE = (
     "{'type': 'object', 'properties': {'count': {'type': 'integer'}}}); assert r.ok"
 )
 NO_SCHEMA = "import llmkit; assert llmkit.parse('a: 1').ok"
+# the base install: no `fast` extra, jsonschema checks and validates alone
+WITHOUT_FAST = "import sys; sys.modules['jsonschema_rs'] = None; " + FIRST_PARSE
 
 
 # as installed: bytecode cached (an environment with PYTHONDONTWRITEBYTECODE would time
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     codes = {"import yaml, jsonschema": BASELINE, "first parse, schema": FIRST_PARSE}
     codes["first parse, no schema"] = NO_SCHEMA
+    codes["first parse, schema, no fast"] = WITHOUT_FAST
     times: dict[str, list[float]] = {name: [] for name in codes}
     for code in codes.values():
         once(code)  # bytecode written, files in the page cache

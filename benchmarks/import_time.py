@@ -41,6 +41,11 @@ CASES: dict[str, tuple[str, str | None]] = {
         f"import json, llmkit\nllmkit.parse('n: 3', schema=json.loads({SCHEMA!r}))",
         "import yaml, jsonschema",
     ),
+    "first llmkit.parse, no fast extra": (
+        "import sys\nsys.modules['jsonschema_rs'] = None  # the base install\n"
+        f"import json, llmkit\nllmkit.parse('n: 3', schema=json.loads({SCHEMA!r}))",
+        "import yaml, jsonschema",
+    ),
     "import openai": ("import openai", "pass"),
     "openai SDK: first chat": (
         "import openai, sys\n"

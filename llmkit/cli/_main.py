@@ -82,6 +82,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "calibrate": ("eval",),
     "annotate": ("annotate",),
     "annotate serve": ("web",),  # the web extra brings the annotate extra too
+    "watch": ("watch",),
 }
 
 
