@@ -12,6 +12,8 @@ first parse              before      after
 with a schema            1.25-1.36x  0.74-0.75x (jsonschema-rs checks and
                                      validates; jsonschema waits for need)
 without a schema         1.16-1.26x  0.58-0.59x (no validator at all)
+with a schema, base      -           1.18x (no ``fast`` extra: jsonschema
+install                              is imported, checks and validates)
 =======================  ==========  ======================================
 
 Run: ``python benchmarks/cold_start.py [--runs 20]``.
