@@ -240,3 +240,15 @@ def test_read_log_without_pandas_says_what_to_install(base_venv: Path, tmp_path:
         "read_log returns a pandas DataFrame and pandas is not installed: pip install pandas "
         "(read_calls returns the rows as dicts without it)",
     ]
+
+
+def test_help_says_which_commands_need_an_extra(base_venv: Path) -> None:
+    out = _run(base_venv / "bin" / "llmkit", "--help")
+    assert out.returncode == 0, out.stderr
+    listing = " ".join(out.stdout.split())  # as one line: click wraps at the terminal's width
+    for name, (_module, _attr, summary) in COMMANDS.items():
+        extras = COMMAND_EXTRAS.get(name, ())
+        needs = f" (needs pip install 'llmkit[{','.join(extras)}]')" if extras else ""
+        assert f"{name} {summary}{needs}" in listing, name
+        if not extras:
+            assert f"{name} {summary} (needs" not in listing, name
