@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from llmkit import ConfigError
 from llmkit.cli import _common as common
 from llmkit.cli._columns import columns_text
 
@@ -42,9 +43,10 @@ def log(path: Path | None, limit: int, as_json: bool) -> None:
     from llmkit.llm import default_log_path, read_calls
 
     target = path or default_log_path()
-    with common.fail_cleanly():
-        # A missing file, a non-database or a database of something else: one line, exit 1.
+    try:
         rows = read_calls(target, limit=limit)
+    except ConfigError as exc:  # no file, not a database, another app's: one line, exit 2
+        raise common.BadInputError(str(exc)) from None
     if as_json:
         common.print_json(rows)
         return
