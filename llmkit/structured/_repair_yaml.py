@@ -499,10 +499,35 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
         if line[:1] in "\"'{[" and line[-1:] in "\"'}]":
             return None  # a quoted scalar or a flow collection: a rival value, not prose
         if line and split_line(lines[i]) is None:
+            if _may_continue(lines, i, ctx):
+                return None
             ctx.notes.append(f"dropped line {i + 1}: {lines[i].strip()[:60]}")
             del lines[i]
             return "\n".join(lines)
     return None
+
+
+_LITERAL_VALUE = lazy_pattern(r"[-+]?[\d.,_]+|true|false|null|~|yes|no", re.I)
+
+
+def _may_continue(lines: list[str], i: int, ctx: RepairContext) -> bool:
+    """Is line ``i`` perhaps the rest of the text value on the line above it?
+
+    `summary: First line` then `second line continues` at the margin: the model went on
+    with the value, unindented. Dropping the line would lose the text it wrote, so a line
+    right under a text value stays (the answer fails) unless the schema types that value
+    as other than text (a number, a boolean: no continuation is possible).
+    """
+    if i == 0:
+        return False
+    above = split_line(lines[i - 1])
+    if above is None or not above[2] or not above[2].strip():
+        return False
+    value = above[2].strip()
+    if value[:1] in "\"'[{|>" or _LITERAL_VALUE.fullmatch(value):
+        return False  # a quoted, flow or block value, or a literal, is whole on its line
+    kinds = ctx.line_kinds("\n".join(lines)) if ctx.line_kinds is not None else {}
+    return kinds.get(i - 1) != "typed"
 
 
 _HASH_VALUE = lazy_pattern(

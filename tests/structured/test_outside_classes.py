@@ -190,3 +190,17 @@ def test_an_escaped_answer_or_a_missing_opener_keeps_every_value(
     r = llmkit.parse(text, OBJECT, format="json")
     assert r.ok and r.value == doc and all(_same(r.value[k], doc[k]) for k in doc), r.value
     assert ("json_escaped_answer" if escaped else "json_missing_opener") in r.repairs
+
+
+@settings(max_examples=60, deadline=None)
+@given(SENTENCE, SENTENCE)
+def test_a_text_continued_at_the_margin_is_never_cut_short(first: str, rest: str) -> None:
+    """`summary: First line` then `second line` unindented: the model went on with the
+    value. Dropping the line as stray prose would lose what it wrote."""
+    schema = {
+        "type": "object",
+        "properties": {"summary": {"type": "string"}, "count": {"type": "integer"}},
+        "required": ["summary", "count"],
+    }
+    r = llmkit.parse(f"summary: {first}\n{rest}\ncount: 3\n", schema, format="yaml")
+    assert not r.ok or rest in r.value["summary"], r.value
