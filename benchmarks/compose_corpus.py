@@ -558,6 +558,16 @@ def missing_opener(text: str, case: Case, rng: random.Random) -> str | None:
     return text[1:].lstrip()
 
 
+def stray_closer(text: str, case: Case, rng: random.Random) -> str | None:
+    """One closer too many after an item of a list of objects (`}},` then the next item):
+    json_repair's tests carry the shape; a reader that takes it for the list's end drops
+    every later item."""
+    if case.render != "json":
+        return None
+    out = re.sub(r"\}(,\n\s*\{)", r"}}\1", text, count=1)
+    return out if out != text else None
+
+
 def lone_closing_fence(text: str, case: Case, rng: random.Random) -> str | None:
     """A closing code fence after the payload with no opening one, then a remark: the
     model forgot the opener but not the closer."""
@@ -598,6 +608,7 @@ OPERATORS: dict[str, Op] = {
         escaped_answer,
         missing_opener,
         lone_closing_fence,
+        stray_closer,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it
@@ -620,6 +631,7 @@ _FIRST = (
     "double_encoded",
     "escaped_answer",
     "missing_opener",
+    "stray_closer",
     "json_for_yaml",
     "yaml_for_json",
     "python_dict_comment",

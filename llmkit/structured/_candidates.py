@@ -345,6 +345,9 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     if read is None:
         return None
     names.extend(n for n in read.repairs if n not in names)
+    if _MORE_AFTER.match(read.trailing):
+        # `[[1, 2]], [3]]`: more of the document after a closer, never prose to drop
+        return verdict("more values follow where the document closed: a stray closer?"), names
     if read.trailing.strip():
         names.append("strip_prose")
     if (read.truncated or read.cut_inside) and _UNQUOTED & set(read.repairs):
@@ -379,6 +382,7 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
 
 
 _UNQUOTED = frozenset(["json_unquoted_values", "json_unquoted_keys"])
+_MORE_AFTER = lazy_pattern(r"\s*+,\s*+[\[{\"']")
 
 
 def _prose_after_unclosed(

@@ -663,8 +663,16 @@ class _Reader:
                     self.note("json_trailing_commas")
                 break
             if c == "}":
+                in_object = bool(self.stack[:-1]) and self.stack[-2] == "{"
+                more = _MORE_COLLECTIONS if in_object else _MORE_ITEMS  # a key is no item
+                if more.match(self.s, self.i + 1):
+                    # `[{"a": 1}}, {"a": 2}]`: items follow, so the `}` is one too many,
+                    # not the list's end (reading it so dropped every later item)
+                    self.note("json_stray_closer")
+                    self.i += 1
+                    continue
                 self.note("json_mismatched_closer")
-                if not (self.stack[:-1] and self.stack[-2] == "{"):
+                if not in_object:
                     self.i += 1
                 break
             if c == ",":
@@ -697,6 +705,8 @@ def repair_json(text: str) -> JsonRepair | None:
     return read
 
 
+_MORE_ITEMS = lazy_pattern(r"\s*+,\s*+[\[{\"'\w.+-]")
+_MORE_COLLECTIONS = lazy_pattern(r"\s*+,\s*+[\[{]")
 _ESCAPED_START = lazy_pattern(r'\s*+[\[{]\s*+\\[n"]')
 _OPENER_LEFT_OFF = lazy_pattern(
     r"""\s*+(?:["'\u201c\u2018][^"'\n\u201d\u2019]{1,80}+["'\u201d\u2019]|[A-Za-z_]\w{0,40}+)\s*+:[ \t\n]"""

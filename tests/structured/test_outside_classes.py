@@ -204,3 +204,24 @@ def test_a_text_continued_at_the_margin_is_never_cut_short(first: str, rest: str
     }
     r = llmkit.parse(f"summary: {first}\n{rest}\ncount: 3\n", schema, format="yaml")
     assert not r.ok or rest in r.value["summary"], r.value
+
+
+ITEM = st.dictionaries(KEYS, SCALARS, min_size=1, max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(ITEM, min_size=2, max_size=4), st.data(), st.booleans())
+def test_a_stray_closer_never_drops_the_items_after_it(
+    items: list[dict[str, Any]], data: Any, wrapped: bool
+) -> None:
+    """`[{"a": 1}}, {"a": 2}]` (json_repair's tests): one `}` too many after an item.
+    Reading it as the list's end dropped every later item, and the answer came back ok."""
+    at = data.draw(st.integers(0, len(items) - 2))
+    parts = [json.dumps(x) for x in items]
+    parts[at] += data.draw(st.sampled_from(["}", "]"]))
+    text = "[" + ", ".join(parts) + "]"
+    truth: Any = items
+    if wrapped:
+        text, truth = '{"items": ' + text + "}", {"items": items}
+    r = llmkit.parse(text, None, format="json")
+    assert not r.ok or r.value == truth, (text, r.value)
