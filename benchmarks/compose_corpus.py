@@ -236,37 +236,38 @@ def _yaml_scalar(v: Any) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def _yaml_lines(v: Any, indent: int) -> list[str]:
+def _yaml_lines(v: Any, indent: int, step: int = 2) -> list[str]:
     pad = " " * indent
     out: list[str] = []
     if isinstance(v, dict):
         for k, x in v.items():
             if isinstance(x, (dict, list)) and x:
                 out.append(f"{pad}{k}:")
-                out.extend(_yaml_lines(x, indent + 2))
+                out.extend(_yaml_lines(x, indent + step, step))
             else:
                 out.append(f"{pad}{k}: {_yaml_scalar(x) if x != [] else '[]'}")
         return out
     for x in v:
         if isinstance(x, dict) and x:
-            inner = _yaml_lines(x, indent + 2)
+            inner = _yaml_lines(x, indent + step, step)
             out.append(f"{pad}- {inner[0].lstrip()}")
             out.extend(inner[1:])
         elif isinstance(x, list) and x:
             out.append(f"{pad}-")
-            out.extend(_yaml_lines(x, indent + 2))
+            out.extend(_yaml_lines(x, indent + step, step))
         else:
             out.append(f"{pad}- {_yaml_scalar(x)}")
     return out
 
 
-def render(value: Any, fmt: str) -> str:
+def render(value: Any, fmt: str, indent: int | None = 2) -> str:
     """The value as a model writes it correctly: ``yaml`` (block style, quoted only where
-    needed), ``json`` (indented) or ``python`` (a literal: ``None``, ``True``, quotes)."""
+    needed, nested by ``indent`` spaces), ``json`` (indented by ``indent``; ``None``: on
+    one line) or ``python`` (a literal: ``None``, ``True``, quotes)."""
     if fmt == "yaml":
-        return "\n".join(_yaml_lines(value, 0))
+        return "\n".join(_yaml_lines(value, 0, indent or 2))
     if fmt == "json":
-        return json.dumps(value, ensure_ascii=False, indent=2)
+        return json.dumps(value, ensure_ascii=False, indent=indent)
     return repr(value)
 
 
@@ -647,7 +648,8 @@ def _apply(
         case = Case(copy.deepcopy(value), schema, fmt, "json" if fmt != "yaml" else "yaml")
         if fmt == "python":
             case.asked = "auto"
-        text: str | None = render(value, fmt)
+        # models indent by 2 or 4, and some write JSON on one line
+        text: str | None = render(value, fmt, rng.choice([2, 2, 4, None]))
         # a byte-order mark comes before everything: applied last
         # and reasoning comes before any prose
         rank = {

@@ -889,10 +889,14 @@ def _json_last(st: _Solving) -> Attempt | None:
     if got is not None and got[0].loaded and not st.a.loaded:
         st.a = got[0]
     if st.fmt == "json" and not json_like(st.payload):
-        b = st.run.attempt(st.payload, "yaml")
+        # the schema decides here too: `note: #ff0000` is the text, never a comment
+        yaml_fired: list[str] = []
+        yaml_ctx = _context("yaml", st.ctx.truncated, st.run.compiled)
+        prepared = _before_load(st.run, st.payload, "yaml", yaml_ctx, yaml_fired)
+        b = st.run.attempt(prepared, "yaml")
         if b.valid:
-            fire(st.fired, "yaml_as_json")
-            return st.finish(b)
+            fire(st.fired, ["yaml_as_json", *yaml_fired])
+            return st.finish(b, prepared)
     if json_like(st.payload):
         st.a.payload = st.payload  # type: ignore[attr-defined]
         return st.a

@@ -225,3 +225,21 @@ def test_a_stray_closer_never_drops_the_items_after_it(
         text, truth = '{"items": ' + text + "}", {"items": items}
     r = llmkit.parse(text, None, format="json")
     assert not r.ok or r.value == truth, (text, r.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["#", "{", "&", "*", "@", "%", "!", "`"]),
+    WORDS,
+    st.sampled_from(["yaml", "json", "auto"]),
+)
+def test_yaml_where_json_was_asked_is_typed_by_the_schema(sigil: str, word: str, fmt: str) -> None:
+    """JSON asked, YAML answered (issue 14): `note: #ff0000` under a nullable text is the
+    text in every format, never a comment read as null."""
+    value = sigil + word + ("}" if sigil == "{" else "`" if sigil == "`" else "")
+    schema = {
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "note": {"type": ["string", "null"]}},
+    }
+    r = llmkit.parse(f"title: x\nnote: {value}\n", schema, format=fmt)
+    assert not r.ok or r.value == {"title": "x", "note": value}, (fmt, value, r.value)
