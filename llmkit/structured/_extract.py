@@ -21,6 +21,7 @@ __all__ = [
     "edge_prose_lines",
     "extract_fence",
     "find_json_end",
+    "item_lost_space",
     "json_payload_start",
     "key_value_lines",
     "normalize_newlines",
@@ -259,9 +260,17 @@ _IDENT_KEY = lazy_pattern(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
 _GLUED_KEY_LINE = lazy_pattern(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 
+def item_lost_space(line: str) -> bool:
+    """`-"x"`, `-[a]`: a list item that lost the space after its dash, never prose."""
+    s = line.strip()
+    return s[:1] == "-" and s[1:2] != "" and s[1:2] in "\"'{[`*&!@%#"
+
+
 def _prose_like(line: str) -> bool:
     s = line.strip()
     if not s or s.startswith(("#", "---", "...", "{", "[", "}", "]", '"', "'")):
+        return False
+    if item_lost_space(s):
         return False
     if _YAML_ITEM_LINE.match(line) or _GLUED_KEY_LINE.match(line):
         return False

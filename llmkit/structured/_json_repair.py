@@ -462,6 +462,10 @@ class _Reader:
                 nl = s.rfind("\n", seg, j)
                 if nl >= 0 and _ONLY_CLOSERS.match(s, nl):
                     # `"text\n}`: the quote is missing before the line that closes
+                    if _SWALLOWED.search(s, start + 1, nl):
+                        # `['\n  "a",\n  "b"\n]`: the text would hold other strings and
+                        # their commas, the document's own punctuation
+                        raise _Fail("an unclosed string would swallow other strings")
                     out.append(_escape(s[seg:nl].rstrip()))
                     self.note("json_missing_quote")
                     self.i = nl
@@ -705,6 +709,7 @@ def repair_json(text: str) -> JsonRepair | None:
     return read
 
 
+_SWALLOWED = lazy_pattern(r"""["'\u201d]\s*+[,:]\s*+["'\u201c]""")
 _MORE_ITEMS = lazy_pattern(r"\s*+,\s*+[\[{\"'\w.+-]")
 _MORE_COLLECTIONS = lazy_pattern(r"\s*+,\s*+[\[{]")
 _ESCAPED_START = lazy_pattern(r'\s*+[\[{]\s*+\\[n"]')

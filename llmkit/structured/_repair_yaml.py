@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from llmkit._lazy import lazy_pattern
+from llmkit.structured._extract import item_lost_space
 from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
@@ -87,6 +88,13 @@ def _typed_lines(text: str, ctx: RepairContext | None) -> dict[int, str]:
 def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str | None:
     """Apply ``fix(value) -> new | None`` to each plain value outside block scalars
     (with ``ctx``: not on lines the schema types as other than text)."""
+    return _map_values_at(text, lambda _i, value: fix(value), ctx)  # type: ignore[operator]
+
+
+def _map_values_at(
+    text: str, fix: Callable[[int, str], str | None], ctx: RepairContext | None = None
+) -> str | None:
+    """:func:`_map_values` with ``fix(line_index, value)``."""
     lines = text.split("\n")
     changed = False
     typed = _typed_lines(text, ctx)
@@ -95,8 +103,8 @@ def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str
             continue
         if parts is None or not parts[2]:
             continue
-        lead, key, value = parts
-        new = fix(value)  # type: ignore[operator]
+        lead, key, value = parts[0], parts[1], parts[2]
+        new = fix(i, value)
         if new is not None and new != value:
             lines[i] = f"{lead}{key}: {new}" if key else f"{lead}{new}"
             changed = True
@@ -266,7 +274,7 @@ def _fix_quoted(value: str) -> str | None:
             fixed = re.sub(r'\\(?!["\\/bfnrtu0abevN_LP x])', r"\\\\", fixed)
             return f'"{fixed}"'
         if value.count('"') == 1:
-            return value + '"'  # cut before the closing quote
+            return value + '"'  # the closing quote forgotten: the line end shows the end
         return _quote(value)  # `"Hello" he said` is text
     if q == "'":
         if len(value) > 1 and value.endswith("'"):
@@ -287,11 +295,23 @@ def unescaped_quotes(text: str, ctx: RepairContext) -> str | None:
     """`q: "He said "hi""` → `q: "He said \\"hi\\""`; `a: 'don't'` → `a: 'don''t'`"""
     if '"' not in text and "'" not in text:
         return None
+    lines = text.split("\n")
 
-    def fix(value: str) -> str | None:
+    def fix(i: int, value: str) -> str | None:
+        if _cut_in_quotes(lines, i, value):
+            return None
         return _fix_quoted(value) if value[0] in "\"'" else None
 
-    return _map_values(text, fix)
+    return _map_values_at(text, fix)
+
+
+def _cut_in_quotes(lines: list[str], i: int, value: str) -> bool:
+    """`note: "abc` on the answer's last line: cut inside the quotes, so its end is
+    unknown; no rule closes the quote or reads it as text (a cut value is never
+    completed). On any other line the line end shows the value ended there."""
+    return (
+        value[:1] == '"' and value.count('"') == 1 and not any(ln.strip() for ln in lines[i + 1 :])
+    )
 
 
 @register_rule(
@@ -470,6 +490,8 @@ def quote_error_value(text: str, ctx: RepairContext) -> str | None:
             if parts is None or not parts[2]:
                 continue
             lead, key, value = parts[0], parts[1], parts[2]
+            if _cut_in_quotes(lines, i, value):
+                return None
             try:
                 json.loads(value)
                 continue
@@ -498,6 +520,8 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
         line = lines[i].strip() if 0 <= i < len(lines) else ""
         if line[:1] in "\"'{[" and line[-1:] in "\"'}]":
             return None  # a quoted scalar or a flow collection: a rival value, not prose
+        if item_lost_space(line):
+            return None
         if line and split_line(lines[i]) is None:
             if _may_continue(lines, i, ctx):
                 return None

@@ -243,3 +243,30 @@ def test_yaml_where_json_was_asked_is_typed_by_the_schema(sigil: str, word: str,
     }
     r = llmkit.parse(f"title: x\nnote: {value}\n", schema, format=fmt)
     assert not r.ok or r.value == {"title": "x", "note": value}, (fmt, value, r.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(KEYS, WORDS), min_size=1, max_size=4, unique_by=lambda kv: kv[0]))
+def test_a_yaml_answer_cut_inside_quotes_is_never_completed(pairs: list[tuple[str, str]]) -> None:
+    """`note: "abc` ending the answer: cut inside the quotes, as a JSON answer cut inside
+    a string is (issue 14: no value is ever completed). A forgotten quote on any other
+    line is closed by the line end."""
+    body = "\n".join(f"{k}: {v}" for k, v in pairs[:-1])
+    key, word = pairs[-1]
+    cut = f'{body}\n{key}: "{word}'.lstrip("\n")
+    r = llmkit.parse(cut, {"type": "object"}, format="yaml")
+    assert not r.ok or r.value.get(key) not in (word, '"' + word), (cut, r.value)
+    assume(body)
+    moved = f'{key}: "{word}\n{body}'
+    r = llmkit.parse(moved, {"type": "object"}, format="yaml")
+    assert r.ok and r.value[key] == word, (moved, r.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(WORDS, min_size=2, max_size=4), st.data())
+def test_an_item_that_lost_its_space_is_never_dropped(items: list[str], data: Any) -> None:
+    at = data.draw(st.integers(0, len(items) - 1))
+    lines = [f'- "{w}"' for w in items]
+    lines[at] = f'-"{items[at]}"'
+    r = llmkit.parse("\n".join(lines), TEXTS, format="yaml")
+    assert not r.ok or r.value == items, r.value

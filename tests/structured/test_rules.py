@@ -150,7 +150,7 @@ CASES = [
     ),
     (
         "unescaped_quotes",
-        'title: ok\norder_id: "A-1',
+        'order_id: "A-1\ntitle: ok',
         TICKET,
         "yaml",
         {"title": "ok", "order_id": "A-1"},
