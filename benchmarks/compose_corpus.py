@@ -249,7 +249,7 @@ def _yaml_lines(v: Any, indent: int, step: int = 2) -> list[str]:
         return out
     for x in v:
         if isinstance(x, dict) and x:
-            inner = _yaml_lines(x, indent + step, step)
+            inner = _yaml_lines(x, indent + 2, step)  # keys align after `- `
             out.append(f"{pad}- {inner[0].lstrip()}")
             out.extend(inner[1:])
         elif isinstance(x, list) and x:
@@ -569,6 +569,20 @@ def stray_closer(text: str, case: Case, rng: random.Random) -> str | None:
     return out if out != text else None
 
 
+def dash_without_space(text: str, case: Case, rng: random.Random) -> str | None:
+    """One YAML list item written `-item`, its dash glued to the value, among items that
+    kept the space (a habit of small models; YAML reads `-item` as text)."""
+    if case.render != "yaml":
+        return None
+    lines = text.split("\n")
+    items = [i for i, ln in enumerate(lines) if re.match(r"[ ]*- [^-\d. ]", ln)]
+    if len(items) < 2:
+        return None
+    i = rng.choice(items)
+    lines[i] = lines[i].replace("- ", "-", 1)
+    return "\n".join(lines)
+
+
 def lone_closing_fence(text: str, case: Case, rng: random.Random) -> str | None:
     """A closing code fence after the payload with no opening one, then a remark: the
     model forgot the opener but not the closer."""
@@ -610,11 +624,13 @@ OPERATORS: dict[str, Op] = {
         missing_opener,
         lone_closing_fence,
         stray_closer,
+        dash_without_space,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it
 _FIRST = (
     "unquote_awkward",
+    "dash_without_space",
     "indent_item",
     "tabs",
     "comment_lines",

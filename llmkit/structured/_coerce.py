@@ -47,6 +47,7 @@ _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
 # `1` stay what they are and fail validation rather than become a guess)
 _TRUE_WORDS = frozenset(["true", "yes"])
 _FALSE_WORDS = frozenset(["false", "no"])
+_DASH_LED = lazy_pattern(r"-[^\s\d.\-]")
 _INT_TEXT = lazy_pattern(r"[-+]?\d+\Z")
 _THOUSANDS = lazy_pattern(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
 _FLOAT_TEXT = lazy_pattern(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
@@ -667,8 +668,16 @@ class _Coercer:
             if isinstance(value, Folded):
                 # lines YAML joined into one text: items, or one text? two readings
                 return self.final(value)
+            if isinstance(value, dict) and any(
+                isinstance(k, str) and _DASH_LED.match(k) for k in value
+            ):
+                return self.final(value)  # `-"Note: x"` read as a mapping: a glued item
             if isinstance(value, str):
                 s = value.strip()
+                if _DASH_LED.match(s):
+                    # `tags:\n  -blue`: an item that lost its space, or a text that
+                    # starts with a dash? never wrapped as one item
+                    return self.final(value)
                 if "\n" in s:
                     # a text of several lines (a `|` block, a payload inside prose): its
                     # lines may be the items or one text, so it is never one item

@@ -27,6 +27,7 @@ __all__ = [
     "normalize_newlines",
     "normalize_spaces",
     "scalar_in_sentence",
+    "space_after_dash",
     "strip_bom",
     "strip_prose",
     "strip_think",
@@ -308,6 +309,31 @@ def _remark(lines: list[str], i: int) -> bool:
         and not line.startswith(("-", "#", "..."))
         and not _YAML_ITEM_LINE.match(line)
     )
+
+
+_DASH_GLUED = lazy_pattern(r"([ \t]*)-(?=[^\s\d.\-])")
+
+
+@register_rule(
+    "space_after_dash",
+    phase="text",
+    error_class="a list item without a space after its dash",
+    hint="Put a space after the dash of every list item: `- item`.",
+)
+def space_after_dash(text: str, ctx: RepairContext) -> str | None:
+    """`- a\n-b\n- c` → `- a\n- b\n- c`: only where another item at the same
+    indentation shows the line is an item (`-5`, `--flag` and a lone `-x` stay text)."""
+    if "\n" not in text or text.lstrip()[:1] in "{[":
+        return None
+    lines = text.split("\n")
+    items = {ln[: len(ln) - len(ln.lstrip(" \t"))] for ln in lines if ln.lstrip(" \t")[:2] == "- "}
+    changed = False
+    for i, line in enumerate(lines):
+        m = _DASH_GLUED.match(line)
+        if m is not None and m.group(1) in items and not line.lstrip().startswith("---"):
+            lines[i] = f"{m.group(1)}- {line[m.end() :]}"
+            changed = True
+    return "\n".join(lines) if changed else None
 
 
 @register_rule(

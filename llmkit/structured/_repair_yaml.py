@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Iterator
 
 from llmkit._lazy import lazy_pattern
-from llmkit.structured._extract import item_lost_space
 from llmkit.structured._load import smart_inner
 from llmkit.structured._rules import RepairContext, register_rule
 
@@ -520,8 +519,8 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
         line = lines[i].strip() if 0 <= i < len(lines) else ""
         if line[:1] in "\"'{[" and line[-1:] in "\"'}]":
             return None  # a quoted scalar or a flow collection: a rival value, not prose
-        if item_lost_space(line):
-            return None
+        if line.startswith("-"):
+            return None  # `-item`, `-"x"`: a list item that lost its space, never prose
         if line and split_line(lines[i]) is None:
             if _may_continue(lines, i, ctx):
                 return None

@@ -270,3 +270,18 @@ def test_an_item_that_lost_its_space_is_never_dropped(items: list[str], data: An
     lines[at] = f'-"{items[at]}"'
     r = llmkit.parse("\n".join(lines), TEXTS, format="yaml")
     assert not r.ok or r.value == items, r.value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(WORDS, min_size=2, max_size=5), st.data())
+def test_an_item_glued_to_its_dash_among_items_is_an_item(items: list[str], data: Any) -> None:
+    """`- a\\n-b\\n- c`: siblings show `-b` is an item; without them `-b` stays the text."""
+    at = data.draw(st.integers(0, len(items) - 1))
+    lines = [f"  - {w}" for w in items]
+    lines[at] = f"  -{items[at]}"
+    text = "tags:\n" + "\n".join(lines)
+    schema = {"type": "object", "properties": {"tags": TEXTS}}
+    r = llmkit.parse(text, schema, format="yaml")
+    assert r.ok and r.value == {"tags": items}, (text, r.value)
+    lone = llmkit.parse(f"tags:\n  -{items[0]}", schema, format="yaml")
+    assert not lone.ok, lone.value  # `-b` alone: an item or a text? never wrapped

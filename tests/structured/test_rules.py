@@ -33,6 +33,7 @@ CASES = [
     ("extract_fence", '```json\n{"title": "ok"}', TICKET, "auto", {"title": "ok"}),
     ("extract_fence", "~~~\ntitle: ok\n~~~", TICKET, "auto", {"title": "ok"}),
     ("strip_bom", '\ufeff{"title": "ok"}', TICKET, "json", {"title": "ok"}),
+    ("space_after_dash", "tags:\n  - a\n  -b", TICKET, "yaml", {"tags": ["a", "b"]}),
     (
         "normalize_spaces",
         "title:\u00a0ok\ncount:\u00a03",
