@@ -331,7 +331,13 @@ def check_flow_depth(text: str, max_depth: int) -> None:
 
 
 def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Build a dict from pairs with duplicate keys: mappings merge, otherwise last wins."""
+    """Build a dict from pairs with duplicate keys: mappings merge, a value written twice
+    stays; two different values for one key are two readings, so the load fails
+    (last-wins kept `"name": "B"` of `"name": "A", ..., "name": "B"` as if certain).
+
+    Raises:
+        LoadFailure: a key written twice with different values.
+    """
     out: dict[str, Any] = {}
     _merge_into(out, pairs)
     return out
@@ -344,6 +350,8 @@ def _merge_into(out: dict[str, Any], pairs: Any) -> None:
         old = out.get(key)
         if isinstance(old, dict) and isinstance(value, dict):
             _merge_into(old, value.items())
+        elif key in out and old != value:
+            raise LoadFailure(f"the key {key!r} is written twice with different values")
         else:
             out.pop(key, None)  # re-insert so the order follows the last occurrence
             out[key] = value

