@@ -576,7 +576,13 @@ def dash_without_space(text: str, case: Case, rng: random.Random) -> str | None:
         return None
     lines = text.split("\n")
     items = [i for i, ln in enumerate(lines) if re.match(r"[ ]*- [^-\d. ]", ln)]
-    if len(items) < 2:
+
+    def indent(i: int) -> int:
+        return len(lines[i]) - len(lines[i].lstrip(" "))
+
+    # a lone `-x` reads as text too: only an item with a sibling at its indentation
+    items = [i for i in items if sum(indent(j) == indent(i) for j in items) > 1]
+    if not items:
         return None
     i = rng.choice(items)
     lines[i] = lines[i].replace("- ", "-", 1)

@@ -52,7 +52,9 @@ _MAX_ERROR_DRIVEN = 25
 MAX_REPAIRED_DOCUMENTS = 100
 _DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)", re.M)
 # repairs after which block lines have a schema path they lacked (tabs, misaligned items)
-_RESHAPES_LINES = frozenset(["tabs_to_spaces", "align_list_items", "fix_indentation"])
+_RESHAPES_LINES = frozenset(
+    ["tabs_to_spaces", "align_list_items", "fix_indentation", "space_after_dash"]
+)
 
 
 # Decided inside the loader (and by the pipeline for documents and truncation).
@@ -856,7 +858,10 @@ def _text_repairs(st: _Solving) -> Attempt | None:
         if st.requested == "auto":
             st.fmt = detect_format(st.payload, st.requested)
         st.ctx.format = st.fmt
-        st.a = st.run.attempt(st.payload, st.fmt)
+        if st.fmt == "yaml" and rule.name in _RESHAPES_LINES:
+            st.a = _after_yaml_rule(st, rule.name)  # new item lines: the schema quotes them
+        else:
+            st.a = st.run.attempt(st.payload, st.fmt)
         if st.a.valid:
             return st.finish(st.a)
         if st.is_json():
