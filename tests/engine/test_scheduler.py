@@ -209,7 +209,11 @@ def test_stop_with_streams_in_flight_is_quick() -> None:
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         futures = [pool.submit(go, s) for s in (True, False)]
-        time.sleep(0.3)
+        # both answers under way (a poll, not a guess of how long a busy machine needs)
+        deadline = time.monotonic() + 30
+        while len(eng.engine.scheduler.running) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(eng.engine.scheduler.running) == 2
         t0 = time.perf_counter()
         eng.stop()
         # The answers were due to run 50 s more; a stop that waited for them takes that

@@ -53,7 +53,11 @@ def test_cancelling_a_call_closes_its_stream(make_engine: Callable[..., Any]) ->
     async def main() -> None:
         async with AsyncClient(base_url=eng.base_url, model="llmkit-sim") as c:
             task = asyncio.create_task(c.chat("Tell me a story", max_tokens=200, ignore_eos=True))
-            await asyncio.sleep(0.4)
+            # cancel once the answer streams (the log says so), however late that is
+            deadline = time.monotonic() + 30
+            while not any(r.kind == "output" for r in eng.send_log()):
+                assert time.monotonic() < deadline, "the answer never started"
+                await asyncio.sleep(0.02)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
