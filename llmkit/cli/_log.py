@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from llmkit import ConfigError
 from llmkit.cli import _common as common
+from llmkit.cli._columns import columns_text
 
 __all__ = ["log"]
 
@@ -39,27 +40,29 @@ _COLUMNS = (
 @common.json_option
 def log(path: Path | None, limit: int, as_json: bool) -> None:
     """Show the most recent calls: model, prompt, tokens, TTFT, TPOT, E2E, attempts, error."""
-    from llmkit.llm import default_log_path, read_log
+    from llmkit.llm import default_log_path, read_calls
 
     target = path or default_log_path()
-    with common.fail_cleanly():
-        # A missing file, a non-database or a database of something else: one line, exit 1.
-        frame = read_log(target, limit=limit)
+    try:
+        rows = read_calls(target, limit=limit)
+    except ConfigError as exc:  # no file, not a database, another app's: one line, exit 2
+        raise common.BadInputError(str(exc)) from None
     if as_json:
-        common.print_json(json.loads(frame.to_json(orient="records")))
+        common.print_json(rows)
         return
-    columns = [c for c in _COLUMNS if c in frame.columns]
-    table = common.make_table(
-        *columns,
-        title=f"last {len(frame)} calls in {target}",
-        numeric=[c for c in columns if c.endswith(("ms", "tokens"))],
+    columns = [c for c in _COLUMNS if not rows or c in rows[0]]
+    click.echo(
+        columns_text(
+            columns,
+            ([_cell(row[c]) for c in columns] for row in rows),
+            numeric=[c for c in columns if c.endswith(("ms", "tokens"))],
+            title=f"last {len(rows)} calls in {target}",
+        ),
+        nl=False,
     )
-    for row in frame.to_dict(orient="records"):
-        values = []
-        for column in columns:
-            v = row[column]
-            values.append(
-                "" if v is None or v != v else f"{v:.1f}" if isinstance(v, float) else str(v)
-            )
-        table.add_row(*values)
-    common.console().print(table)
+
+
+def _cell(value: object) -> str:
+    if value is None or value != value:  # NULL, or NaN
+        return ""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)

@@ -82,6 +82,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "calibrate": ("eval",),
     "annotate": ("annotate",),
     "annotate serve": ("web",),  # the web extra brings the annotate extra too
+    "watch": ("watch",),
 }
 
 
@@ -126,7 +127,14 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        from llmkit.extras import install_command, missing_extras
+
+        rows = []
+        for name in self.list_commands(ctx):
+            missing = missing_extras(*COMMAND_EXTRAS.get(name, ()))
+            # this install lacks what the command needs: say so before it is tried
+            needs = f" (needs {install_command(*missing)})" if missing else ""
+            rows.append((name, COMMANDS[name][2] + needs))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -7,14 +7,9 @@ from typing import Any
 
 import click
 
-from llmkit.cli._common import (
-    BadInputError,
-    console,
-    fail_cleanly,
-    json_option,
-    make_table,
-    print_json,
-)
+from llmkit import ConfigError
+from llmkit.cli._columns import columns_text, safe_cell
+from llmkit.cli._common import BadInputError, fail_cleanly, json_option, print_json
 
 __all__ = ["taxonomy"]
 
@@ -79,69 +74,56 @@ def taxonomy(
 
 
 def _log_rows(log_path: str | None) -> Any:
-    """The call log's rows; a missing file or one that is not a call log is one clear error.
+    """The call log's rows, read-only (a typo never creates a database); a missing file or
+    one that is not a call log is one clear error."""
+    from llmkit.llm import default_log_path, read_calls
 
-    The file is opened read-only first: a typo never creates a database, and a text file
-    is never written to.
-    """
-    import sqlite3
-
-    from llmkit.llm import default_log_path, read_log
-
-    path = Path(log_path) if log_path else default_log_path()
-    if not path.is_file():
-        raise BadInputError(f"no call log at {path} (calls are logged with log=True)")
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            found = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
-            ).fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        raise BadInputError(f"{path} is not a call log database ({exc})") from None
-    if not found:
-        raise BadInputError(f"{path} is not a call log database (no calls table)")
-    try:
-        return read_log(path)
-    except sqlite3.Error as exc:
-        raise BadInputError(f"cannot read the call log {path}: {exc}") from None
+        return read_calls(Path(log_path) if log_path else default_log_path())
+    except ConfigError as exc:
+        raise BadInputError(str(exc)) from None
 
 
 def _print(report: object) -> None:
     from llmkit.structured import Taxonomy, get_rule
 
     assert isinstance(report, Taxonomy)
-    out = console()
     total = report.total or 1
-    stages = make_table(
-        "stage", "count", "share", title=f"Stages over {report.total} answers",
-        numeric=("count", "share"),
-    )  # fmt: skip
-    for stage, n in report.stages.items():
-        stages.add_row(stage, str(n), f"{n / total:.1%}")
-    out.print(stages)
-    if report.skipped:
-        out.print(
-            f"[yellow]{report.skipped} input line(s) skipped:[/] not JSON, not an object, "
-            "no stage or text, or a bad per-line schema.",
-            highlight=False,
+    tables = [
+        columns_text(
+            ("stage", "count", "share"),
+            [(stage, n, f"{n / total:.1%}") for stage, n in report.stages.items()],
+            numeric=("count", "share"),
+            title=f"Stages over {report.total} answers",
         )
-    rules = make_table(
-        "rule", "count", "share", "error class", title="Rules that fired",
-        numeric=("count", "share"),
-    )  # fmt: skip
+    ]
+    if report.skipped:
+        tables.append(
+            f"{report.skipped} input line(s) skipped: not JSON, not an object, "
+            "no stage or text, or a bad per-line schema.\n"
+        )
+    rules = []
     for name, n in report.rules.items():
         rule = get_rule(name)
-        rules.add_row(name, str(n), f"{n / total:.1%}", rule.error_class if rule else "")
-    out.print(rules)
+        rules.append((name, n, f"{n / total:.1%}", rule.error_class if rule else ""))
+    tables.append(
+        columns_text(
+            ("rule", "count", "share", "error class"),
+            rules,
+            numeric=("count", "share"),
+            title="Rules that fired",
+        )
+    )
     if report.failures:
-        fails = make_table("class", "count", title="Failures", numeric=("count",))
-        for cls, n in report.failures.items():
-            fails.add_row(cls, str(n))
-        out.print(fails)
+        tables.append(
+            columns_text(
+                ("class", "count"),
+                list(report.failures.items()),
+                numeric=("count",),
+                title="Failures",
+            )
+        )
     if report.hints:
-        out.print("[bold]Hint lines to add to the prompt:[/]")
-        for h in report.hints:
-            out.print(f"  - {h}", markup=False, highlight=False)
+        hints = "".join(f"  - {safe_cell(h)}\n" for h in report.hints)
+        tables.append(f"Hint lines to add to the prompt:\n{hints}")
+    click.echo("\n".join(tables), nl=False)

@@ -2,7 +2,7 @@
 
 from llmkit.llm._client import AsyncChatStream, AsyncClient, ChatStream, Client, Messages
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
-from llmkit.llm._log import CallLog, default_log_path, llmkit_home, read_log
+from llmkit.llm._log import CallLog, default_log_path, llmkit_home, read_calls, read_log
 from llmkit.llm._result import Attempt, CallResult
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "Timeouts",
     "default_log_path",
     "llmkit_home",
+    "read_calls",
     "read_log",
 ]

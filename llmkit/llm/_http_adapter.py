@@ -36,7 +36,9 @@ def transport_over_backend(
         UnsupportedLibraryError: this httpx2 keeps no ``httpcore2.ConnectionPool`` in
             ``HTTPTransport._pool``.
     """
-    transport = httpx2.HTTPTransport(limits=limits)
+    # One TLS context for both pools (loading the CA store takes ~18 ms each time).
+    ssl_context = httpx2.create_ssl_context()
+    transport = httpx2.HTTPTransport(verify=ssl_context, limits=limits)
     pool = getattr(transport, "_pool", None)
     if type(pool) is not httpcore2.ConnectionPool:
         raise UnsupportedLibraryError(
@@ -45,7 +47,7 @@ def transport_over_backend(
             f"tested with {TESTED_RANGE}"
         )
     transport._pool = httpcore2.ConnectionPool(  # the pool httpx2 builds, over our backend
-        ssl_context=httpx2.create_ssl_context(),
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

@@ -1,4 +1,4 @@
-"""The call log: every call appended to SQLite, readable back as a pandas DataFrame.
+"""The call log: every call appended to SQLite, read back as dicts or a pandas DataFrame.
 
 The schema evolves through an append-only list of migrations (never edit one that shipped;
 add a new one), run under the write lock. The file lives in ``$LLMKIT_HOME`` or the per-user
@@ -13,7 +13,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -25,7 +26,15 @@ from llmkit.llm._result import Attempt, CallResult
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CallLog", "LogTarget", "default_log_path", "llmkit_home", "open_log", "read_log"]
+__all__ = [
+    "CallLog",
+    "LogTarget",
+    "default_log_path",
+    "llmkit_home",
+    "open_log",
+    "read_calls",
+    "read_log",
+]
 
 LogTarget: TypeAlias = "bool | str | Path | CallLog | None"
 
@@ -363,16 +372,54 @@ def _flush_at_exit() -> None:
         log.close()
 
 
-def read_log(path: str | Path | None = None, limit: int | None = None) -> pd.DataFrame:
-    """The call log as a DataFrame, one row per call (most recent last).
+def read_calls(path: str | Path | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The call log's rows as dicts, one per call (most recent last); no pandas needed.
 
     Reading never creates a file.
+
+    Args:
+        path: the log (default: :func:`default_log_path`).
+        limit: only the most recent ``limit`` calls.
 
     Raises:
         ConfigError: there is no log at ``path``, or the file is not an llmkit call log.
     """
-    import pandas as pd
+    with _reading(path, limit) as (db, query):
+        cursor = db.execute(query)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
+
+def read_log(path: str | Path | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The call log as a pandas DataFrame, one row per call (most recent last).
+
+    pandas comes with the ``bench``, ``annotate``, ``eval`` and ``watch`` extras (or
+    ``pip install pandas``); :func:`read_calls` reads the same rows without it. Reading
+    never creates a file.
+
+    Raises:
+        ConfigError: there is no log at ``path``, the file is not an llmkit call log, or
+            pandas is not installed.
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ConfigError(
+            "read_log returns a pandas DataFrame and pandas is not installed: "
+            "pip install pandas (read_calls returns the rows as dicts without it)"
+        ) from None
+    with _reading(path, limit) as (db, query):
+        try:
+            return pd.read_sql_query(query, db)
+        except pd.errors.DatabaseError as exc:  # pandas' wrapper of the sqlite3 error
+            raise sqlite3.DatabaseError(str(exc)) from None
+
+
+@contextmanager
+def _reading(
+    path: str | Path | None, limit: int | None
+) -> Iterator[tuple[sqlite3.Connection, str]]:
+    """The log opened read-only, checked to be a call log, and the query of its rows."""
     target = Path(path) if path is not None else default_log_path()
     if not target.is_file():
         raise ConfigError(f"no call log at {target} (calls are logged with log=True)")
@@ -393,7 +440,10 @@ def read_log(path: str | Path | None = None, limit: int | None = None) -> pd.Dat
             raise ConfigError(f"cannot read the call log {target}: {exc}") from None
         if not found:
             raise ConfigError(f"{target} is not an llmkit call log (it has no calls table)")
-        return pd.read_sql_query(query, db)
+        try:
+            yield db, query
+        except sqlite3.Error as exc:  # a table named calls that is not llmkit's
+            raise ConfigError(f"cannot read the call log {target}: {exc}") from None
     finally:
         db.close()
 

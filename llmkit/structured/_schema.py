@@ -25,6 +25,7 @@ The first parse against a plain schema never loads it.
 
 from __future__ import annotations
 
+import math
 import reprlib
 import sys
 from collections import OrderedDict
@@ -59,10 +60,25 @@ def _jsonschema() -> Any:
 
 
 @cache
-def _memo_validator() -> Any:
+def _plain_validator() -> Any:
+    """Draft 2020-12 where NaN and infinity are no numbers: JSON has none, and
+    ``jsonschema-rs`` (the ``fast`` extra) finds them of no type, so both agree."""
     jsonschema = _jsonschema()
-    return jsonschema.validators.extend(
-        jsonschema.Draft202012Validator, {"anyOf": _any_of, "oneOf": _one_of, "type": _type}
+    draft = jsonschema.Draft202012Validator
+    checker = draft.TYPE_CHECKER.redefine("number", _finite_number)
+    return jsonschema.validators.extend(draft, type_checker=checker)
+
+
+def _finite_number(checker: Any, instance: Any) -> bool:
+    if isinstance(instance, float):
+        return math.isfinite(instance)
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def _memo_validator() -> Any:
+    return _jsonschema().validators.extend(
+        _plain_validator(), {"anyOf": _any_of, "oneOf": _one_of, "type": _type}
     )
 
 
@@ -148,6 +164,8 @@ def _type_fits(instance: Any, types: Any) -> bool:
             return True  # an unknown type name: let jsonschema decide
         if isinstance(instance, bool) and t not in ("boolean",):
             continue
+        if isinstance(instance, float) and not math.isfinite(instance):
+            return False  # of no type (see _plain_validator)
         if isinstance(instance, allowed):
             return True
     return False
@@ -220,7 +238,7 @@ class _LazyValidator:
 
     def __getattr__(self, name: str) -> Any:
         schema, plain = self._args
-        cls = _jsonschema().Draft202012Validator if plain else _memo_validator()
+        cls = _plain_validator() if plain else _memo_validator()
         real = cls(schema)
         # bound to the instance: later calls find them without coming back here
         for method in ("is_valid", "iter_errors", "descend", "evolve", "is_type", "schema"):

@@ -78,7 +78,7 @@ def test_log_path_on_a_non_database_is_one_clean_error(tmp_path: Path, content: 
         assert "Traceback" not in r.output
         assert r.exception is None or isinstance(r.exception, SystemExit)
         lines = [line for line in r.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and "not a call log" in lines[0], r.stderr
+        assert len(lines) == 1 and "is not an llmkit call log" in lines[0], r.stderr
     assert path.read_bytes() == content  # never written to
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # no -wal, no -shm
 
