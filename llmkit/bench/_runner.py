@@ -232,7 +232,7 @@ async def _resolve_model(config: BenchConfig, headers: dict[str, str]) -> str:
                 )
             limit = config.max_response_bytes
             text = bytearray()
-            while len(text) <= limit:  # decoded bytes, never more than the cap and one read
+            while len(text) <= limit:  # decoded bytes: at most one past the cap is kept
                 part = await resp.content.read(limit + 1 - len(text))
                 if not part:
                     break
@@ -241,7 +241,7 @@ async def _resolve_model(config: BenchConfig, headers: dict[str, str]) -> str:
                 raise ResponseTooLarge(limit)
             try:
                 return str(json.loads(text)["data"][0]["id"])
-            except (ValueError, LookupError, TypeError):
+            except (ValueError, LookupError, TypeError, RecursionError):
                 raise BadResponseError(
                     f"no --model given and GET {public_url(url)} did not list a model:"
                     f" {bytes(text[:200]).decode('utf-8', 'replace')!r}",

@@ -214,6 +214,10 @@ def test_a_models_list_over_the_cap_is_a_clear_error(serve: Any) -> None:
                          max_response_bytes=1000)  # fmt: skip
     with pytest.raises(llmkit.BadResponseError, match="max_response_bytes=1000"):
         run_bench(config)
+    for body in (b"[" * 100_000, b'{"data": []}', b"\xff"):  # no model in it: one clear error
+        server.models_body = body
+        with pytest.raises(llmkit.BadResponseError, match="did not list a model"):
+            run_bench(config.with_(max_response_bytes=DEFAULT))
 
 
 def test_the_defaults_agree_and_bad_caps_are_refused() -> None:
