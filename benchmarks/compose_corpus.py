@@ -589,6 +589,14 @@ def dash_without_space(text: str, case: Case, rng: random.Random) -> str | None:
     return "\n".join(lines)
 
 
+def escaped_breaks(text: str, case: Case, rng: random.Random) -> str | None:
+    """The YAML answer on one line, its line breaks written as `\\n`: an answer copied
+    from a log or a string literal."""
+    if case.render != "yaml" or "\\" in text or "\n" not in text:
+        return None
+    return text.replace("\n", "\\n")
+
+
 def lone_closing_fence(text: str, case: Case, rng: random.Random) -> str | None:
     """A closing code fence after the payload with no opening one, then a remark: the
     model forgot the opener but not the closer."""
@@ -631,6 +639,7 @@ OPERATORS: dict[str, Op] = {
         lone_closing_fence,
         stray_closer,
         dash_without_space,
+        escaped_breaks,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it
@@ -677,7 +686,8 @@ def _apply(
         rank = {
             **{o: i for i, o in enumerate(_FIRST)},
             "think_block": len(_FIRST) + 1,
-            "bom_blank": len(_FIRST) + 2,
+            "escaped_breaks": len(_FIRST) + 2,  # after everything that adds lines
+            "bom_blank": len(_FIRST) + 3,
         }
         ordered = sorted(ops, key=lambda o: rank.get(o, len(_FIRST)))
         for name in ordered:

@@ -19,6 +19,7 @@ __all__ = [
     "LEAD_INS",
     "drop_lines",
     "edge_prose_lines",
+    "escaped_line_breaks",
     "extract_fence",
     "find_json_end",
     "item_lost_space",
@@ -157,6 +158,30 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
         ctx.candidates.extend(bodies[1:])
         ctx.notes.append(f"{len(bodies)} fenced blocks found; tried in order")
     return bodies[0]
+
+
+_ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:- |```|[\w"']{1,60}+:)""")
+
+
+@register_rule(
+    "escaped_line_breaks",
+    phase="extract",
+    before="strip_think",
+    error_class="line breaks written as \\n (an escaped answer)",
+    hint="Write real line breaks, not \\n.",
+)
+def escaped_line_breaks(text: str, ctx: RepairContext) -> str | None:
+    """`name: Ann\\nage: 3` (one line, copied from a log or a string literal) →
+    `name: Ann` and `age: 3` on two lines: only an answer with no real line break where
+    a `\\n` starts a key, an item or a fence (YAML would read `- a\\n- b` as the one
+    item `a\\n- b`). A JSON answer is the JSON engine's."""
+    body = text.strip().lstrip("\ufeff").strip()
+    if "\n" in body or "\\n" not in body or body[:1] in '{["':
+        return None
+    parts = body.split("\\n")
+    if not any(_ESCAPED_BREAK.match("\\n" + p) for p in parts[1:]):
+        return None
+    return "\n".join(p.replace('\\"', '"') for p in parts)
 
 
 @register_rule(

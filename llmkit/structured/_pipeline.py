@@ -444,7 +444,8 @@ def _extracted(
     """The payload after the extract rules (fences, reasoning, BOM, prose), and which fired."""
     fired: list[str] = []
     payload = run_phase("extract", text, ctx, fired)
-    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
+    escaped = "escaped_line_breaks" in fired  # `- a\\n- b` reads as one item `a\\n- b`
+    if fired and not truncated and not escaped and _raw_is_valid(text, compiled, format, limits):
         # A fence or a `<think>` tag can be part of a valid document (a key, or a block
         # scalar holding markdown): valid as written means untouched.
         return text, []

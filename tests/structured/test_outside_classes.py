@@ -285,3 +285,18 @@ def test_an_item_glued_to_its_dash_among_items_is_an_item(items: list[str], data
     assert r.ok and r.value == {"tags": items}, (text, r.value)
     lone = llmkit.parse(f"tags:\n  -{items[0]}", schema, format="yaml")
     assert not lone.ok, lone.value  # `-b` alone: an item or a text? never wrapped
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(KEYS, WORDS, min_size=2, max_size=4), st.booleans())
+def test_an_answer_with_escaped_line_breaks_reads_as_written(
+    doc: dict[str, str], fenced: bool
+) -> None:
+    """`name: Ann\\nage: 3` on one line (an answer copied from a log): each `\\n` starts
+    a key, so the breaks were escaped; the value is the one written."""
+    body = "\n".join(f'{k}: "{v}"' for k, v in doc.items())
+    text = (f"```yaml\n{body}\n```" if fenced else body).replace("\n", "\\n")
+    texts = {"type": "object", "additionalProperties": {"type": "string"}}
+    r = llmkit.parse(text, texts, format="yaml")
+    assert r.ok and r.value == doc, (text, r.value)
+    assert "escaped_line_breaks" in r.repairs

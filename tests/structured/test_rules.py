@@ -33,6 +33,7 @@ CASES = [
     ("extract_fence", '```json\n{"title": "ok"}', TICKET, "auto", {"title": "ok"}),
     ("extract_fence", "~~~\ntitle: ok\n~~~", TICKET, "auto", {"title": "ok"}),
     ("strip_bom", '\ufeff{"title": "ok"}', TICKET, "json", {"title": "ok"}),
+    ("escaped_line_breaks", "title: ok\\ncount: 2", TICKET, "yaml", {"title": "ok", "count": 2}),
     ("space_after_dash", "tags:\n  - a\n  -b", TICKET, "yaml", {"tags": ["a", "b"]}),
     (
         "normalize_spaces",
