@@ -823,19 +823,24 @@ def _prose_around(st: _Solving) -> Attempt | None:
     return None
 
 
+_LITERAL_READINGS = frozenset(["json_python_literals", "json_undefined"])
+
+
 def _json_shaped(st: _Solving) -> Attempt | None:
-    """YAML asked and a JSON-shaped answer that strict JSON refuses (`{"note": None}`, a
-    Python or JavaScript literal): YAML reads `None` and `undefined` as text, so where the
-    JSON engine reads the answer otherwise and that reading validates, it is the one
-    taken, with its repairs named. Valid JSON reads the same both ways: left alone."""
+    """YAML asked and a JSON-shaped answer with a Python or JavaScript literal
+    (`{"note": None}`, `undefined`): YAML reads those as text, so where the JSON engine
+    reads them as literals and that reading validates, it is the one taken, with its
+    repairs named. Without such a literal, YAML's own flow syntax (`{note: ~}`) stays."""
     if st.fmt != "yaml" or not st.a.valid:
         return None
     body = st.payload.lstrip().lstrip("\ufeff")  # YAML skips a byte-order mark; JSON not
     if not json_like(body):
         return None
     got = engine(st.run, body, st.ctx)
-    if got is None or not got[0].valid or got[0].value == st.a.value or not got[1]:
+    if got is None or not got[0].valid or got[0].value == st.a.value:
         return None
+    if not _LITERAL_READINGS & set(got[1]):
+        return None  # `{note: ~}` is YAML's null: only Python's and JavaScript's literals
     fire(st.fired, ["strip_bom"] if "\ufeff" in st.payload[: len(st.payload) - len(body)] else [])
     fire(st.fired, got[1])
     return st.finish(got[0], body)

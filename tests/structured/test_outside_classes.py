@@ -300,3 +300,15 @@ def test_an_answer_with_escaped_line_breaks_reads_as_written(
     r = llmkit.parse(text, texts, format="yaml")
     assert r.ok and r.value == doc, (text, r.value)
     assert "escaped_line_breaks" in r.repairs
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(KEYS, st.sampled_from(["~", "null", "yes", "1.10", "x y"]), min_size=1))
+def test_a_yaml_flow_mapping_stays_yaml(doc: dict[str, str]) -> None:
+    """`{note: ~}` where YAML was asked is YAML's flow syntax: `~` is null, never the text
+    the JSON engine would read (only Python's and JavaScript's literals switch reading)."""
+    text = "{" + ", ".join(f"{k}: {v}" for k, v in doc.items()) + "}"
+    r = llmkit.parse(text, None, format="yaml")
+    want = {k: None if v in ("~", "null") else v for k, v in doc.items()}
+    want = {k: 1.1 if v == "1.10" else v for k, v in want.items()}
+    assert r.ok and r.value == want, (text, r.value)
