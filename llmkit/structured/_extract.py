@@ -173,14 +173,16 @@ _ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:- |```|[\w"']{1,60}+:)""")
 def escaped_line_breaks(text: str, ctx: RepairContext) -> str | None:
     """`name: Ann\\nage: 3` (one line, copied from a log or a string literal) →
     `name: Ann` and `age: 3` on two lines: only an answer with no real line break where
-    a `\\n` starts a key, an item or a fence (YAML would read `- a\\n- b` as the one
-    item `a\\n- b`). A JSON answer is the JSON engine's."""
+    two escaped lines (or the first and another) start with a key, an item or a fence
+    (YAML would read `- a\\n- b` as the one item `a\\n- b`); a sentence that mentions
+    `\\n- ` once stays as written. A JSON answer is the JSON engine's."""
     body = text.strip().lstrip("\ufeff").strip()
     if "\n" in body or "\\n" not in body or body[:1] in '{["':
         return None
     parts = body.split("\\n")
-    if not any(_ESCAPED_BREAK.match("\\n" + p) for p in parts[1:]):
-        return None
+    starts = [_ESCAPED_BREAK.match("\\n" + p) is not None for p in parts]
+    if sum(starts[1:]) < 2 and not (starts[0] and any(starts[1:])):
+        return None  # one `\\n- ` inside a sentence is the sentence's text
     return "\n".join(p.replace('\\"', '"') for p in parts)
 
 

@@ -300,6 +300,9 @@ def test_an_answer_with_escaped_line_breaks_reads_as_written(
     r = llmkit.parse(text, texts, format="yaml")
     assert r.ok and r.value == doc, (text, r.value)
     assert "escaped_line_breaks" in r.repairs
+    sentence = f"Split the {next(iter(doc))} field on \\n- markers."
+    said = llmkit.parse(sentence, {"type": "string"})
+    assert said.ok and said.value == sentence, said.value  # one `\n- ` in a sentence
 
 
 @settings(max_examples=40, deadline=None)
