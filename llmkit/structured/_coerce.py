@@ -129,10 +129,10 @@ register_entries(
         ),
         (
             "split_list",
-            "comma-separated text where a list was asked",
+            "comma-separated enum values where a list was asked",
             "Write list fields as YAML lists (`- item` lines), not comma-separated text.",
-            "tags: a, b, c with type: array of strings",
-            '["a", "b", "c"]',
+            "levels: low, high with items enum [low, medium, high] (free text fails)",
+            '["low", "high"]',
         ),
         (
             "unwrap_list",
@@ -687,17 +687,13 @@ class _Coercer:
                     if parsed is not None:
                         return self.array(parsed, schema, depth)
                 items_schema = self.deref(schema.get("items", {}))
-                if (
-                    "," in s
-                    and isinstance(items_schema, dict)
-                    and (items_schema.get("type") == "string" or "enum" in items_schema)
-                ):
+                if "," in s and isinstance(items_schema, dict):
+                    parts = [p.strip() for p in s.split(",") if p.strip()]
+                    if not _all_members(parts, items_schema):
+                        # `labels: bug, crash` of free text: one item or two? a guess
+                        return self.final(value)
                     self.fire("split_list")
-                    value = [
-                        Plain(p.strip()) if isinstance(value, Plain) else p.strip()
-                        for p in s.split(",")
-                        if p.strip()
-                    ]
+                    value = [Plain(p) if isinstance(value, Plain) else p for p in parts]
                     return self.array(value, schema, depth)
             self.fire("wrap_list")
             value = [value]
@@ -842,6 +838,16 @@ class _Coercer:
 
 
 _UNIONS = ("anyOf", "oneOf")
+
+
+def _all_members(parts: list[str], items: dict[str, Any]) -> bool:
+    """Is every comma-separated part one of the items' enum values (case aside)? Then
+    the text can only be several items; free text may be one item with a comma."""
+    members = items.get("enum")
+    if not isinstance(members, list) or len(parts) < 2:
+        return False
+    names = {m.casefold() for m in members if isinstance(m, str)}
+    return all(p.casefold() in names for p in parts)
 
 
 def _parse_embedded(text: str) -> tuple[Any, list[str]] | None:

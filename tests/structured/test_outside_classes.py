@@ -315,3 +315,16 @@ def test_a_yaml_flow_mapping_stays_yaml(doc: dict[str, str]) -> None:
     want = {k: None if v in ("~", "null") else v for k, v in doc.items()}
     want = {k: 1.1 if v == "1.10" else v for k, v in want.items()}
     assert r.ok and r.value == want, (text, r.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(WORDS, min_size=2, max_size=4, unique=True))
+def test_comma_separated_free_text_is_never_split_by_guess(words: list[str]) -> None:
+    """`labels: bug, crash` (the project corpus's quillmark#645 case): one label with a
+    comma or two labels? Free text fails; enum values can only be several items."""
+    text = "labels: " + ", ".join(words)
+    free = {"type": "object", "properties": {"labels": TEXTS}}
+    assert not llmkit.parse(text, free, format="yaml").ok
+    enum = {"type": "object", "properties": {"labels": {"type": "array", "items": {"enum": words}}}}
+    r = llmkit.parse(text, enum, format="yaml")
+    assert r.ok and r.value == {"labels": words}, r.value

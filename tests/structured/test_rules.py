@@ -7,6 +7,10 @@ import pytest
 from llmkit.structured import get_rule, parse, rules
 
 OBJ = {"type": "object"}
+LEVELS = {
+    "type": "object",
+    "properties": {"levels": {"type": "array", "items": {"enum": ["low", "medium", "high"]}}},
+}
 TICKET = {
     "type": "object",
     "properties": {
@@ -270,7 +274,7 @@ CASES = [
     ("coerce_key", "Order ID: A1", TICKET, "yaml", {"order_id": "A1"}),
     ("coerce_key", '{"orderId": "A1"}', TICKET, "json", {"order_id": "A1"}),
     ("wrap_list", "tags: urgent", TICKET, "yaml", {"tags": ["urgent"]}),
-    ("split_list", "tags: a, b, c", TICKET, "yaml", {"tags": ["a", "b", "c"]}),
+    ("split_list", "levels: low, HIGH", LEVELS, "yaml", {"levels": ["low", "high"]}),
     (
         "parse_embedded",
         'address: \'{"city": "Oslo"}\'',
