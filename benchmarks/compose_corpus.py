@@ -3,13 +3,16 @@
 Valid (value, schema) pairs of several shapes are rendered the way models write them
 (YAML, JSON, Python literals), then one to three **error operators** are applied, each
 imitating one model behaviour (its docstring says which). The ground truth is the value
-the model meant. Nothing here reuses the engine's own malform code: the operators are
-written from the error classes of issues 7 and 14, so the generator guards generality
-rather than teaching the repairer its own habits.
+the model meant; after an **ambiguous** operator (:data:`AMBIGUOUS`: a cut number, a key
+written twice, a comma-joined list of free text) no reading is certain, so the case
+expects failure (``expect_ok: false``). Nothing here reuses the engine's own malform
+code: the operators are written from the error classes of issues 7 and 14 and of peer
+trackers and repair suites, so the generator guards generality rather than teaching
+the repairer its own habits.
 
     >>> cases = generate(20, seed=1)
     >>> sorted(cases[0])
-    ['class', 'expected', 'format', 'id', 'operators', 'schema', 'source', 'text']
+    ['class', 'expect_ok', 'expected', 'format', 'id', 'operators', 'schema', 'source', 'text']
 
 Use: ``python benchmarks/recovery.py --generated 600`` reports exact / wrong-but-ok /
 failed per operator, alone and in pairs, and counts values that appear nowhere in the
@@ -605,6 +608,60 @@ def lone_closing_fence(text: str, case: Case, rng: random.Random) -> str | None:
     return f"{text}\n```\n\nLet me know if anything is missing."
 
 
+# --- ambiguous operators: the answer can be read two ways, so the right outcome is failure
+
+
+def cut_after_number(text: str, case: Case, rng: random.Random) -> str | None:
+    """The JSON answer cut right after a number (`"count": 12`): the number may have gone
+    on (`125`), so no reading is certain (mem0#4414: answers cut at the token limit)."""
+    if case.render != "json":
+        return None
+    spots = [m.end() for m in re.finditer(r'": -?\d+', text)]
+    return text[: rng.choice(spots)] if spots else None
+
+
+def repeated_key(text: str, case: Case, rng: random.Random) -> str | None:
+    """A key written a second time with another value (a model correcting itself, or a
+    list written as repeated keys): which value did it mean?"""
+    if not isinstance(case.value, dict):
+        return None
+    key = next((k for k, v in case.value.items() if isinstance(v, str)), None)
+    if key is None:
+        return None
+    if case.render == "yaml":
+        return f"{text}\n{key}: a second {key}"
+    if case.render == "json" and text.startswith("{"):
+        return '{"' + key + '": "a second ' + key + '", ' + text[1:].lstrip()
+    return None
+
+
+def comma_joined_list(text: str, case: Case, rng: random.Random) -> str | None:
+    """A YAML list of free text written on one line, comma-separated (`labels: bug,
+    crash`; the project corpus's quillmark#645 case): one item with a comma, or two?"""
+    if case.render != "yaml":
+        return None
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not re.fullmatch(r"[ ]*\w+:", line):
+            continue
+        items = []
+        for nxt in lines[i + 1 :]:
+            m = re.fullmatch(r"[ ]+- ([A-Za-z][\w ]*)", nxt)
+            if m is None:
+                break
+            items.append(m[1])
+        if len(items) >= 2:
+            rest = lines[i + 1 + len(items) :]
+            return "\n".join([*lines[:i], f"{line} {', '.join(items)}", *rest])
+    return None
+
+
+#: operators after which no reading is certain: the case expects failure
+AMBIGUOUS = frozenset(["cut_after_number", "repeated_key", "comma_joined_list"])
+#: operators that write after the payload: after them a cut is no cut (closers forgotten)
+_WRITES_AFTER = frozenset(["prose_after", "fence", "lone_closing_fence", "python_dict_comment"])
+
+
 OPERATORS: dict[str, Op] = {
     f.__name__: f
     for f in [
@@ -640,10 +697,14 @@ OPERATORS: dict[str, Op] = {
         stray_closer,
         dash_without_space,
         escaped_breaks,
+        cut_after_number,
+        repeated_key,
+        comma_joined_list,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it
 _FIRST = (
+    "comma_joined_list",
     "unquote_awkward",
     "dash_without_space",
     "indent_item",
@@ -664,6 +725,8 @@ _FIRST = (
     "escaped_answer",
     "missing_opener",
     "stray_closer",
+    "repeated_key",
+    "cut_after_number",
     "json_for_yaml",
     "yaml_for_json",
     "python_dict_comment",
@@ -673,6 +736,8 @@ _FIRST = (
 def _apply(
     value: Any, schema: dict[str, Any], ops: tuple[str, ...], rng: random.Random, shape: str
 ) -> dict[str, Any] | None:
+    if "cut_after_number" in ops and _WRITES_AFTER & set(ops):
+        return None
     renders = ["yaml", "json", "python"]
     rng.shuffle(renders)
     for fmt in renders:
@@ -703,7 +768,8 @@ def _apply(
             "format": case.asked,
             "text": text,
             "schema": schema,
-            "expected": value,
+            "expected": None if set(ops) & AMBIGUOUS else value,
+            "expect_ok": not set(ops) & AMBIGUOUS,
             "source": f"generated:{shape}:{fmt}",
         }
     return None
