@@ -600,6 +600,20 @@ def escaped_breaks(text: str, case: Case, rng: random.Random) -> str | None:
     return text.replace("\n", "\\n")
 
 
+def prose_on_opener_line(text: str, case: Case, rng: random.Random) -> str | None:
+    """A lead-in on the same line as the JSON's opening bracket (`Here it is -> [`), the
+    items on the lines below."""
+    if case.render != "json" or not re.match(r"[\[{]\n", text):
+        return None
+    return rng.choice(["Here it is -> ", "Result: ", "Sure, the list is "]) + text
+
+
+def rule_then_remark(text: str, case: Case, rng: random.Random) -> str | None:
+    """The payload, then `---` used as a horizontal rule, then a remark (markdown habit;
+    YAML reads `---` as the start of another document)."""
+    return f"{text}\n---\n{rng.choice(['Thanks', 'Hope this helps!', 'Done.'])}"
+
+
 def lone_closing_fence(text: str, case: Case, rng: random.Random) -> str | None:
     """A closing code fence after the payload with no opening one, then a remark: the
     model forgot the opener but not the closer."""
@@ -659,7 +673,9 @@ def comma_joined_list(text: str, case: Case, rng: random.Random) -> str | None:
 #: operators after which no reading is certain: the case expects failure
 AMBIGUOUS = frozenset(["cut_after_number", "repeated_key", "comma_joined_list"])
 #: operators that write after the payload: after them a cut is no cut (closers forgotten)
-_WRITES_AFTER = frozenset(["prose_after", "fence", "lone_closing_fence", "python_dict_comment"])
+_WRITES_AFTER = frozenset(
+    ["prose_after", "fence", "lone_closing_fence", "python_dict_comment", "rule_then_remark"]
+)
 
 
 OPERATORS: dict[str, Op] = {
@@ -700,6 +716,8 @@ OPERATORS: dict[str, Op] = {
         cut_after_number,
         repeated_key,
         comma_joined_list,
+        prose_on_opener_line,
+        rule_then_remark,
     ]
 }
 # operators that change what the answer is, applied before the ones that dress it

@@ -19,6 +19,7 @@ from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
 from llmkit.structured._json_repair import only_root_open
 from llmkit.structured._load import (
+    Folded,
     Limits,
     Loaded,
     LoadFailure,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from llmkit.structured._schema import CompiledSchema
 
 __all__ = [
+    "RESHAPING",
     "Attempt",
     "Run",
     "array_schema",
@@ -99,7 +101,8 @@ class Run:
         one that validates; two that validate with different values are a conflict.
         """
         docs = loaded.documents or [loaded.value]
-        if len(docs) > 1 and array_schema(self.compiled):
+        folded = any(isinstance(d, Folded) for d in docs)  # lines of prose, not an item
+        if len(docs) > 1 and array_schema(self.compiled) and not folded:
             whole = self.one(loaded, list(docs), json_doc)
             if whole.valid:
                 return whole
@@ -107,6 +110,10 @@ class Run:
         chosen: Attempt | None = None
         for doc in docs:
             a = self.one(loaded, doc, json_doc)
+            if a.valid and len(docs) > 1 and RESHAPING & set(a.fired):
+                # `...\n---\nThanks`: a remark fits a list only once wrapped; of several
+                # documents, only one that fits as written is the answer
+                a.valid = False
             if a.valid:
                 if chosen is None:
                     chosen = a
@@ -381,6 +388,10 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     return tries[-1], names
 
 
+#: coercions that change a value's shape: a reading that needs them is no valid document
+RESHAPING = frozenset(
+    ["split_list", "wrap_list", "parse_embedded", "unwrap_list", "renest_keys", "quote_colon_value"]
+)
 _UNQUOTED = frozenset(["json_unquoted_values", "json_unquoted_keys"])
 _MORE_AFTER = lazy_pattern(r"\s*+,\s*+[\[{\"']")
 

@@ -434,6 +434,18 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
 
 
 _JSONISH_START = lazy_pattern(r"""\{(?=\s*+["'}])""")
+# `Here it is -> [` ending its line, quoted items or objects below: a list after prose
+_LIST_AFTER_PROSE = lazy_pattern(r"""(?m)^(?P<lead>[^\n\[]*?\S[^\n\[]*?)\[[ \t]*+\n[ \t]*+["'{]""")
+_KEY_LEAD = lazy_pattern(r"""[ \t]*+(?:- )?[^\s:]++:[ \t]*+(?:&\S++[ \t]*+)?""")
+
+
+def _list_after_prose(text: str) -> int | None:
+    """Where a JSON list opened at the end of a prose line starts (`Here it is -> [`),
+    never after a YAML key (`tags: [`, a flow list the YAML reading owns)."""
+    for m in _LIST_AFTER_PROSE.finditer(text):
+        if not _KEY_LEAD.fullmatch(m.group("lead")):
+            return m.end("lead")
+    return None
 
 
 def _first_json_start(text: str) -> int | None:
@@ -443,8 +455,9 @@ def _first_json_start(text: str) -> int | None:
     if m is not None:
         return m.end() - 1
     m = _JSONISH_START.search(text)
-    if m is not None:
-        return m.start()
+    after = _list_after_prose(text) if "[" in text else None
+    if m is not None or after is not None:
+        return min(x for x in (m.start() if m else None, after) if x is not None)
     i = text.find("{")
     return i if i >= 0 else None
 
@@ -515,10 +528,12 @@ _JSON_OPEN = lazy_pattern(r"\{(?=\s*+[\"'\u201c\u2018}]|[ \t]*+\n)")
 
 
 def json_payload_start(text: str) -> int | None:
-    """Where a JSON value after prose starts: a bracket opening a line, or a `{"`."""
+    """Where a JSON value after prose starts: a bracket opening a line, a `{"`, or a list
+    opened at the end of a prose line."""
     m = _LINE_BRACKET.search(text)
     j = _JSON_OPEN.search(text)
-    found = [x for x in (m.end() - 1 if m else None, j.start() if j else None) if x is not None]
+    after = _list_after_prose(text) if "[" in text else None
+    found = [x for x in (m.end() - 1 if m else None, j.start() if j else None, after) if x]
     return min(found) if found else None
 
 

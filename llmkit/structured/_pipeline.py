@@ -16,6 +16,7 @@ from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputErr
 from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers rules)
 from llmkit.structured._candidates import (
+    RESHAPING,
     Attempt,
     Run,
     array_schema,
@@ -545,18 +546,12 @@ def _one_json_value(text: str) -> bool:
     )
 
 
-# coercions that change a value's shape: a reading that needs them is no valid document
-_RESHAPING = frozenset(
-    ["split_list", "wrap_list", "parse_embedded", "unwrap_list", "renest_keys", "quote_colon_value"]
-)
-
-
 def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
     """Does the answer, exactly as written, load strictly and validate as a document?"""
     fmt = detect_format(text, format)
     attempt = Run(compiled, limits, fmt).attempt(text, fmt)
-    if not attempt.valid or _RESHAPING & set(attempt.fired):
-        return False  # valid only once reshaped: not as written
+    if not attempt.valid or (RESHAPING | {"multiple_documents"}) & set(attempt.fired):
+        return False  # valid only once reshaped (or several documents): not as written
     # Without a schema, only a mapping or a list counts: a bare string is no document.
     return compiled is not None or isinstance(attempt.value, dict | list)
 
