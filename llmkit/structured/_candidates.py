@@ -19,7 +19,6 @@ from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
 from llmkit.structured._json_repair import only_root_open
 from llmkit.structured._load import (
-    Folded,
     Limits,
     Loaded,
     LoadFailure,
@@ -101,8 +100,9 @@ class Run:
         one that validates; two that validate with different values are a conflict.
         """
         docs = loaded.documents or [loaded.value]
-        folded = any(isinstance(d, Folded) for d in docs)  # lines of prose, not an item
-        if len(docs) > 1 and array_schema(self.compiled) and not folded:
+        # a text document (a remark after `---`, lines of prose) is no item of a list
+        texts = any(isinstance(d, str) for d in docs)
+        if len(docs) > 1 and array_schema(self.compiled) and not texts:
             whole = self.one(loaded, list(docs), json_doc)
             if whole.valid:
                 return whole

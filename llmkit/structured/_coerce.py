@@ -48,6 +48,7 @@ _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
 _TRUE_WORDS = frozenset(["true", "yes"])
 _FALSE_WORDS = frozenset(["false", "no"])
 _DASH_LED = lazy_pattern(r"-[^\s\d.\-]")
+_HOLDS_JSON = lazy_pattern(r"""[\[{][ \t]*+["'\u201c\u2018]""")
 _INT_TEXT = lazy_pattern(r"[-+]?\d+\Z")
 _THOUSANDS = lazy_pattern(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
 _FLOAT_TEXT = lazy_pattern(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
@@ -669,14 +670,19 @@ class _Coercer:
                 # lines YAML joined into one text: items, or one text? two readings
                 return self.final(value)
             if isinstance(value, dict) and any(
-                isinstance(k, str) and _DASH_LED.match(k) for k in value
+                (isinstance(k, str) and (_DASH_LED.match(k) or _HOLDS_JSON.search(k)))
+                or (isinstance(v, str) and _HOLDS_JSON.search(v))
+                for k, v in value.items()
             ):
-                return self.final(value)  # `-"Note: x"` read as a mapping: a glued item
+                # `-"Note: x"` (a glued item) or `Here it is -> ["a: b"]` (a list after
+                # prose) read as a mapping: never wrapped as one item
+                return self.final(value)
             if isinstance(value, str):
                 s = value.strip()
-                if _DASH_LED.match(s):
+                if _DASH_LED.match(s) or (not s.startswith("[") and _HOLDS_JSON.search(s)):
                     # `tags:\n  -blue`: an item that lost its space, or a text that
-                    # starts with a dash? never wrapped as one item
+                    # starts with a dash? `Here it is -> ["a", "b"]`: a list after prose.
+                    # Never wrapped as one item
                     return self.final(value)
                 if "\n" in s:
                     # a text of several lines (a `|` block, a payload inside prose): its

@@ -818,12 +818,12 @@ def _prose_around(st: _Solving) -> Attempt | None:
     return None
 
 
-_LITERAL_READINGS = frozenset(["json_python_literals", "json_undefined"])
+_LITERAL_READINGS = frozenset(["json_python_literals", "json_undefined", "json_comments"])
 
 
 def _json_shaped(st: _Solving) -> Attempt | None:
-    """YAML asked and a JSON-shaped answer with a Python or JavaScript literal
-    (`{"note": None}`, `undefined`): YAML reads those as text, so where the JSON engine
+    """YAML asked and a JSON-shaped answer with a Python or JavaScript literal or comment
+    (`{"note": None}`, `undefined`, `// x`): YAML reads those as text, so where the JSON engine
     reads them as literals and that reading validates, it is the one taken, with its
     repairs named. Without such a literal, YAML's own flow syntax (`{note: ~}`) stays."""
     if st.fmt != "yaml" or not st.a.valid:

@@ -334,7 +334,7 @@ def test_comma_separated_free_text_is_never_split_by_guess(words: list[str]) -> 
 @given(
     st.lists(WORDS, min_size=1, max_size=4),
     st.sampled_from(["Here it is -> ", "Result: ", "Sure, the list is "]),
-    st.sampled_from(["", "\n---\nThanks", "<think>\n[the list]\n</think>\n"]),
+    st.sampled_from(["", "\n---\nThanks", "<think>\n[the list]\n</think>\n", " // all of them"]),
     st.sampled_from(["json", "yaml", "auto"]),
 )
 def test_a_list_after_prose_or_before_a_rule_keeps_every_item(
@@ -343,7 +343,7 @@ def test_a_list_after_prose_or_before_a_rule_keeps_every_item(
     """`Here it is -> [` with the items below (each item was read as a separate line of
     YAML and all but one dropped); a `---` rule then a remark (read as a second document
     and taken as the answer); a reasoning block before both."""
-    body = lead + json.dumps(items, indent=2)
+    body = lead + json.dumps(items, indent=2 if len(items) % 2 else None)
     text = extra + body if extra.startswith("<think>") else body + extra
     r = llmkit.parse(text, TEXTS, format=fmt)
     assert not r.ok or r.value == items, (text, r.value)
