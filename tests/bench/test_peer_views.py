@@ -1,0 +1,144 @@
+"""The peers' definitions (vLLM bench serve, guidellm, aiperf) reproduced from recorded bytes.
+
+Every stream here has known arrival times, so each peer's figure is known exactly: these
+tests pin what counts as the first token, ITL per chunk vs per request, which tokens count
+and how percentiles are taken, for each peer and for llmkit beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from llmkit.bench._config import LoadLevel
+from llmkit.bench._metrics import ClientStats, summarize_level
+from llmkit.bench._peers import inverse_cdf_percentiles
+from llmkit.bench._records import RequestRecord, build_record
+
+from .test_records import COUNT, DONE, MS, chunk, final_usage, raw
+
+
+def _level(records: list[RequestRecord], start_ns: int = 0) -> dict[str, Any]:
+    return summarize_level(
+        LoadLevel("concurrency", 1.0), records, index=0, start_ns=start_ns,
+        client=ClientStats(wall_s=1.0, cpu_s=0.0), slo=None,
+    )  # fmt: skip
+
+
+def _role_stream(end_ms: int = 120) -> RequestRecord:
+    """Role chunk at 5 ms, then 2+2+1 tokens at 50, 90 and 100 ms, usage at 110 ms."""
+    r = raw([
+        (5, chunk("", role=True, usage=0)),
+        (50, chunk("Hello there", usage=2)),
+        (90, chunk(" you all", usage=4)),
+        (100, chunk("!", usage=5, finish="stop")),
+        (110, final_usage(5) + DONE),
+    ])  # fmt: skip
+    r.end_ns = end_ms * MS
+    return build_record(r, level=0, stream=True, count=COUNT)
+
+
+def test_role_only_first_chunk_counts_for_vllm_but_not_for_llmkit_guidellm_aiperf() -> None:
+    rec = _role_stream()
+    assert rec.choice_times_ns == (5 * MS, 50 * MS, 90 * MS, 100 * MS)  # usage chunk: no choices
+    assert rec.text_span_ns == (50 * MS, 100 * MS)
+    lv = _level([rec])
+    assert lv["ttft_ms"]["mean"] == 50 and lv["tpot_ms"]["mean"] == pytest.approx(50 / 4)
+    assert lv["itl_ms"]["mean"] == pytest.approx((40 + 10) / 3)  # per token: 20, 20, 10
+    vllm = lv["peers"]["vllm"]
+    assert vllm["ttft_ms"]["mean"] == 5  # the role chunk
+    assert vllm["e2el_ms"]["mean"] == 100  # the last chunk with choices, not the usage chunk
+    assert vllm["tpot_ms"]["mean"] == pytest.approx((100 - 5) / 4)
+    # per chunk, the role → first text gap included
+    assert sorted(vllm["itl_ms"][k] for k in ("p50", "max")) == [40, 45]
+    assert vllm["itl_ms"]["mean"] == pytest.approx((45 + 40 + 10) / 3)
+    gl = lv["peers"]["guidellm"]
+    assert gl["time_to_first_token_ms"]["mean"] == 50
+    assert gl["inter_token_latency_ms"]["mean"] == pytest.approx(50 / 4)
+    assert gl["time_per_output_token_ms"]["mean"] == pytest.approx(100 / 5)  # TTFT included
+    assert gl["request_latency_s"]["mean"] == pytest.approx(0.120)  # to the stream's end
+    ai = lv["peers"]["aiperf"]
+    assert ai["time_to_first_token_ms"]["mean"] == 50
+    assert ai["request_latency_ms"]["mean"] == 100
+    assert ai["inter_token_latency_ms"]["mean"] == pytest.approx(50 / 4)
+
+
+def _reasoning_chunk(text: str, *, content: str | None = None) -> bytes:
+    delta: dict[str, Any] = {"reasoning_content": text}
+    if content is not None:
+        delta["content"] = content
+    obj = {"id": "r1", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+def _usage_with_reasoning(completion: int, reasoning: int) -> bytes:
+    usage = {"prompt_tokens": 5, "completion_tokens": completion,
+             "completion_tokens_details": {"reasoning_tokens": reasoning}}  # fmt: skip
+    return b"data: " + json.dumps({"id": "r1", "choices": [], "usage": usage}).encode() + b"\n\n"
+
+
+def test_reasoning_counts_as_first_token_and_as_output_for_the_peers() -> None:
+    # 3 reasoning tokens at 10, 20, 30 ms; 2 answer tokens at 40 and 60 ms
+    rec = build_record(
+        raw([
+            (10, _reasoning_chunk("Let")), (20, _reasoning_chunk(" me")),
+            (30, _reasoning_chunk(" think")), (40, chunk("Yes")),
+            (60, chunk("!", finish="stop")), (61, _usage_with_reasoning(5, 3) + DONE),
+        ]),
+        level=0, stream=True, count=COUNT,
+    )  # fmt: skip
+    assert rec.output_tokens == 2 and rec.timing is not None and rec.timing.reasoning_tokens == 3
+    lv = _level([rec])
+    assert lv["ttft_ms"]["mean"] == 40 and lv["ttfr_ms"]["mean"] == 10
+    assert lv["tpot_ms"]["mean"] == 20  # the answer's pace: (60 - 40) / (2 - 1)
+    tp = lv["throughput"]
+    assert (tp["output_tokens"], tp["reasoning_tokens"], tp["completion_tokens"]) == (2, 3, 5)
+    assert tp["total_tokens_per_s"] == pytest.approx(tp["completion_tokens_per_s"] + tp[
+        "input_tokens_per_s"])  # fmt: skip
+    vllm = lv["peers"]["vllm"]
+    assert vllm["ttft_ms"]["mean"] == 10 and vllm["total_output_tokens"] == 5
+    assert vllm["tpot_ms"]["mean"] == pytest.approx((60 - 10) / 4)
+    gl = lv["peers"]["guidellm"]
+    assert gl["time_to_first_token_ms"]["mean"] == 10
+    assert gl["time_to_first_output_token_ms"]["mean"] == 40  # guidellm's TTFOT is our TTFT
+    ai = lv["peers"]["aiperf"]
+    assert ai["time_to_first_token_ms"]["mean"] == 10 and ai["total_osl"] == 5
+    assert ai["inter_token_latency_ms"]["mean"] == pytest.approx((60 - 10) / 4)
+
+
+def test_failed_requests_count_in_no_throughput_but_their_time_does() -> None:
+    ok = _role_stream()
+    cut = raw([(5, chunk("", role=True)), (30, chunk("Hel"))])
+    cut.end_ns = 400 * MS  # the cut request ends last: the level lasts until then
+    bad = build_record(cut, level=0, stream=True, count=COUNT)
+    assert bad.status == "failed"
+    lv = _level([ok, bad])
+    assert lv["duration_s"] == pytest.approx(0.4)
+    assert lv["throughput"]["requests_per_s"] == pytest.approx(1 / 0.4)
+    vllm = lv["peers"]["vllm"]
+    assert (vllm["completed"], vllm["failed"]) == (1, 1)
+    assert vllm["request_throughput"] == pytest.approx(1 / 0.4)
+    assert vllm["output_throughput"] == pytest.approx(5 / 0.4)
+    # aiperf's duration runs from the first request sent to the last text received
+    assert lv["peers"]["aiperf"]["benchmark_duration_s"] == pytest.approx(0.1)
+
+
+def test_guidellm_percentiles_are_the_weighted_inverse_cdf_not_numpys_interpolation() -> None:
+    values = [1.0, 2.0, 3.0, 4.0]
+    assert inverse_cdf_percentiles(values, [1, 1, 1, 1], [50, 90]) == [2.0, 4.0]
+    assert float(np.percentile(values, 50)) == 2.5  # what llmkit, vLLM and aiperf report
+    # weights: a request of 31 tokens weighs 30 in guidellm's ITL
+    assert inverse_cdf_percentiles([10.0, 20.0], [3, 1], [50, 75, 76]) == [10.0, 10.0, 20.0]
+    # equal values merge; zero weights drop out
+    assert inverse_cdf_percentiles([5.0, 5.0, 9.0, 1.0], [1, 1, 2, 0], [50, 51]) == [5.0, 9.0]
+
+
+def test_a_plain_response_has_no_peer_streaming_view() -> None:
+    body = {"id": "x", "choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2}}  # fmt: skip
+    rec = build_record(raw([(40, json.dumps(body).encode())], headers_ns=30 * MS), level=0,
+                       stream=False, count=COUNT)  # fmt: skip
+    assert _level([rec])["peers"] == {}
