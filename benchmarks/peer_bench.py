@@ -44,6 +44,8 @@ from llmkit.engine import EngineConfig, SendRecord, start_engine_process
 
 _MODEL = "llmkit-sim"
 _PROMPT = "Tell me a story about a cat and a dog who became friends"
+# one table row: metric, send log, llmkit, llmkit's view of the peer, the peer
+Row = tuple[str, float | None, float | None, float | None, float | None]
 
 
 def _mean(values: list[float]) -> float | None:
@@ -194,8 +196,7 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None or b == 0 else f"{a / b:.3f}"
 
 
-def _table(title: str, rows: list[tuple[str, float | None, float | None, float | None,
-                                          float | None]]) -> None:  # fmt: skip
+def _table(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
     head = ("metric", "send log", "llmkit", "view", "peer", "view/peer")
     print(f"  {head[0]:<34}{head[1]:>10}{head[2]:>10}{head[3]:>10}{head[4]:>10}{head[5]:>10}")
@@ -245,27 +246,26 @@ def main() -> int:
     return 0
 
 
-def _over_server(
-    name: str,
-    lk: dict[str, Any],
-    view: float | None,
-    t: dict[str, float | None],
-    peer: float | None,
-    tp: dict[str, float | None],
-) -> tuple[str, float | None, float | None, float | None, float | None]:
-    """Client TTFT less the server-side TTFT of the same run (role chunk -> first text).
+def _ttft_rows(
+    lk: dict[str, Any], view: float | None, t: dict[str, float | None],
+    peer: float | None, tp: dict[str, float | None],
+) -> list[Row]:  # fmt: skip
+    """TTFT as measured, then less the server-side TTFT of the same run (role -> text).
 
     Each tool's run meets the engine's 20 ms step clock at another phase, so raw TTFTs of
     two runs differ by up to a step; what each client adds on top of the server is what
     the two should agree on.
     """
     own_base, peer_base = t["role_wait_ms"], tp["role_wait_ms"]
-    if own_base is None:
-        return (name, None, None, None, None)
-    own = lk["ttft_ms"]["mean"] - own_base
-    v = None if view is None else view - own_base
-    p = None if peer is None or peer_base is None else peer - peer_base
-    return (name, 0.0, own, v, p)
+    own = lk["ttft_ms"]["mean"]
+    rows: list[Row] = [("TTFT (mean ms)", peer_base, own, view, peer)]
+    if own_base is not None:
+        rows.append((
+            "  TTFT over the server's", 0.0, own - own_base,
+            None if view is None else view - own_base,
+            None if peer is None or peer_base is None else peer - peer_base,
+        ))  # fmt: skip
+    return rows
 
 
 def _report(lk: dict[str, Any], truths: dict[str, dict[str, float | None]],
@@ -302,10 +302,7 @@ def _report(lk: dict[str, Any], truths: dict[str, dict[str, float | None]],
     pg = peers.get("guidellm", {})
     tg = truths.get("guidellm", t)
     _table("guidellm (ITL = per-request decode pace; TPOT includes TTFT)", [
-        ("TTFT (mean ms)", tg["role_wait_ms"], lk["ttft_ms"]["mean"],
-         g["time_to_first_token_ms"]["mean"], pg.get("ttft_ms")),
-        _over_server("  TTFT over the server's", lk, g["time_to_first_token_ms"]["mean"],
-                     t, pg.get("ttft_ms"), tg),
+        *_ttft_rows(lk, g["time_to_first_token_ms"]["mean"], t, pg.get("ttft_ms"), tg),
         ("ITL (mean ms, weighted)", tg["decode_per_token_ms"], lk["tpot_ms"]["mean"],
          g["inter_token_latency_ms"]["mean"], pg.get("itl_ms")),
         ("TPOT (mean ms, weighted)", None, None, g["time_per_output_token_ms"]["mean"],
@@ -321,10 +318,7 @@ def _report(lk: dict[str, Any], truths: dict[str, dict[str, float | None]],
     pa = peers.get("aiperf", {})
     ta = truths.get("aiperf", t)
     _table("aiperf (ITL = per-request decode pace; duration to the last text)", [
-        ("TTFT (mean ms)", ta["role_wait_ms"], lk["ttft_ms"]["mean"],
-         ai["time_to_first_token_ms"]["mean"], pa.get("ttft_ms")),
-        _over_server("  TTFT over the server's", lk, ai["time_to_first_token_ms"]["mean"],
-                     t, pa.get("ttft_ms"), ta),
+        *_ttft_rows(lk, ai["time_to_first_token_ms"]["mean"], t, pa.get("ttft_ms"), ta),
         ("ITL (mean ms)", ta["request_decode_per_token_ms"], lk["tpot_ms"]["mean"],
          ai["inter_token_latency_ms"]["mean"], pa.get("itl_ms")),
         ("request latency (mean ms)", None, lk["e2e_ms"]["mean"],
