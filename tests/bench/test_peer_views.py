@@ -7,16 +7,19 @@ and how percentiles are taken, for each peer and for llmkit beside it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import numpy as np
 import pytest
 
+from llmkit.bench import BenchConfig, run_bench
 from llmkit.bench._config import LoadLevel
 from llmkit.bench._metrics import ClientStats, summarize_level
 from llmkit.bench._peers import inverse_cdf_percentiles
 from llmkit.bench._records import RequestRecord, build_record
+from llmkit.engine import EngineConfig
 
 from .test_records import COUNT, DONE, MS, chunk, final_usage, raw
 
@@ -142,3 +145,42 @@ def test_a_plain_response_has_no_peer_streaming_view() -> None:
     rec = build_record(raw([(40, json.dumps(body).encode())], headers_ns=30 * MS), level=0,
                        stream=False, count=COUNT)  # fmt: skip
     assert _level([rec])["peers"] == {}
+
+
+@pytest.mark.slow
+def test_peer_views_against_the_engine_send_log(bench_engine: Any) -> None:
+    """Role chunk first, 3 tokens a chunk: each view's events match what the engine sent."""
+    eng = bench_engine(EngineConfig.slow(50.0, tokens_per_chunk=3, role_chunk=True))
+    result = run_bench(BenchConfig(base_url=eng.base_url, concurrency=(2,), requests=4,
+                                   max_tokens=13, ignore_eos=True, prompt_tokens=(16,)))  # fmt: skip
+    (level,) = result.levels
+    assert level.ok == 4
+    sent_tokens = 0
+    chunk_gaps: list[float] = []
+    for rec in level.records:
+        log = sorted(
+            (r for r in eng.send_log() if r.response_id == rec.response_id), key=lambda r: r.index
+        )
+        choice = [r for r in log if r.kind in ("role", "output")]
+        outputs = [r for r in log if r.kind == "output"]
+        assert [r.kind for r in log][:1] == ["role"] and "usage" in {r.kind for r in log}
+        # vLLM's events: the role chunk and every output chunk, never the usage-only chunk
+        assert len(rec.choice_times_ns) == len(choice)
+        for got, sent in zip(rec.choice_times_ns, choice, strict=True):
+            assert got >= sent.t_ns  # received after it was sent: one clock
+        assert rec.text_span_ns is not None
+        assert rec.text_span_ns[0] >= outputs[0].t_ns and rec.text_span_ns[1] >= outputs[-1].t_ns
+        assert rec.choice_times_ns[0] <= rec.text_span_ns[0] == rec.first_token_ns
+        sent_tokens += sum(r.tokens for r in outputs)
+        chunk_gaps += [(b.t_ns - a.t_ns) / MS for a, b in itertools.pairwise(choice)]
+    stats = level.stats
+    peers = stats["peers"]
+    assert peers["vllm"]["total_output_tokens"] == sent_tokens == 4 * 13
+    assert stats["throughput"]["completion_tokens"] == sent_tokens
+    # without reasoning, guidellm's and aiperf's ITL is llmkit's TPOT, request by request
+    assert peers["guidellm"]["inter_token_latency_ms"]["mean"] == pytest.approx(
+        stats["tpot_ms"]["mean"])  # fmt: skip
+    assert peers["aiperf"]["inter_token_latency_ms"]["mean"] == pytest.approx(
+        stats["tpot_ms"]["mean"])  # fmt: skip
+    # vLLM's per-chunk ITL follows the chunks as sent (3 tokens of 20 ms, and the role gap)
+    assert peers["vllm"]["itl_ms"]["p50"] == pytest.approx(np.percentile(chunk_gaps, 50), abs=10)
