@@ -50,12 +50,12 @@ _MS = 1_000_000
 
 
 def _linear(values: Sequence[float]) -> dict[str, float | None]:
-    """Mean and numpy-linear percentiles (vLLM's and aiperf's convention)."""
+    """Mean, numpy-linear percentiles and population std (vLLM's and aiperf's convention)."""
     if not values:
-        return dict.fromkeys(PEER_STAT_KEYS)
+        return dict.fromkeys((*PEER_STAT_KEYS, "std"))
     p50, p90, p95, p99 = percentiles(values, _QS)
     return {"mean": float(np.mean(values)), "p50": p50, "p90": p90, "p95": p95,
-            "p99": p99, "max": max(values)}  # fmt: skip
+            "p99": p99, "max": max(values), "std": float(np.std(values))}  # fmt: skip
 
 
 def inverse_cdf_percentiles(

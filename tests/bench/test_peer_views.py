@@ -58,6 +58,7 @@ def test_role_only_first_chunk_counts_for_vllm_but_not_for_llmkit_guidellm_aiper
     # per chunk, the role → first text gap included
     assert sorted(vllm["itl_ms"][k] for k in ("p50", "max")) == [40, 45]
     assert vllm["itl_ms"]["mean"] == pytest.approx((45 + 40 + 10) / 3)
+    assert vllm["itl_ms"]["std"] == pytest.approx(float(np.std([45, 40, 10])))
     gl = lv["peers"]["guidellm"]
     assert gl["time_to_first_token_ms"]["mean"] == 50
     assert gl["inter_token_latency_ms"]["mean"] == pytest.approx(50 / 4)
