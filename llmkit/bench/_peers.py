@@ -198,16 +198,54 @@ def _aiperf(ok: Sequence[RequestRecord]) -> dict[str, Any]:
     }
 
 
+def _notes(ok: Sequence[RequestRecord], views: dict[str, Any]) -> list[str]:
+    """Where this server's streams make a peer's figure differ from llmkit's, in words."""
+    notes: list[str] = []
+    early = [
+        _ms(r.choice_times_ns[0], r.first_token_ns)
+        for r in ok
+        if r.choice_times_ns and r.first_token_ns is not None
+    ]
+    vttft = views["vllm"]["ttft_ms"]["p50"]
+    if early and vttft is not None and float(np.median(early)) >= 1.0:
+        notes.append(
+            f"a chunk without text came {float(np.median(early)):.1f} ms (p50) before the "
+            f"first text: vLLM's bench serve takes it as the first token (TTFT p50 "
+            f"{vttft:.1f} ms, peers.vllm)"
+        )
+    tokens = sum(r.output_tokens for r in ok)
+    chunks = sum(r.chunks for r in ok)
+    if chunks and tokens / chunks >= 1.5:
+        itl = views["vllm"]["itl_ms"]["mean"]
+        shown = "" if itl is None else f" ({itl:.1f} ms mean, peers.vllm.itl_ms)"
+        notes.append(
+            f"{tokens / chunks:.1f} tokens a chunk: vLLM's ITL is one gap per chunk{shown}, "
+            "llmkit's per token"
+        )
+    if any(r.timing is not None and r.timing.reasoning_tokens for r in ok):
+        gl = views["guidellm"]["time_to_first_token_ms"]["p50"]
+        notes.append(
+            "reasoning came before the answer: vLLM, guidellm and aiperf time TTFT to the "
+            f"first reasoning text (p50 {gl:.1f} ms) and count reasoning tokens as output"
+            if gl is not None
+            else "reasoning came before the answer: the peers count it as output"
+        )
+    return notes
+
+
 def peer_views(ok: Sequence[RequestRecord], failed: int, duration_s: float) -> dict[str, Any]:
     """The ``peers`` entry of a level in ``summary.json``: one dict per peer benchmark.
 
-    Only streamed requests have the peers' timings; a ``--no-stream`` run gets ``{}``.
+    ``notes`` says, in words, where this level's streams make a peer's figure differ from
+    llmkit's. Only streamed requests have the peers' timings; ``--no-stream`` gets ``{}``.
     """
     streamed = [r for r in ok if r.streamed]
     if not streamed:
         return {}
-    return {
+    views: dict[str, Any] = {
         "vllm": _vllm(streamed, failed, duration_s),
         "guidellm": _guidellm(streamed),
         "aiperf": _aiperf(streamed),
     }
+    views["notes"] = _notes(streamed, views)
+    return views

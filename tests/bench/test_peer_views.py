@@ -67,6 +67,9 @@ def test_role_only_first_chunk_counts_for_vllm_but_not_for_llmkit_guidellm_aiper
     ai = lv["peers"]["aiperf"]
     assert ai["time_to_first_token_ms"]["mean"] == 50
     assert ai["request_latency_ms"]["mean"] == 100
+    early, per_chunk = lv["peers"]["notes"]  # said in words under the level's table
+    assert "45.0 ms (p50) before the first text" in early and "TTFT p50 5.0 ms" in early
+    assert per_chunk.startswith("1.7 tokens a chunk: vLLM's ITL is one gap per chunk")
     assert ai["inter_token_latency_ms"]["mean"] == pytest.approx(50 / 4)
 
 
@@ -111,6 +114,18 @@ def test_reasoning_counts_as_first_token_and_as_output_for_the_peers() -> None:
     ai = lv["peers"]["aiperf"]
     assert ai["time_to_first_token_ms"]["mean"] == 10 and ai["total_osl"] == 5
     assert ai["inter_token_latency_ms"]["mean"] == pytest.approx((60 - 10) / 4)
+    assert any(n.startswith("reasoning came before the answer") for n in lv["peers"]["notes"])
+
+
+def test_one_token_chunks_without_a_role_chunk_need_no_note() -> None:
+    rec = build_record(
+        raw([(30, chunk("Hi")), (50, chunk(" there", finish="stop")), (51, final_usage(2) + DONE)]),
+        level=0, stream=True, count=COUNT,
+    )  # fmt: skip
+    peers = _level([rec])["peers"]
+    assert peers["notes"] == []
+    assert peers["vllm"]["ttft_ms"]["mean"] == 30 == peers["guidellm"]["time_to_first_token_ms"][
+        "mean"]  # fmt: skip
 
 
 def test_failed_requests_count_in_no_throughput_but_their_time_does() -> None:
