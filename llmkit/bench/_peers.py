@@ -29,6 +29,10 @@ aiperf (``metrics/types/*.py``)
     tokens (the server's with ``--use-server-token-count``); inter-chunk latency: gaps
     between those events; benchmark duration: first request sent → last response; numpy's
     linear percentiles.
+inference-perf (``inference_perf/reportgen/base.py``)
+    TTFT: first answer text; TPOT: ``(last − first answer token) / (tokens − 1)``, both
+    llmkit's; ITL: per token with every token of a chunk stamped at the chunk (the gap,
+    then zeros); NTPOT: ``(response end − sent) / tokens``; numpy's linear percentiles.
 """
 
 from __future__ import annotations
@@ -233,6 +237,29 @@ def _notes(ok: Sequence[RequestRecord], views: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _inference_perf(ok: Sequence[RequestRecord]) -> dict[str, Any]:
+    itl: list[float] = []
+    ntpot: list[float] = []
+    for r in ok:
+        t = r.timing
+        if t is None or r.end_ns is None or not t.chunk_times_ns:
+            continue
+        # every token of a chunk is stamped at the chunk: the gap, then zeros inside it
+        known = t.chunk_tokens
+        tokens = [max(1, known[i]) if i < len(known) else 1 for i in range(len(t.chunk_times_ns))]
+        itl.extend([0.0] * (tokens[0] - 1))
+        for (a, b), n in zip(itertools.pairwise(t.chunk_times_ns), tokens[1:], strict=True):
+            itl.extend([_ms(a, b)] + [0.0] * (n - 1))
+        if r.output_tokens > 0:
+            ntpot.append(_ms(r.sent_ns, r.end_ns) / r.output_tokens)
+    return {
+        "time_to_first_token_ms": _linear([r.ttft_ms for r in ok if r.ttft_ms is not None]),
+        "time_per_output_token_ms": _linear([r.tpot_ms for r in ok if r.tpot_ms is not None]),
+        "inter_token_latency_ms": _linear(itl),
+        "normalized_time_per_output_token_ms": _linear(ntpot),
+    }
+
+
 def peer_views(ok: Sequence[RequestRecord], failed: int, duration_s: float) -> dict[str, Any]:
     """The ``peers`` entry of a level in ``summary.json``: one dict per peer benchmark.
 
@@ -246,6 +273,7 @@ def peer_views(ok: Sequence[RequestRecord], failed: int, duration_s: float) -> d
         "vllm": _vllm(streamed, failed, duration_s),
         "guidellm": _guidellm(streamed),
         "aiperf": _aiperf(streamed),
+        "inference_perf": _inference_perf(streamed),
     }
     views["notes"] = _notes(streamed, views)
     return views

@@ -67,6 +67,13 @@ def test_role_only_first_chunk_counts_for_vllm_but_not_for_llmkit_guidellm_aiper
     ai = lv["peers"]["aiperf"]
     assert ai["time_to_first_token_ms"]["mean"] == 50
     assert ai["request_latency_ms"]["mean"] == 100
+    ip = lv["peers"]["inference_perf"]
+    assert ip["time_to_first_token_ms"]["mean"] == 50 and ip["time_per_output_token_ms"][
+        "mean"] == pytest.approx(50 / 4)  # fmt: skip
+    # tokens stamped at their chunk: 1 zero inside the first chunk, then 40 + zero, then 10
+    assert ip["inter_token_latency_ms"]["mean"] == pytest.approx((40 + 10) / 4)
+    assert ip["inter_token_latency_ms"]["p50"] == pytest.approx(5.0)
+    assert ip["normalized_time_per_output_token_ms"]["mean"] == pytest.approx(120 / 5)
     early, per_chunk = lv["peers"]["notes"]  # said in words under the level's table
     assert "45.0 ms (p50) before the first text" in early and "TTFT p50 5.0 ms" in early
     assert per_chunk.startswith("1.7 tokens a chunk: vLLM's ITL is one gap per chunk")
