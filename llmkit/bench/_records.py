@@ -369,6 +369,7 @@ def build_record(
     choice_times: list[int] = []  # peers' definitions (see RequestRecord)
     first_text: int | None = None
     last_text: int | None = None
+    hidden = 0  # per-chunk usage of text-less chunks, not yet given to a text chunk
     for t_ns, data in zip(ev_times, ev_data, strict=True):
         if data == b"[DONE]":
             done = True
@@ -415,9 +416,15 @@ def build_record(
             reasoning = delta.reasoning_content or delta.reasoning
         else:  # legacy completions chunks carry "text"
             content, reasoning = choice.text, None
-        if content or reasoning:
-            first_text = t_ns if first_text is None else first_text
-            last_text = t_ns
+        if not (content or reasoning):
+            # tokens reported on a chunk without text (a role chunk, a special token)
+            # arrive with the next text: its gap covers them
+            hidden += carried or 0
+            continue
+        if hidden and carried is not None:
+            carried, hidden = carried + hidden, 0
+        first_text = t_ns if first_text is None else first_text
+        last_text = t_ns
         if reasoning:
             feed(t_ns, content, reasoning, carried)
         elif content:

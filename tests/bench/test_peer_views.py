@@ -207,3 +207,20 @@ def test_peer_views_against_the_engine_send_log(bench_engine: Any) -> None:
         stats["tpot_ms"]["mean"])  # fmt: skip
     # vLLM's per-chunk ITL follows the chunks as sent (3 tokens of 20 ms, and the role gap)
     assert peers["vllm"]["itl_ms"]["p50"] == pytest.approx(np.percentile(chunk_gaps, 50), abs=10)
+
+
+def test_tokens_reported_on_a_chunk_without_text_go_with_the_next_text() -> None:
+    # per-chunk usage: the role chunk already counts 1 token, a mid-stream chunk with empty
+    # text 1 more; per-token ITL must still cover every token the server counted
+    rec = build_record(
+        raw([
+            (5, chunk("", role=True, usage=1)), (40, chunk("Hi", usage=2)),
+            (60, chunk("", usage=3)), (80, chunk(" there", usage=4, finish="stop")),
+            (81, final_usage(4) + DONE),
+        ]),
+        level=0, stream=True, count=COUNT,
+    )  # fmt: skip
+    assert rec.timing is not None and rec.token_source == "server" and not rec.itl_approximate
+    assert rec.timing.chunk_tokens == (2, 2)
+    assert rec.timing.itl_ms == [20.0, 20.0]  # 40 ms to " there", over its 2 tokens
+    assert rec.output_tokens == 4 and rec.tpot_ms == pytest.approx(40 / 3)
