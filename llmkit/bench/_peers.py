@@ -205,10 +205,10 @@ def _aiperf(ok: Sequence[RequestRecord]) -> dict[str, Any]:
 def _notes(ok: Sequence[RequestRecord], views: dict[str, Any]) -> list[str]:
     """Where this server's streams make a peer's figure differ from llmkit's, in words."""
     notes: list[str] = []
-    early = [
-        _ms(r.choice_times_ns[0], r.first_token_ns)
+    early = [  # a role-only or empty chunk before any text, reasoning included
+        _ms(r.choice_times_ns[0], r.text_span_ns[0])
         for r in ok
-        if r.choice_times_ns and r.first_token_ns is not None
+        if r.choice_times_ns and r.text_span_ns is not None
     ]
     vttft = views["vllm"]["ttft_ms"]["p50"]
     if early and vttft is not None and float(np.median(early)) >= 1.0:

@@ -224,3 +224,30 @@ def test_tokens_reported_on_a_chunk_without_text_go_with_the_next_text() -> None
     assert rec.timing.chunk_tokens == (2, 2)
     assert rec.timing.itl_ms == [20.0, 20.0]  # 40 ms to " there", over its 2 tokens
     assert rec.output_tokens == 4 and rec.tpot_ms == pytest.approx(40 / 3)
+
+
+@pytest.mark.slow
+def test_reasoning_tokens_against_the_engine_send_log(bench_engine: Any) -> None:
+    """A reasoning model: the peers' output counts reasoning, and so does completion_tokens."""
+    eng = bench_engine(EngineConfig.slow(200.0, aliases=("deepseek-r1",)))
+    result = run_bench(BenchConfig(base_url=eng.base_url, model="deepseek-r1", concurrency=(2,),
+                                   requests=2, max_tokens=64, prompt_tokens=(16,)))  # fmt: skip
+    (level,) = result.levels
+    assert level.ok == 2
+    sent = {"output": 0, "reasoning": 0}
+    for rec in level.records:
+        log = [r for r in eng.send_log() if r.response_id == rec.response_id]
+        for kind in sent:
+            sent[kind] += sum(r.tokens for r in log if r.kind == kind)
+        first_reasoning = min(r.t_ns for r in log if r.kind == "reasoning")
+        assert rec.text_span_ns is not None and rec.text_span_ns[0] >= first_reasoning
+        assert rec.first_token_ns is not None and rec.first_token_ns > rec.text_span_ns[0]
+    assert sent["reasoning"] > 0
+    tp = level.stats["throughput"]
+    assert (tp["output_tokens"], tp["reasoning_tokens"]) == (sent["output"], sent["reasoning"])
+    peers = level.stats["peers"]
+    assert peers["vllm"]["total_output_tokens"] == tp["completion_tokens"] == sum(sent.values())
+    assert peers["aiperf"]["total_osl"] == sum(sent.values())
+    ttft = level.stats["ttft_ms"]["max"]
+    assert peers["guidellm"]["time_to_first_token_ms"]["max"] < ttft
+    assert any(n.startswith("reasoning came before the answer") for n in peers["notes"])
