@@ -13,6 +13,11 @@ tested range (:data:`TESTED_RANGE`, pinned in ``pyproject.toml``) does and
 ``aiohttp.StreamReader``, its class can be assigned, and the protocol delivers every body
 byte through ``reader.feed_data`` and ends it with ``feed_eof``. Where the first two fail
 at run time, :func:`divert` returns ``False`` and the client stamps at read time instead.
+
+A diverted body is also capped: bytes pass the reader already decoded (aiohttp inflates
+gzip/deflate), so the cap counts the decompressed size, and the moment a body passes it
+the reader fails with :class:`ResponseTooLarge` and drops the rest. A hostile server's
+endless stream or gzip bomb costs at most the cap in memory, not all it sends.
 """
 
 from __future__ import annotations
@@ -22,12 +27,33 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["TESTED_RANGE", "divert", "undivert"]
+__all__ = ["TESTED_RANGE", "ResponseTooLarge", "divert", "undivert"]
 
 TESTED_RANGE = "aiohttp>=3.9,<3.15"
 
-# id(reader) -> (arrival times, body pieces) of each diverted reader
-_SINKS: dict[int, tuple[list[int], list[bytes]]] = {}
+
+class ResponseTooLarge(Exception):
+    """A response body passed ``max_response_bytes`` (decompressed size included)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"response body larger than max_response_bytes={limit} (decompressed size"
+            " included); raise --max-response-bytes if it is expected"
+        )
+
+
+class _Sink:
+    """Where a diverted reader's pieces go, and how many more bytes it may take."""
+
+    __slots__ = ("chunks", "left", "limit", "times")
+
+    def __init__(self, times: list[int], chunks: list[bytes], limit: int) -> None:
+        self.times, self.chunks, self.limit, self.left = times, chunks, limit, limit
+
+
+# id(reader) -> the sink of each diverted reader
+_SINKS: dict[int, _Sink] = {}
 
 
 class _StampingReader(aiohttp.StreamReader):
@@ -39,16 +65,21 @@ class _StampingReader(aiohttp.StreamReader):
         sink = _SINKS.get(id(self))
         if sink is None:
             return super().feed_data(data, *args, **kwargs)
-        if data:
-            sink[0].append(perf_counter_ns())
-            sink[1].append(data)
+        if data and sink.left >= 0:
+            sink.left -= len(data)
+            if sink.left < 0:  # over the cap: wake the reader with the error, drop the rest
+                self.set_exception(ResponseTooLarge(sink.limit))
+                return False
+            sink.times.append(perf_counter_ns())
+            sink.chunks.append(data)
         return False
 
 
-def divert(reader: Any, times: list[int], chunks: list[bytes]) -> bool:
+def divert(reader: Any, times: list[int], chunks: list[bytes], limit: int) -> bool:
     """From now on, append each body piece of ``reader`` and its arrival time to the lists.
 
-    The reader then returns only what it had buffered already, then EOF. Returns ``False``
+    The reader then returns only what it had buffered already, then EOF; once the pieces
+    pass ``limit`` bytes it raises :class:`ResponseTooLarge` instead. Returns ``False``
     (nothing changed) if ``reader`` is not a plain ``aiohttp.StreamReader`` or aiohttp
     refuses the class swap. Call :func:`undivert` with ``id(reader)`` when the response ends.
     """
@@ -58,7 +89,7 @@ def divert(reader: Any, times: list[int], chunks: list[bytes]) -> bool:
         reader.__class__ = _StampingReader
     except TypeError:  # another aiohttp layout: stamp at read time instead
         return False
-    _SINKS[id(reader)] = (times, chunks)
+    _SINKS[id(reader)] = _Sink(times, chunks, limit)
     return True
 
 

@@ -15,9 +15,16 @@ from typing import Any
 
 import aiohttp
 
-from llmkit.bench._aiohttp_adapter import divert, undivert
+from llmkit.bench._aiohttp_adapter import ResponseTooLarge, divert, undivert
+from llmkit.bench._config import DEFAULT_MAX_RESPONSE_BYTES
 
-__all__ = ["RawResponse", "make_session", "request_body", "send_request"]
+__all__ = [
+    "RawResponse",
+    "ResponseTooLarge",
+    "make_session",
+    "request_body",
+    "send_request",
+]
 
 _ERROR_BODY_LIMIT = 2048
 
@@ -67,6 +74,8 @@ def make_session(
 def _classify(exc: BaseException) -> tuple[str, str]:
     """Failure reason (a short stable key) and detail for an exception."""
     detail = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, ResponseTooLarge):
+        return "too_large", str(exc)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return "connect_timeout", detail
     if isinstance(exc, aiohttp.ServerTimeoutError):  # sock_read: no byte for stall_timeout_s
@@ -95,11 +104,13 @@ async def send_request(
     stream: bool,
     timeout_s: float,
     stall_timeout_s: float,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> RawResponse:
     """Send ``body`` to ``url`` and fill ``raw`` with timestamps and bytes.
 
     Never raises for request failures: they end up in ``raw.error`` (a short reason key)
-    so that a run goes on. Cancellation (Ctrl-C) is recorded as ``"interrupted"``.
+    so that a run goes on. Cancellation (Ctrl-C) is recorded as ``"interrupted"``. A body
+    over ``max_response_bytes`` (decoded, as kept) stops being read: ``"too_large"``.
     """
     timeout = aiohttp.ClientTimeout(
         total=timeout_s, sock_read=stall_timeout_s if stall_timeout_s > 0 else None
@@ -119,7 +130,7 @@ async def send_request(
             if (
                 stream
                 and resp.status == 200
-                and divert(resp.content, raw.feed_times, raw.feed_chunks)
+                and divert(resp.content, raw.feed_times, raw.feed_chunks, max_response_bytes)
             ):
                 reader_id = id(resp.content)
             if resp.status != 200:
@@ -138,12 +149,18 @@ async def send_request(
             append_c = chunks.append
             # The hot loop: a timestamp and the bytes of each read, nothing more. Once the
             # reader is diverted it returns only what came with the headers, then EOF.
+            size = 0
             while True:
                 data = await read()
                 if not data:
                     break
                 append_t(perf_counter_ns())
                 append_c(data)
+                size += len(data)
+                if size > max_response_bytes:
+                    raise ResponseTooLarge(max_response_bytes)
+            if size + sum(map(len, raw.feed_chunks)) > max_response_bytes:
+                raise ResponseTooLarge(max_response_bytes)  # the two parts of a diverted one
             raw.end_ns = perf_counter_ns()
     except asyncio.CancelledError:
         raw.end_ns = perf_counter_ns()

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from llmkit._exceptions import ConfigError
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "SLO",
     "BenchConfig",
     "LoadLevel",
@@ -17,6 +18,8 @@ __all__ = [
 ]
 
 LoadMode = Literal["concurrency", "rate"]
+#: the same default as ``Client(max_response_bytes=…)``: 32 MiB, decompressed size included
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ class BenchConfig:
         stream: streaming (SSE) or plain responses.
         continuous_usage: ask for per-chunk usage (``continuous_usage_stats``).
         timeout_s, stall_timeout_s, connect_timeout_s: per-request limits.
+        max_response_bytes: the most a response body may hold, decompressed size
+            included (as ``Client(max_response_bytes=…)``, default 32 MiB); a request whose
+            body passes it fails as ``too_large`` and the run goes on.
         slo: objectives for goodput and ``find_max``.
         find_max: search the highest load whose goodput share is ≥ ``goodput_target``.
         find_max_limit: the highest load ``find_max`` may try; by default the highest
@@ -138,6 +144,7 @@ class BenchConfig:
     timeout_s: float = 300.0
     stall_timeout_s: float = 60.0
     connect_timeout_s: float = 10.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     slo: SLO | None = None
     find_max: bool = False
     goodput_target: float = 0.9
@@ -166,6 +173,9 @@ class BenchConfig:
             raise ConfigError("--goodput-target must be in (0, 1]")
         if self.warmup < 0 or self.ramp_up_s < 0:
             raise ConfigError("--warmup and --ramp-up must be >= 0")
+        limit = self.max_response_bytes
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+            raise ConfigError(f"--max-response-bytes must be a positive number of bytes: {limit!r}")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url must start with http:// or https://: {self.base_url!r}")
 

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from llmkit.bench._client import RawResponse, send_request
+from llmkit.bench._config import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = ["LevelPlan", "arrival_offsets", "monitor_loop_lag", "run_level"]
 
@@ -58,6 +59,7 @@ class LevelPlan:
     timeout_s: float = 300.0
     stall_timeout_s: float = 60.0
     warmup: bool = False
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 async def monitor_loop_lag(
@@ -99,6 +101,7 @@ async def run_level(
             stream=plan.stream,
             timeout_s=plan.timeout_s,
             stall_timeout_s=plan.stall_timeout_s,
+            max_response_bytes=plan.max_response_bytes,
         )
         if on_done is not None:
             on_done(raw)

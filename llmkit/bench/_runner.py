@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from llmkit._exceptions import ConfigError, ConnectError
+from llmkit._exceptions import BadResponseError, ConfigError, ConnectError
 from llmkit._redact import Redactor, public_url
 from llmkit._version import __version__
-from llmkit.bench._client import RawResponse, make_session, request_body
+from llmkit.bench._client import RawResponse, ResponseTooLarge, make_session, request_body
 from llmkit.bench._config import BenchConfig, LoadLevel
 from llmkit.bench._load import LevelPlan, monitor_loop_lag, run_level
 from llmkit.bench._metrics import ClientStats, summarize_level
@@ -230,8 +230,30 @@ async def _resolve_model(config: BenchConfig, headers: dict[str, str]) -> str:
                 raise ConfigError(
                     f"no --model given and GET {public_url(url)} answered {resp.status}"
                 )
-            data = await resp.json(content_type=None)
-            return str(data["data"][0]["id"])
+            limit = config.max_response_bytes
+            text = bytearray()
+            while len(text) <= limit:  # decoded bytes: at most one past the cap is kept
+                part = await resp.content.read(limit + 1 - len(text))
+                if not part:
+                    break
+                text += part
+            if len(text) > limit:
+                raise ResponseTooLarge(limit)
+            try:
+                return str(json.loads(text)["data"][0]["id"])
+            except (ValueError, LookupError, TypeError, RecursionError):
+                raise BadResponseError(
+                    f"no --model given and GET {public_url(url)} did not list a model:"
+                    f" {bytes(text[:200]).decode('utf-8', 'replace')!r}",
+                    endpoint=public_url(config.base_url),
+                    attempts=1,
+                ) from None
+    except ResponseTooLarge as exc:
+        raise BadResponseError(
+            f"no --model given and GET {public_url(url)}: {exc}",
+            endpoint=public_url(config.base_url),
+            attempts=1,
+        ) from None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise ConnectError(
             f"cannot list models to pick one ({type(exc).__name__})",
@@ -334,7 +356,7 @@ class _Run:
             return LevelPlan(
                 "concurrency", float(min(warmup, max(1, int(level.value)))), warmup, None,
                 stream=c.stream, timeout_s=c.timeout_s, stall_timeout_s=c.stall_timeout_s,
-                warmup=True,
+                warmup=True, max_response_bytes=c.max_response_bytes,
             )  # fmt: skip
         return LevelPlan(
             mode=level.mode,
@@ -348,6 +370,7 @@ class _Run:
             stream=c.stream,
             timeout_s=c.timeout_s,
             stall_timeout_s=c.stall_timeout_s,
+            max_response_bytes=c.max_response_bytes,
         )
 
     async def warmup(self, level: LoadLevel) -> int:

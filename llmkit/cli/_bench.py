@@ -264,6 +264,15 @@ def _positive(seconds: float, hint: str) -> float:
     help="Fail a request when no byte came for this long.",
 )
 @click.option(
+    "--max-response-bytes",
+    type=click.IntRange(min=1),
+    default=32 * 1024 * 1024,  # BenchConfig's and Client's default (a test holds them equal)
+    show_default=True,
+    metavar="BYTES",
+    help="Fail a request (too_large) whose body passes this size, decompressed size "
+    "included; the run goes on.",
+)
+@click.option(
     "--slo", metavar="SPEC", help="Per-request objectives, e.g. ttft=500ms,itl=50ms,e2e=10s."
 )
 @click.option(
@@ -372,6 +381,7 @@ def _run(opts: dict[str, Any]) -> None:
         stall_timeout_s=_positive(
             _convert(parse_duration, opts["stall_timeout"], "--stall-timeout"), "--stall-timeout"
         ),
+        max_response_bytes=opts["max_response_bytes"],
         slo=_convert(parse_slo, opts["slo"], "--slo") if opts["slo"] else None,
         find_max=opts["find_max"],
         goodput_target=opts["goodput_target"],

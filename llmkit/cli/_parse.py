@@ -35,6 +35,15 @@ def _load_schema_file(path: str, ref_files: tuple[str, ...] = ()) -> Any:
         raise click.BadParameter(f"{path}: {exc}", param_hint="--schema") from None
 
 
+def _not_utf8(data: bytes, where: str) -> str | None:
+    """What is wrong with ``data`` as UTF-8, naming ``where`` and the first bad byte."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{where}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    return None
+
+
 def _dumps(obj: Any) -> str:
     from llmkit.structured import to_jsonable
 
@@ -51,13 +60,13 @@ def _first_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
 
 
-def _line_result(raw: bytes, default_schema: Any, fmt: str) -> dict[str, Any]:
+def _line_result(raw: str, default_schema: Any, fmt: str) -> dict[str, Any]:
     from llmkit.structured import compile_schema
     from llmkit.structured import parse as parse_text
 
     try:
-        record = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        record = json.loads(raw.removeprefix("\ufeff"))
+    except ValueError as exc:
         return _error_line(f"malformed input line: {_first_line(exc)}")
     except RecursionError:
         return _error_line("malformed input line: nested too deeply")
@@ -92,12 +101,24 @@ def _line_result(raw: bytes, default_schema: Any, fmt: str) -> dict[str, Any]:
 
 
 def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None:
-    """One output line per non-blank input line, in order, flushed line by line."""
-    for raw in stdin:
+    """One output line per non-blank input line, in order, flushed line by line.
+
+    Raises:
+        BadInputError: once every line is answered, if some were not UTF-8 text (binary
+            input, UTF-16 from a Windows shell): each got an error line, and the exit
+            status says the input was wrong, naming the first such line.
+    """
+    not_text: list[str] = []
+    for number, raw in enumerate(stdin, start=1):
         if not raw.strip():
             continue  # blank lines are not records
+        problem = _not_utf8(raw, f"stdin line {number}")
         try:
-            line = _dumps(_line_result(raw, schema, fmt))
+            if problem is not None:
+                not_text.append(problem)
+                line = json.dumps(_error_line(f"malformed input line: {problem}"))
+            else:
+                line = _dumps(_line_result(raw.decode("utf-8"), schema, fmt))
             line.encode("utf-8")  # a lone surrogate cannot be written: an error line instead
         except Exception as exc:  # never drop a line
             line = json.dumps(
@@ -105,6 +126,9 @@ def _run_jsonl(stdin: IO[bytes], stdout: IO[str], schema: Any, fmt: str) -> None
             )
         stdout.write(line + "\n")
         stdout.flush()
+    if not_text:
+        more = f"; {len(not_text)} such lines" if len(not_text) > 1 else ""
+        raise BadInputError(f"{not_text[0]}{more}, each answered with an error line")
 
 
 @click.command("parse")
@@ -156,6 +180,9 @@ def parse(
         from llmkit.structured import parse as parse_text
 
         data = sys.stdin.buffer.read()
+        problem = _not_utf8(data, "stdin")
+        if problem is not None:  # the wrong input, not an answer without a value
+            raise BadInputError(problem)
         try:
             result = parse_text(data, schema, format=fmt, finish_reason=finish_reason)
         except Exception as exc:  # e.g. a $ref the validator cannot resolve

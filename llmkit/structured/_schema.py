@@ -789,10 +789,13 @@ def _schema_data(source: str | bytes) -> Any:
     from llmkit.structured._load import LoadFailure, load_yaml
 
     if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
         try:
-            source = bytes(source).decode("utf-8-sig")
+            source = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValueError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+            raise ValueError(
+                f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+            ) from None
     text = source.lstrip("\ufeff")
     data: Any
     try:

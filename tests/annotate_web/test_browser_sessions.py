@@ -1,4 +1,4 @@
-"""In Chromium: a rating typed while the session ran out is kept through a new login."""
+"""In Chromium: a rating typed, or a skip chosen, while the session ran out is kept through a new login."""
 
 from __future__ import annotations
 
@@ -36,12 +36,19 @@ def live_clocked(seeded: Seeded, clock: Clock) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.mark.slow
-def test_an_expired_session_keeps_the_typed_rating_through_a_new_login(
-    browser: Any, live_clocked: LiveServer, seeded: Seeded, clock: Clock
-) -> None:
+@pytest.fixture
+def ada_page(browser: Any, live_clocked: LiveServer) -> Any:
+    """Ada logged in, on her first item."""
     page = open_page(browser, live_clocked)
     keyboard_login(page, live_clocked, "ada")
+    return page
+
+
+@pytest.mark.slow
+def test_an_expired_session_keeps_the_typed_rating_through_a_new_login(
+    ada_page: Any, live_clocked: LiveServer, seeded: Seeded, clock: Clock
+) -> None:
+    page = ada_page
     url = page.url
     item = seeded.store.queue("ada")[0].item_id
     page.keyboard.press("F")  # the first item is the long one: unfold it to read it
@@ -63,3 +70,29 @@ def test_an_expired_session_keeps_the_typed_rating_through_a_new_login(
     page.wait_for_url(lambda u: u != url)
     stored = values_of(seeded, "ada", item)
     assert stored["overall_quality"] == "2" and stored["comment"] == "half of it is invented"
+
+
+@pytest.mark.slow
+def test_an_expired_session_keeps_the_chosen_skip_through_a_new_login(
+    ada_page: Any, live_clocked: LiveServer, seeded: Seeded, clock: Clock
+) -> None:
+    page = ada_page
+    url = page.url
+    aid = seeded.store.queue("ada")[0].assignment_id
+    page.keyboard.press("S")  # opens the skip box, the reason focused
+    page.select_option("#skip-reason", "needs domain expertise")
+    page.fill("#skip-detail", "tax law of 1850")
+    clock.now += 3600  # the rater went to lunch with the box open
+    page.click("#skip-form button[type=submit]")
+    page.wait_for_url(lambda u: u.endswith("/login"))
+    assert "Your session ended before that skip was saved" in page.inner_text("body")
+    assert seeded.store.queue("ada")[0].status == "pending"
+    keyboard_login(page, live_clocked, "ada")
+    assert page.url == url
+    assert page.locator("#skip-box").get_attribute("open") is not None
+    assert page.input_value("#skip-reason") == "needs domain expertise"
+    assert page.input_value("#skip-detail") == "tax law of 1850"
+    page.click("#skip-form button[type=submit]")
+    page.wait_for_url(lambda u: u != url)
+    (entry,) = [e for e in seeded.store.queue("ada") if e.assignment_id == aid]
+    assert entry.status == "skipped"

@@ -98,16 +98,65 @@ def test_a_submit_after_expiry_is_kept_and_restored_after_login(seeded: Seeded) 
     assert re.search(r'value="2" data-key="2" checked', again.text)
 
 
-def test_another_user_never_gets_someone_elses_draft(seeded: Seeded) -> None:
+def _page_left_open_over_lunch(seeded: Seeded) -> tuple[TestClient, int, str]:
+    """Ada's client, her first assignment, and its page as loaded before the session ended."""
     clock = Clock()
     c = client(seeded, session_idle=600, clock=clock)
     login(c, "ada")
     aid = seeded.store.queue("ada")[0].assignment_id
-    page = c.get(f"/rate/{aid}")
-    clock.now += 3600
+    page = c.get(f"/rate/{aid}").text
+    clock.now += 3600  # lunch
+    return c, aid, page
+
+
+def _skip_box(html: str) -> tuple[bool, str, str]:
+    """Whether the skip box is open, the reason selected and the detail filled in."""
+    opened = re.search(r'<details class="skip" id="skip-box"( open)?>', html)
+    reason = re.search(r"<option selected>([^<]*)</option>", html)
+    detail = re.search(r'id="skip-detail"[^>]*value="([^"]*)"', html)
+    assert opened and detail
+    return bool(opened.group(1)), reason.group(1) if reason else "", detail.group(1)
+
+
+def test_a_skip_after_expiry_is_kept_and_restored_after_login(seeded: Seeded) -> None:
+    c, aid, page = _page_left_open_over_lunch(seeded)
+    assert _skip_box(page) == (False, "", "")
+    sent = {"csrf_token": token(page), "reason": "other", "detail": "a <b>broken</b> table"}
+    r = c.post(f"/rate/{aid}/skip", data=sent, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert seeded.store.queue("ada")[0].status == "pending"  # nothing stored without a session
+    assert "Your session ended before that skip was saved" in c.get("/login").text
+    back = login(c, "ada")
+    assert back.url.path == f"/rate/{aid}"  # the same item, its skip form filled in
+    assert _skip_box(back.text) == (True, "other", "a &lt;b&gt;broken&lt;/b&gt; table")
+    r = c.post(f"/rate/{aid}/skip", data={**sent, "csrf_token": token(back.text)})
+    assert r.status_code == 200
+    (entry,) = [e for e in seeded.store.queue("ada") if e.assignment_id == aid]
+    assert entry.status == "skipped"
+    assert "other: a &lt;b&gt;broken&lt;/b&gt; table" in c.get("/queue?status=skipped").text
+    assert _skip_box(c.get(f"/rate/{aid}").text)[0] is False  # the draft is used once
+
+
+def test_a_skip_from_a_page_older_than_the_login_comes_back_unsaved(seeded: Seeded) -> None:
+    c = client(seeded)
+    login(c, "ada")
+    aid = seeded.store.queue("ada")[0].assignment_id
+    old = c.get(f"/rate/{aid}")
+    login(c, "ada")  # logged in again (another tab): the old page's token is stale
+    sent = {"csrf_token": token(old.text), "reason": "needs domain expertise", "detail": ""}
+    r = c.post(f"/rate/{aid}/skip", data=sent, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/rate/{aid}"
+    assert seeded.store.queue("ada")[0].status == "pending"
+    back = c.get(f"/rate/{aid}")
+    assert "so the item was not skipped yet" in back.text
+    assert _skip_box(back.text) == (True, "needs domain expertise", "")
+
+
+def test_another_user_never_gets_someone_elses_draft(seeded: Seeded) -> None:
+    c, aid, page = _page_left_open_over_lunch(seeded)
     c.post(
         f"/rate/{aid}",
-        data={"csrf_token": token(page.text), "dim.comment": "ada's secret note"},
+        data={"csrf_token": token(page), "dim.comment": "ada's secret note"},
         follow_redirects=False,
     )
     grace = login(c, "grace")  # same browser, another person

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from llmkit.bench import SLO, BenchConfig, BenchResult, run_bench
 from llmkit.engine import EngineConfig, EngineHandle, Faults
 
 MakeEngine = Callable[..., EngineHandle]
+STEP_MS = 20.0  # EngineConfig.slow(50.0): 50 tokens/s
 
 
 def _by_response(engine: EngineHandle) -> dict[str, list[Any]]:
@@ -26,6 +28,20 @@ def _by_response(engine: EngineHandle) -> dict[str, list[Any]]:
     for rec in engine.send_log():
         out[rec.response_id].append(rec)
     return out
+
+
+def _logged_bodies(engine: EngineHandle, ids: set[str | None]) -> dict[str | None, int]:
+    """Send times of whole (non-streamed) answers, once the engine has logged them all.
+
+    The engine logs a write after it returns, so a client that already read the answer can
+    look before the record is there; the wait only ends early, never passes a test.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        got = {r.response_id: r.t_ns for r in engine.send_log() if r.kind == "body"}
+        if ids <= got.keys() or time.monotonic() > deadline:
+            return got
+        time.sleep(0.01)
 
 
 def _run(engine: EngineHandle, **kw: Any) -> BenchResult:
@@ -45,10 +61,14 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
     assert level.ok == 8
     sent = _by_response(eng)
     errors = []
-    ttft_lag = []
+    seen_before_next: list[bool] = []  # chunks the engine sent a step apart
+    ttft_before_next: list[bool] = []
     sent_itl: list[float] = []  # per-token gaps as the engine sent them
     sent_icl: list[float] = []
     sent_tpot: list[float] = []
+    got_itl: list[float] = []  # the same, from the client's stamps
+    got_icl: list[float] = []
+    got_tpot: list[float] = []
     for rec in level.records:
         assert rec.timing is not None and rec.response_id in sent
         log = sent[rec.response_id]
@@ -57,30 +77,51 @@ def test_timing_matches_the_send_log(bench_engine: MakeEngine, tokens_per_chunk:
         assert list(rec.timing.chunk_tokens) == [r.tokens for r in outputs]
         assert rec.output_tokens == 13 and rec.token_source == "server"
         assert len(rec.timing.chunk_times_ns) == len(outputs)
-        for got, want in zip(rec.timing.chunk_times_ns, outputs, strict=True):
+        got_ns = list(rec.timing.chunk_times_ns)
+        for got, want in zip(got_ns, outputs, strict=True):
             errors.append((got - want.t_ns) / 1e6)
+        for i, (this, nxt) in enumerate(itertools.pairwise(outputs)):
+            if nxt.t_ns - this.t_ns > STEP_MS / 2 * 1e6:
+                seen_before_next.append(got_ns[i] < nxt.t_ns)
         tokens = sum(r.tokens for r in outputs)
         sent_tpot.append((outputs[-1].t_ns - outputs[0].t_ns) / 1e6 / (tokens - 1))
-        for prev, nxt in itertools.pairwise(outputs):
+        got_tpot.append((got_ns[-1] - got_ns[0]) / 1e6 / (tokens - 1))
+        for (prev, nxt), (t0, t1) in zip(
+            itertools.pairwise(outputs), itertools.pairwise(got_ns), strict=True
+        ):
             sent_icl.append((nxt.t_ns - prev.t_ns) / 1e6)
             sent_itl.extend([(nxt.t_ns - prev.t_ns) / 1e6 / nxt.tokens] * nxt.tokens)
+            got_icl.append((t1 - t0) / 1e6)
+            got_itl.extend([(t1 - t0) / 1e6 / nxt.tokens] * nxt.tokens)
         # TTFT is the first output chunk, not the role chunk
-        first_out = (outputs[0].t_ns - rec.sent_ns) / 1e6
-        assert rec.timing.ttft_ms >= first_out
-        ttft_lag.append(rec.timing.ttft_ms - first_out)
+        first_out_ns = rec.first_token_ns
+        assert first_out_ns is not None and first_out_ns >= outputs[0].t_ns
+        assert rec.timing.ttft_ms == pytest.approx((first_out_ns - rec.sent_ns) / 1e6)
         assert rec.timing.ttft_ms > (log[0].t_ns - rec.sent_ns) / 1e6
+        ttft_before_next.append(first_out_ns < outputs[1].t_ns)
+        # the engine paced these chunks (its logged targets): a step apart, never early
+        targets = [r.target_ns for r in outputs]
+        assert min(b - a for a, b in itertools.pairwise(targets)) >= STEP_MS * 1e6
+        assert all(r.t_ns >= r.target_ns for r in outputs)
     errs = np.array(errors)
     assert errs.min() >= 0  # never received before it was sent: one clock
-    # Stamped on arrival: the typical lag stays well within a 20 ms step. Compared with
-    # what the engine's log says it sent (the same clock), not with the nominal 20 ms: on a
-    # starved machine the engine's own steps run late too, and that is not the client's.
-    assert np.percentile(errs, 50) < 20 / 2
-    assert np.percentile(ttft_lag, 50) < 20 / 2
-    # per-token ITL: one decode step per token, however tokens were chunked
-    assert level.stats["itl_ms"]["p50"] == pytest.approx(np.percentile(sent_itl, 50), abs=5)
-    assert level.stats["icl_ms"]["p50"] == pytest.approx(np.percentile(sent_icl, 50), abs=5)
-    assert np.percentile(sent_itl, 50) == pytest.approx(20.0, rel=0.5)  # the engine's pace
-    assert level.stats["tpot_ms"]["p50"] == pytest.approx(np.percentile(sent_tpot, 50), abs=5)
+    # Stamped on arrival, judged by order against the engine's log instead of a lag in ms:
+    # most chunks are stamped before the engine even sent the next one. A client stamping
+    # when the stream ends (or buffering) gets none; a descheduled one merges a few.
+    assert sum(seen_before_next) >= len(seen_before_next) / 2, seen_before_next
+    assert sum(ttft_before_next) >= len(ttft_before_next) / 2, ttft_before_next
+    # ITL (per token: each chunk's gap spread over its tokens), ICL and TPOT are exactly
+    # those of the stamps just checked against the log...
+    stats = level.stats
+    assert stats["itl_ms"]["p50"] == pytest.approx(np.percentile(got_itl, 50))
+    assert stats["icl_ms"]["p50"] == pytest.approx(np.percentile(got_icl, 50))
+    assert stats["tpot_ms"]["p50"] == pytest.approx(np.percentile(got_tpot, 50))
+    # ...and near the engine's own (one decode step per token, however tokens were
+    # chunked): a ratio, not milliseconds. ITL not spread over a chunk's 3 tokens would be
+    # 3 times the engine's; a unit slip, a thousand.
+    for name, engine_side in (("itl_ms", sent_itl), ("icl_ms", sent_icl), ("tpot_ms", sent_tpot)):
+        ratio = stats[name]["p50"] / np.percentile(engine_side, 50)
+        assert 0.5 < ratio < 2, (name, ratio)
 
 
 def test_without_per_chunk_usage_itl_is_approximate(bench_engine: MakeEngine) -> None:
@@ -120,15 +161,23 @@ def test_unreachable_server_fails_every_request_and_goes_on() -> None:
 
 @pytest.mark.slow
 def test_rate_mode_records_scheduled_and_sent(bench_engine: MakeEngine) -> None:
-    eng = bench_engine(EngineConfig.zero_delay())
+    # Each answer takes 12 steps of 20 ms while a request is due every 25 ms on average.
+    eng = bench_engine(EngineConfig.slow(50.0))
+    # The SLO is 2 s for a 20 ms TTFT: only a hang misses it, never a busy machine.
     result = _run(eng, rates=(40.0,), requests=30, slo=SLO(ttft_ms=2000))
     (level,) = result.levels
     assert level.ok == 30
     recs = sorted(level.records, key=lambda r: r.index)
     scheduled = [r.scheduled_ns for r in recs]
     assert scheduled == sorted(scheduled)
-    assert all(r.sent_ns >= r.scheduled_ns for r in recs)
-    assert level.stats["send_lag_ms"]["p50"] < 20
+    assert all(r.sent_ns >= r.scheduled_ns for r in recs)  # never before it was due
+    lags = [(r.sent_ns - r.scheduled_ns) / 1e6 for r in recs]
+    assert level.stats["send_lag_ms"]["p50"] == pytest.approx(np.percentile(lags, 50))
+    # Open loop, judged by order instead of a lag in ms (a loaded machine makes any lag):
+    # a request goes out on its schedule, not when the answer before it ends, so nearly
+    # all are sent while that answer is still streaming. A closed loop sends none so.
+    overlapping = sum(b.sent_ns < (a.end_ns or 0) for a, b in itertools.pairwise(recs))
+    assert overlapping >= len(recs) / 2, overlapping
     assert level.stats["goodput"]["share"] == 1.0
     frame = result.to_frame()
     assert {"scheduled_ms", "sent_ms", "first_token_ms", "last_token_ms"} <= set(frame.columns)
@@ -143,7 +192,19 @@ def test_plain_mode_and_duration(bench_engine: MakeEngine) -> None:
     assert all(not r.streamed and r.output_tokens == 12 for r in level.records)
     assert level.stats["itl_ms"]["p50"] is None
     # 12 steps of 2 ms, never sent early (the engine's targets): a floor, not a budget
-    assert 12 * 2 <= level.stats["e2e_ms"]["p50"] < 12 * 2 * 4
+    assert level.stats["e2e_ms"]["p50"] >= 12 * 2
+    # The engine wrote each answer inside the span the client measured (one clock)...
+    bodies = _logged_bodies(eng, {r.response_id for r in level.records})
+    for rec in level.records:
+        assert rec.timing is not None and rec.end_ns is not None
+        assert rec.sent_ns <= bodies[rec.response_id] <= rec.end_ns
+        assert rec.timing.e2e_ms == pytest.approx((rec.end_ns - rec.sent_ns) / 1e6)
+    # ...and two workers, one request at a time each, cannot spend more than twice the
+    # level's own span: an E2E counted from the wrong start or in the wrong unit would.
+    span_ms = (
+        max(r.end_ns or 0 for r in level.records) - min(r.sent_ns for r in level.records)
+    ) / 1e6
+    assert sum(r.timing.e2e_ms for r in level.records if r.timing) <= 2 * span_ms
 
 
 @pytest.mark.slow

@@ -31,7 +31,7 @@ async def _fetch(url: str, diverted: bool) -> tuple[bool, bytes, list[int], list
     chunks: list[bytes] = []
     async with aiohttp.ClientSession() as session, session.post(url, json=BODY) as resp:
         assert resp.status == 200
-        took = divert(resp.content, times, chunks) if diverted else False
+        took = divert(resp.content, times, chunks, 1 << 30) if diverted else False
         read = []
         while data := await resp.content.readany():
             read.append(data)
@@ -65,7 +65,7 @@ def test_a_reader_of_another_class_is_left_alone() -> None:
     class Other:
         pass
 
-    assert divert(Other(), [], []) is False
+    assert divert(Other(), [], [], 1 << 30) is False
 
 
 def test_the_installed_aiohttp_is_in_the_pinned_range() -> None:

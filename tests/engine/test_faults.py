@@ -71,7 +71,10 @@ def test_stall_pauses_mid_stream(make_engine: Any) -> None:
     assert reply.events[-1] == "[DONE]"
     times = [r.t_ns for r in eng.send_log() if r.kind in ("role", "output")]
     gaps = [(b - a) / 1e9 for a, b in itertools.pairwise(times)]
-    assert max(gaps) >= 0.29 and sorted(gaps)[-2] < 0.1
+    # One pause of the stall's length (sleeps never end early), between chunks: counted,
+    # not timed, since a loaded machine may stretch any gap a little but not to 0.3 s.
+    stalls = [i for i, gap in enumerate(gaps) if gap >= 0.29]
+    assert len(stalls) == 1 and 0 < stalls[0] < len(gaps) - 1, gaps
 
 
 def test_garbage_lines_mixed_in(engine: EngineHandle) -> None:

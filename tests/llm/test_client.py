@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,16 +69,15 @@ def test_measured_timing_agrees_with_engine_send_times(make_engine: MakeEngine) 
     # its backlog at once (the log says so), and those arrive together.
     assert all(r >= s for r, s in zip(received, sent, strict=True))
     spaced = [i for i in range(11) if sent[i + 1] - sent[i] > step_ms / 2 * 1e6]
+    # Judged by that order, not by a lag in ms: a descheduled client merges a few pairs,
+    # one stamping late (at the end, or a chunk behind) gets none before the next send.
     seen_before_next = sum(received[i] < sent[i + 1] for i in spaced)
-    assert seen_before_next >= len(spaced) - 2  # a descheduled client may merge a pair or two
-    delays_ms = [(r - s) / 1e6 for r, s in zip(received, sent, strict=True)]
-    assert statistics.median(delays_ms) < step_ms / 2
-    sent_gaps = [(b - a) / 1e6 for a, b in itertools.pairwise(sent)]
-    gap_errors = [abs(m - s) for m, s in zip(result.timing.icl_ms, sent_gaps, strict=True)]
-    assert statistics.median(gap_errors) < step_ms / 4
-    assert statistics.median(result.timing.itl_ms) == pytest.approx(
-        statistics.median(sent_gaps), abs=step_ms / 4
-    )
+    assert seen_before_next >= len(spaced) / 2, (seen_before_next, len(spaced))
+    # The gaps reported are those between the stamps just checked against the log (one
+    # token a chunk: ITL is ICL).
+    received_gaps = [(b - a) / 1e6 for a, b in itertools.pairwise(received)]
+    assert result.timing.icl_ms == pytest.approx(received_gaps)
+    assert result.timing.itl_ms == pytest.approx(received_gaps)
 
 
 @pytest.mark.parametrize("script", [("429", "ok"), ("500", "500", "ok"), ("cut", "ok")])
@@ -168,28 +166,34 @@ def test_bad_bodies_are_bad_response_errors(make_engine: MakeEngine, fault: str)
 
 @pytest.mark.slow
 def test_stall_hits_the_stall_timeout(make_engine: MakeEngine) -> None:
-    eng = make_engine(faults=Faults(script=("stall",) * 4, stall_s=3.0))
-    timeouts = Timeouts(stall=0.3, total=10)
+    stall_s = 10.0
+    eng = make_engine(faults=Faults(script=("stall",) * 4, stall_s=stall_s))
+    timeouts = Timeouts(stall=0.3, total=60)
     policy = RetryPolicy(max_attempts=2, initial_wait=0.0)
     start = time.monotonic()
     with _client(eng, timeouts=timeouts, retry=policy) as client:
-        with pytest.raises(llmkit.CallTimeoutError) as info:
+        with pytest.raises(llmkit.CallTimeoutError, match="stall") as info:
             client.chat("Tell me a story", max_tokens=30, ignore_eos=True)
     assert info.value.attempts == 2
-    assert time.monotonic() - start < 2.5
+    # Two attempts that sat out the engine's stall would take 20 s; the stall timer ended
+    # both in 0.3 s each. Half a stall is a bound only such a wait crosses.
+    assert time.monotonic() - start < stall_s / 2
 
 
 @pytest.mark.slow
 def test_total_timeout_caps_the_whole_call(make_engine: MakeEngine) -> None:
-    eng = make_engine(faults=Faults(script=("429",) * 20, retry_after_s=0.4))
-    policy = RetryPolicy(max_attempts=20, initial_wait=0.0, max_wait=1.0)
+    attempts, retry_after_s = 40, 0.4
+    eng = make_engine(faults=Faults(script=("429",) * attempts, retry_after_s=retry_after_s))
+    policy = RetryPolicy(max_attempts=attempts, initial_wait=0.0, max_wait=1.0)
     start = time.monotonic()
     with _client(eng, timeouts=Timeouts(total=1.0), retry=policy) as client:
         with pytest.raises(llmkit.RateLimitError) as info:
             client.chat("Hello", max_tokens=5)
-    # Unbounded, the 20 attempts would wait 19 x 0.4 s; the margin is for a loaded machine.
-    assert time.monotonic() - start < 6
-    assert 1 < info.value.attempts < 20
+    # Unbounded, the 40 attempts would wait 39 x 0.4 s = 15.6 s for the server's
+    # Retry-After; half of that is a bound only a missing deadline crosses.
+    assert time.monotonic() - start < (attempts - 1) * retry_after_s / 2
+    assert 1 < info.value.attempts < attempts
+    assert eng.requests_served() == info.value.attempts
 
 
 def test_call_log_records_calls_without_the_key(make_engine: MakeEngine, tmp_path: Path) -> None:
@@ -232,12 +236,14 @@ def test_bad_base_url_is_a_config_error() -> None:
 
 
 def test_retry_after_longer_than_allowed_is_never_cut_short(make_engine: MakeEngine) -> None:
-    eng = make_engine(faults=Faults(script=("429", "ok"), retry_after_s=5.0))
+    retry_after_s = 20.0
+    eng = make_engine(faults=Faults(script=("429", "ok"), retry_after_s=retry_after_s))
     start = time.monotonic()
     with _client(eng, retry=RetryPolicy(max_wait=0.5)) as client:
-        with pytest.raises(llmkit.RateLimitError, match="retry after 5 s") as info:
+        with pytest.raises(llmkit.RateLimitError, match="retry after 20 s") as info:
             client.chat("Hello", max_tokens=5)
-    assert time.monotonic() - start < 2  # gave up at once instead of retrying early
+    # Gave up at once: a client that sat out the 20 s it was asked to wait crosses half of it.
+    assert time.monotonic() - start < retry_after_s / 2
     assert info.value.attempts == 1 and eng.requests_served() == 1
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from llmkit.cli._main import cli
 from llmkit.cli._parse import parse
 from llmkit.cli._taxonomy import taxonomy
 
@@ -58,3 +59,42 @@ def test_taxonomy_cli(tmp_path: Path) -> None:
     assert data["total"] == 3 and data["rules"]["quote_colon_value"] == 1
     r = CliRunner().invoke(taxonomy, [str(path)])
     assert r.exit_code == 0 and "quote_colon_value" in r.output
+
+
+def test_parse_binary_stdin_is_bad_input_naming_the_byte() -> None:
+    """Exit 2 (the input, not the answer, is wrong), one line naming what and where."""
+    r = CliRunner().invoke(parse, [], input=b"a: 1\nb: \xff\xfe\n")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.splitlines() == ["error: stdin: not UTF-8 text (byte 0xff at offset 8)"]
+    utf16 = "a: 1\n".encode("utf-16")  # a Windows shell's redirect
+    r = CliRunner().invoke(parse, [], input=utf16)
+    assert r.exit_code == 2 and "stdin: not UTF-8 text (byte 0xff at offset 0)" in r.stderr
+    r = CliRunner().invoke(parse, [], input="\ufeffa: 1".encode())  # a UTF-8 BOM is text
+    assert r.exit_code == 0 and json.loads(r.stdout) == {"a": 1}
+
+
+def test_parse_jsonl_answers_every_line_then_exits_2_for_binary_lines() -> None:
+    lines = [
+        b'{"text": "a: 1"}',
+        b"\xff\xfe",
+        b"",
+        b'{"text": "\xff"}',
+        b'\xef\xbb\xbf{"text": "b: 2"}',
+    ]
+    r = CliRunner().invoke(parse, ["--jsonl"], input=b"\n".join(lines) + b"\n")
+    assert r.exit_code == 2
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["ok"] for o in out] == [True, False, False, True]  # never drops a line
+    assert out[1]["error"].endswith("stdin line 2: not UTF-8 text (byte 0xff at offset 0)")
+    assert "stdin line 4: not UTF-8 text (byte 0xff at offset 10)" in out[2]["error"]
+    (err,) = r.stderr.splitlines()
+    assert err.startswith("error: stdin line 2: not UTF-8 text") and "2 such lines" in err
+
+
+def test_parse_schema_file_not_utf8_is_bad_input(tmp_path: Path) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_bytes(b'{"type": "object", "title": "\xff"}')
+    r = CliRunner().invoke(cli, ["parse", "--schema", str(schema)], input="a: 1")
+    assert r.exit_code == 2
+    (err,) = r.stderr.splitlines()  # as `llmkit parse` prints it: one line
+    assert f"{schema}: not UTF-8 text (byte 0xff at offset 29)" in err

@@ -1,9 +1,10 @@
 """The rater's pages: the rating form, submit and skip, and the queue.
 
 Raters reach assignments only through their own queue, so an id from someone else's
-queue answers 404 exactly like a missing one. A submit that arrives after the session
-ended is never lost: its form is kept as a draft, and after logging in again the rater
-lands on the same item with the same values filled in.
+queue answers 404 exactly like a missing one. A submit or a skip that arrives after the
+session ended is never lost: its form is kept as a draft, and after logging in again the
+rater lands on the same item with the same values (or the same skip reason) filled in, to
+send again.
 """
 
 from __future__ import annotations
@@ -35,11 +36,30 @@ DRAFT_FLASH = (
     "Your session ended before that answer was saved. Log in again: the answers you gave "
     "are kept and will be back in the form."
 )
+SKIP_DRAFT_FLASH = (
+    "Your session ended before that skip was saved. Log in again: the reason you gave is "
+    "kept and will be back in the skip form."
+)
+SKIP_STALE_FLASH = (
+    "That page was out of date (you logged in again since it was opened), so the item was "
+    "not skipped yet: your reason is back in the skip form. Check it and skip again."
+)
+#: the draft field that marks a kept skip (rating fields all start with ``dim.``)
+SKIP_MARK = "skip"
 
 
 def _answers(form: Any) -> dict[str, str]:
     """The rating fields of a submitted form (what a draft keeps)."""
     return {k: str(v) for k, v in form.items() if k.startswith("dim.") or k == "shown_at"}
+
+
+def _skip_answers(form: Any) -> dict[str, str]:
+    """The fields of a skip form (what a draft keeps), marked as a skip."""
+    return {
+        SKIP_MARK: "1",
+        "reason": str(form.get("reason", ""))[:200],
+        "detail": str(form.get("detail", ""))[:500],
+    }
 
 
 def next_pending(queue: list[QueueSlot], after: int | None = None) -> QueueSlot | None:
@@ -88,10 +108,14 @@ def routes(web: Web) -> list[Route]:
         rubric = version.rubric
         mine = store.own_ratings(user.name, entry.item_id) if entry.status == "rated" else {}
         draft: dict[str, Any] | None = None
+        skip_draft: dict[str, str] | None = None
         if request.session.get("draft") == request.url.path:
             del request.session["draft"]
             draft = take_draft(store, user.id, request.url.path)
-            if draft is not None:
+            if draft is not None and draft.get(SKIP_MARK):
+                skip_draft = {k: str(draft.get(k, "")) for k in ("reason", "detail")}
+                draft = None
+            elif draft is not None:
                 mine = {k[4:]: str(v) for k, v in draft.items() if k.startswith("dim.")}
         preselect = rubric.preselect_defaults and not mine
         context_msgs, pair = split_pairwise(entry.messages)
@@ -131,17 +155,24 @@ def routes(web: Web) -> list[Route]:
             next_id=queue[index + 1].assignment_id if index + 1 < len(queue) else None,
             shown_at=shown_at if isinstance(shown_at, str) else f"{time.time():.3f}",
             skip_reasons=SKIP_REASONS,
+            skip_draft=skip_draft,
         )
 
-    async def keep_draft(request: Request, ended: LoginRequired) -> Response:
-        """The session ran out under the rater: keep the form for after the next login."""
+    async def keep_draft(
+        request: Request, ended: LoginRequired, path: str, *, skip: bool = False
+    ) -> Response:
+        """The session ran out under the rater: keep the form for after the next login.
+
+        ``path`` is the item's page, where the rater lands after logging in again.
+        """
         assert ended.ended is not None
         form = await web.form(request)
-        path = request.url.path
+        answers = _skip_answers(form) if skip else _answers(form)
         user_id = ended.ended.user.id
-        await run_in_threadpool(save_draft, store, user_id, path, _answers(form), web.now())
+        await run_in_threadpool(save_draft, store, user_id, path, answers, web.now())
         request.session.pop("sid", None)
-        request.session.update(next=path, draft=path, flash=DRAFT_FLASH)
+        flash = SKIP_DRAFT_FLASH if skip else DRAFT_FLASH
+        request.session.update(next=path, draft=path, flash=flash)
         return RedirectResponse("/login", 303)
 
     async def rate_submit(request: Request) -> Response:
@@ -151,7 +182,7 @@ def routes(web: Web) -> list[Route]:
         except LoginRequired as exc:
             if exc.ended is None:
                 raise
-            return await keep_draft(request, exc)
+            return await keep_draft(request, exc, request.url.path)
         form = await read_form(request, web.settings.form_limit)
         if not csrf_ok(request, form):
             # A page from before the rater's latest login (another tab, say): its token is
@@ -200,9 +231,22 @@ def routes(web: Web) -> list[Route]:
         return RedirectResponse(await run_in_threadpool(work), 303)
 
     async def skip_submit(request: Request) -> Response:
-        user = await web.user(request)
-        form = await web.form(request)
         assignment_id = int(request.path_params["assignment_id"])
+        page = f"/rate/{assignment_id}"
+        # The same care as a rating's submit: a skip sent after the session ended, or from
+        # a page older than the latest login, comes back in the skip form, never lost.
+        try:
+            user = await web.user(request)
+        except LoginRequired as exc:
+            if exc.ended is None:
+                raise
+            return await keep_draft(request, exc, page, skip=True)
+        form = await read_form(request, web.settings.form_limit)
+        if not csrf_ok(request, form):
+            answers = _skip_answers(form)
+            await run_in_threadpool(save_draft, store, user.id, page, answers, web.now())
+            request.session.update(draft=page, flash=SKIP_STALE_FLASH)
+            return RedirectResponse(page, 303)
         reason = str(form.get("reason", "")).strip()
         detail = str(form.get("detail", "")).strip()
         if detail:
