@@ -37,11 +37,11 @@ inference-perf (``inference_perf/reportgen/base.py``)
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from llmkit.bench._records import RequestRecord
 from llmkit.stats import percentiles
@@ -51,15 +51,22 @@ __all__ = ["PEER_STAT_KEYS", "inverse_cdf_percentiles", "peer_views"]
 PEER_STAT_KEYS = ("mean", "p50", "p90", "p95", "p99", "max")
 _QS = (50, 90, 95, 99)
 _MS = 1_000_000
+_Floats = npt.NDArray[np.float64]
 
 
-def _linear(values: Sequence[float]) -> dict[str, float | None]:
+def _linear(values: Sequence[float] | _Floats) -> dict[str, float | None]:
     """Mean, numpy-linear percentiles and population std (vLLM's and aiperf's convention)."""
-    if not values:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size == 0:
         return dict.fromkeys((*PEER_STAT_KEYS, "std"))
-    p50, p90, p95, p99 = percentiles(values, _QS)
-    return {"mean": float(np.mean(values)), "p50": p50, "p90": p90, "p95": p95,
-            "p99": p99, "max": max(values), "std": float(np.std(values))}  # fmt: skip
+    p50, p90, p95, p99 = percentiles(arr, _QS)
+    return {"mean": float(arr.mean()), "p50": p50, "p90": p90, "p95": p95,
+            "p99": p99, "max": float(arr.max()), "std": float(arr.std())}  # fmt: skip
+
+
+def _pooled(parts: list[_Floats]) -> _Floats:
+    """Per-request arrays as one (8 bytes a value: pooled per-token lists get long)."""
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 def inverse_cdf_percentiles(
@@ -108,7 +115,7 @@ def _vllm(ok: Sequence[RequestRecord], failed: int, duration_s: float) -> dict[s
     ttft: list[float] = []
     e2el: list[float] = []
     tpot: list[float] = []
-    itl: list[float] = []
+    itl: list[_Floats] = []
     out = 0
     inp = 0
     for r in ok:
@@ -123,7 +130,7 @@ def _vllm(ok: Sequence[RequestRecord], failed: int, duration_s: float) -> dict[s
         e2el.append(last)
         if tokens > 1:
             tpot.append((last - first) / (tokens - 1))
-        itl.extend(_ms(a, b) for a, b in itertools.pairwise(times))
+        itl.append(np.diff(np.asarray(times, dtype=np.int64)) / _MS)
     per_s = 1 / duration_s if duration_s > 0 else 0.0
     return {
         "completed": len(ttft),
@@ -135,7 +142,7 @@ def _vllm(ok: Sequence[RequestRecord], failed: int, duration_s: float) -> dict[s
         "total_token_throughput": (out + inp) * per_s,
         "ttft_ms": _linear(ttft),
         "tpot_ms": _linear(tpot),
-        "itl_ms": _linear(itl),
+        "itl_ms": _linear(_pooled(itl)),
         "e2el_ms": _linear(e2el),
     }
 
@@ -238,24 +245,25 @@ def _notes(ok: Sequence[RequestRecord], views: dict[str, Any]) -> list[str]:
 
 
 def _inference_perf(ok: Sequence[RequestRecord]) -> dict[str, Any]:
-    itl: list[float] = []
+    itl: list[_Floats] = []
     ntpot: list[float] = []
     for r in ok:
         t = r.timing
         if t is None or r.end_ns is None or not t.chunk_times_ns:
             continue
         # every token of a chunk is stamped at the chunk: the gap, then zeros inside it
-        known = t.chunk_tokens
-        tokens = [max(1, known[i]) if i < len(known) else 1 for i in range(len(t.chunk_times_ns))]
-        itl.extend([0.0] * (tokens[0] - 1))
-        for (a, b), n in zip(itertools.pairwise(t.chunk_times_ns), tokens[1:], strict=True):
-            itl.extend([_ms(a, b)] + [0.0] * (n - 1))
+        n = len(t.chunk_times_ns)
+        tokens = np.ones(n, dtype=np.int64)
+        known = np.asarray(t.chunk_tokens[:n], dtype=np.int64)
+        tokens[: known.size] = np.maximum(known, 1)
+        stamps = np.repeat(np.asarray(t.chunk_times_ns, dtype=np.int64), tokens)
+        itl.append(np.diff(stamps) / _MS)
         if r.output_tokens > 0:
             ntpot.append(_ms(r.sent_ns, r.end_ns) / r.output_tokens)
     return {
         "time_to_first_token_ms": _linear([r.ttft_ms for r in ok if r.ttft_ms is not None]),
         "time_per_output_token_ms": _linear([r.tpot_ms for r in ok if r.tpot_ms is not None]),
-        "inter_token_latency_ms": _linear(itl),
+        "inter_token_latency_ms": _linear(_pooled(itl)),
         "normalized_time_per_output_token_ms": _linear(ntpot),
     }
 
