@@ -12,9 +12,8 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -25,6 +24,8 @@ from llmkit.annotate import _schema as t
 from llmkit.annotate._errors import AnnotationError
 from llmkit.annotate._names import check_name, default_hasher, find_user_row, name_key
 from llmkit.annotate._queue import queue_rows
+from llmkit.annotate._ratings_frame import ratings_frame, records
+from llmkit.annotate._records import ROLES, Conversation, QueueEntry, RubricVersion, User
 from llmkit.annotate._rubric import Rubric, parse_rubric
 from llmkit.annotate._schema import MIGRATIONS
 
@@ -49,9 +50,6 @@ __all__ = [
     "resolve_db_url",
 ]
 
-Role = Literal["rater", "adjudicator", "admin"]
-ROLES: tuple[str, ...] = ("rater", "adjudicator", "admin")
-
 
 def default_db_url() -> str:
     """``sqlite:///$LLMKIT_HOME/annotate.db``."""
@@ -70,122 +68,6 @@ def resolve_db_url(db: str | Path | None) -> str:
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
-
-
-@dataclass(frozen=True)
-class User:
-    """A person who rates, adjudicates or administers."""
-
-    id: int
-    name: str
-    role: str
-    active: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        """The account as plain JSON-ready data (never the password hash)."""
-        return {"id": self.id, "name": self.name, "role": self.role, "active": self.active}
-
-
-@dataclass(frozen=True)
-class RubricVersion:
-    """A rubric as the store numbered it.
-
-    Attributes:
-        id: the row id (what ratings reference).
-        name: the rubric's name.
-        version: 1, 2, ... per name, in the order the store first saw each content.
-        content_hash: SHA-256 of the validated content.
-        rubric: the rubric itself.
-    """
-
-    id: int
-    name: str
-    version: int
-    content_hash: str
-    rubric: Rubric
-
-    def to_dict(self) -> dict[str, Any]:
-        """The stored version as plain JSON-ready data."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "version": self.version,
-            "content_hash": self.content_hash,
-        }
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One conversation to rate.
-
-    Attributes:
-        id: unique id (from the import file or the call log).
-        messages: chat-format messages (``role``, ``content``).
-        metadata: free fields (model, prompt version, structured stage, latency band...).
-        gold: known answers per dimension, for gold items.
-        alternatives: for pairwise A/B items, the two answers to compare (``A``, ``B``).
-    """
-
-    id: str
-    messages: tuple[dict[str, Any], ...]
-    metadata: dict[str, Any] = field(default_factory=dict)
-    gold: dict[str, str] = field(default_factory=dict)
-    alternatives: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The conversation as plain JSON-ready data (the import format)."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "messages": list(self.messages),
-            "metadata": self.metadata,
-        }
-        if self.gold:
-            out["gold"] = self.gold
-        if self.alternatives:
-            out["alternatives"] = self.alternatives
-        return out
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    """One item in a rater's queue, as the rater may see it (no gold flag, no others' ratings).
-
-    Attributes:
-        assignment_id: the assignment (pass it to :meth:`Store.rate`).
-        item_id: the conversation's id.
-        position: 0-based place in the day's queue.
-        day: the sample's day (``YYYY-MM-DD``).
-        rubric_id: the rubric version to rate with.
-        status: ``pending``, ``rated`` or ``skipped`` (the rater's own latest submission).
-        messages: the conversation.
-        alternatives: pairwise items' answers ``A`` and ``B`` (empty otherwise).
-        left: which alternative to show on the left, drawn once per assignment so a reload
-            shows the same sides; :meth:`Store.rate` records it.
-    """
-
-    assignment_id: int
-    item_id: str
-    position: int
-    day: str
-    rubric_id: int
-    status: str
-    messages: tuple[dict[str, Any], ...]
-    alternatives: dict[str, str] = field(default_factory=dict)
-    left: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The queue entry as plain JSON-ready data."""
-        return {
-            "alternatives": self.alternatives,
-            "left": self.left,
-            "assignment_id": self.assignment_id,
-            "item_id": self.item_id,
-            "position": self.position,
-            "day": self.day,
-            "rubric_id": self.rubric_id,
-            "status": self.status,
-            "messages": list(self.messages),
-        }
 
 
 _WRITE = "llmkit_write"
@@ -751,113 +633,14 @@ class Store:
     def ratings_frame(
         self, *, include_gold: bool = True, latest: bool = True, include_untouched: bool = False
     ) -> pd.DataFrame:
-        """Every rating as a DataFrame, one row per (submission, dimension).
-
-        Columns: ``item_id, rater, dimension, value, rubric_version, rated_at`` then
-        ``rubric, rubric_id, score, is_gold, submission_id, seconds, first_rated_at,
-        touched``. ``value`` is the canonical string; ``score`` is its number (likert
-        points, binary yes=1 no=0, pairwise A=1 B=0 tie=0.5) or NaN. ``rated_at`` is a UTC
-        timestamp (of the edit, for an edited rating); ``first_rated_at`` is when the rater
-        first rated the item. With ``latest`` only each rater's newest submission per item
-        counts. ``touched`` is false where the rater never chose a value and the rubric's
-        default was stored; such rows are left out unless ``include_untouched``.
-        """
-        import pandas as pd
-
-        sub, r, u, rb = t.submissions, t.ratings, t.users, t.rubrics
-        query = (
-            sa.select(
-                sub.c.item_id,
-                u.c.name.label("rater"),
-                r.c.dimension,
-                r.c.value,
-                rb.c.version.label("rubric_version"),
-                sub.c.rated_at,
-                rb.c.name.label("rubric"),
-                sub.c.rubric_id,
-                sub.c.id.label("submission_id"),
-                sub.c.seconds,
-                sub.c.extra_json,
-                sub.c.rater_id,
-            )
-            .select_from(
-                r.join(sub, sub.c.id == r.c.submission_id)
-                .join(u, u.c.id == sub.c.rater_id)
-                .join(rb, rb.c.id == sub.c.rubric_id)
-            )
-            .where(sub.c.status == "rated")
-            .order_by(sub.c.id, r.c.id)
+        """Every rating as a DataFrame, one row per (submission, dimension): see
+        :func:`llmkit.annotate._ratings_frame.ratings_frame` for the columns."""
+        return ratings_frame(
+            self.engine,
+            include_gold=include_gold,
+            latest=latest,
+            include_untouched=include_untouched,
         )
-        if latest:
-            newest = (
-                sa.select(sa.func.max(sub.c.id))
-                .group_by(sub.c.item_id, sub.c.rater_id)
-                .scalar_subquery()
-            )
-            query = query.where(sub.c.id.in_(newest))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-            gold_items = set(conn.execute(sa.select(t.gold_labels.c.item_id)).scalars())
-        columns = [
-            "item_id",
-            "rater",
-            "dimension",
-            "value",
-            "rubric_version",
-            "rated_at",
-            "rubric",
-            "rubric_id",
-            "submission_id",
-            "seconds",
-            "extra_json",
-            "rater_id",
-        ]
-        frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
-        untouched = {
-            sid: set(json.loads(extra).get("untouched", ()))
-            for sid, extra in set(zip(frame["submission_id"], frame["extra_json"], strict=True))
-            if extra and "untouched" in extra
-        }
-        frame["touched"] = pd.Series(
-            [
-                dim not in untouched.get(sid, ())
-                for sid, dim in zip(frame["submission_id"], frame["dimension"], strict=True)
-            ],
-            index=frame.index,
-            dtype=bool,
-        )
-        if not include_untouched:
-            frame = frame[frame["touched"]].reset_index(drop=True)
-        if latest and not frame.empty:  # an edited rating's first time is an older submission
-            with self.engine.connect() as conn:
-                firsts = {
-                    (item, rater): when
-                    for item, rater, when in conn.execute(
-                        sa.select(sub.c.item_id, sub.c.rater_id, sa.func.min(sub.c.rated_at))
-                        .where(sub.c.status == "rated")
-                        .group_by(sub.c.item_id, sub.c.rater_id)
-                    )
-                }
-            first = pd.Series(
-                [
-                    firsts.get((item, rater), when)
-                    for item, rater, when in zip(
-                        frame["item_id"], frame["rater_id"], frame["rated_at"], strict=True
-                    )
-                ],
-                index=frame.index,
-                dtype="float64",
-            )
-        else:
-            first = frame.groupby(["item_id", "rater"])["rated_at"].transform("min")
-        frame["first_rated_at"] = pd.to_datetime(first.astype("float64"), unit="s", utc=True)
-        frame["rated_at"] = pd.to_datetime(frame["rated_at"].astype("float64"), unit="s", utc=True)
-        frame["score"] = frame["value"].map(_score).astype("float64")
-        frame["is_gold"] = frame["item_id"].isin(gold_items)
-        if not include_gold:
-            frame = frame[~frame["is_gold"]].reset_index(drop=True)
-        order = [*columns[:7], "rubric_id", "score", "is_gold", "submission_id", "seconds"]
-        return frame[[*order, "first_rated_at", "touched"]]
 
 
 def left_side(assignment_id: int) -> str:
@@ -866,25 +649,6 @@ def left_side(assignment_id: int) -> str:
 
     digest = hashlib.sha256(f"llmkit-pairwise-{assignment_id}".encode()).digest()
     return "A" if digest[0] % 2 == 0 else "B"
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame's rows as plain dicts (typed loosely, for row-wise code)."""
-    rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
-    return rows
-
-
-_SCORES = {"yes": 1.0, "no": 0.0, "A": 1.0, "B": 0.0, "tie": 0.5}
-
-
-def _score(value: str) -> float:
-    if value in _SCORES:
-        return _SCORES[value]
-    try:
-        number = float(value)
-    except ValueError:
-        return float("nan")
-    return number if number == number and abs(number) != float("inf") else float("nan")
 
 
 def _check_values(rubric: Rubric, values: Mapping[str, Any]) -> dict[str, str]:
