@@ -72,6 +72,20 @@ CASES: dict[str, tuple[str, str | None]] = {
         " max_tokens=4)",
         "import openai",
     ),
+    # A leaner path, for scale: the same streamed call over httpx2 with llmkit's SSE
+    # reader and no SDK (what a client that did not import openai would start from).
+    "no SDK: httpx2 + SSE, first chat": (
+        "import httpx2, json, sys\n"
+        "from llmkit._sse import SSEParser\n"
+        "body = {'model': 'llmkit-sim', 'messages': [{'role': 'user', 'content': 'hi'}],"
+        " 'max_tokens': 4, 'stream': True}\n"
+        "parser = SSEParser()\n"
+        "with httpx2.Client() as c, c.stream('POST', sys.argv[1] + '/chat/completions',"
+        " json=body) as r:\n"
+        "    for chunk in r.iter_raw():\n"
+        "        parser.feed(chunk, 0)",
+        "import openai",
+    ),
     "llmkit: first Client.chat": (
         "import llmkit, sys\n"
         "llmkit.Client(base_url=sys.argv[1], model='llmkit-sim', log=False).chat('hi', max_tokens=4)",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmkit.bench._config import SLO, LoadLevel
+from llmkit.bench._peers import peer_views
 from llmkit.bench._records import RequestRecord
 from llmkit.stats import percentile, percentiles
 
@@ -151,6 +152,7 @@ def summarize_level(
         "throughput": _throughput(ok, per_s),
         "tokens": _token_report(ok),
         "goodput": _goodput(ok, failed, slo, per_s),
+        "peers": peer_views(ok, len(failed), duration_s),
     }
     summary["client"] = _client_report(level, measured, client, max_concurrency, summary)
     return summary
@@ -214,14 +216,26 @@ def _sizes(ok: Sequence[RequestRecord]) -> dict[str, Any]:
 
 
 def _throughput(ok: Sequence[RequestRecord], per_s: float) -> dict[str, Any]:
+    """Successful requests and their tokens per second of the level.
+
+    ``output_tokens`` are the answers' tokens (what TPOT divides by); a reasoning model
+    also generated ``reasoning_tokens``, and ``completion_tokens`` (the server's usage
+    figure, both together) is what vLLM, guidellm and aiperf call output throughput.
+    ``total_tokens_per_s`` counts every token the server read or wrote, like their totals.
+    """
     out_tokens = sum(r.output_tokens for r in ok)
+    reasoning = sum(r.timing.reasoning_tokens for r in ok if r.timing is not None)
     in_tokens = sum((r.prompt_tokens or r.prompt_tokens_sent or 0) for r in ok)
+    completion = out_tokens + reasoning
     return {
         "requests_per_s": len(ok) * per_s,
         "output_tokens_per_s": out_tokens * per_s,
+        "completion_tokens_per_s": completion * per_s,
         "input_tokens_per_s": in_tokens * per_s,
-        "total_tokens_per_s": (out_tokens + in_tokens) * per_s,
+        "total_tokens_per_s": (completion + in_tokens) * per_s,
         "output_tokens": out_tokens,
+        "reasoning_tokens": reasoning,
+        "completion_tokens": completion,
         "input_tokens": in_tokens,
     }
 

@@ -81,6 +81,10 @@ class RequestRecord:
         itl_approximate: per-chunk token counts were counted offline, not sent by the server.
         counted_tokens: the offline count of the output, when it was needed.
         response_id: the ``id`` the server gave the response (to match server logs).
+        choice_times_ns: arrival of every event with a non-empty ``choices`` list, role-only
+            and finish-only chunks included (what vLLM's ``bench serve`` times).
+        text_span_ns: arrival of the first and the last event carrying any text, reasoning
+            or answer, as sent (no ``<think>`` splitting): what guidellm and aiperf time.
     """
 
     level: int
@@ -108,6 +112,8 @@ class RequestRecord:
     streamed: bool
     warmup: bool = False
     response_id: str | None = None
+    choice_times_ns: tuple[int, ...] = ()
+    text_span_ns: tuple[int, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -182,6 +188,7 @@ class RequestRecord:
             "scheduled_ms": rel(self.scheduled_ns),
             "sent_ms": rel(self.sent_ns),
             "first_byte_ms": rel(self.first_byte_ns),
+            "first_choice_ms": rel(self.choice_times_ns[0] if self.choice_times_ns else None),
             "first_token_ms": rel(self.first_token_ns),
             "last_token_ms": rel(self.last_token_ns),
             "end_ms": rel(self.end_ns),
@@ -359,6 +366,10 @@ def build_record(
     bad = 0
     reasoning_total: int | None = None
     response_id: str | None = None
+    choice_times: list[int] = []  # peers' definitions (see RequestRecord)
+    first_text: int | None = None
+    last_text: int | None = None
+    hidden = 0  # per-chunk usage of text-less chunks, not yet given to a text chunk
     for t_ns, data in zip(ev_times, ev_data, strict=True):
         if data == b"[DONE]":
             done = True
@@ -394,6 +405,7 @@ def build_record(
         choices = ch.choices
         if not choices:
             continue
+        choice_times.append(t_ns)
         choice = choices[0]
         if choice is None:
             continue
@@ -404,6 +416,15 @@ def build_record(
             reasoning = delta.reasoning_content or delta.reasoning
         else:  # legacy completions chunks carry "text"
             content, reasoning = choice.text, None
+        if not (content or reasoning):
+            # tokens reported on a chunk without text (a role chunk, a special token)
+            # arrive with the next text: its gap covers them
+            hidden += carried or 0
+            continue
+        if hidden and carried is not None:
+            carried, hidden = carried + hidden, 0
+        first_text = t_ns if first_text is None else first_text
+        last_text = t_ns
         if reasoning:
             feed(t_ns, content, reasoning, carried)
         elif content:
@@ -454,6 +475,8 @@ def build_record(
         streamed=True,
         warmup=raw.warmup,
         response_id=response_id,
+        choice_times_ns=tuple(choice_times),
+        text_span_ns=None if first_text is None or last_text is None else (first_text, last_text),
     )
 
 
@@ -503,4 +526,6 @@ def _build_plain(raw: RawResponse, level: int, count: Callable[[str], int]) -> R
         streamed=False,
         warmup=raw.warmup,
         response_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+        choice_times_ns=(end,),
+        text_span_ns=(end, end),
     )

@@ -45,6 +45,9 @@ Metrics (definitions shared with llmkit.Client, see llmkit.timing):
   goodput  requests/s whose own TTFT and E2E (from the scheduled
          send time) and mean ITL meet --slo
 Each as mean, p50, p90, p95, p99, max over successful requests.
+vLLM bench serve, guidellm, aiperf and inference-perf define some of
+these differently (a role-only chunk is vLLM's first token; guidellm's
+and aiperf's ITL is TPOT): summary.json's "peers" has their figures.
 Exit 1 when a level had no successful request (see --max-error-rate);
 130 / 143 after Ctrl-C / SIGTERM, with what was measured written.
 """

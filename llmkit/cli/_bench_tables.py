@@ -126,6 +126,7 @@ def level_table(level: dict[str, Any]) -> Any:
     captions.append(
         f"client CPU {client['cpu_percent']:.0f}%, loop lag p99 {_fmt(client['loop_lag_ms']['p99'], 2)} ms"
     )
+    captions.extend(level.get("peers", {}).get("notes", []))  # where peers' figures differ
     t.caption = " · ".join(captions)
     return t
 

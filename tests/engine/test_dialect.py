@@ -85,16 +85,17 @@ def test_eval_records_and_replays_against_the_bare_dialect(
             "min_pass_rate: 1.0\nprices:\n  llmkit-sim: {input: 1, output: 1}\n",
         )
     )
-    # one case at a time: the client learns on the first case that stream_options is refused
-    # (that 400 is in its cassette) and replay meets the cases in the same order. Record and
-    # replay run as CI runs them, as two processes.
+    # cases side by side: which of them meet the server's refusal of stream_options (a 400
+    # in their cassettes) and which send the request without it depends on the run's
+    # timing; replay (one case at a time, a fresh client) meets them in the suite's order.
+    # Record and replay run as CI runs them, as two processes.
     record = [
         "eval",
         str(suite),
         "--mode",
         "record",
         "--concurrency",
-        "1",
+        "4",
         "--base-url",
         bare.base_url,
     ]
