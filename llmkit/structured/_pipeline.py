@@ -818,14 +818,25 @@ def _prose_around(st: _Solving) -> Attempt | None:
     return None
 
 
-_LITERAL_READINGS = frozenset(["json_python_literals", "json_undefined", "json_comments"])
+# what YAML reads as text in a JSON-shaped answer: Python and JavaScript literals, `//`
+# comments, typographic quotes (`[“a, b”]` split at the comma), an escaped answer
+_LITERAL_READINGS = frozenset(
+    [
+        "json_python_literals",
+        "json_undefined",
+        "json_comments",
+        "json_smart_quotes",
+        "json_escaped_answer",
+    ]
+)
 
 
 def _json_shaped(st: _Solving) -> Attempt | None:
     """YAML asked and a JSON-shaped answer with a Python or JavaScript literal or comment
-    (`{"note": None}`, `undefined`, `// x`): YAML reads those as text, so where the JSON engine
-    reads them as literals and that reading validates, it is the one taken, with its
-    repairs named. Without such a literal, YAML's own flow syntax (`{note: ~}`) stays."""
+    (`{"note": None}`, `undefined`, `// x`), typographic quotes, or escaped throughout:
+    YAML reads those as text, so where the JSON engine reads them otherwise and that
+    reading validates, it is the one taken, with its repairs named. Without one of
+    those, YAML's own flow syntax (`{note: ~}`) stays."""
     if st.fmt != "yaml" or not st.a.valid:
         return None
     body = st.payload.lstrip().lstrip("\ufeff")  # YAML skips a byte-order mark; JSON not

@@ -17,6 +17,7 @@ string or number of an ``ok`` value appears nowhere in the answer.
 from __future__ import annotations
 
 import json
+import re
 import string
 from typing import Any
 
@@ -303,6 +304,19 @@ def test_an_answer_with_escaped_line_breaks_reads_as_written(
     sentence = f"Split the {next(iter(doc))} field on \\n- markers."
     said = llmkit.parse(sentence, {"type": "string"})
     assert said.ok and said.value == sentence, said.value  # one `\n- ` in a sentence
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["a, b", "x", "Note: y", "%done"]), min_size=1), st.booleans())
+def test_a_json_list_with_smart_quotes_or_escaped_where_yaml_was_asked(
+    items: list[str], escaped: bool
+) -> None:
+    """`[“a, b”]` (YAML splits at the comma: “a and b”) or `[\\n  \\"a\\"]` (escaped):
+    the JSON reading, where YAML was asked."""
+    text = json.dumps(items, indent=2, ensure_ascii=False)
+    text = json.dumps(text)[1:-1] if escaped else re.sub(r'"([^"]*)"', "\u201c\\1\u201d", text)
+    r = llmkit.parse(text, TEXTS, format="yaml")
+    assert r.ok and r.value == items, (text, r.value)
 
 
 @settings(max_examples=40, deadline=None)
