@@ -436,7 +436,7 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
 _JSONISH_START = lazy_pattern(r"""\{(?=\s*+["'}])""")
 # `Here it is -> [` then quoted items or objects, on its line or below: a list after prose
 _LIST_AFTER_PROSE = lazy_pattern(
-    r"""(?m)^(?P<lead>[^\n\[]*?\S[^\n\[]*?)\[(?:[ \t]*+\n)?[ \t]*+["'{]"""
+    r"""(?m)^(?P<lead>[^\n\[]*?\S[^\n\[]*?)\[(?:[ \t]*+\n)?[ \t]*+["'{\u201c\u2018]"""
 )
 _KEY_LEAD = lazy_pattern(r"""[ \t]*+(?:- )?[^\s:]++:(?:[ \t]|\Z)""")
 

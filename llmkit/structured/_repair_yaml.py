@@ -517,8 +517,8 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
     lines = text.split("\n")
     for i in (ctx.error_line, ctx.error_line - 1):
         line = lines[i].strip() if 0 <= i < len(lines) else ""
-        if line[:1] in "\"'{[":
-            return None  # a quoted scalar (`"a",` too) or a flow collection: a value
+        if line[:1] in "\"'{[\u201c\u2018":
+            return None  # a quoted scalar (`"a",`, `“a”,` too) or a flow collection: a value
         if line.startswith("-"):
             return None  # `-item`, `-"x"`: a list item that lost its space, never prose
         if line and split_line(lines[i]) is None:
