@@ -160,7 +160,7 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
     return bodies[0]
 
 
-_ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:- |```|[\w"']{1,60}+:)""")
+_ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:-[ ]?+[^\s\-]|```|[\w"']{1,60}+:)""")
 
 
 @register_rule(
