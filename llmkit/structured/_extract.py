@@ -179,11 +179,49 @@ def escaped_line_breaks(text: str, ctx: RepairContext) -> str | None:
     body = text.strip().lstrip("\ufeff").strip()
     if "\n" in body or "\\n" not in body or body[:1] in '{["':
         return None
-    parts = body.split("\\n")
+    parts = _unquoted_breaks(body)
     starts = [_ESCAPED_BREAK.match("\\n" + p) is not None for p in parts]
     if sum(starts[1:]) < 2 and not (starts[0] and any(starts[1:])):
         return None  # one `\\n- ` inside a sentence is the sentence's text
-    return "\n".join(p.replace('\\"', '"') for p in parts)
+    return "\n".join(parts)
+
+
+def _unquoted_breaks(body: str) -> list[str]:
+    """``body`` split at the escaped line breaks outside quoted scalars (inside `"..."`
+    YAML reads `\\n` as the line break the model meant, inside `'...'` as the text it
+    wrote), with `\\"` outside them unescaped (`name: \\"Ann\\"` from a string literal)."""
+    parts: list[str] = []
+    piece: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c == "\\" and body.startswith("\\n", i):
+            parts.append("".join(piece))
+            piece = []
+            i += 2
+        elif c == "\\" and body.startswith('\\"', i):
+            piece.append('"')
+            i += 2
+        elif c in "\"'" and _opens_quoted(body, i):
+            j = i + 1  # the scalar as written, to its closing quote (or the end)
+            while j < n and body[j] != c:
+                j += 2 if body[j] == "\\" and c == '"' else 1
+            piece.append(body[i : j + 1])
+            i = j + 1
+        else:
+            piece.append(c)
+            i += 1
+    parts.append("".join(piece))
+    return parts
+
+
+def _opens_quoted(body: str, i: int) -> bool:
+    """Does the quote at ``i`` open a quoted scalar: at the start of the text or of
+    an escaped line, or after `:`, `-`, `[`, `{` or `,` (spaces between)?"""
+    k = i - 1
+    while k >= 0 and body[k] == " ":
+        k -= 1
+    return k < 0 or body[k] in ":-[{," or body[k - 1 : k + 1] == "\\n"
 
 
 @register_rule(

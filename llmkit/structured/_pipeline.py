@@ -445,7 +445,10 @@ def _extracted(
     """The payload after the extract rules (fences, reasoning, BOM, prose), and which fired."""
     fired: list[str] = []
     payload = run_phase("extract", text, ctx, fired)
-    escaped = "escaped_line_breaks" in fired  # `- a\\n- b` reads as one item `a\\n- b`
+    # `- a\\n- b` reads as the one item `a\\n- b`: the rule splits only at a `\\n` outside
+    # quoted scalars (inside `"..."` it is YAML's own line break, kept as written), so a
+    # raw reading that folds it into a plain text is no reading of what was meant
+    escaped = "escaped_line_breaks" in fired
     if fired and not truncated and not escaped and _raw_is_valid(text, compiled, format, limits):
         # A fence or a `<think>` tag can be part of a valid document (a key, or a block
         # scalar holding markdown): valid as written means untouched.

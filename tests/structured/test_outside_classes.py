@@ -371,3 +371,21 @@ def test_a_line_break_inside_a_json_string_is_kept(a: str, b: str, q: str, fmt: 
     text = "{" + f"{q}body{q}: {q}{a}\n{b}{q}" + "}"
     r = llmkit.parse(text, {"type": "object"}, format=fmt)
     assert r.ok and r.value == {"body": f"{a}\n{b}"}, (fmt, text, r.value)
+
+
+LINE_STARTS = st.sampled_from(["- ", "b: ", "```", "", "x:"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(LINE_STARTS, WORDS), min_size=2, max_size=4), KEYS)
+def test_an_escape_inside_a_double_quoted_text_is_yaml_s_own(
+    lines: list[tuple[str, str]], key: str
+) -> None:
+    """`items: "- a\\n- b"`: YAML reads the `\\n` in a double-quoted scalar as the line
+    break; valid as written, the answer is untouched (`clean`), never `- a - b`."""
+    written = "\\n".join(lead + word for lead, word in lines)
+    text = f'{key}: "{written}"'
+    schema = {"type": "object", "properties": {key: {"type": "string"}}}
+    r = llmkit.parse(text, schema, format="yaml")
+    want = "\n".join(lead + word for lead, word in lines)
+    assert r.ok and r.value == {key: want} and r.stage == "clean", (text, r.value, r.stage)
