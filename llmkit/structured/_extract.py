@@ -85,23 +85,42 @@ def strip_think(text: str, ctx: RepairContext) -> str | None:
 _DOCUMENT_START = lazy_pattern(r"\s*+(?:[\[{]|- |[^\s:]++:(?:\s|$))")
 
 
-def _document_side(before: str, after: str) -> bool:
-    """Is the document before a lone fence rather than after it? Before, where only that
-    side starts like a document (a bracket, a list item, a key); where both do, the side
-    with more lines, then more text."""
-    doc_before = _DOCUMENT_START.match(before) is not None
-    doc_after = _DOCUMENT_START.match(after) is not None
-    if doc_before != doc_after:
-        return doc_before
+def _document_side(before: str, after: str) -> bool | None:
+    """Is the document before a lone fence rather than after it? After, where that side
+    looks like a document (an opener cut before its closer, common at the token limit);
+    before, where only it does (a closer whose opener was left off); ``None`` where both
+    do: either could be the answer. Where neither does, the side with more lines, then
+    more text."""
+    doc_before = _looks_like_document(before)
+    doc_after = _looks_like_document(after)
+    if doc_after:
+        return None if doc_before else False
+    if doc_before:
+        return True
     return _weight(before) > _weight(after)
+
+
+def _looks_like_document(side: str) -> bool:
+    """Starts like a document (a bracket, a list item, a key) and holds a line that is
+    no prose label (`Note: the rest is a guess.`, `Answer:`) and no lone `key:`."""
+    if _DOCUMENT_START.match(side) is None:
+        return False
+    lines = [ln.rstrip() for ln in side.split("\n") if ln.strip()]
+    return any(_edge_label(ln) is None and _LONE_KEY.fullmatch(ln) is None for ln in lines)
+
+
+_LONE_KEY = lazy_pattern(r"[^\s:]++[ \t]*+:")
 
 
 def _weight(text: str) -> tuple[int, int]:
     return sum(1 for ln in text.split("\n") if ln.strip()), len(text.strip())
 
 
-def _fence_blocks(text: str) -> list[tuple[str, str]]:
+def _fence_blocks(text: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The fenced blocks, and the text before a lone fence where it could be the
+    document too (a rival the schema weighs)."""
     blocks: list[tuple[str, str]] = []
+    rival = None
     pos = 0
     while True:
         m = _FENCE_OPEN.search(text, pos)
@@ -117,15 +136,18 @@ def _fence_blocks(text: str) -> list[tuple[str, str]]:
             if stripped.endswith(fence[0] * 3):  # closing fence glued to the last line
                 body = stripped.rstrip(fence[0])
             before = text[pos : m.start()]
-            if not blocks and not info and _document_side(before, body):
+            side = _document_side(before, body) if not blocks and not info else False
+            if side:
                 # `a: 1\n```\n\nLet me know!`: a closing fence whose opener was left
                 # off (an opener has the document after it, not a remark)
                 body = before
+            elif side is None:
+                rival = before
             blocks.append((info, body))
             break
         blocks.append((info, text[start : c.start()]))
         pos = c.end()
-    return blocks
+    return blocks, rival
 
 
 @register_rule(
@@ -138,7 +160,7 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
     """`Here you go:\\n```yaml\\na: 1\\n```\\nBye` → `a: 1` (unclosed fences too)"""
     if "```" not in text and "~~~" not in text:
         return None
-    blocks = _fence_blocks(text)
+    blocks, rival = _fence_blocks(text)
     if not blocks:
         return None
     wanted = _JSON_TAGS if ctx.format == "json" else _YAML_TAGS
@@ -157,6 +179,8 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
     if len(bodies) > 1:
         ctx.candidates.extend(bodies[1:])
         ctx.notes.append(f"{len(bodies)} fenced blocks found; tried in order")
+    if rival is not None and rival.strip():
+        ctx.candidates.append(rival.strip("\n"))  # two that fit differently: a conflict
     return bodies[0]
 
 

@@ -389,3 +389,38 @@ def test_an_escape_inside_a_double_quoted_text_is_yaml_s_own(
     r = llmkit.parse(text, schema, format="yaml")
     want = "\n".join(lead + word for lead, word in lines)
     assert r.ok and r.value == {key: want} and r.stage == "clean", (text, r.value, r.stage)
+
+
+LABELS = st.sampled_from(["Answer:", "Output:", "Note: see below", "Result", "Here it is:"])
+YAML_FLAT = st.dictionaries(KEYS, st.one_of(WORDS, st.integers(0, 999)), min_size=1, max_size=4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(LABELS, YAML_FLAT, st.sampled_from([None, "length"]))
+def test_a_label_before_a_fence_left_open_is_never_the_answer(
+    label: str, doc: dict[str, Any], limit: str | None
+) -> None:
+    """`Answer:\\n```\\nx: 1` (the fence cut before its closer, as at the token limit):
+    the document is after the fence; the label line never becomes the answer (at the
+    limit, a last line that may be cut is left out)."""
+    assume(all(not isinstance(v, str) or v.isalpha() and v.islower() for v in doc.values()))
+    body = "\n".join(f"{k}: {v}" for k, v in doc.items())
+    text = f"{label}\n```\n{body}"
+    for schema in (None, OBJECT):
+        r = llmkit.parse(text, schema, format="yaml", finish_reason=limit)
+        whole = r.ok and (r.value.items() <= doc.items() if limit else r.value == doc)
+        assert not r.ok or whole, (text, r.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(YAML_FLAT, YAML_FLAT)
+def test_documents_on_both_sides_of_a_lone_fence_are_a_conflict(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """`a: 1\\n```\\nb: 2`: a closer whose opener was left off, or an opener whose closer
+    was cut? Under a schema both fit: failed, never a guess."""
+    assume(before != after)
+    text = "\n".join(f"{k}: {v}" for k, v in before.items())
+    text += "\n```\n" + "\n".join(f"{k}: {v}" for k, v in after.items())
+    r = llmkit.parse(text, OBJECT, format="yaml")
+    assert not r.ok, (text, r.value)
