@@ -410,19 +410,59 @@ _DASH_GLUED = lazy_pattern(r"([ \t]*)-(?=[^\s\d.\-])")
     hint="Put a space after the dash of every list item: `- item`.",
 )
 def space_after_dash(text: str, ctx: RepairContext) -> str | None:
-    """`- a\n-b\n- c` → `- a\n- b\n- c`: only where another item at the same
-    indentation shows the line is an item (`-5`, `--flag` and a lone `-x` stay text)."""
+    """`- a\n-b\n- c` → `- a\n- b\n- c`: only where an item of the same block (at the
+    same indentation, no shallower line between) shows the line is an item; `-5`,
+    `--flag`, a lone `-x` and every line of a `|` or `>` block scalar stay text."""
     if "\n" not in text or text.lstrip()[:1] in "{[":
         return None
     lines = text.split("\n")
-    items = {ln[: len(ln) - len(ln.lstrip(" \t"))] for ln in lines if ln.lstrip(" \t")[:2] == "- "}
-    changed = False
-    for i, line in enumerate(lines):
-        m = _DASH_GLUED.match(line)
-        if m is not None and m.group(1) in items and not line.lstrip().startswith("---"):
-            lines[i] = f"{m.group(1)}- {line[m.end() :]}"
-            changed = True
-    return "\n".join(lines) if changed else None
+    glued = _glued_items(lines)
+    if not glued:
+        return None
+    for i in glued:
+        m = _DASH_GLUED.match(lines[i])
+        assert m is not None
+        lines[i] = f"{m.group(1)}- {lines[i][m.end() :]}"
+    return "\n".join(lines)
+
+
+def _glued_items(lines: list[str]) -> list[int]:
+    """Indexes of the glued lines (`-b`) that share a block with a real item (`- a`):
+    one pass, each open block kept on a stack by its indentation."""
+    from llmkit.structured._repair_yaml import structure_splits  # lines outside `|` blocks
+
+    open_blocks: list[tuple[str, list[int], list[bool]]] = []  # (lead, glued, has item)
+    found: list[int] = []
+
+    def close(deeper_than: int) -> None:
+        while open_blocks and len(open_blocks[-1][0]) > deeper_than:
+            _lead, glued, has_item = open_blocks.pop()
+            if has_item[0]:
+                found.extend(glued)
+
+    for i, _parts in structure_splits(lines):
+        line = lines[i]
+        body = line.lstrip(" \t")
+        lead = line[: len(line) - len(body)]
+        item = body[:2] == "- " or body == "-"
+        glue = not item and _DASH_GLUED.match(line) is not None and not body.startswith("---")
+        close(len(lead))
+        top = open_blocks[-1] if open_blocks else None
+        same = top is not None and len(top[0]) == len(lead)
+        if not (item or glue):
+            if same:
+                close(len(lead) - 1)
+            continue
+        if not same or top is None or top[0] != lead:
+            close(len(lead) - 1)
+            top = (lead, [], [False])
+            open_blocks.append(top)
+        if item:
+            top[2][0] = True
+        else:
+            top[1].append(i)
+    close(-1)
+    return sorted(found)
 
 
 @register_rule(

@@ -426,3 +426,26 @@ def test_documents_on_both_sides_of_a_lone_fence_are_a_conflict(
     text += "\n```\n" + "\n".join(f"{k}: {v}" for k, v in after.items())
     r = llmkit.parse(text, OBJECT, format="yaml")
     assert not r.ok, (text, r.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["- ", "-", ""]), WORDS), min_size=1, max_size=4),
+    st.lists(WORDS, min_size=2, max_size=4),
+    st.sampled_from(["|", ">", "|-"]),
+    st.booleans(),
+)
+def test_a_block_scalar_keeps_its_dashes_as_written(
+    block: list[tuple[str, str]], items: list[str], style: str, block_first: bool
+) -> None:
+    """`cmd: |` holding `- run` and `-v`, beside a list with a glued item (`-b`): the
+    glued item is fixed, the text of the block scalar is the one written."""
+    cmd = "".join(f"  {dash}{word}\n" for dash, word in block)
+    glued = "\n".join(f"  - {w}" if i != 1 else f"  -{w}" for i, w in enumerate(items))
+    parts = [f"cmd: {style}\n{cmd}", f"items:\n{glued}\n"]
+    text = "".join(parts if block_first else parts[::-1])
+    written = llmkit.parse(f"cmd: {style}\n{cmd}", format="yaml")
+    assert written.ok
+    schema = {"type": "object", "properties": {"cmd": {"type": "string"}, "items": TEXTS}}
+    r = llmkit.parse(text, schema, format="yaml")
+    assert not r.ok or r.value["cmd"] == written.value["cmd"], (text, r.value)
