@@ -721,7 +721,7 @@ _OPENER_LEFT_OFF = lazy_pattern(
 def _whole_text_fix(text: str) -> tuple[str, str | None]:
     """A fix the whole answer needs before it is read: an answer escaped as inside a string
     (`{\\"a\\": 1}`, copied from a log or a string literal) is unescaped; an object whose
-    opening brace was left off (`"a": 1}`) gets it back."""
+    opening brace was left off (`"a": 1}`, its first key quoted) gets it back."""
     if _ESCAPED_START.match(text):
         try:
             inner = json.loads('"' + text.strip() + '"', strict=False)
@@ -730,7 +730,8 @@ def _whole_text_fix(text: str) -> tuple[str, str | None]:
         if _JSON_OPENERS.match(inner):
             return inner, "json_escaped_answer"
         return text, None
-    if opener_left_off(text):
+    if opener_left_off(text, quoted_key=True):
+        # only a quoted key: `name: Ann}` is a text with a `}` in it, never an object
         return "{" + text, "json_missing_opener"
     return text, None
 

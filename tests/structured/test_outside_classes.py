@@ -449,3 +449,14 @@ def test_a_block_scalar_keeps_its_dashes_as_written(
     schema = {"type": "object", "properties": {"cmd": {"type": "string"}, "items": TEXTS}}
     r = llmkit.parse(text, schema, format="yaml")
     assert not r.ok or r.value["cmd"] == written.value["cmd"], (text, r.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.dictionaries(KEYS, st.one_of(WORDS, st.integers(0, 999)), min_size=1, max_size=4))
+def test_a_brace_after_unquoted_keys_is_never_dropped(doc: dict[str, Any]) -> None:
+    """`name: Ann}` where JSON was asked: no quoted key shows an object whose `{` was
+    left off; the `}` is part of what was written (kept, or the answer fails)."""
+    text = "\n".join(f"{k}: {v}" for k, v in doc.items()) + "}"
+    last = list(doc)[-1]
+    r = llmkit.parse(text, OBJECT, format="json")
+    assert not r.ok or r.value.get(last) == f"{doc[last]}}}", (text, r.value)
