@@ -638,7 +638,9 @@ def json_payload_start(text: str) -> int | None:
     m = _LINE_BRACKET.search(text)
     j = _JSON_OPEN.search(text)
     after = _list_after_prose(text) if "[" in text else None
-    found = [x for x in (m.end() - 1 if m else None, j.start() if j else None, after) if x]
+    found = [
+        x for x in (m.end() - 1 if m else None, j.start() if j else None, after) if x is not None
+    ]  # `is not None`: a value at offset 0 is found too
     return min(found) if found else None
 
 

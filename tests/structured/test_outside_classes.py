@@ -460,3 +460,20 @@ def test_a_brace_after_unquoted_keys_is_never_dropped(doc: dict[str, Any]) -> No
     last = list(doc)[-1]
     r = llmkit.parse(text, OBJECT, format="json")
     assert not r.ok or r.value.get(last) == f"{doc[last]}}}", (text, r.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(FLAT, st.sampled_from(["", "Output:\n", "Here it is:\n"]))
+def test_a_json_value_is_found_where_it_starts_even_at_zero(doc: dict[str, Any], lead: str) -> None:
+    """`json_payload_start` finds a `{` at offset 0 as well as after a line of prose, and
+    a second value right after the first one is a rival that fits (a conflict)."""
+    from llmkit.structured._candidates import Run, other_fit
+    from llmkit.structured._extract import json_payload_start
+    from llmkit.structured._load import Limits
+    from llmkit.structured._schema import compile_schema
+
+    assert json_payload_start(lead + json.dumps(doc)) == len(lead)
+    run = Run(compile_schema(OBJECT), Limits(), "json")
+    rival = {**doc, "zz": 1}
+    assert other_fit(run, json.dumps(rival), doc)
+    assert not other_fit(run, json.dumps(doc), doc)
