@@ -17,6 +17,7 @@ small constructor of our own that
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -350,11 +351,33 @@ def _merge_into(out: dict[str, Any], pairs: Any) -> None:
         old = out.get(key)
         if isinstance(old, dict) and isinstance(value, dict):
             _merge_into(old, value.items())
-        elif key in out and old != value:
+        elif key in out and not _same_value(old, value):
             raise LoadFailure(f"the key {key!r} is written twice with different values")
         else:
             out.pop(key, None)  # re-insert so the order follows the last occurrence
             out[key] = value
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Written the same twice: equal and of one kind (`1` and `true`, `true` and `"true"`
+    differ), a NaN the same as a NaN (which no `==` says)."""
+    if a is b:
+        return True
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same_value, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    return _kind(a) == _kind(b) and a == b
+
+
+def _kind(x: Any) -> str:
+    if isinstance(x, bool):
+        return "boolean"
+    if isinstance(x, Plain) and not isinstance(x, Folded):
+        return "plain"  # YAML's `true` or `5`, kept as text: not the string `"true"`
+    return type(x).__name__ if not isinstance(x, str) else "str"
 
 
 def load_json(text: str, limits: Limits = DEFAULT_LIMITS, *, typed: bool = False) -> Loaded:

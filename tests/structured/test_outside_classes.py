@@ -477,3 +477,24 @@ def test_a_json_value_is_found_where_it_starts_even_at_zero(doc: dict[str, Any],
     rival = {**doc, "zz": 1}
     assert other_fit(run, json.dumps(rival), doc)
     assert not other_fit(run, json.dumps(doc), doc)
+
+
+NONFINITE = st.sampled_from(["NaN", "Infinity", "-Infinity"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(FLAT, KEYS, st.one_of(NONFINITE, NONFINITE.map(lambda w: f"[{w}]")), st.booleans())
+def test_a_key_written_twice_the_same_is_one_value(
+    doc: dict[str, Any], key: str, written: str, typed: bool
+) -> None:
+    """`{"b": NaN, "b": NaN}`: written twice the same (NaN too, which `==` never says),
+    read once; `1` and `true` (or `1.0`) under one key are two readings: failed."""
+    assume(key not in doc)
+    body = json.dumps(doc)[1:-1]
+    text = f'{{{body}, "{key}": {written}, "{key}": {written}}}'
+    r = llmkit.parse(text, OBJECT if typed else None, format="json")
+    assert r.ok and json.dumps(r.value[key]) == written, (text, r.value, r.error)
+    assert "duplicate_keys" in r.repairs
+    for other in ("true", "1.0"):
+        twice = llmkit.parse(f'{{"{key}": 1, "{key}": {other}}}', format="json")
+        assert not twice.ok, (other, twice.value)
