@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import UnsafeInputError
 from llmkit._lazy import lazy_pattern
+from llmkit.structured._dash import glued_item
 from llmkit.structured._load import Folded, JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
 
@@ -47,7 +48,6 @@ _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
 # `1` stay what they are and fail validation rather than become a guess)
 _TRUE_WORDS = frozenset(["true", "yes"])
 _FALSE_WORDS = frozenset(["false", "no"])
-_DASH_LED = lazy_pattern(r"-[^\s\d.\-]")
 _HOLDS_JSON = lazy_pattern(r"""[\[{][ \t]*+["'\u201c\u2018]""")
 _INT_TEXT = lazy_pattern(r"[-+]?\d+\Z")
 _THOUSANDS = lazy_pattern(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
@@ -670,7 +670,7 @@ class _Coercer:
                 # lines YAML joined into one text: items, or one text? two readings
                 return self.final(value)
             if isinstance(value, dict) and any(
-                (isinstance(k, str) and (_DASH_LED.match(k) or _HOLDS_JSON.search(k)))
+                (isinstance(k, str) and (glued_item(k) or _HOLDS_JSON.search(k)))
                 or (isinstance(v, str) and _HOLDS_JSON.search(v))
                 for k, v in value.items()
             ):
@@ -679,7 +679,7 @@ class _Coercer:
                 return self.final(value)
             if isinstance(value, str):
                 s = value.strip()
-                if _DASH_LED.match(s) or (not s.startswith("[") and _HOLDS_JSON.search(s)):
+                if glued_item(s) or (not s.startswith("[") and _HOLDS_JSON.search(s)):
                     # `tags:\n  -blue`: an item that lost its space, or a text that
                     # starts with a dash? `Here it is -> ["a", "b"]`: a list after prose.
                     # Never wrapped as one item

@@ -13,6 +13,7 @@ import json
 import re
 
 from llmkit._lazy import lazy_pattern
+from llmkit.structured._dash import GLUED_DASH, glued_item, item_lost_space
 from llmkit.structured._rules import RepairContext, register_rule
 
 __all__ = [
@@ -350,12 +351,6 @@ _IDENT_KEY = lazy_pattern(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
 _GLUED_KEY_LINE = lazy_pattern(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 
-def item_lost_space(line: str) -> bool:
-    """`-"x"`, `-[a]`: a list item that lost the space after its dash, never prose."""
-    s = line.strip()
-    return s[:1] == "-" and s[1:2] != "" and s[1:2] in "\"'{[`*&!@%#"
-
-
 def _prose_like(line: str) -> bool:
     s = line.strip()
     if not s or s.startswith(("#", "---", "...", "{", "[", "}", "]", '"', "'")):
@@ -400,9 +395,6 @@ def _remark(lines: list[str], i: int) -> bool:
     )
 
 
-_DASH_GLUED = lazy_pattern(r"([ \t]*)-(?=[^\s\d.\-])")
-
-
 @register_rule(
     "space_after_dash",
     phase="text",
@@ -420,7 +412,7 @@ def space_after_dash(text: str, ctx: RepairContext) -> str | None:
     if not glued:
         return None
     for i in glued:
-        m = _DASH_GLUED.match(lines[i])
+        m = GLUED_DASH.match(lines[i])
         assert m is not None
         lines[i] = f"{m.group(1)}- {lines[i][m.end() :]}"
     return "\n".join(lines)
@@ -445,7 +437,7 @@ def _glued_items(lines: list[str]) -> list[int]:
         body = line.lstrip(" \t")
         lead = line[: len(line) - len(body)]
         item = body[:2] == "- " or body == "-"
-        glue = not item and _DASH_GLUED.match(line) is not None and not body.startswith("---")
+        glue = not item and glued_item(line)
         close(len(lead))
         top = open_blocks[-1] if open_blocks else None
         same = top is not None and len(top[0]) == len(lead)

@@ -84,10 +84,12 @@ def _typed_lines(text: str, ctx: RepairContext | None) -> dict[int, str]:
     return {i: k for i, k in ctx.line_kinds(text).items() if k == "typed"}
 
 
-def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str | None:
+def _map_values(
+    text: str, fix: Callable[[str], str | None], ctx: RepairContext | None = None
+) -> str | None:
     """Apply ``fix(value) -> new | None`` to each plain value outside block scalars
     (with ``ctx``: not on lines the schema types as other than text)."""
-    return _map_values_at(text, lambda _i, value: fix(value), ctx)  # type: ignore[operator]
+    return _map_values_at(text, lambda _i, value: fix(value), ctx)
 
 
 def _map_values_at(
@@ -522,7 +524,9 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
         if line[:1] in "\"'{[\u201c\u2018":
             return None  # a quoted scalar (`"a",`, `“a”,` too) or a flow collection: a value
         if line.startswith("-"):
-            return None  # `-item`, `-"x"`: a list item that lost its space, never prose
+            # `-item`, `-"x"` (glued_item, item_lost_space), `-5` too: a list item that
+            # lost its space, or a dash-led text; never prose to drop
+            return None
         if line and split_line(lines[i]) is None:
             if _may_continue(lines, i, ctx):
                 return None
