@@ -403,35 +403,54 @@ def _remark(lines: list[str], i: int) -> bool:
 )
 def space_after_dash(text: str, ctx: RepairContext) -> str | None:
     """`- a\n-b\n- c` → `- a\n- b\n- c`: only where an item of the same block (at the
-    same indentation, no shallower line between) shows the line is an item; `-5`,
+    same indentation, no shallower line between) shows the line is an item, or, for a
+    block of glued lines alone under a key (`depends_on:\n  -step_1`), an item of a
+    parallel block at the same indentation and a schema that asks no text there. `-5`,
     `--flag`, a lone `-x` and every line of a `|` or `>` block scalar stay text."""
     if "\n" not in text or text.lstrip()[:1] in "{[":
         return None
     lines = text.split("\n")
-    glued = _glued_items(lines)
-    if not glued:
+    blocks = _dash_blocks(lines)
+    item_leads = {lead for lead, _glued, has_item, _parent in blocks if has_item}
+    kinds = ctx.line_kinds(text) if ctx.line_kinds is not None else {}
+    fixed = [
+        i
+        for lead, glued, has_item, parent in blocks
+        if has_item
+        or (
+            lead in item_leads
+            and parent is not None
+            and lines[parent].rstrip().endswith(":")
+            and kinds.get(parent) != "string"
+        )
+        for i in glued
+    ]
+    if not fixed:
         return None
-    for i in glued:
+    for i in fixed:
         m = GLUED_DASH.match(lines[i])
         assert m is not None
         lines[i] = f"{m.group(1)}- {lines[i][m.end() :]}"
     return "\n".join(lines)
 
 
-def _glued_items(lines: list[str]) -> list[int]:
-    """Indexes of the glued lines (`-b`) that share a block with a real item (`- a`):
-    one pass, each open block kept on a stack by its indentation."""
-    from llmkit.structured._repair_yaml import structure_splits  # lines outside `|` blocks
+_Block = tuple[str, list[int], bool, "int | None"]  # lead, glued lines, real item, parent
 
-    open_blocks: list[tuple[str, list[int], list[bool]]] = []  # (lead, glued, has item)
-    found: list[int] = []
+
+def _dash_blocks(lines: list[str]) -> list[_Block]:
+    """The blocks of list items (`- a`, glued `-b`): each with its lead, its glued lines, whether it holds a real item (`- a`) and the line above it. One pass,
+    each open block kept on a stack by its indentation; `|` and `>` blocks skipped."""
+    from llmkit.structured._repair_yaml import structure_splits
+
+    stack: list[tuple[str, list[int], list[bool], int | None]] = []
+    blocks: list[_Block] = []
 
     def close(deeper_than: int) -> None:
-        while open_blocks and len(open_blocks[-1][0]) > deeper_than:
-            _lead, glued, has_item = open_blocks.pop()
-            if has_item[0]:
-                found.extend(glued)
+        while stack and len(stack[-1][0]) > deeper_than:
+            lead, glued, has_item, parent = stack.pop()
+            blocks.append((lead, glued, has_item[0], parent))
 
+    previous: int | None = None
     for i, _parts in structure_splits(lines):
         line = lines[i]
         body = line.lstrip(" \t")
@@ -439,22 +458,22 @@ def _glued_items(lines: list[str]) -> list[int]:
         item = body[:2] == "- " or body == "-"
         glue = not item and glued_item(line)
         close(len(lead))
-        top = open_blocks[-1] if open_blocks else None
-        same = top is not None and len(top[0]) == len(lead)
+        top = stack[-1] if stack else None
         if not (item or glue):
-            if same:
+            if top is not None and len(top[0]) == len(lead):
                 close(len(lead) - 1)
-            continue
-        if not same or top is None or top[0] != lead:
-            close(len(lead) - 1)
-            top = (lead, [], [False])
-            open_blocks.append(top)
-        if item:
-            top[2][0] = True
         else:
-            top[1].append(i)
+            if top is None or top[0] != lead:
+                close(len(lead) - 1)
+                top = (lead, [], [False], previous)
+                stack.append(top)
+            if item:
+                top[2][0] = True
+            else:
+                top[1].append(i)
+        previous = i
     close(-1)
-    return sorted(found)
+    return blocks
 
 
 @register_rule(

@@ -498,3 +498,25 @@ def test_a_key_written_twice_the_same_is_one_value(
     for other in ("true", "1.0"):
         twice = llmkit.parse(f'{{"{key}": 1, "{key}": {other}}}', format="json")
         assert not twice.ok, (other, twice.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(WORDS, min_size=2, max_size=4), st.booleans())
+def test_a_glued_item_alone_in_its_list_follows_a_parallel_list(
+    words: list[str], texts: bool
+) -> None:
+    """`depends_on:\\n  -step_1` beside `options:\\n  - a` at the same indentation: an
+    item where the schema asks a list there; where it asks a text, the text as written."""
+    keys = [f"k{i}" for i in range(len(words))]
+    text = "".join(
+        f"{k}:\n  {'-' if i else '- '}{w}\n" for i, (k, w) in enumerate(zip(keys, words))
+    )
+    kind = {"type": "string"} if texts else TEXTS
+    props = {k: (TEXTS if i == 0 else kind) for i, k in enumerate(keys)}
+    r = llmkit.parse(text, {"type": "object", "properties": props}, format="yaml")
+    want = {
+        k: ([w] if i == 0 or not texts else f"-{w}") for i, (k, w) in enumerate(zip(keys, words))
+    }
+    assert not r.ok or r.value == want, (text, r.value)
+    assume(not texts)
+    assert r.ok, (text, r.error)
