@@ -507,16 +507,11 @@ def test_a_glued_item_alone_in_its_list_follows_a_parallel_list(
 ) -> None:
     """`depends_on:\\n  -step_1` beside `options:\\n  - a` at the same indentation: an
     item where the schema asks a list there; where it asks a text, the text as written."""
-    keys = [f"k{i}" for i in range(len(words))]
-    text = "".join(
-        f"{k}:\n  {'-' if i else '- '}{w}\n" for i, (k, w) in enumerate(zip(keys, words))
-    )
+    text = "".join(f"k{i}:\n  {'-' if i else '- '}{w}\n" for i, w in enumerate(words))
     kind = {"type": "string"} if texts else TEXTS
-    props = {k: (TEXTS if i == 0 else kind) for i, k in enumerate(keys)}
+    props = {f"k{i}": (TEXTS if i == 0 else kind) for i in range(len(words))}
     r = llmkit.parse(text, {"type": "object", "properties": props}, format="yaml")
-    want = {
-        k: ([w] if i == 0 or not texts else f"-{w}") for i, (k, w) in enumerate(zip(keys, words))
-    }
+    want = {f"k{i}": ([w] if i == 0 or not texts else f"-{w}") for i, w in enumerate(words)}
     assert not r.ok or r.value == want, (text, r.value)
     assume(not texts)
     assert r.ok, (text, r.error)
