@@ -127,6 +127,14 @@ UNIT_SHAPES: dict[str, tuple[Callable[[str], Any], Callable[[int], str]]] = {
         lambda t: _extract.escaped_line_breaks(t, RepairContext()),
         lambda n: "a: 1" + _rep("\\nb: 2", n),
     ),
+    "escaped_breaks_quotes": (
+        lambda t: _extract.escaped_line_breaks(t, RepairContext()),
+        lambda n: "a: 1" + _rep('\\nb: "x\\n- y"  ', n),
+    ),
+    "space_after_dash": (
+        lambda t: _extract.space_after_dash(t, RepairContext()),
+        lambda n: "a:\n" + _rep("  - x\n  -y\n    -z\n", n),
+    ),
 }
 
 
