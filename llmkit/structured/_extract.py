@@ -405,7 +405,7 @@ def space_after_dash(text: str, ctx: RepairContext) -> str | None:
     """`- a\n-b\n- c` → `- a\n- b\n- c`: only where an item of the same block (at the
     same indentation, no shallower line between) shows the line is an item, or, for a
     block of glued lines alone under a key (`depends_on:\n  -step_1`), an item of a
-    parallel block at the same indentation and a schema that asks no text there. `-5`,
+    parallel block at the same indentation and a schema that types that key (a list). `-5`,
     `--flag`, a lone `-x` and every line of a `|` or `>` block scalar stay text."""
     if "\n" not in text or text.lstrip()[:1] in "{[":
         return None
@@ -421,7 +421,7 @@ def space_after_dash(text: str, ctx: RepairContext) -> str | None:
             lead in item_leads
             and parent is not None
             and lines[parent].rstrip().endswith(":")
-            and kinds.get(parent) != "string"
+            and kinds.get(parent) == "typed"  # `b:\n  -v` is valid YAML: the schema decides
         )
         for i in glued
     ]
