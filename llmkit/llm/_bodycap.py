@@ -36,6 +36,7 @@ _DECODED = "gzip, deflate"  # what we inflate ourselves, bounded
 #: key in the response's ``extensions``: True once a ``data: [DONE]`` line went by
 SSE_DONE = "llmkit_sse_done"
 # At a line start only: inside a JSON string a newline is escaped, so this is an SSE line.
+_BOM = b"\xef\xbb\xbf"
 _DONE_LINE = re.compile(rb"(?:^|[\r\n])data: ?\[DONE\][ \t]*(?:\r?\n|\r|$)")
 
 
@@ -137,18 +138,35 @@ class _Capped(httpx2.SyncByteStream):
     def __init__(self, inner: Any, inflater: _Inflater) -> None:
         self._inner, self._inflater = inner, inflater
         self.watch: _DoneWatch | None = None
+        self._head: bytes | None = b""  # an event stream's first bytes, until past a BOM
 
     def _out(self, data: bytes) -> bytes:
-        if self.watch is not None and data:
+        if self.watch is None:
+            return data
+        if self._head is not None:
+            # The SSE spec drops a leading BOM; the SDK does not, and would take the first
+            # line's field for "\ufeffdata" and skip it: the answer lost, silently.
+            data = self._head + data
+            if len(data) < len(_BOM) and _BOM.startswith(data):
+                self._head = data
+                return b""
+            self._head = None
+            data = data.removeprefix(_BOM)
+        if data:
             self.watch.see(data)
         return data
+
+    def _end(self) -> bytes:
+        rest = self._out(self._inflater.flush())
+        head, self._head = self._head or b"", None
+        return head + rest
 
     def __iter__(self) -> Iterator[bytes]:
         for part in self._inner:
             out = self._out(self._inflater.feed(part))
             if out:
                 yield out
-        rest = self._out(self._inflater.flush())
+        rest = self._end()
         if rest:
             yield rest
 
@@ -162,7 +180,7 @@ class _AsyncCapped(_Capped, httpx2.AsyncByteStream):
             out = self._out(self._inflater.feed(part))
             if out:
                 yield out
-        rest = self._out(self._inflater.flush())
+        rest = self._end()
         if rest:
             yield rest
 

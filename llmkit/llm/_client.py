@@ -45,7 +45,7 @@ from llmkit.llm._messages import Messages
 from llmkit.llm._messages import as_messages as _as_messages
 from llmkit.llm._observed import call_event
 from llmkit.llm._result import Attempt, CallResult
-from llmkit.llm._stream import AttemptState
+from llmkit.llm._stream import AttemptState, is_json
 from llmkit.llm._template import template_id as _template_id
 
 if TYPE_CHECKING:
@@ -471,8 +471,13 @@ class Client(_BaseClient):
                 response = self._sdk.chat.completions.create(**request)
             if not plan.stream:
                 state.on_completion(response)
+            elif is_json(state.on_headers(response.response.headers.get("content-type"))):
+                with contextlib.closing(response), spending(budget):
+                    body = response.response.read()
+                text = state.on_json_answer(body)
+                if text:
+                    yield text
             else:
-                state.on_headers(response.response.headers.get("content-type"))
                 with contextlib.closing(response):
                     chunks = iter(response)
                     while True:
@@ -623,8 +628,19 @@ class AsyncClient(_BaseClient):
                 raise plan.timed_out(budget) from None
             if not plan.stream:
                 state.on_completion(response)
+            elif is_json(state.on_headers(response.response.headers.get("content-type"))):
+                try:
+                    with anyio.fail_after(max(budget.left(), 0.0)):
+                        body = await response.response.aread()
+                except TimeoutError:
+                    raise plan.timed_out(budget) from None
+                finally:
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
+                        await response.close()
+                text = state.on_json_answer(body)
+                if text:
+                    yield text
             else:
-                state.on_headers(response.response.headers.get("content-type"))
                 try:
                     chunks = aiter(response)
                     while True:

@@ -178,10 +178,19 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _redirect_loop(exc: BaseException) -> AttemptFailed:
+    # The server answered, with redirects only: asking again gets the same loop.
+    return AttemptFailed(
+        BadResponseError, f"too many redirects, a redirect loop? ({_describe(exc)})", False
+    )
+
+
 def _connection_failed(cause: BaseException) -> AttemptFailed:
     """An ``APIConnectionError``: could not connect, or the connection broke mid-response."""
     if isinstance(cause, AttemptFailed):  # our transport's verdict (a body over the cap)
         return cause
+    if isinstance(cause, httpx2.TooManyRedirects):
+        return _redirect_loop(cause)
     if isinstance(cause, _TIMEOUTS):
         return AttemptFailed(CallTimeoutError, f"timed out ({_describe(cause)})", True)
     if isinstance(cause, _CONNECT):
@@ -195,6 +204,8 @@ def _connection_failed(cause: BaseException) -> AttemptFailed:
 
 def transport_error(exc: BaseException) -> AttemptFailed | None:
     """An HTTP-stack error the SDK let through unwrapped, mapped by its type; else ``None``."""
+    if isinstance(exc, httpx2.TooManyRedirects):
+        return _redirect_loop(exc)
     if isinstance(exc, _TIMEOUTS):
         return AttemptFailed(
             CallTimeoutError, f"no data from the server in time ({_describe(exc)})", True

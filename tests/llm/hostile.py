@@ -8,7 +8,8 @@ Each behaviour is a way a real server, proxy or load balancer has misbehaved:
 ``head_trickle``    the status line and headers themselves, one byte per ``interval``.
 ``chunk_then_comments``  one real chunk, then only comments.
 ``shape``           a stream of ``chunks`` (or a body) exactly as given: valid JSON, wrong shapes.
-``raw``             ``body`` as bytes, with ``headers`` (a gzip body, an oversized one).
+``raw``             ``body`` as bytes, with ``status`` and ``headers`` (a gzip body, an
+                    oversized one, a redirect).
 
 Every behaviour stops after ``duration`` seconds (then closes the connection), so a client
 that ignores its deadline makes a test fail by assertion instead of hanging the suite.
@@ -80,8 +81,10 @@ class Hostile:
     chunks: list[dict[str, Any]] | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
     requests: int = 0
     last_request: dict[str, Any] = field(default_factory=dict)
+    last_headers: dict[str, str] = field(default_factory=dict)
     _server: ThreadingHTTPServer = field(init=False, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -99,6 +102,7 @@ class Hostile:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
                 owner.last_request = request
+                owner.last_headers = {k.lower(): v for k, v in self.headers.items()}
                 # The client hanging up is what a deadline should make it do.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     owner._serve(self, bool(request.get("stream")))
@@ -169,7 +173,7 @@ class Hostile:
             h.wfile.write(data)
             h.wfile.flush()
         elif b == "raw":
-            h.send_response(200)
+            h.send_response(self.status)
             for name, value in self.headers.items():
                 h.send_header(name, value)
             h.send_header("Content-Length", str(len(self.body)))

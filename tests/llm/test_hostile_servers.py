@@ -1,0 +1,183 @@
+"""Hostile servers the earlier fault tests did not cover (a sweep, see docs/client.md).
+
+Each was a silent wrong answer, a lost answer or a misnamed failure before:
+
+* ``n`` > 1 choices interleaved: their text was mixed into one answer;
+* ``data: [1, 2]`` / ``42`` / ``null``, or chunks without ``choices``, then ``[DONE]``:
+  an empty answer taken for a complete one;
+* an event stream that starts with a UTF-8 BOM: its first chunk was skipped, silently;
+* a stream request answered with one JSON body (the server ignored ``stream``): taken for
+  a stream cut before its answer, retried, and the answer lost;
+* a non-streamed request answered with an HTML page: "no choices" without saying what came;
+* a redirect loop: "could not connect", retried (60 requests instead of 21);
+* the key echoed upper-cased in an error: left in the message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import pytest
+from hostile import Hostile, ok_chunks, ok_completion, sse
+
+import llmkit
+from llmkit.llm import AsyncClient, Client, RetryPolicy
+from llmkit.llm._bodycap import SSE_DONE, _Capped, _DoneWatch, _Inflater
+
+MakeHostile = Callable[..., Hostile]
+RETRY = RetryPolicy(max_attempts=3, initial_wait=0.0, jitter=False)
+KEY = "sk-test-h28-0123456789abcdef"
+SSE_HEADERS = {"Content-Type": "text/event-stream"}
+
+
+def _call(url: str, mode: str, *, stream: bool = True, key: str | None = None) -> Any:
+    """One chat call: ``sync`` (``chat``), ``iter`` (``Client.stream``) or ``async``."""
+    kwargs: dict[str, Any] = {"model": "m", "retry": RETRY, "api_key": key}
+    if mode == "async":
+
+        async def main() -> Any:
+            async with AsyncClient(url, **kwargs) as client:
+                return await client.chat("hi", stream=stream)
+
+        return anyio.run(main)
+    with Client(url, **kwargs) as client:
+        if mode == "iter":
+            with client.stream("hi") as chunks:
+                text = "".join(chunks)
+            assert chunks.result is not None and chunks.result.text == text
+            return chunks.result
+        return client.chat("hi", stream=stream)
+
+
+MODES = ["sync", "iter", "async"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_only_the_first_choice_is_the_answer(hostile: MakeHostile, mode: str) -> None:
+    base = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+
+    def piece(index: int, text: str, finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": index, "delta": {"content": text}, "finish_reason": finish}
+        return {**base, "choices": [choice]}
+
+    chunks = [piece(0, "A "), piece(1, "b "), piece(1, "b", "stop"), piece(0, "A", "stop")]
+    server = hostile("shape", chunks=chunks)
+    result = _call(server.base_url, mode)
+    assert result.text == "A A" and result.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (b"data: [1, 2]\n\n", "chunk is list"),
+        (b"data: 42\n\n", "chunk is int"),
+        (b"data: null\n\n", "carried no choice"),  # the SDK skips a null
+        (b'data: {"id": "c1", "object": "chat.completion.chunk"}\n\n', "carried no choice"),
+        (b"event: ping\ndata: {}\n\n: nothing\n\n", "carried no choice"),
+    ],
+)
+def test_done_after_no_answer_is_not_an_empty_answer(
+    hostile: MakeHostile, mode: str, data: bytes, named: str
+) -> None:
+    server = hostile("raw", body=data + b"data: [DONE]\n\n", headers=SSE_HEADERS)
+    with pytest.raises(llmkit.BadResponseError, match=named) as caught:
+        _call(server.base_url, mode)
+    assert caught.value.attempts == 1 and server.requests == 1  # the same again: not retried
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_event_stream_may_start_with_a_bom(hostile: MakeHostile, mode: str) -> None:
+    server = hostile("raw", body=b"\xef\xbb\xbf" + sse(ok_chunks("all of it")), headers=SSE_HEADERS)
+    assert _call(server.base_url, mode).text == "all of it "
+
+
+def test_a_bom_split_across_reads_is_dropped_once() -> None:
+    body = sse(ok_chunks("x"))
+    pieces = [b"\xef", b"\xbb", b"\xbf" + body[:5], body[5:]]
+    capped = _Capped(iter(pieces), _Inflater("", 1 << 20))
+    extensions: dict[str, Any] = {}
+    capped.watch = _DoneWatch(extensions)
+    assert b"".join(capped) == body and extensions[SSE_DONE]
+    # Not a BOM after all: the bytes held back are given back unchanged.
+    capped = _Capped(iter([b"\xef", b"\xbb"]), _Inflater("", 1 << 20))
+    capped.watch = _DoneWatch({})
+    assert b"".join(capped) == b"\xef\xbb"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_json_body_for_a_stream_request_is_the_answer(hostile: MakeHostile, mode: str) -> None:
+    body = json.dumps(ok_completion("one body")).encode()
+    server = hostile("raw", body=body, headers={"Content-Type": "application/json"})
+    result = _call(server.base_url, mode)
+    assert result.text == "one body" and result.finish_reason == "stop"
+    assert result.usage["completion_tokens"] == 2 and server.requests == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (
+            b'{"error": {"message": "model is loading"}}',
+            "an error, not an answer: model is loading",
+        ),
+        (b"[1, 2, 3]", "response is list"),
+        (b"{not json", "not valid JSON"),
+    ],
+)
+def test_a_json_body_for_a_stream_request_that_is_no_answer_says_what_it_is(
+    hostile: MakeHostile, mode: str, body: bytes, named: str
+) -> None:
+    server = hostile("raw", body=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(llmkit.BadResponseError, match=named):
+        _call(server.base_url, mode)
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_non_json_body_is_named(hostile: MakeHostile, mode: str) -> None:
+    page = b"<html><body>Please log in</body></html>"
+    server = hostile("raw", body=page, headers={"Content-Type": "text/html"})
+    with pytest.raises(
+        llmkit.BadResponseError, match="expected a JSON body, got '<html><body>Please"
+    ):
+        _call(server.base_url, mode, stream=False)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_redirect_loop_is_a_bad_response_tried_once(hostile: MakeHostile, mode: str) -> None:
+    moved = {"Location": "/v1/chat/completions", "Connection": "close"}
+    server = hostile("raw", status=307, body=b"", headers=moved)
+    with pytest.raises(llmkit.BadResponseError, match="redirect loop") as caught:
+        _call(server.base_url, mode)
+    assert caught.value.attempts == 1
+    assert server.requests == 21  # the first request and httpx's 20 redirects, once
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_key(hostile: MakeHostile) -> None:
+    target = hostile("shape", chunks=ok_chunks("moved"))
+    port = target.base_url.split(":")[-1].split("/")[0]
+    there = f"http://localhost:{port}/v1/chat/completions"  # another origin than 127.0.0.1
+    server = hostile(
+        "raw", status=307, body=b"", headers={"Location": there, "Connection": "close"}
+    )
+    result = _call(server.base_url, "sync", key=KEY)
+    assert result.text == "moved "
+    assert server.last_headers["authorization"] == f"Bearer {KEY}"
+    assert "authorization" not in target.last_headers
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_echoed_key_is_redacted_in_any_case(hostile: MakeHostile, mode: str) -> None:
+    echo = json.dumps({"error": {"message": f"bad key {KEY.upper()} ({KEY.title()})"}})
+    server = hostile(
+        "raw", status=401, body=echo.encode(), headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(llmkit.AuthError) as caught:
+        _call(server.base_url, mode, key=KEY)
+    assert KEY.lower() not in str(caught.value).lower()
+    assert "bad key ***" in str(caught.value)
