@@ -13,7 +13,7 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -250,17 +250,25 @@ def _first(raw: RawResponse) -> int | None:
     return times[0] if times else raw.headers_ns
 
 
+# A token count a server may report: beyond it (1e30, a negative) the figure is noise that
+# would overflow the arithmetic and the CSV's integers, so it is dropped like a wrong type.
+_MAX_COUNT = 2**53
+_Count = Annotated[int, msgspec.Meta(ge=0, le=_MAX_COUNT)]
+
+
 def _int(v: Any) -> int | None:
-    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return int(v) if 0 <= v <= _MAX_COUNT and v == int(v) else None  # 2.0 yes, 2.5 no
 
 
 class _Details(msgspec.Struct, gc=False):
-    reasoning_tokens: int | None = None
+    reasoning_tokens: _Count | None = None
 
 
 class _Usage(msgspec.Struct, gc=False):
-    completion_tokens: int | None = None
-    prompt_tokens: int | None = None
+    completion_tokens: _Count | None = None
+    prompt_tokens: _Count | None = None
     completion_tokens_details: _Details | None = None
 
 
@@ -271,6 +279,7 @@ class _Delta(msgspec.Struct, gc=False):
 
 
 class _Choice(msgspec.Struct, gc=False):
+    index: int | None = None
     delta: _Delta | None = None
     text: str | None = None
     finish_reason: str | None = None
@@ -285,6 +294,7 @@ class _Chunk(msgspec.Struct, gc=False):
     error: Any = None
 
 
+_BOM = b"\xef\xbb\xbf"
 # Typed decoding builds only these small structs, never a dict per event.
 _CHUNK_DECODER = msgspec.json.Decoder(_Chunk)
 
@@ -321,7 +331,9 @@ def _loose_chunk(data: bytes) -> _Chunk | None:
                     _str(delta.get("reasoning")),
                 )
             reason = _str(first.get("finish_reason"))
-            ch = [_Choice(dl, _str(first.get("text")) if dl is None else None, reason)]
+            index = first.get("index")
+            index = index if isinstance(index, int) else None
+            ch = [_Choice(index, dl, _str(first.get("text")) if dl is None else None, reason)]
     return _Chunk(_str(obj.get("id")), ch, u, obj.get("error"))
 
 
@@ -335,6 +347,9 @@ def build_record(
         return _build_plain(raw, level, count)
 
     arr_times, arr_chunks = raw.arrivals()
+    if arr_chunks and arr_chunks[0].startswith(_BOM):
+        # The SSE spec drops a leading BOM; read as a field name it would hide the first line.
+        arr_chunks = [arr_chunks[0][len(_BOM) :], *arr_chunks[1:]]
     fast = data_events(arr_times, arr_chunks)
     if fast is None:  # CR line ends, multi-line events, other fields: the full parser
         events, partial = parse_reads(arr_times, arr_chunks)
@@ -407,7 +422,7 @@ def build_record(
             continue
         choice_times.append(t_ns)
         choice = choices[0]
-        if choice is None:
+        if choice is None or choice.index:  # with n > 1, another choice's chunk
             continue
         finish_reason = choice.finish_reason or finish_reason
         delta = choice.delta

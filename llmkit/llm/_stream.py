@@ -21,6 +21,8 @@ __all__ = ["AttemptState", "is_json", "media_type"]
 
 
 _NO_OBJECT = (str, int, float, bool, list, tuple)
+# The largest token count believed: 1e30 is noise, and would not fit the call log's integers.
+MAX_COUNT = 2**53
 # Counting this much text offline takes long enough (~1-2 ms per KB at worst) that the
 # async client does it on a worker thread rather than on the event loop.
 HEAVY_COUNT_CHARS = 4096
@@ -63,9 +65,11 @@ def _object(value: Any, where: str) -> Any:
 
 
 def _count(value: Any, where: str) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+    ):
         return value
-    raise _bad(where, value, "a non-negative integer or null")
+    raise _bad(where, value, "a token count (0 to 2**53) or null")
 
 
 def _usage_dict(usage: Any, where: str) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""Answers that parse but lie, from a real HTTP server on 127.0.0.1 (a hostile-server sweep).
+
+Before: a usage count of 1e30 crashed the whole run (``OverflowError``, exit 2, no
+``requests.csv``), a negative one was taken as the output tokens, an event stream that
+began with a BOM was ``no_output``, and with ``n`` > 1 every choice's chunks were timed as
+the answer's.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from llmkit.bench import BenchConfig, run_bench
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _chunk(text: str | None, *, index: int = 0, finish: str | None = None,
+           usage: dict[str, Any] | None = None) -> bytes:  # fmt: skip
+    choices = [] if text is None else [
+        {"index": index, "delta": {"content": text}, "finish_reason": finish}
+    ]  # fmt: skip
+    obj: dict[str, Any] = {"id": "c1", "object": "chat.completion.chunk", "choices": choices}
+    if usage is not None:
+        obj["usage"] = usage
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+def _completion(usage: dict[str, Any]) -> bytes:
+    message = {"role": "assistant", "content": "one two three"}
+    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+    return json.dumps({"id": "c1", "choices": [choice], "usage": usage}).encode()
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+@pytest.fixture
+def answer() -> Iterator[Callable[[bytes, str], str]]:
+    """A server that answers every request with ``body`` as ``content_type``; its base URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def make(body: bytes, content_type: str) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()  # fmt: skip
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _run(url: str, *, stream: bool = True) -> Any:
+    config = BenchConfig(base_url=url, model="m", concurrency=(1,), requests=2, max_tokens=4,
+                         prompt_tokens=(8,), stream=stream)  # fmt: skip
+    (level,) = run_bench(config).levels
+    return level
+
+
+@pytest.mark.parametrize("count", [10**30, -3, 2.5, "7"])
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "body"])
+def test_an_impossible_usage_count_is_dropped_and_the_tokens_counted(
+    answer: Callable[[bytes, str], str], count: Any, stream: bool
+) -> None:
+    usage = {"prompt_tokens": count, "completion_tokens": count, "total_tokens": count}
+    if stream:
+        body = _chunk("one two three", finish="stop") + _chunk(None, usage=usage) + DONE
+        url = answer(body, "text/event-stream")
+    else:
+        url = answer(_completion(usage), "application/json")
+    level = _run(url, stream=stream)
+    assert level.ok == 2
+    for rec in level.records:
+        assert rec.token_source != "server" and rec.output_tokens == rec.counted_tokens == 3
+        assert rec.prompt_tokens is None
+
+
+def test_an_event_stream_may_start_with_a_bom(answer: Callable[[bytes, str], str]) -> None:
+    body = BOM + _chunk("one ") + _chunk("two", finish="stop") + DONE
+    level = _run(answer(body, "text/event-stream"))
+    assert level.ok == 2
+    for rec in level.records:
+        assert rec.chunks == 2 and rec.finish_reason == "stop"
+
+
+def test_only_the_first_choice_is_timed(answer: Callable[[bytes, str], str]) -> None:
+    body = (_chunk("one ") + _chunk("x ", index=1) + _chunk("y ", index=1)
+            + _chunk("two", finish="stop") + _chunk("z", index=1, finish="length") + DONE)  # fmt: skip
+    level = _run(answer(body, "text/event-stream"))
+    assert level.ok == 2
+    for rec in level.records:
+        assert rec.chunks == 2 and rec.finish_reason == "stop" and rec.counted_tokens == 2
