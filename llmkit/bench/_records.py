@@ -307,7 +307,7 @@ def _loose_chunk(data: bytes) -> _Chunk | None:
     """A chunk with a field of an unexpected type: keep what is usable, drop the rest."""
     try:
         obj = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if not isinstance(obj, dict):
         return None
@@ -394,7 +394,7 @@ def build_record(
             ch = decode(data)
         except msgspec.ValidationError:  # valid JSON, some field of another type
             ch = _loose_chunk(data)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # not JSON, or `[[[[…` too deep
             ch = None
         if ch is None:
             bad += 1
@@ -504,7 +504,7 @@ def _build_plain(raw: RawResponse, level: int, count: Callable[[str], int]) -> R
         message = choice.get("message") or {}
         content = message.get("content") if isinstance(message, dict) else None
         content = content if isinstance(content, str) else str(choice.get("text") or "")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         text = body[:200].decode("utf-8", "replace")
         return _fail(raw, level, "non_json", f"{raw.content_type}: {text}", False)
     usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else {}

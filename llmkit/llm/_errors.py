@@ -141,6 +141,8 @@ def _classify(exc: BaseException) -> AttemptFailed:
         return AttemptFailed(BadResponseError, f"response is not valid JSON ({exc})"[:300], False)
     if isinstance(exc, UnicodeDecodeError):
         return AttemptFailed(BadResponseError, "response is not valid UTF-8", False)
+    if isinstance(exc, RecursionError):  # `[[[[...]]]]` 100 000 deep: what json.loads says
+        return AttemptFailed(BadResponseError, "response JSON is nested too deeply to parse", False)
     if isinstance(exc, openai.APIError):
         return AttemptFailed(BadResponseError, f"bad response: {exc}"[:300], False)
     transport = transport_error(exc)

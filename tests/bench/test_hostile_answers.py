@@ -116,3 +116,17 @@ def test_only_the_first_choice_is_timed(answer: Callable[[bytes, str], str]) -> 
     assert level.ok == 2
     for rec in level.records:
         assert rec.chunks == 2 and rec.finish_reason == "stop" and rec.counted_tokens == 2
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "body"])
+def test_json_nested_too_deeply_fails_the_request_not_the_run(
+    answer: Callable[[bytes, str], str], stream: bool
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # a RecursionError ended the run, before
+    if stream:
+        url = answer(b"data: " + deep + b"\n\n" + DONE, "text/event-stream")
+    else:
+        url = answer(deep, "application/json")
+    level = _run(url, stream=stream)
+    reason = "bad_sse" if stream else "non_json"
+    assert level.stats["requests"]["failed_reasons"] == {reason: 2}

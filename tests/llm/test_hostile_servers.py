@@ -31,6 +31,7 @@ MakeHostile = Callable[..., Hostile]
 RETRY = RetryPolicy(max_attempts=3, initial_wait=0.0, jitter=False)
 KEY = "sk-test-h28-0123456789abcdef"
 SSE_HEADERS = {"Content-Type": "text/event-stream"}
+DONE = b"data: [DONE]\n\n"
 
 
 def _call(url: str, mode: str, *, stream: bool = True, key: str | None = None) -> Any:
@@ -181,3 +182,20 @@ def test_an_echoed_key_is_redacted_in_any_case(hostile: MakeHostile, mode: str) 
         _call(server.base_url, mode, key=KEY)
     assert KEY.lower() not in str(caught.value).lower()
     assert "bad key ***" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("mode", "stream"),
+    [("sync", True), ("iter", True), ("async", True), ("sync", False), ("async", False)],
+)
+def test_json_nested_too_deeply_is_a_bad_response(
+    hostile: MakeHostile, mode: str, stream: bool
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # a RecursionError out of the SDK, before
+    if stream:
+        server = hostile("raw", body=b"data: " + deep + b"\n\n" + DONE, headers=SSE_HEADERS)
+    else:
+        server = hostile("raw", body=deep, headers={"Content-Type": "application/json"})
+    with pytest.raises(llmkit.BadResponseError, match="nested too deeply"):
+        _call(server.base_url, mode, stream=stream)
+    assert server.requests == 1
