@@ -121,7 +121,16 @@ class _Stream(httpcore2.NetworkStream):
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         budget = _current.get()
-        self._inner.write(buffer, timeout if budget is None else budget.cap(timeout))
+        if budget is None:
+            self._inner.write(buffer, timeout)
+            return
+        capped = budget.cap(timeout)
+        try:
+            self._inner.write(buffer, capped)
+        except httpcore2.WriteTimeout:  # a server that never reads a large request
+            if timeout is None or capped < timeout:
+                budget.expire()
+            raise
 
     def close(self) -> None:
         self._inner.close()

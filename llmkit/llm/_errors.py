@@ -120,7 +120,7 @@ def _classify(exc: BaseException) -> AttemptFailed:
     if isinstance(exc, AttemptFailed):
         return exc
     if isinstance(exc, openai.APITimeoutError):
-        return AttemptFailed(CallTimeoutError, "timed out waiting for the server", True)
+        return AttemptFailed(CallTimeoutError, _timed_out(exc.__cause__), True)
     if isinstance(exc, openai.APIConnectionError):
         return _connection_failed(exc.__cause__ or exc)
     if isinstance(exc, openai.APIStatusError):
@@ -173,6 +173,17 @@ _CUT = (
     anyio.ClosedResourceError,
     ConnectionError,
 )
+
+
+def _timed_out(cause: BaseException | None) -> str:
+    """Which wait ran out, from the HTTP stack's own exception."""
+    if isinstance(cause, httpx2.WriteTimeout | httpcore2.WriteTimeout):
+        return "timed out sending the request (the server is not reading it)"
+    if isinstance(cause, httpx2.ConnectTimeout | httpcore2.ConnectTimeout):
+        return "timed out connecting to the server"
+    if isinstance(cause, httpx2.PoolTimeout | httpcore2.PoolTimeout):
+        return "timed out waiting for a free connection"
+    return "timed out waiting for the server"
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,13 +10,19 @@ Each was a silent wrong answer, a lost answer or a misnamed failure before:
   a stream cut before its answer, retried, and the answer lost;
 * a non-streamed request answered with an HTML page: "no choices" without saying what came;
 * a redirect loop: "could not connect", retried (60 requests instead of 21);
-* the key echoed upper-cased in an error: left in the message.
+* the key echoed upper-cased in an error: left in the message;
+* JSON nested 100 000 deep: a raw ``RecursionError``;
+* a server that never reads a large request: "timed out waiting for the server" (the
+  sync client: even when the call's deadline was what ran out).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -24,7 +30,7 @@ import pytest
 from hostile import Hostile, ok_chunks, ok_completion, sse
 
 import llmkit
-from llmkit.llm import AsyncClient, Client, RetryPolicy
+from llmkit.llm import AsyncClient, Client, RetryPolicy, Timeouts
 from llmkit.llm._bodycap import SSE_DONE, _Capped, _DoneWatch, _Inflater
 
 MakeHostile = Callable[..., Hostile]
@@ -199,3 +205,53 @@ def test_json_nested_too_deeply_is_a_bad_response(
     with pytest.raises(llmkit.BadResponseError, match="nested too deeply"):
         _call(server.base_url, mode, stream=stream)
     assert server.requests == 1
+
+
+@pytest.fixture
+def deaf_url() -> Iterator[str]:
+    """A server that accepts connections and never reads from them."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+BIG_PROMPT = "x" * 30_000_000  # more than any socket buffer holds: the send blocks
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("timeouts", "named"),
+    [
+        # the attempt's own write limit (the SDK's timeout, read=) ran out: said so
+        (Timeouts(read=0.5, total=60), "timed out sending the request"),
+        # the call's deadline ran out mid-send: the limit named is the deadline
+        (Timeouts(read=60, total=1), "total call timeout of 1 s reached"),
+    ],
+)
+def test_a_server_that_never_reads_the_request_is_named(
+    deaf_url: str, mode: str, timeouts: Timeouts, named: str
+) -> None:
+    kwargs: dict[str, Any] = {"model": "m", "timeouts": timeouts, "retry": RetryPolicy(1)}
+    with pytest.raises(llmkit.CallTimeoutError, match=named):
+        if mode == "sync":
+            with Client(deaf_url, **kwargs) as client:
+                client.chat(BIG_PROMPT, stream=False)
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(deaf_url, **kwargs) as client:
+                    await client.chat(BIG_PROMPT, stream=False)
+
+            anyio.run(main)
