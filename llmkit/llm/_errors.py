@@ -26,7 +26,7 @@ from llmkit._exceptions import (
     StreamInterruptedError,
 )
 
-__all__ = ["AttemptFailed", "classify", "transport_error"]
+__all__ = ["AttemptFailed", "classify", "in_band_error", "transport_error"]
 
 
 @dataclass
@@ -143,12 +143,50 @@ def _classify(exc: BaseException) -> AttemptFailed:
         return AttemptFailed(BadResponseError, "response is not valid UTF-8", False)
     if isinstance(exc, RecursionError):  # `[[[[...]]]]` 100 000 deep: what json.loads says
         return AttemptFailed(BadResponseError, "response JSON is nested too deeply to parse", False)
-    if isinstance(exc, openai.APIError):
-        return AttemptFailed(BadResponseError, f"bad response: {exc}"[:300], False)
+    if isinstance(exc, openai.APIError):  # `data: {"error": ...}` in a 200 event stream
+        return in_band_error(exc.body if exc.body is not None else exc.message)
     transport = transport_error(exc)
     if transport is not None:
         return transport
     raise exc
+
+
+def _error_code(error: Any) -> int | None:
+    """The HTTP-like status an in-band error names (``code``/``status``), if any."""
+    if not isinstance(error, dict):
+        return None
+    for key in ("code", "status", "status_code"):
+        value = error.get(key)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    return None
+
+
+def in_band_error(error: Any) -> AttemptFailed:
+    """An error a server sent in a 200 (vLLM and SGLang do: ``{"error": {"message", "code"}}``),
+    as the kind its ``code`` names; one without a code is a ``BadResponseError``.
+
+    Retried like the status it names (a 429, a 5xx) unless text already reached the caller.
+    """
+    code = _error_code(error)
+    text = error.get("message") if isinstance(error, dict) else error
+    text = str(text or json.dumps(error, default=str))[:300]
+    msg = f"the server sent an error instead of an answer: {text}"
+    if code is not None:
+        msg += f" (code {code})"
+    if code in (401, 403):
+        return AttemptFailed(AuthError, msg, False)
+    if code == 404:
+        return AttemptFailed(ModelNotFoundError, msg, False)
+    if code == 429:
+        return AttemptFailed(RateLimitError, msg, True)
+    if code is not None and (code >= 500 or code == 408):
+        return AttemptFailed(ServerError, msg, True)
+    if code is not None and code >= 400:
+        return AttemptFailed(LLMCallError, msg, False)
+    return AttemptFailed(BadResponseError, msg, False)
 
 
 # What the HTTP stack raises, by type (the SDK wraps most of it, but not all, and not

@@ -14,7 +14,7 @@ from typing import Any
 from llmkit._exceptions import BadResponseError
 from llmkit._tokens import count_tokens_within
 from llmkit.llm._deadline import Budget
-from llmkit.llm._errors import AttemptFailed
+from llmkit.llm._errors import AttemptFailed, in_band_error
 from llmkit.timing import StreamTimer, Timing
 
 __all__ = ["AttemptState", "is_json", "media_type"]
@@ -109,14 +109,14 @@ def _show(body: str) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
-def _no_choices(body: Any) -> str:
+def _no_choices(body: Any) -> AttemptFailed:
     """Why a body without choices is not an answer: the server's own error, if it sent one."""
     error = getattr(body, "error", None)
-    if isinstance(error, dict):
-        error = error.get("message") or error
     if error:
-        return f"response is an error, not an answer: {str(error)[:300]}"
-    return "response has no choices (not a chat completion?)"
+        return in_band_error(error)
+    return AttemptFailed(
+        BadResponseError, "response has no choices (not a chat completion?)", False
+    )
 
 
 def _first_choice(choices: list[Any], where: str) -> Any:
@@ -286,7 +286,7 @@ class AttemptState:
         _object(completion, "response")
         choices = _choices(completion, "response")
         if not choices:
-            raise AttemptFailed(BadResponseError, _no_choices(completion), False)
+            raise _no_choices(completion)
         self.response_id = _str_field(completion, "id", "response")
         self.model = _str_field(completion, "model", "response")
         choice = _object(choices[0], "response.choices[0]")

@@ -130,7 +130,7 @@ def test_a_json_body_for_a_stream_request_is_the_answer(hostile: MakeHostile, mo
     [
         (
             b'{"error": {"message": "model is loading"}}',
-            "an error, not an answer: model is loading",
+            "instead of an answer: model is loading",
         ),
         (b"[1, 2, 3]", "response is list"),
         (b"{not json", "not valid JSON"),
@@ -255,3 +255,50 @@ def test_a_server_that_never_reads_the_request_is_named(
                     await client.chat(BIG_PROMPT, stream=False)
 
             anyio.run(main)
+
+
+IN_BAND = [
+    ({"message": "queue full", "code": 429}, llmkit.RateLimitError, 3),
+    ({"message": "engine died", "code": "503"}, llmkit.ServerError, 3),
+    ({"message": "too long", "type": "BadRequestError", "code": 400}, llmkit.LLMCallError, 1),
+    ({"message": "bad key", "code": 401}, llmkit.AuthError, 1),
+    ({"message": "who knows"}, llmkit.BadResponseError, 1),
+    ("a bare string", llmkit.BadResponseError, 1),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("error", "kind", "attempts"), IN_BAND)
+def test_an_error_in_a_200_stream_is_the_kind_its_code_names(
+    hostile: MakeHostile, mode: str, error: Any, kind: type[Exception], attempts: int
+) -> None:
+    # vLLM and SGLang report some failures this way, after the 200 and its headers.
+    body = b"data: " + json.dumps({"error": error}).encode() + b"\n\n" + DONE
+    server = hostile("raw", body=body, headers=SSE_HEADERS)
+    with pytest.raises(kind, match="the server sent an error instead of an answer") as caught:
+        _call(server.base_url, mode)
+    assert type(caught.value) is kind
+    assert caught.value.attempts == attempts == server.requests
+    text = error["message"] if isinstance(error, dict) else error
+    assert text in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(("error", "kind", "attempts"), IN_BAND[:3])
+def test_an_error_in_a_200_body_is_the_kind_its_code_names(
+    hostile: MakeHostile, mode: str, error: Any, kind: type[Exception], attempts: int
+) -> None:
+    body = json.dumps({"error": error}).encode()
+    server = hostile("raw", body=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(kind, match=error["message"]) as caught:
+        _call(server.base_url, mode, stream=False)
+    assert type(caught.value) is kind and caught.value.attempts == attempts
+
+
+def test_an_error_after_text_is_not_retried(hostile: MakeHostile) -> None:
+    first = sse(ok_chunks("partial"))[: -len(DONE)].split(b"\n\n")[0] + b"\n\n"
+    error = b'data: {"error": {"message": "engine died", "code": 500}}\n\n'
+    server = hostile("raw", body=first + error + DONE, headers=SSE_HEADERS)
+    with pytest.raises(llmkit.StreamInterruptedError, match="engine died"):
+        _call(server.base_url, "iter")
+    assert server.requests == 1
