@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: how much of an error response's body (status >= 400) is read: its message is in the start
+ERROR_BODY_BYTES = 64 * 1024
 _DECODED = "gzip, deflate"  # what we inflate ourselves, bounded
 #: key in the response's ``extensions``: True once a ``data: [DONE]`` line went by
 SSE_DONE = "llmkit_sse_done"
@@ -112,6 +114,15 @@ class _Inflater:
         return out
 
 
+def _capped(
+    response: httpx2.Response, stream: Any, inflater: _Inflater, cls: type[_Capped]
+) -> _Capped:
+    # An error's message needs its first few hundred bytes: a 20 MB error page, read
+    # whole on every attempt, would cost 20 MB each time for a 300-character message.
+    keep = ERROR_BODY_BYTES if response.status_code >= 400 else None
+    return cls(stream, inflater, keep)
+
+
 def _decoded(
     response: httpx2.Response, request: httpx2.Request, stream: _Capped
 ) -> httpx2.Response:
@@ -135,10 +146,19 @@ def _inflater(response: httpx2.Response, limit: int) -> _Inflater:
 
 
 class _Capped(httpx2.SyncByteStream):
-    def __init__(self, inner: Any, inflater: _Inflater) -> None:
+    def __init__(self, inner: Any, inflater: _Inflater, keep: int | None = None) -> None:
         self._inner, self._inflater = inner, inflater
         self.watch: _DoneWatch | None = None
         self._head: bytes | None = b""  # an event stream's first bytes, until past a BOM
+        self._keep = keep  # an error body: this much of it is read, the rest dropped
+
+    def _kept(self, out: bytes) -> tuple[bytes, bool]:
+        """``out`` within what an error body keeps, and whether the body is done."""
+        if self._keep is None:
+            return out, False
+        out = out[: self._keep]
+        self._keep -= len(out)
+        return out, self._keep <= 0
 
     def _out(self, data: bytes) -> bytes:
         if self.watch is None:
@@ -163,10 +183,12 @@ class _Capped(httpx2.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         for part in self._inner:
-            out = self._out(self._inflater.feed(part))
+            out, done = self._kept(self._out(self._inflater.feed(part)))
             if out:
                 yield out
-        rest = self._end()
+            if done:
+                return
+        rest, _ = self._kept(self._end())
         if rest:
             yield rest
 
@@ -177,10 +199,12 @@ class _Capped(httpx2.SyncByteStream):
 class _AsyncCapped(_Capped, httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for part in self._inner:
-            out = self._out(self._inflater.feed(part))
+            out, done = self._kept(self._out(self._inflater.feed(part)))
             if out:
                 yield out
-        rest = self._end()
+            if done:
+                return
+        rest, _ = self._kept(self._end())
         if rest:
             yield rest
 
@@ -206,7 +230,7 @@ class CappedTransport(httpx2.BaseTransport):
         except AttemptFailed:
             response.close()
             raise
-        return _decoded(response, request, _Capped(response.stream, inflater))
+        return _decoded(response, request, _capped(response, response.stream, inflater, _Capped))
 
     def close(self) -> None:
         self._inner.close()
@@ -226,7 +250,8 @@ class AsyncCappedTransport(httpx2.AsyncBaseTransport):
         except AttemptFailed:
             await response.aclose()
             raise
-        return _decoded(response, request, _AsyncCapped(response.stream, inflater))
+        stream = _capped(response, response.stream, inflater, _AsyncCapped)
+        return _decoded(response, request, stream)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -302,3 +302,27 @@ def test_an_error_after_text_is_not_retried(hostile: MakeHostile) -> None:
     with pytest.raises(llmkit.StreamInterruptedError, match="engine died"):
         _call(server.base_url, "iter")
     assert server.requests == 1
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "body"])
+def test_only_the_start_of_a_huge_error_body_is_read(
+    hostile: MakeHostile, mode: str, stream: bool
+) -> None:
+    # 5 MB of error page under a 1 MB cap: read whole (before), it was a BadResponseError
+    # "larger than max_response_bytes", not retried; its message needs 300 characters.
+    page = b"Service down. " + b"E" * 5_000_000
+    server = hostile("raw", status=503, body=page, headers={"Content-Type": "text/plain"})
+    kwargs: dict[str, Any] = {"model": "m", "retry": RETRY, "max_response_bytes": 1_000_000}
+    with pytest.raises(llmkit.ServerError, match=r"HTTP 503: Service down\. EEE") as caught:
+        if mode == "sync":
+            with Client(server.base_url, **kwargs) as client:
+                client.chat("hi", stream=stream)
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(server.base_url, **kwargs) as client:
+                    await client.chat("hi", stream=stream)
+
+            anyio.run(main)
+    assert caught.value.attempts == 3 == server.requests
