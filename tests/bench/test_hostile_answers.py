@@ -43,7 +43,8 @@ DONE = b"data: [DONE]\n\n"
 
 @pytest.fixture
 def answer() -> Iterator[Callable[[bytes, str], str]]:
-    """A server that answers every request with ``body`` as ``content_type``; its base URL."""
+    """A server that answers every request with ``body`` as ``content_type`` (no content
+    type: ``body`` is the raw response, status line and all); its base URL."""
     servers: list[ThreadingHTTPServer] = []
 
     def make(body: bytes, content_type: str) -> str:
@@ -55,6 +56,10 @@ def answer() -> Iterator[Callable[[bytes, str], str]]:
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.close_connection = True
+                if not content_type:  # the whole response as given, status line included
+                    self.wfile.write(body)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -130,3 +135,28 @@ def test_json_nested_too_deeply_fails_the_request_not_the_run(
     level = _run(url, stream=stream)
     reason = "bad_sse" if stream else "non_json"
     assert level.stats["requests"]["failed_reasons"] == {reason: 2}
+
+
+LOOP = (
+    b"HTTP/1.1 307 Moved\r\nLocation: /v1/chat/completions\r\nConnection: close\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("response", "reason", "named"),
+    [
+        (b"HTTX/9 nonsense\r\n\r\n", "bad_http", "the response broke HTTP: Bad status line"),
+        (b"HTTP/1.1 200 OK\r\nX-A: " + b"a" * 100_000 + b"\r\n\r\n", "bad_http", "broke HTTP"),
+        (LOOP, "redirect_loop", "more than 10 redirects"),
+    ],
+)
+def test_a_response_that_breaks_http_is_named_not_taken_for_an_http_status(
+    answer: Callable[[bytes, str], str], response: bytes, reason: str, named: str
+) -> None:
+    # aiohttp raises these as ClientResponseError with a status 400 of its own making:
+    # they were "http_error", read as if the server had answered 400.
+    level = _run(answer(response, ""))
+    assert level.stats["requests"]["failed_reasons"] == {reason: 2}
+    for rec in level.records:
+        assert named in rec.error_detail and rec.http_status is None
