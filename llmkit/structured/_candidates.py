@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair
 from llmkit.structured._coerce import coerce, normalize_key
+from llmkit.structured._json_repair import only_root_open
 from llmkit.structured._load import (
     Limits,
     Loaded,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from llmkit.structured._schema import CompiledSchema
 
 __all__ = [
+    "RESHAPING",
     "Attempt",
     "Run",
     "array_schema",
@@ -98,7 +100,9 @@ class Run:
         one that validates; two that validate with different values are a conflict.
         """
         docs = loaded.documents or [loaded.value]
-        if len(docs) > 1 and array_schema(self.compiled):
+        # a text document (a remark after `---`, lines of prose) is no item of a list
+        texts = any(isinstance(d, str) for d in docs)
+        if len(docs) > 1 and array_schema(self.compiled) and not texts:
             whole = self.one(loaded, list(docs), json_doc)
             if whole.valid:
                 return whole
@@ -106,6 +110,10 @@ class Run:
         chosen: Attempt | None = None
         for doc in docs:
             a = self.one(loaded, doc, json_doc)
+            if a.valid and len(docs) > 1 and RESHAPING & set(a.fired):
+                # `...\n---\nThanks`: a remark fits a list only once wrapped; of several
+                # documents, only one that fits as written is the answer
+                a.valid = False
             if a.valid:
                 if chosen is None:
                     chosen = a
@@ -275,21 +283,6 @@ def reshaped(run: Run, payload: str, fmt: str) -> tuple[Attempt, str] | None:
     return None
 
 
-_WHOLE_END = lazy_pattern(r'(?:["}\]]|\btrue|\bfalse|\bnull)\s*\Z')
-
-
-def only_root_open(read: _json_repair.JsonRepair, payload: str, at_limit: bool) -> bool:
-    """A cut JSON answer whose every member was written whole: only the top-level value
-    was left open. At the token limit only an object counts (a list could have gone on,
-    and the object's required keys tell), and only if its last value ends in a closer,
-    a quote or a literal (`12` may be the start of `125`). Nothing is ever completed: a
-    list or a nested object that runs to the end is not whole."""
-    if at_limit:
-        return read.open_at_cut == "{" and _WHOLE_END.search(payload) is not None
-    # no sign of a cut (the closer forgotten): a top-level list of whole items also
-    return read.open_at_cut in ("{", "[")
-
-
 def cut_inside_payload(text: str, payload: str, fired: list[str]) -> bool:
     """At the token limit: does the document run to the end of the answer?
 
@@ -359,6 +352,9 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     if read is None:
         return None
     names.extend(n for n in read.repairs if n not in names)
+    if _MORE_AFTER.match(read.trailing):
+        # `[[1, 2]], [3]]`: more of the document after a closer, never prose to drop
+        return verdict("more values follow where the document closed: a stray closer?"), names
     if read.trailing.strip():
         names.append("strip_prose")
     if (read.truncated or read.cut_inside) and _UNQUOTED & set(read.repairs):
@@ -392,7 +388,12 @@ def engine(run: Run, payload: str, ctx: RepairContext) -> tuple[Attempt, list[st
     return tries[-1], names
 
 
+#: coercions that change a value's shape: a reading that needs them is no valid document
+RESHAPING = frozenset(
+    ["split_list", "wrap_list", "parse_embedded", "unwrap_list", "renest_keys", "quote_colon_value"]
+)
 _UNQUOTED = frozenset(["json_unquoted_values", "json_unquoted_keys"])
+_MORE_AFTER = lazy_pattern(r"\s*+,\s*+[\[{\"']")
 
 
 def _prose_after_unclosed(
@@ -465,7 +466,8 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
     reads as one more key. Such a line is dropped only at the edge of the document, only
     when its label is no property the schema names, its value is empty or a sentence, the
     line opens no block, and the rest still validates. A lowercase identifier (`notes:`)
-    qualifies only where the document is ``invalid`` with it. Without a schema (or one
+    qualifies only where the document is ``invalid`` with it and a blank line sets it
+    apart from the document, as a remark is written. Without a schema (or one
     naming no properties) only an empty label no key would be written as (spaces,
     punctuation) qualifies, and only above or below a mapping of other keys.
     """
@@ -478,6 +480,7 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
 
     def scan(order: range) -> list[int]:
         found: list[int] = []
+        identifiers = 0
         tail = order.step < 0
         for i in order:
             if not lines[i].strip():
@@ -492,6 +495,13 @@ def prose_edges(run: Run, payload: str, invalid: bool) -> tuple[Attempt, str] | 
             if nxt[:1].isspace() or nxt.startswith("-"):
                 break  # the label opens a block: it is the document's key
             found.append(i)
+            # `notes: flaky on iOS` (a value), not the bare label `notes:`
+            identifiers += _IDENTIFIER.fullmatch(label) is not None and bool(
+                lines[i].split(":", 1)[1].strip()
+            )
+        edge = (min(found) - 1 if tail else max(found) + 1) if found else -1
+        if identifiers and (edge < 0 or edge >= len(lines) or lines[edge].strip()):
+            return []  # `notes: flaky on iOS` among the other keys is data, not a remark
         return found
 
     lead = scan(range(len(lines)))

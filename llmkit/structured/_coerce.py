@@ -25,7 +25,6 @@ with the same value (wrapping a value in a list whose items are the same union) 
 from __future__ import annotations
 
 import copy
-import json
 import math
 import re
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._exceptions import UnsafeInputError
 from llmkit._lazy import lazy_pattern
-from llmkit.structured._load import JsonNumber, Plain, resolve_core, to_int
+from llmkit.structured._load import Folded, JsonNumber, Plain, resolve_core, to_int
 from llmkit.structured._rules import register_entries
 
 if TYPE_CHECKING:
@@ -48,6 +47,8 @@ _NULL_WORDS = frozenset(["null", "none", "nil", "~", "", "n/a"])
 # `1` stay what they are and fail validation rather than become a guess)
 _TRUE_WORDS = frozenset(["true", "yes"])
 _FALSE_WORDS = frozenset(["false", "no"])
+_DASH_LED = lazy_pattern(r"-[^\s\d.\-]")
+_HOLDS_JSON = lazy_pattern(r"""[\[{][ \t]*+["'\u201c\u2018]""")
 _INT_TEXT = lazy_pattern(r"[-+]?\d+\Z")
 _THOUSANDS = lazy_pattern(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\Z")
 _FLOAT_TEXT = lazy_pattern(r"[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+\Z")
@@ -129,10 +130,10 @@ register_entries(
         ),
         (
             "split_list",
-            "comma-separated text where a list was asked",
+            "comma-separated enum values where a list was asked",
             "Write list fields as YAML lists (`- item` lines), not comma-separated text.",
-            "tags: a, b, c with type: array of strings",
-            '["a", "b", "c"]',
+            "levels: low, high with items enum [low, medium, high] (free text fails)",
+            '["low", "high"]',
         ),
         (
             "unwrap_list",
@@ -665,28 +666,40 @@ class _Coercer:
         if not isinstance(value, list):
             if value is None or (isinstance(value, Plain) and _core_or_text(value) is None):
                 return None
+            if isinstance(value, Folded):
+                # lines YAML joined into one text: items, or one text? two readings
+                return self.final(value)
+            if isinstance(value, dict) and any(
+                (isinstance(k, str) and (_DASH_LED.match(k) or _HOLDS_JSON.search(k)))
+                or (isinstance(v, str) and _HOLDS_JSON.search(v))
+                for k, v in value.items()
+            ):
+                # `-"Note: x"` (a glued item) or `Here it is -> ["a: b"]` (a list after
+                # prose) read as a mapping: never wrapped as one item
+                return self.final(value)
             if isinstance(value, str):
                 s = value.strip()
-                if "\n" in s and ("[" in s or "{" in s):
-                    # several lines holding brackets: a payload inside prose, not one item
+                if _DASH_LED.match(s) or (not s.startswith("[") and _HOLDS_JSON.search(s)):
+                    # `tags:\n  -blue`: an item that lost its space, or a text that
+                    # starts with a dash? `Here it is -> ["a", "b"]`: a list after prose.
+                    # Never wrapped as one item
+                    return self.final(value)
+                if "\n" in s:
+                    # a text of several lines (a `|` block, a payload inside prose): its
+                    # lines may be the items or one text, so it is never one item
                     return self.final(value)
                 if s.startswith("[") and s.endswith("]"):
-                    parsed = _parse_embedded(s)
-                    if isinstance(parsed, list):
-                        self.fire("parse_embedded")
+                    parsed = self.embedded(s, list)
+                    if parsed is not None:
                         return self.array(parsed, schema, depth)
                 items_schema = self.deref(schema.get("items", {}))
-                if (
-                    "," in s
-                    and isinstance(items_schema, dict)
-                    and (items_schema.get("type") == "string" or "enum" in items_schema)
-                ):
+                if "," in s and isinstance(items_schema, dict):
+                    parts = [p.strip() for p in s.split(",") if p.strip()]
+                    if not _all_members(parts, items_schema):
+                        # `labels: bug, crash` of free text: one item or two? a guess
+                        return self.final(value)
                     self.fire("split_list")
-                    value = [
-                        Plain(p.strip()) if isinstance(value, Plain) else p.strip()
-                        for p in s.split(",")
-                        if p.strip()
-                    ]
+                    value = [Plain(p) if isinstance(value, Plain) else p for p in parts]
                     return self.array(value, schema, depth)
             self.fire("wrap_list")
             value = [value]
@@ -705,6 +718,17 @@ class _Coercer:
             out = [self.run(v, items, depth + 1) for v in value]
         return _FAIL if any(v is _FAIL for v in out) else out
 
+    def embedded(self, text: str, kind: type) -> Any:
+        """The ``kind`` (dict or list) written as JSON inside a string, with the repairs
+        that reading it took; ``None`` where it is not one."""
+        read = _parse_embedded(text)
+        if read is None or not isinstance(read[0], kind):
+            return None
+        self.fire("parse_embedded")
+        for name in read[1]:
+            self.fire(name)
+        return read[0]
+
     def keymap(self, props: dict[str, Any]) -> dict[str, str | None]:
         """Normalised name → property (``None`` where two properties share one)."""
         hit = self.keymaps.get(id(props))
@@ -720,9 +744,8 @@ class _Coercer:
     def object(self, value: Any, schema: dict[str, Any], depth: int) -> Any:
         if not isinstance(value, dict):
             if isinstance(value, str) and value.strip().startswith("{"):
-                parsed = _parse_embedded(value.strip())
-                if isinstance(parsed, dict):
-                    self.fire("parse_embedded")
+                parsed = self.embedded(value.strip(), dict)
+                if parsed is not None:
                     return self.object(parsed, schema, depth)
             if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
                 self.fire("unwrap_list")
@@ -823,17 +846,36 @@ class _Coercer:
 _UNIONS = ("anyOf", "oneOf")
 
 
-def _parse_embedded(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        from llmkit.structured._load import load_yaml
+def _all_members(parts: list[str], items: dict[str, Any]) -> bool:
+    """Is every comma-separated part one of the items' enum values (case aside)? Then
+    the text can only be several items; free text may be one item with a comma."""
+    members = items.get("enum")
+    if not isinstance(members, list) or len(parts) < 2:
+        return False
+    names = {m.casefold() for m in members if isinstance(m, str)}
+    return all(p.casefold() in names for p in parts)
 
-        return load_yaml(text).value
-    except Exception:
+
+def _parse_embedded(text: str) -> tuple[Any, list[str]] | None:
+    """A JSON document written inside a string (tool-call arguments encoded twice), read
+    by the JSON repair engine: its value and the repairs it took, or ``None``.
+
+    One whole value only: never a cut one completed, nor YAML's own reading of the text
+    (which types ``undefined``, ``NO`` or ``1.10`` before the schema is asked).
+    """
+    from llmkit.structured._json_repair import only_root_open, repair_json
+    from llmkit.structured._load import LoadFailure, load_json
+
+    read = repair_json(text)
+    if read is None or len(read.values) != 1 or read.cut_inside or read.trailing.strip():
         return None
+    if read.truncated and not only_root_open(read, text, False):
+        return None
+    try:
+        loaded = load_json(read.values[0], typed=True)
+    except (LoadFailure, UnsafeInputError):
+        return None
+    return loaded.value, [*read.repairs, *loaded.fired]
 
 
 def _resolve(value: Any, compiled: CompiledSchema) -> Any:
@@ -977,6 +1019,10 @@ def coerce(
     """
     if compiled is None:
         return finalize(value)
+    if isinstance(value, Folded) and compiled.is_valid(value.source):
+        # a whole answer of several plain lines, where text is asked: the text as written
+        # (YAML would join the lines with spaces: a text that appears nowhere)
+        value = value.source
     resolved = _resolve(value, compiled)
     if resolved is not _FAIL and compiled.is_valid(resolved):
         # valid as loaded (plain scalars typed by the YAML 1.2 core schema, where that is

@@ -19,13 +19,16 @@ __all__ = [
     "LEAD_INS",
     "drop_lines",
     "edge_prose_lines",
+    "escaped_line_breaks",
     "extract_fence",
     "find_json_end",
+    "item_lost_space",
     "json_payload_start",
     "key_value_lines",
     "normalize_newlines",
     "normalize_spaces",
     "scalar_in_sentence",
+    "space_after_dash",
     "strip_bom",
     "strip_prose",
     "strip_think",
@@ -79,6 +82,24 @@ def strip_think(text: str, ctx: RepairContext) -> str | None:
     return out.strip("\n") if changed else None
 
 
+_DOCUMENT_START = lazy_pattern(r"\s*+(?:[\[{]|- |[^\s:]++:(?:\s|$))")
+
+
+def _document_side(before: str, after: str) -> bool:
+    """Is the document before a lone fence rather than after it? Before, where only that
+    side starts like a document (a bracket, a list item, a key); where both do, the side
+    with more lines, then more text."""
+    doc_before = _DOCUMENT_START.match(before) is not None
+    doc_after = _DOCUMENT_START.match(after) is not None
+    if doc_before != doc_after:
+        return doc_before
+    return _weight(before) > _weight(after)
+
+
+def _weight(text: str) -> tuple[int, int]:
+    return sum(1 for ln in text.split("\n") if ln.strip()), len(text.strip())
+
+
 def _fence_blocks(text: str) -> list[tuple[str, str]]:
     blocks: list[tuple[str, str]] = []
     pos = 0
@@ -95,6 +116,11 @@ def _fence_blocks(text: str) -> list[tuple[str, str]]:
             stripped = body.rstrip()
             if stripped.endswith(fence[0] * 3):  # closing fence glued to the last line
                 body = stripped.rstrip(fence[0])
+            before = text[pos : m.start()]
+            if not blocks and not info and _document_side(before, body):
+                # `a: 1\n```\n\nLet me know!`: a closing fence whose opener was left
+                # off (an opener has the document after it, not a remark)
+                body = before
             blocks.append((info, body))
             break
         blocks.append((info, text[start : c.start()]))
@@ -132,6 +158,32 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
         ctx.candidates.extend(bodies[1:])
         ctx.notes.append(f"{len(bodies)} fenced blocks found; tried in order")
     return bodies[0]
+
+
+_ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:- |```|[\w"']{1,60}+:)""")
+
+
+@register_rule(
+    "escaped_line_breaks",
+    phase="extract",
+    before="strip_think",
+    error_class="line breaks written as \\n (an escaped answer)",
+    hint="Write real line breaks, not \\n.",
+)
+def escaped_line_breaks(text: str, ctx: RepairContext) -> str | None:
+    """`name: Ann\\nage: 3` (one line, copied from a log or a string literal) →
+    `name: Ann` and `age: 3` on two lines: only an answer with no real line break where
+    two escaped lines (or the first and another) start with a key, an item or a fence
+    (YAML would read `- a\\n- b` as the one item `a\\n- b`); a sentence that mentions
+    `\\n- ` once stays as written. A JSON answer is the JSON engine's."""
+    body = text.strip().lstrip("\ufeff").strip()
+    if "\n" in body or "\\n" not in body or body[:1] in '{["':
+        return None
+    parts = body.split("\\n")
+    starts = [_ESCAPED_BREAK.match("\\n" + p) is not None for p in parts]
+    if sum(starts[1:]) < 2 and not (starts[0] and any(starts[1:])):
+        return None  # one `\\n- ` inside a sentence is the sentence's text
+    return "\n".join(p.replace('\\"', '"') for p in parts)
 
 
 @register_rule(
@@ -236,9 +288,17 @@ _IDENT_KEY = lazy_pattern(r"^[ ]*(?:-[ ]+)?[\w.-]+:(?:[ ]|$|[^\s/])", re.M)
 _GLUED_KEY_LINE = lazy_pattern(r"[ ]*(?:-[ ]+)?[A-Za-z_][\w.-]*:[^\s/]")
 
 
+def item_lost_space(line: str) -> bool:
+    """`-"x"`, `-[a]`: a list item that lost the space after its dash, never prose."""
+    s = line.strip()
+    return s[:1] == "-" and s[1:2] != "" and s[1:2] in "\"'{[`*&!@%#"
+
+
 def _prose_like(line: str) -> bool:
     s = line.strip()
     if not s or s.startswith(("#", "---", "...", "{", "[", "}", "]", '"', "'")):
+        return False
+    if item_lost_space(s):
         return False
     if _YAML_ITEM_LINE.match(line) or _GLUED_KEY_LINE.match(line):
         return False
@@ -276,6 +336,31 @@ def _remark(lines: list[str], i: int) -> bool:
         and not line.startswith(("-", "#", "..."))
         and not _YAML_ITEM_LINE.match(line)
     )
+
+
+_DASH_GLUED = lazy_pattern(r"([ \t]*)-(?=[^\s\d.\-])")
+
+
+@register_rule(
+    "space_after_dash",
+    phase="text",
+    error_class="a list item without a space after its dash",
+    hint="Put a space after the dash of every list item: `- item`.",
+)
+def space_after_dash(text: str, ctx: RepairContext) -> str | None:
+    """`- a\n-b\n- c` → `- a\n- b\n- c`: only where another item at the same
+    indentation shows the line is an item (`-5`, `--flag` and a lone `-x` stay text)."""
+    if "\n" not in text or text.lstrip()[:1] in "{[":
+        return None
+    lines = text.split("\n")
+    items = {ln[: len(ln) - len(ln.lstrip(" \t"))] for ln in lines if ln.lstrip(" \t")[:2] == "- "}
+    changed = False
+    for i, line in enumerate(lines):
+        m = _DASH_GLUED.match(line)
+        if m is not None and m.group(1) in items and not line.lstrip().startswith("---"):
+            lines[i] = f"{m.group(1)}- {line[m.end() :]}"
+            changed = True
+    return "\n".join(lines) if changed else None
 
 
 @register_rule(
@@ -349,6 +434,20 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
 
 
 _JSONISH_START = lazy_pattern(r"""\{(?=\s*+["'}])""")
+# `Here it is -> [` then quoted items or objects, on its line or below: a list after prose
+_LIST_AFTER_PROSE = lazy_pattern(
+    r"""(?m)^(?P<lead>[^\n\[]*?\S[^\n\[]*?)\[(?:[ \t]*+\n)?[ \t]*+["'{]"""
+)
+_KEY_LEAD = lazy_pattern(r"""[ \t]*+(?:- )?[^\s:]++:(?:[ \t]|\Z)""")
+
+
+def _list_after_prose(text: str) -> int | None:
+    """Where a JSON list after prose on its line starts (`Here it is -> ["a", "b"]`),
+    never after a YAML key (`tags: [`, a flow list the YAML reading owns)."""
+    for m in _LIST_AFTER_PROSE.finditer(text):
+        if not _KEY_LEAD.match(m.group("lead")):  # `tags: [`, `a: !!tag [`: YAML's
+            return m.end("lead")
+    return None
 
 
 def _first_json_start(text: str) -> int | None:
@@ -358,8 +457,9 @@ def _first_json_start(text: str) -> int | None:
     if m is not None:
         return m.end() - 1
     m = _JSONISH_START.search(text)
-    if m is not None:
-        return m.start()
+    after = _list_after_prose(text) if "[" in text else None
+    if m is not None or after is not None:
+        return min(x for x in (m.start() if m else None, after) if x is not None)
     i = text.find("{")
     return i if i >= 0 else None
 
@@ -430,10 +530,12 @@ _JSON_OPEN = lazy_pattern(r"\{(?=\s*+[\"'\u201c\u2018}]|[ \t]*+\n)")
 
 
 def json_payload_start(text: str) -> int | None:
-    """Where a JSON value after prose starts: a bracket opening a line, or a `{"`."""
+    """Where a JSON value after prose starts: a bracket opening a line, a `{"`, or a list
+    opened at the end of a prose line."""
     m = _LINE_BRACKET.search(text)
     j = _JSON_OPEN.search(text)
-    found = [x for x in (m.end() - 1 if m else None, j.start() if j else None) if x is not None]
+    after = _list_after_prose(text) if "[" in text else None
+    found = [x for x in (m.end() - 1 if m else None, j.start() if j else None, after) if x]
     return min(found) if found else None
 
 

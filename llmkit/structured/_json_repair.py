@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from llmkit._lazy import lazy_pattern
 from llmkit.structured._rules import register_entries
 
-__all__ = ["JsonRepair", "repair_json"]
+__all__ = ["JsonRepair", "only_root_open", "opener_left_off", "repair_json"]
 
 # The repairs the engine names, as registry data: (name, error class, hint, broken, fixed).
 register_entries(
@@ -64,6 +64,27 @@ register_entries(
             "Write true, false and null in lowercase (not True, False, None).",
             '{"ok": True, "x": None}',
             '{"ok": true, "x": null}',
+        ),
+        (
+            "json_undefined",
+            "JavaScript undefined in JSON",
+            "Write null for a missing value (or leave the key out), never undefined.",
+            '{"email": undefined}',
+            '{"email": null}',
+        ),
+        (
+            "json_escaped_answer",
+            "the whole answer escaped as if inside a string",
+            'Write the JSON itself, not an escaped copy of it (no \\" or \\n).',
+            '{\\"a\\": 1}',
+            '{"a": 1}',
+        ),
+        (
+            "json_missing_opener",
+            "the opening brace of an object left off",
+            "Start a JSON object with {.",
+            '"a": 1, "b": 2}',
+            '{"a": 1, "b": 2}',
         ),
         (
             "json_tuples",
@@ -403,6 +424,8 @@ class _Reader:
         if lit is not None:
             if tok in _PY_LITERALS:
                 self.note("json_python_literals")
+            elif tok == "undefined":
+                self.note("json_undefined")
             return lit
         if self.peek() == '"' and raw == raw.rstrip() and self._closes(self.i + 1, ctx):
             # `"name": Eli Navarro",`: the opening quote is missing, the closing one is not
@@ -433,11 +456,16 @@ class _Reader:
         out: list[str] = []  # JSON-escaped pieces
         last_inner = -1  # a quote read as text: where the string may really have ended
         inner_out = inner_seg = inner = letters = invalid = 0
+        doubled = 0  # inner quotes that are the delimiter itself
         while True:
             if j >= self.n:
                 nl = s.rfind("\n", seg, j)
                 if nl >= 0 and _ONLY_CLOSERS.match(s, nl):
                     # `"text\n}`: the quote is missing before the line that closes
+                    if _SWALLOWED.search(s, start + 1, nl):
+                        # `['\n  "a",\n  "b"\n]`: the text would hold other strings and
+                        # their commas, the document's own punctuation
+                        raise _Fail("an unclosed string would swallow other strings")
                     out.append(_escape(s[seg:nl].rstrip()))
                     self.note("json_missing_quote")
                     self.i = nl
@@ -478,6 +506,10 @@ class _Reader:
                 if self._closes(j + 1, ctx) or (
                     ctx == "arr" and q == '"' and _NEXT_ITEM.match(s, j + 1)
                 ):
+                    if doubled % 2 and c == q and (s[start + 1] == q or s[j - 1] == q):
+                        # `""Ann"` / `"Ann""`: an unpaired quote against a delimiter is a
+                        # doubled quote (a typo) or text, and the two readings differ
+                        raise _Fail("a doubled quote at the edge of a string")
                     out.append(_escape(s[seg:j]))
                     self.i = j + 1
                     break
@@ -499,6 +531,7 @@ class _Reader:
                     return f'"{body}"'
                 last_inner, inner_out, inner_seg = j, len(out), seg
                 inner += 1
+                doubled += c == q
                 if c == q or q in _SMART:  # a smart quote inside "…" is the author's text
                     self.note("json_inner_quotes")
                 j += 1
@@ -634,8 +667,16 @@ class _Reader:
                     self.note("json_trailing_commas")
                 break
             if c == "}":
+                in_object = bool(self.stack[:-1]) and self.stack[-2] == "{"
+                more = _MORE_COLLECTIONS if in_object else _MORE_ITEMS  # a key is no item
+                if more.match(self.s, self.i + 1):
+                    # `[{"a": 1}}, {"a": 2}]`: items follow, so the `}` is one too many,
+                    # not the list's end (reading it so dropped every later item)
+                    self.note("json_stray_closer")
+                    self.i += 1
+                    continue
                 self.note("json_mismatched_closer")
-                if not (self.stack[:-1] and self.stack[-2] == "{"):
+                if not in_object:
                     self.i += 1
                 break
             if c == ",":
@@ -661,6 +702,75 @@ def repair_json(text: str) -> JsonRepair | None:
         The top-level values as strict JSON texts, the repairs made, and whether the
         text was cut short.
     """
+    fixed, name = _whole_text_fix(text)
+    read = _read(fixed)
+    if read is not None and name:
+        read.repairs.insert(0, name)
+    return read
+
+
+_SWALLOWED = lazy_pattern(r"""["'\u201d]\s*+[,:]\s*+["'\u201c]""")
+_MORE_ITEMS = lazy_pattern(r"\s*+,\s*+[\[{\"'\w.+-]")
+_MORE_COLLECTIONS = lazy_pattern(r"\s*+,\s*+[\[{]")
+_ESCAPED_START = lazy_pattern(r'\s*+[\[{]\s*+\\[n"]')
+_OPENER_LEFT_OFF = lazy_pattern(
+    r"""\s*+(?:["'\u201c\u2018][^"'\n\u201d\u2019]{1,80}+["'\u201d\u2019]|[A-Za-z_]\w{0,40}+)\s*+:[ \t\n]"""
+)
+
+
+def _whole_text_fix(text: str) -> tuple[str, str | None]:
+    """A fix the whole answer needs before it is read: an answer escaped as inside a string
+    (`{\\"a\\": 1}`, copied from a log or a string literal) is unescaped; an object whose
+    opening brace was left off (`"a": 1}`) gets it back."""
+    if _ESCAPED_START.match(text):
+        try:
+            inner = json.loads('"' + text.strip() + '"', strict=False)
+        except ValueError:
+            return text, None
+        if _JSON_OPENERS.match(inner):
+            return inner, "json_escaped_answer"
+        return text, None
+    if opener_left_off(text):
+        return "{" + text, "json_missing_opener"
+    return text, None
+
+
+def opener_left_off(text: str, quoted_key: bool = False) -> bool:
+    """An object whose `{` was left off: it starts with a key (``quoted_key``: in quotes)
+    and a `}` closes one object more than it opens (which no YAML mapping does)."""
+    m = _OPENER_LEFT_OFF.match(text)
+    if m is None or (quoted_key and m.group().lstrip()[:1] not in "\"'\u201c\u2018"):
+        return False
+    return _closes_one_more(text)
+
+
+def _closes_one_more(text: str) -> bool:
+    """Does a `}` close one object more than the text opens, with only prose after it?"""
+    depth, quote, i, n = 0, "", 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:  # braces inside a string are its text
+            if c == "\\":
+                i += 1
+            elif c == quote or c == "\n":
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                rest = text[i + 1 :]
+                return "{" not in rest and "}" not in rest
+        i += 1
+    return False
+
+
+_JSON_OPENERS = lazy_pattern(r"\s*+[\[{]")
+
+
+def _read(text: str) -> JsonRepair | None:
     r = _Reader(text)
     values: list[str] = []
     try:
@@ -702,3 +812,22 @@ def repair_json(text: str) -> JsonRepair | None:
     if len(values) > 1:
         r.note("multiple_documents")
     return JsonRepair(values, r.repairs, r.truncated, trailing, r.cut_inside, r.open_at_cut)
+
+
+# a cut answer's last value is whole only if a closer, a quote or a whole keyword ends it
+_WHOLE_END = lazy_pattern(r"(?:[\"'}\])\u201d\u2019]|\b(?:true|false|null|True|False|None))\s*\Z")
+
+
+def only_root_open(read: JsonRepair, payload: str, at_limit: bool) -> bool:
+    """A cut JSON answer whose every member was written whole: only the top-level value
+    was left open. At the token limit only an object counts (a list could have gone on,
+    and the object's required keys tell), and only if its last value ends in a closer,
+    a quote or a literal (`12` may be the start of `125`); without the limit the same
+    holds for the last value. Nothing is ever completed: a list or a nested object that
+    runs to the end is not whole."""
+    whole_end = _WHOLE_END.search(payload) is not None
+    if at_limit:
+        return read.open_at_cut == "{" and whole_end
+    # no sign of a cut (the closer forgotten): a top-level list of whole items also; but
+    # a number at the end may be the start of a longer one (`"age": 3` of `31`)
+    return read.open_at_cut in ("{", "[") and whole_end

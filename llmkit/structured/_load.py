@@ -29,6 +29,7 @@ from llmkit._exceptions import UnsafeInputError
 from llmkit._lazy import lazy_pattern
 
 __all__ = [
+    "Folded",
     "JsonNumber",
     "Limits",
     "LoadFailure",
@@ -89,6 +90,24 @@ class Plain(str):
     """
 
     __slots__ = ()
+
+
+class Folded(Plain):
+    """A scalar YAML folded from several lines (``a`` and ``b`` on two plain lines read as
+    ``"a b"``, or a ``>`` block); ``source`` is the text as the model wrote it (for a ``>``
+    block, which asks for the folding, the folded text).
+
+    The folded text appears nowhere in the answer, so the coercer never makes a list of
+    it (its lines may have been items, or one text), and a whole answer under a schema
+    that asks for text is the text as written.
+    """
+
+    source: str
+
+    def __new__(cls, value: str, source: str) -> Folded:
+        folded = super().__new__(cls, value)
+        folded.source = source
+        return folded
 
 
 class JsonNumber(Plain):
@@ -312,7 +331,13 @@ def check_flow_depth(text: str, max_depth: int) -> None:
 
 
 def merge_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Build a dict from pairs with duplicate keys: mappings merge, otherwise last wins."""
+    """Build a dict from pairs with duplicate keys: mappings merge, a value written twice
+    stays; two different values for one key are two readings, so the load fails
+    (last-wins kept `"name": "B"` of `"name": "A", ..., "name": "B"` as if certain).
+
+    Raises:
+        LoadFailure: a key written twice with different values.
+    """
     out: dict[str, Any] = {}
     _merge_into(out, pairs)
     return out
@@ -325,6 +350,8 @@ def _merge_into(out: dict[str, Any], pairs: Any) -> None:
         old = out.get(key)
         if isinstance(old, dict) and isinstance(value, dict):
             _merge_into(old, value.items())
+        elif key in out and old != value:
+            raise LoadFailure(f"the key {key!r} is written twice with different values")
         else:
             out.pop(key, None)  # re-insert so the order follows the last occurrence
             out[key] = value
@@ -472,12 +499,15 @@ class _Builder:
         tag = node.tag
         if tag != _STR:
             return self.tagged_scalar(node)
+        if node.style == ">" and self.typed and self._lines(node) > 1:
+            return Folded(value, value)  # `>` folds its lines: the model asked for that
         if node.style:
             return value  # quoted and block scalars are text
         if self.unused_anchors and node.start_mark.index in self.unused_anchors:
             self.fire("literal_anchor")
             return self.text[node.start_mark.index : node.end_mark.index]
-        if node.start_mark.line != node.end_mark.line:
+        folded = node.start_mark.line != node.end_mark.line
+        if folded:
             self.check_folded(node)
         if self.check_smart and value and value[0] in _SMART_OPEN:
             inner = self.smart_quoted(node, value)
@@ -488,8 +518,15 @@ class _Builder:
         if self.check_hash and value:
             value = self.hash_after(node, value)
         if self.typed:
+            if folded and value == node.value:
+                return Folded(value, self.text[node.start_mark.index : node.end_mark.index])
             return value if _is_core_string(value) else Plain(value)
         return resolve_core(value)
+
+    def _lines(self, node: ScalarNode) -> int:
+        """Lines of text a block scalar holds (its indicator line not counted)."""
+        source = self.text[node.start_mark.index : node.end_mark.index]
+        return sum(1 for ln in source.split("\n")[1:] if ln.strip())
 
     def check_folded(self, node: ScalarNode) -> None:
         """Refuse a multi-line plain scalar that is really misplaced structure.

@@ -16,8 +16,10 @@ from llmkit._exceptions import ParseError, StructuredOutputError, UnsafeInputErr
 from llmkit._lazy import lazy_pattern
 from llmkit.structured import _extract, _json_repair, _repair_yaml  # (registers rules)
 from llmkit.structured._candidates import (
+    RESHAPING,
     Attempt,
     Run,
+    array_schema,
     cut_inside_payload,
     done,
     edge_prose,
@@ -51,7 +53,9 @@ _MAX_ERROR_DRIVEN = 25
 MAX_REPAIRED_DOCUMENTS = 100
 _DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)", re.M)
 # repairs after which block lines have a schema path they lacked (tabs, misaligned items)
-_RESHAPES_LINES = frozenset(["tabs_to_spaces", "align_list_items", "fix_indentation"])
+_RESHAPES_LINES = frozenset(
+    ["tabs_to_spaces", "align_list_items", "fix_indentation", "space_after_dash"]
+)
 
 
 # Decided inside the loader (and by the pipeline for documents and truncation).
@@ -93,8 +97,8 @@ register_entries(
             "duplicate_keys",
             "the same key twice in one mapping",
             "Write each key once; put several values in a list.",
-            "a: 1\na: 2",
-            '{"a": 2}',
+            "a:\n  x: 1\na:\n  y: 2  (two different values for one key fail)",
+            '{"a": {"x": 1, "y": 2}}',
             False,
         ),
         (
@@ -170,11 +174,16 @@ register_entries(
 
 
 def detect_format(text: str, format: str = "auto") -> str:
-    """``json`` when ``format`` says so or the payload starts with ``{``/``[``; else ``yaml``."""
+    """``json`` when ``format`` says so or the payload starts with ``{``/``[`` (or with a
+    quoted key of an object whose ``{`` was left off); else ``yaml``."""
     if format in ("yaml", "json"):
         return format
-    stripped = text.lstrip()
-    return "json" if stripped[:1] in ("{", "[") else "yaml"
+    stripped = text.lstrip().lstrip("\ufeff").lstrip()  # a byte-order mark is no content
+    if stripped[:1] in ("{", "["):
+        return "json"
+    if stripped[:1] in "\"'\u201c\u2018" and "}" in stripped:  # cheap first: no regex
+        return "json" if _json_repair.opener_left_off(stripped, quoted_key=True) else "yaml"
+    return "yaml"
 
 
 def _prose_head(value: Any, compiled: CompiledSchema | None) -> bool:
@@ -436,7 +445,8 @@ def _extracted(
     """The payload after the extract rules (fences, reasoning, BOM, prose), and which fired."""
     fired: list[str] = []
     payload = run_phase("extract", text, ctx, fired)
-    if fired and not truncated and _raw_is_valid(text, compiled, format, limits):
+    escaped = "escaped_line_breaks" in fired  # `- a\\n- b` reads as one item `a\\n- b`
+    if fired and not truncated and not escaped and _raw_is_valid(text, compiled, format, limits):
         # A fence or a `<think>` tag can be part of a valid document (a key, or a block
         # scalar holding markdown): valid as written means untouched.
         return text, []
@@ -536,18 +546,12 @@ def _one_json_value(text: str) -> bool:
     )
 
 
-# coercions that change a value's shape: a reading that needs them is no valid document
-_RESHAPING = frozenset(
-    ["split_list", "wrap_list", "parse_embedded", "unwrap_list", "renest_keys", "quote_colon_value"]
-)
-
-
 def _raw_is_valid(text: str, compiled: CompiledSchema | None, format: str, limits: Limits) -> bool:
     """Does the answer, exactly as written, load strictly and validate as a document?"""
     fmt = detect_format(text, format)
     attempt = Run(compiled, limits, fmt).attempt(text, fmt)
-    if not attempt.valid or _RESHAPING & set(attempt.fired):
-        return False  # valid only once reshaped: not as written
+    if not attempt.valid or (RESHAPING | {"multiple_documents"}) & set(attempt.fired):
+        return False  # valid only once reshaped (or several documents): not as written
     # Without a schema, only a mapping or a list counts: a bare string is no document.
     return compiled is not None or isinstance(attempt.value, dict | list)
 
@@ -620,6 +624,23 @@ def _yaml_for_json(
 
 
 _LABEL_LINE = lazy_pattern(r"[ \t]*[A-Z][\w ()'-]{0,40}:[ \t]*\n")
+
+
+def _label_above_list(run: Run, payload: str, fired: list[str]) -> str:
+    """`Output:` alone above a list the schema asks for at the top: the label goes before
+    anything is loaded, so the items' schema paths decide their quoting (read as the one
+    key of a mapping, `- Note: read this` was split into a key and a value and quoted
+    apart). A mapping can never fit a list schema, so nothing is lost."""
+    if not array_schema(run.compiled):
+        return payload
+    m = _LABEL_LINE.match(payload.lstrip("\n"))
+    if m is None:
+        return payload
+    rest = payload.lstrip("\n")[m.end() :]
+    if not rest.lstrip("\n").lstrip(" ").startswith("- "):
+        return payload
+    fire(fired, "strip_prose")
+    return rest
 
 
 def _label_above(run: Run, a: Attempt, payload: str, fmt: str, fired: list[str]) -> Attempt | None:
@@ -705,7 +726,7 @@ def _solve_once(
         too_many = _too_many_documents(st.payload)
         if too_many is not None:
             return st.finish(too_many)
-    decided = _prose_around(st)
+    decided = _prose_around(st) or _json_shaped(st)
     if decided is not None:
         return decided
     if st.a.valid:
@@ -741,6 +762,7 @@ def _before_load(run: Run, payload: str, fmt: str, ctx: RepairContext, fired: li
     """Values the schema asks as text quoted by their path; `tag: #x` kept as text."""
     if fmt != "yaml" or json_like(payload):
         return payload
+    payload = _label_above_list(run, payload, fired)
     if run.compiled is not None:
         quoted = _quoted(payload, run.compiled)
         if quoted is not None:
@@ -796,6 +818,40 @@ def _prose_around(st: _Solving) -> Attempt | None:
     return None
 
 
+# what YAML reads as text in a JSON-shaped answer: Python and JavaScript literals, `//`
+# comments, typographic quotes (`[“a, b”]` split at the comma), an escaped answer
+_LITERAL_READINGS = frozenset(
+    [
+        "json_python_literals",
+        "json_undefined",
+        "json_comments",
+        "json_smart_quotes",
+        "json_escaped_answer",
+    ]
+)
+
+
+def _json_shaped(st: _Solving) -> Attempt | None:
+    """YAML asked and a JSON-shaped answer with a Python or JavaScript literal or comment
+    (`{"note": None}`, `undefined`, `// x`), typographic quotes, or escaped throughout:
+    YAML reads those as text, so where the JSON engine reads them otherwise and that
+    reading validates, it is the one taken, with its repairs named. Without one of
+    those, YAML's own flow syntax (`{note: ~}`) stays."""
+    if st.fmt != "yaml" or not st.a.valid:
+        return None
+    body = st.payload.lstrip().lstrip("\ufeff")  # YAML skips a byte-order mark; JSON not
+    if not json_like(body):
+        return None
+    got = engine(st.run, body, st.ctx)
+    if got is None or not got[0].valid or got[0].value == st.a.value:
+        return None
+    if not _LITERAL_READINGS & set(got[1]):
+        return None  # `{note: ~}` is YAML's null: only Python's and JavaScript's literals
+    fire(st.fired, ["strip_bom"] if "\ufeff" in st.payload[: len(st.payload) - len(body)] else [])
+    fire(st.fired, got[1])
+    return st.finish(got[0], body)
+
+
 def _engine_first(st: _Solving) -> Attempt | None:
     """JSON: the repair engine reads every JSON error class in one pass."""
     return st.engine_read(st.payload) if st.is_json() else None
@@ -814,7 +870,10 @@ def _text_repairs(st: _Solving) -> Attempt | None:
         if st.requested == "auto":
             st.fmt = detect_format(st.payload, st.requested)
         st.ctx.format = st.fmt
-        st.a = st.run.attempt(st.payload, st.fmt)
+        if st.fmt == "yaml" and rule.name in _RESHAPES_LINES:
+            st.a = _after_yaml_rule(st, rule.name)  # new item lines: the schema quotes them
+        else:
+            st.a = st.run.attempt(st.payload, st.fmt)
         if st.a.valid:
             return st.finish(st.a)
         if st.is_json():
@@ -847,10 +906,14 @@ def _json_last(st: _Solving) -> Attempt | None:
     if got is not None and got[0].loaded and not st.a.loaded:
         st.a = got[0]
     if st.fmt == "json" and not json_like(st.payload):
-        b = st.run.attempt(st.payload, "yaml")
+        # the schema decides here too: `note: #ff0000` is the text, never a comment
+        yaml_fired: list[str] = []
+        yaml_ctx = _context("yaml", st.ctx.truncated, st.run.compiled)
+        prepared = _before_load(st.run, st.payload, "yaml", yaml_ctx, yaml_fired)
+        b = st.run.attempt(prepared, "yaml")
         if b.valid:
-            fire(st.fired, "yaml_as_json")
-            return st.finish(b)
+            fire(st.fired, ["yaml_as_json", *yaml_fired])
+            return st.finish(b, prepared)
     if json_like(st.payload):
         st.a.payload = st.payload  # type: ignore[attr-defined]
         return st.a

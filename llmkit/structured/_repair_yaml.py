@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from llmkit._lazy import lazy_pattern
 from llmkit.structured._load import smart_inner
@@ -87,6 +87,13 @@ def _typed_lines(text: str, ctx: RepairContext | None) -> dict[int, str]:
 def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str | None:
     """Apply ``fix(value) -> new | None`` to each plain value outside block scalars
     (with ``ctx``: not on lines the schema types as other than text)."""
+    return _map_values_at(text, lambda _i, value: fix(value), ctx)  # type: ignore[operator]
+
+
+def _map_values_at(
+    text: str, fix: Callable[[int, str], str | None], ctx: RepairContext | None = None
+) -> str | None:
+    """:func:`_map_values` with ``fix(line_index, value)``."""
     lines = text.split("\n")
     changed = False
     typed = _typed_lines(text, ctx)
@@ -95,8 +102,8 @@ def _map_values(text: str, fix: object, ctx: RepairContext | None = None) -> str
             continue
         if parts is None or not parts[2]:
             continue
-        lead, key, value = parts
-        new = fix(value)  # type: ignore[operator]
+        lead, key, value = parts[0], parts[1], parts[2]
+        new = fix(i, value)
         if new is not None and new != value:
             lines[i] = f"{lead}{key}: {new}" if key else f"{lead}{new}"
             changed = True
@@ -266,7 +273,7 @@ def _fix_quoted(value: str) -> str | None:
             fixed = re.sub(r'\\(?!["\\/bfnrtu0abevN_LP x])', r"\\\\", fixed)
             return f'"{fixed}"'
         if value.count('"') == 1:
-            return value + '"'  # cut before the closing quote
+            return value + '"'  # the closing quote forgotten: the line end shows the end
         return _quote(value)  # `"Hello" he said` is text
     if q == "'":
         if len(value) > 1 and value.endswith("'"):
@@ -287,11 +294,23 @@ def unescaped_quotes(text: str, ctx: RepairContext) -> str | None:
     """`q: "He said "hi""` → `q: "He said \\"hi\\""`; `a: 'don't'` → `a: 'don''t'`"""
     if '"' not in text and "'" not in text:
         return None
+    lines = text.split("\n")
 
-    def fix(value: str) -> str | None:
+    def fix(i: int, value: str) -> str | None:
+        if _cut_in_quotes(lines, i, value):
+            return None
         return _fix_quoted(value) if value[0] in "\"'" else None
 
-    return _map_values(text, fix)
+    return _map_values_at(text, fix)
+
+
+def _cut_in_quotes(lines: list[str], i: int, value: str) -> bool:
+    """`note: "abc` on the answer's last line: cut inside the quotes, so its end is
+    unknown; no rule closes the quote or reads it as text (a cut value is never
+    completed). On any other line the line end shows the value ended there."""
+    return (
+        value[:1] == '"' and value.count('"') == 1 and not any(ln.strip() for ln in lines[i + 1 :])
+    )
 
 
 @register_rule(
@@ -470,6 +489,8 @@ def quote_error_value(text: str, ctx: RepairContext) -> str | None:
             if parts is None or not parts[2]:
                 continue
             lead, key, value = parts[0], parts[1], parts[2]
+            if _cut_in_quotes(lines, i, value):
+                return None
             try:
                 json.loads(value)
                 continue
@@ -496,13 +517,40 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
     lines = text.split("\n")
     for i in (ctx.error_line, ctx.error_line - 1):
         line = lines[i].strip() if 0 <= i < len(lines) else ""
-        if line[:1] in "\"'{[" and line[-1:] in "\"'}]":
-            return None  # a quoted scalar or a flow collection: a rival value, not prose
+        if line[:1] in "\"'{[":
+            return None  # a quoted scalar (`"a",` too) or a flow collection: a value
+        if line.startswith("-"):
+            return None  # `-item`, `-"x"`: a list item that lost its space, never prose
         if line and split_line(lines[i]) is None:
+            if _may_continue(lines, i, ctx):
+                return None
             ctx.notes.append(f"dropped line {i + 1}: {lines[i].strip()[:60]}")
             del lines[i]
             return "\n".join(lines)
     return None
+
+
+_LITERAL_VALUE = lazy_pattern(r"[-+]?[\d.,_]+|true|false|null|~|yes|no", re.I)
+
+
+def _may_continue(lines: list[str], i: int, ctx: RepairContext) -> bool:
+    """Is line ``i`` perhaps the rest of the text value on the line above it?
+
+    `summary: First line` then `second line continues` at the margin: the model went on
+    with the value, unindented. Dropping the line would lose the text it wrote, so a line
+    right under a text value stays (the answer fails) unless the schema types that value
+    as other than text (a number, a boolean: no continuation is possible).
+    """
+    if i == 0:
+        return False
+    above = split_line(lines[i - 1])
+    if above is None or not above[2] or not above[2].strip():
+        return False
+    value = above[2].strip()
+    if value[:1] in "\"'[{|>" or _LITERAL_VALUE.fullmatch(value):
+        return False  # a quoted, flow or block value, or a literal, is whole on its line
+    kinds = ctx.line_kinds("\n".join(lines)) if ctx.line_kinds is not None else {}
+    return kinds.get(i - 1) != "typed"
 
 
 _HASH_VALUE = lazy_pattern(

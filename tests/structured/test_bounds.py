@@ -146,7 +146,8 @@ def test_nested_duplicate_keys_build_each_node_once(monkeypatch: pytest.MonkeyPa
     text = ""
     for d in range(depth):
         pad = "  " * d
-        text += f"{pad}k:\n{pad}  x: 1\n{pad}  k: 0\n"
+        # `k: {}` then `k:` with a block below: duplicates whose mappings merge
+        text += f"{pad}k:\n{pad}  x: 1\n{pad}  k: {{}}\n"
     text = "\n".join(text.splitlines()) + "\n"
     loaded = load_yaml(text)
     assert "duplicate_keys" in loaded.fired

