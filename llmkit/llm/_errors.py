@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import ssl
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -50,6 +51,12 @@ class AttemptFailed(Exception):
         return self.kind(message, endpoint=endpoint, attempts=attempts, status=self.status)
 
 
+def _positive(seconds: float) -> float | None:
+    # 0, a negative, NaN or a date gone by say nothing about when: the back-off decides.
+    # (Taken as 0, they had every attempt sent at once: 1000 attempts in 2.5 s.)
+    return seconds if seconds > 0 and not math.isnan(seconds) else None
+
+
 def _retry_after(headers: Any) -> float | None:
     """Seconds from ``Retry-After`` (or ``retry-after-ms``): a number or an HTTP date."""
     if headers is None:
@@ -57,17 +64,17 @@ def _retry_after(headers: Any) -> float | None:
     ms = headers.get("retry-after-ms")
     if ms:
         try:
-            return max(0.0, float(ms) / 1000)
+            return _positive(float(ms) / 1000)
         except ValueError:
             pass
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return _positive(float(value))
     except ValueError:
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+            return _positive(parsedate_to_datetime(value).timestamp() - time())
         except (TypeError, ValueError):
             return None
 
