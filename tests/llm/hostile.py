@@ -9,7 +9,8 @@ Each behaviour is a way a real server, proxy or load balancer has misbehaved:
 ``chunk_then_comments``  one real chunk, then only comments.
 ``shape``           a stream of ``chunks`` (or a body) exactly as given: valid JSON, wrong shapes.
 ``raw``             ``body`` as bytes, with ``status`` and ``headers`` (a gzip body, an
-                    oversized one, a redirect).
+                    oversized one, a redirect); with ``then``, only the first request
+                    gets it and later ones ``then`` (a JSON body) with 200.
 
 Every behaviour stops after ``duration`` seconds (then closes the connection), so a client
 that ignores its deadline makes a test fail by assertion instead of hanging the suite.
@@ -82,6 +83,7 @@ class Hostile:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 200
+    then: bytes | None = None
     requests: int = 0
     last_request: dict[str, Any] = field(default_factory=dict)
     last_headers: dict[str, str] = field(default_factory=dict)
@@ -173,12 +175,16 @@ class Hostile:
             h.wfile.write(data)
             h.wfile.flush()
         elif b == "raw":
-            h.send_response(self.status)
-            for name, value in self.headers.items():
+            first = self.then is None or self.requests == 1
+            body = self.body if first else self.then
+            h.send_response(self.status if first else 200)
+            headers = self.headers if first else {"Content-Type": "application/json"}
+            for name, value in headers.items():
                 h.send_header(name, value)
-            h.send_header("Content-Length", str(len(self.body)))
+            h.send_header("Content-Length", str(len(body)))
+            h.send_header("Connection", "close")
             h.end_headers()
-            h.wfile.write(self.body)
+            h.wfile.write(body)
         else:  # pragma: no cover - a typo in a test
             raise ValueError(f"unknown behaviour {b!r}")
 

@@ -19,7 +19,6 @@ Each was a silent wrong answer, a lost answer or a misnamed failure before:
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import socket
 import threading
@@ -158,7 +157,7 @@ def test_a_non_json_body_is_named(hostile: MakeHostile, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_a_redirect_loop_is_a_bad_response_tried_once(hostile: MakeHostile, mode: str) -> None:
-    moved = {"Location": "/v1/chat/completions", "Connection": "close"}
+    moved = {"Location": "/v1/chat/completions"}
     server = hostile("raw", status=307, body=b"", headers=moved)
     with pytest.raises(llmkit.BadResponseError, match="redirect loop") as caught:
         _call(server.base_url, mode)
@@ -329,54 +328,20 @@ def test_only_the_start_of_a_huge_error_body_is_read(
     assert caught.value.attempts == 3 == server.requests
 
 
-@pytest.fixture
-def once_429() -> Iterator[Callable[[str], str]]:
-    """A server that answers 429 with ``Retry-After: value`` once, then a good answer."""
-    servers: list[http.server.ThreadingHTTPServer] = []
-
-    def make(value: str) -> str:
-        served = [0]
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                served[0] += 1
-                body = json.dumps(ok_completion("done")).encode()
-                self.send_response(200 if served[0] > 1 else 429)
-                if served[0] == 1:
-                    self.send_header("Retry-After", value)
-                    body = b'{"error": {"message": "slow down"}}'
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(body)
-                self.close_connection = True
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/v1"
-
-    yield make
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"])
 def test_a_retry_after_that_names_no_wait_leaves_it_to_the_back_off(
-    once_429: Callable[[str], str], value: str
+    hostile: MakeHostile, value: str
 ) -> None:
     # Taken as "retry at once", every attempt went out back to back: 1000 in 2.5 s.
+    server = hostile(
+        "raw",
+        status=429,
+        body=b'{"error": {"message": "slow down"}}',
+        headers={"Content-Type": "application/json", "Retry-After": value},
+        then=json.dumps(ok_completion("done")).encode(),
+    )
     policy = RetryPolicy(max_attempts=2, initial_wait=0.25, jitter=False)
-    with Client(once_429(value), model="m", retry=policy) as client:
+    with Client(server.base_url, model="m", retry=policy) as client:
         result = client.chat("hi", stream=False)
     first, _second = result.attempts
     assert first.error_type == "RateLimitError" and first.wait_s == 0.25
