@@ -104,13 +104,22 @@ class _Inflater:
             raise too_large(self.limit, f"{self.encoding} inflated")
         return out
 
-    def flush(self) -> bytes:
+    def flush(self, *, complete: bool = False) -> bytes:
+        """The rest of the body. A compressed body that stops before its end marker was
+        cut (its data may be cut too), unless ``complete``: its format judges that itself.
+        """
         if self._z is None:
             return b""
         out: bytes = self._z.flush()
         self.out += len(out)
         if self.out > self.limit:
             raise too_large(self.limit, f"{self.encoding} inflated")
+        if self.raw and not self._z.eof and not complete:
+            raise AttemptFailed(
+                BadResponseError,
+                f"connection cut mid-response (the {self.encoding} body ended before its end)",
+                retryable=True,
+            )
         return out
 
 
@@ -177,7 +186,9 @@ class _Capped(httpx2.SyncByteStream):
         return data
 
     def _end(self) -> bytes:
-        rest = self._out(self._inflater.flush())
+        # An event stream's own ending ([DONE], a finish_reason) says whether it is whole,
+        # as for a plain one; a JSON body has none, so a cut gzip one is named as a cut.
+        rest = self._out(self._inflater.flush(complete=self.watch is not None))
         head, self._head = self._head or b"", None
         return head + rest
 

@@ -19,6 +19,7 @@ Each was a silent wrong answer, a lost answer or a misnamed failure before:
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import socket
 import threading
@@ -346,3 +347,23 @@ def test_a_retry_after_that_names_no_wait_leaves_it_to_the_back_off(
     first, _second = result.attempts
     assert first.error_type == "RateLimitError" and first.wait_s == 0.25
     assert result.text == "done"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_cut_gzip_body_is_a_cut_not_bad_json(hostile: MakeHostile, mode: str) -> None:
+    body = gzip.compress(json.dumps(ok_completion("whole")).encode())[:-12]
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    server = hostile("raw", body=body, headers=headers)
+    with pytest.raises(llmkit.BadResponseError, match="gzip body ended before its end") as caught:
+        _call(server.base_url, mode, stream=False)
+    assert caught.value.attempts == 3  # a cut is retried; bad JSON would not be
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_cut_gzip_stream_is_judged_by_its_events(hostile: MakeHostile, mode: str) -> None:
+    # As a plain stream: the finish_reason arrived, the cut took [DONE] and the trailer.
+    body = gzip.compress(sse(ok_chunks("whole")))[:-12]
+    headers = {**SSE_HEADERS, "Content-Encoding": "gzip"}
+    server = hostile("raw", body=body, headers=headers)
+    result = _call(server.base_url, mode)
+    assert result.text == "whole " and result.finish_reason == "stop"
