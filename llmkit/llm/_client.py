@@ -39,7 +39,7 @@ from llmkit.llm._bodycap import (
 )
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
-from llmkit.llm._errors import AttemptFailed, classify, transport_error
+from llmkit.llm._errors import AttemptFailed, classify, is_timeout, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
 from llmkit.llm._messages import Messages
 from llmkit.llm._messages import as_messages as _as_messages
@@ -482,7 +482,12 @@ class Client(_BaseClient):
                     chunks = iter(response)
                     while True:
                         with spending(budget):
-                            chunk = next(chunks, None)
+                            try:
+                                chunk = next(chunks, None)
+                            except Exception as exc:
+                                if not _finished(state, exc):
+                                    raise
+                                chunk = None
                         if chunk is None:
                             break
                         text = state.on_chunk(chunk)
@@ -647,8 +652,10 @@ class AsyncClient(_BaseClient):
                         try:
                             with anyio.fail_after(max(budget.left(), 0.0)):
                                 chunk = await anext(chunks, None)
-                        except TimeoutError:
-                            raise plan.timed_out(budget) from None
+                        except TimeoutError as exc:
+                            if not _finished(state, exc):
+                                raise plan.timed_out(budget) from None
+                            chunk = None
                         if chunk is None:
                             break
                         text = state.on_chunk(chunk)
@@ -675,6 +682,12 @@ class AsyncClient(_BaseClient):
         from llmkit.llm._structured import astructured_call
 
         return await astructured_call(self, messages, schema, **kwargs)
+
+
+def _finished(state: AttemptState, exc: Exception) -> bool:
+    """A wait for more ran out after the answer's ``finish_reason``: the answer is whole,
+    the server only never hung up (nor sent ``[DONE]``); it is kept, not retried."""
+    return state.finish_reason is not None and is_timeout(exc)
 
 
 def _saw_done(stream: Any) -> bool:

@@ -27,7 +27,7 @@ from llmkit._exceptions import (
     StreamInterruptedError,
 )
 
-__all__ = ["AttemptFailed", "classify", "in_band_error", "transport_error"]
+__all__ = ["AttemptFailed", "classify", "in_band_error", "is_timeout", "transport_error"]
 
 
 @dataclass
@@ -258,6 +258,11 @@ def _connection_failed(cause: BaseException) -> AttemptFailed:
             BadResponseError, f"connection cut mid-response ({_describe(cause)})", True
         )
     return AttemptFailed(ConnectError, f"could not connect ({_describe(cause)})", True)
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is a wait that ran out, whichever layer raised it."""
+    return isinstance(exc, (*_TIMEOUTS, openai.APITimeoutError))
 
 
 def transport_error(exc: BaseException) -> AttemptFailed | None:

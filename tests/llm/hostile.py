@@ -6,7 +6,8 @@ Each behaviour is a way a real server, proxy or load balancer has misbehaved:
                     request, JSON whitespace one byte at a time, never the JSON.
 ``trickle``         a valid answer, one byte per ``interval`` (SSE or JSON body).
 ``head_trickle``    the status line and headers themselves, one byte per ``interval``.
-``chunk_then_comments``  one real chunk, then only comments.
+``chunk_then_comments``  one real chunk (or ``chunks``, without ``[DONE]``), then only
+                    comments, never closing.
 ``shape``           a stream of ``chunks`` (or a body) exactly as given: valid JSON, wrong shapes.
 ``raw``             ``body`` as bytes, with ``status`` and ``headers`` (a gzip body, an
                     oversized one, a redirect); with ``then``, only the first request
@@ -163,7 +164,7 @@ class Hostile:
             self._drip(h.wfile, b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n" * 50)
         elif b == "chunk_then_comments":
             self._headers(h, stream)
-            h.wfile.write(sse(ok_chunks("first")[:1])[: -len(b"data: [DONE]\n\n")])
+            h.wfile.write(sse(self.chunks or ok_chunks("first")[:1])[: -len(b"data: [DONE]\n\n")])
             h.wfile.flush()
             while time.monotonic() < end and not self._stop.is_set():
                 h.wfile.write(b": ping\n\n")

@@ -367,3 +367,28 @@ def test_a_cut_gzip_stream_is_judged_by_its_events(hostile: MakeHostile, mode: s
     server = hostile("raw", body=body, headers=headers)
     result = _call(server.base_url, mode)
     assert result.text == "whole " and result.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_answer_whose_server_never_hangs_up_is_kept(hostile: MakeHostile, mode: str) -> None:
+    # The whole answer, finish_reason and usage, then neither [DONE] nor a close, only
+    # keep-alives (OCI, vllm-metal do this): it was retried after the stall, then lost.
+    server = hostile("chunk_then_comments", chunks=ok_chunks("all of it"), interval=0.1)
+    kwargs: dict[str, Any] = {"model": "m", "retry": RETRY, "timeouts": Timeouts(stall=1)}
+    if mode == "async":
+
+        async def main() -> Any:
+            async with AsyncClient(server.base_url, **kwargs) as client:
+                return await client.chat("hi")
+
+        result = anyio.run(main)
+    else:
+        with Client(server.base_url, **kwargs) as client:
+            if mode == "iter":
+                with client.stream("hi") as chunks:
+                    assert "".join(chunks) == "all of it "
+                result = chunks.result
+            else:
+                result = client.chat("hi")
+    assert result.text == "all of it " and result.finish_reason == "stop"
+    assert result.usage["completion_tokens"] == 3 and server.requests == 1
