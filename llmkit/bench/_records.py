@@ -9,6 +9,7 @@ the run, with ``--tokenizer`` or the offline cl100k encoding, and marked approxi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable
@@ -342,6 +343,10 @@ def build_record(
 ) -> RequestRecord:
     """Parse what the hot path kept and compute the request's timing."""
     if raw.error is not None:
+        if stream and raw.error in ("stall", "timeout") and raw.status == 200:
+            kept = _finished_before_hang(raw, level, count)
+            if kept is not None:
+                return kept
         return _fail(raw, level, raw.error, raw.error_detail, stream)
     if not stream:
         return _build_plain(raw, level, count)
@@ -493,6 +498,20 @@ def build_record(
         choice_times_ns=tuple(choice_times),
         text_span_ns=None if first_text is None or last_text is None else (first_text, last_text),
     )
+
+
+def _finished_before_hang(
+    raw: RawResponse, level: int, count: Callable[[str], int]
+) -> RequestRecord | None:
+    """A stream whose ``finish_reason`` arrived before the server went quiet without
+    hanging up or sending ``[DONE]`` (OCI, vllm-metal do): its answer, ended at its last
+    byte; ``None`` if the answer had not finished."""
+    times, _ = raw.arrivals()
+    if not times:
+        return None
+    ended = dataclasses.replace(raw, error=None, error_detail="", end_ns=times[-1])
+    record = build_record(ended, level=level, stream=True, count=count)
+    return record if record.ok and record.finish_reason is not None else None
 
 
 def _build_plain(raw: RawResponse, level: int, count: Callable[[str], int]) -> RequestRecord:

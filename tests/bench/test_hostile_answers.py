@@ -42,12 +42,14 @@ DONE = b"data: [DONE]\n\n"
 
 
 @pytest.fixture
-def answer() -> Iterator[Callable[[bytes, str], str]]:
+def answer() -> Iterator[Callable[..., str]]:
     """A server that answers every request with ``body`` as ``content_type`` (no content
-    type: ``body`` is the raw response, status line and all); its base URL."""
+    type: ``body`` is the raw response, status line and all, and with ``hold`` the
+    connection then stays open); its base URL."""
     servers: list[ThreadingHTTPServer] = []
+    ended = threading.Event()
 
-    def make(body: bytes, content_type: str) -> str:
+    def make(body: bytes, content_type: str, *, hold: bool = False) -> str:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
@@ -59,6 +61,8 @@ def answer() -> Iterator[Callable[[bytes, str], str]]:
                 self.close_connection = True
                 if not content_type:  # the whole response as given, status line included
                     self.wfile.write(body)
+                    self.wfile.flush()
+                    ended.wait(30 if hold else 0)  # hold: never hang up (until the test ends)
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
@@ -76,14 +80,15 @@ def answer() -> Iterator[Callable[[bytes, str], str]]:
         return f"http://127.0.0.1:{server.server_address[1]}/v1"
 
     yield make
+    ended.set()
     for server in servers:
         server.shutdown()
         server.server_close()
 
 
-def _run(url: str, *, stream: bool = True) -> Any:
+def _run(url: str, *, stream: bool = True, **kw: Any) -> Any:
     config = BenchConfig(base_url=url, model="m", concurrency=(1,), requests=2, max_tokens=4,
-                         prompt_tokens=(8,), stream=stream)  # fmt: skip
+                         prompt_tokens=(8,), stream=stream, **kw)  # fmt: skip
     (level,) = run_bench(config).levels
     return level
 
@@ -91,7 +96,7 @@ def _run(url: str, *, stream: bool = True) -> Any:
 @pytest.mark.parametrize("count", [10**30, -3, 2.5, "7"])
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "body"])
 def test_an_impossible_usage_count_is_dropped_and_the_tokens_counted(
-    answer: Callable[[bytes, str], str], count: Any, stream: bool
+    answer: Callable[..., str], count: Any, stream: bool
 ) -> None:
     usage = {"prompt_tokens": count, "completion_tokens": count, "total_tokens": count}
     if stream:
@@ -106,7 +111,7 @@ def test_an_impossible_usage_count_is_dropped_and_the_tokens_counted(
         assert rec.prompt_tokens is None
 
 
-def test_an_event_stream_may_start_with_a_bom(answer: Callable[[bytes, str], str]) -> None:
+def test_an_event_stream_may_start_with_a_bom(answer: Callable[..., str]) -> None:
     body = BOM + _chunk("one ") + _chunk("two", finish="stop") + DONE
     level = _run(answer(body, "text/event-stream"))
     assert level.ok == 2
@@ -114,7 +119,7 @@ def test_an_event_stream_may_start_with_a_bom(answer: Callable[[bytes, str], str
         assert rec.chunks == 2 and rec.finish_reason == "stop"
 
 
-def test_only_the_first_choice_is_timed(answer: Callable[[bytes, str], str]) -> None:
+def test_only_the_first_choice_is_timed(answer: Callable[..., str]) -> None:
     body = (_chunk("one ") + _chunk("x ", index=1) + _chunk("y ", index=1)
             + _chunk("two", finish="stop") + _chunk("z", index=1, finish="length") + DONE)  # fmt: skip
     level = _run(answer(body, "text/event-stream"))
@@ -125,7 +130,7 @@ def test_only_the_first_choice_is_timed(answer: Callable[[bytes, str], str]) -> 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "body"])
 def test_json_nested_too_deeply_fails_the_request_not_the_run(
-    answer: Callable[[bytes, str], str], stream: bool
+    answer: Callable[..., str], stream: bool
 ) -> None:
     deep = b"[" * 100_000 + b"]" * 100_000  # a RecursionError ended the run, before
     if stream:
@@ -152,7 +157,7 @@ LOOP = (
     ],
 )
 def test_a_response_that_breaks_http_is_named_not_taken_for_an_http_status(
-    answer: Callable[[bytes, str], str], response: bytes, reason: str, named: str
+    answer: Callable[..., str], response: bytes, reason: str, named: str
 ) -> None:
     # aiohttp raises these as ClientResponseError with a status 400 of its own making:
     # they were "http_error", read as if the server had answered 400.
@@ -160,3 +165,26 @@ def test_a_response_that_breaks_http_is_named_not_taken_for_an_http_status(
     assert level.stats["requests"]["failed_reasons"] == {reason: 2}
     for rec in level.records:
         assert named in rec.error_detail and rec.http_status is None
+
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"  # no length: till close
+
+
+@pytest.mark.parametrize("limit", ["stall_timeout_s", "timeout_s"])
+def test_an_answer_whose_server_never_hangs_up_is_kept(
+    answer: Callable[..., str], limit: str
+) -> None:
+    # The whole answer with its finish_reason, then neither [DONE] nor a close (OCI and
+    # vllm-metal do this): each request was a failed "stall" or "timeout".
+    body = HEAD + _chunk("one ") + _chunk("two", finish="stop")
+    level = _run(answer(body, "", hold=True), **{limit: 0.5})
+    assert level.ok == 2
+    for rec in level.records:
+        assert rec.finish_reason == "stop" and rec.chunks == 2
+        assert rec.end_ns == rec.last_token_ns  # its end is its last byte, not the limit
+
+
+def test_a_stream_cut_short_by_a_hang_still_fails(answer: Callable[..., str]) -> None:
+    body = HEAD + _chunk("one ") + _chunk("two")
+    level = _run(answer(body, "", hold=True), stall_timeout_s=0.5)
+    assert level.stats["requests"]["failed_reasons"] == {"stall": 2}
