@@ -281,7 +281,9 @@ class AttemptState:
         self.timer.byte(now)
         if isinstance(completion, str):  # the SDK hands over a body it could not take as JSON
             raise AttemptFailed(
-                BadResponseError, f"expected a JSON body, got {_show(completion)}", False
+                BadResponseError,
+                f"expected a chat completion (a JSON object), got {_show(completion)}",
+                False,
             )
         _object(completion, "response")
         choices = _choices(completion, "response")

@@ -151,7 +151,8 @@ def test_a_non_json_body_is_named(hostile: MakeHostile, mode: str) -> None:
     page = b"<html><body>Please log in</body></html>"
     server = hostile("raw", body=page, headers={"Content-Type": "text/html"})
     with pytest.raises(
-        llmkit.BadResponseError, match="expected a JSON body, got '<html><body>Please"
+        llmkit.BadResponseError,
+        match=r"expected a chat completion \(a JSON object\), got '<html><body>Please",
     ):
         _call(server.base_url, mode, stream=False)
 
