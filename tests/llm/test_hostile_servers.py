@@ -393,3 +393,28 @@ def test_an_answer_whose_server_never_hangs_up_is_kept(hostile: MakeHostile, mod
                 result = client.chat("hi")
     assert result.text == "all of it " and result.finish_reason == "stop"
     assert result.usage["completion_tokens"] == 3 and server.requests == 1
+
+
+def _chat_cli(url: str) -> Any:
+    from click.testing import CliRunner
+
+    from llmkit.cli._main import cli
+
+    args = ["chat", "--base-url", url, "--model", "m", "--no-log", "--timeout", "30", "hi"]
+    return CliRunner().invoke(cli, args, prog_name="llmkit")
+
+
+def test_llmkit_chat_prints_a_json_answer_to_a_stream_request(hostile: MakeHostile) -> None:
+    body = json.dumps(ok_completion("one body")).encode()
+    server = hostile("raw", body=body, headers={"Content-Type": "application/json"})
+    ran = _chat_cli(server.base_url)
+    assert ran.exit_code == 0 and ran.stdout == "one body\n"
+
+
+def test_llmkit_chat_names_an_in_band_error_in_one_line(hostile: MakeHostile) -> None:
+    body = b'data: {"error": {"message": "not multimodal", "code": 400}}\n\n' + DONE
+    server = hostile("raw", body=body, headers=SSE_HEADERS)
+    ran = _chat_cli(server.base_url)
+    assert ran.exit_code == 2 and ran.stdout == ""  # the endpoint cannot be used as asked
+    (line,) = ran.stderr.strip().splitlines()
+    assert "LLMCallError" in line and "not multimodal (code 400)" in line
