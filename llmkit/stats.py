@@ -33,8 +33,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-import numpy.typing as npt
+try:
+    import numpy as np
+    import numpy.typing as npt
+except ImportError:  # the base install: one line saying what to install
+    from llmkit.extras import MissingExtraError
+
+    raise MissingExtraError("llmkit.stats", ["eval"]) from None
 
 from llmkit._exceptions import StatisticsError
 

@@ -211,6 +211,25 @@ class Timing:
         return d
 
 
+# Tokens a chunk may carry beyond one per byte of its text: special tokens without text
+# (an end-of-turn, a role), which per-chunk usage may count on it.
+_TEXTLESS_TOKENS = 16
+
+
+def _plausible(tokens_per_chunk: Sequence[int], texts: Sequence[str]) -> list[int]:
+    """Per-chunk counts for per-token ITL, each at most one per byte of the chunk's text
+    (every token decodes to at least one byte) plus a few without text.
+
+    The counts come from the server; a claim of 10**12 tokens on one chunk would make a
+    list of that many gaps. The call's total (``output_tokens``) stays what was reported.
+    """
+    out = []
+    for i, n in enumerate(tokens_per_chunk):
+        text = texts[i] if i < len(texts) else ""
+        out.append(max(0, min(n, len(text.encode("utf-8", "replace")) + _TEXTLESS_TOKENS)))
+    return out
+
+
 def apportion(total: int, weights: Sequence[int]) -> list[int]:
     """``total`` split over parts in proportion to ``weights``, at least 1 each, summing to
     ``total`` when it allows (largest remainders round up).
@@ -378,6 +397,7 @@ class StreamTimer:
             tokens_per_chunk = apportion(answer_usage, [len(t) for t in self.chunk_texts])
         else:
             tokens_per_chunk = [max(1, counter(t)) if t else 1 for t in self.chunk_texts]
+        tokens_per_chunk = _plausible(tokens_per_chunk, self.chunk_texts)
         source: TokenSource
         if answer_usage is not None:
             total = answer_usage

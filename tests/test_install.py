@@ -252,3 +252,20 @@ def test_help_says_which_commands_need_an_extra(base_venv: Path) -> None:
         assert f"{name} {summary}{needs}" in listing, name
         if not extras:
             assert f"{name} {summary} (needs" not in listing, name
+
+
+@pytest.mark.parametrize(
+    ("module", "extra"),
+    [("llmkit.engine", "engine"), ("llmkit.bench", "bench"), ("llmkit.annotate", "annotate"),
+     ("llmkit.evals", "eval"), ("llmkit.watch", "watch"), ("llmkit.stats", "eval")],
+)  # fmt: skip
+def test_importing_a_package_of_a_missing_extra_names_it(
+    base_venv: Path, module: str, extra: str
+) -> None:
+    out = _run(base_venv / "bin" / "python", "-c", f"import {module}")
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"llmkit.extras.MissingExtraError: {module} needs the {extra} extra: "
+        f"pip install 'llmkit[{extra}]'"
+    )

@@ -100,3 +100,19 @@ def test_server_reasoning_token_count_wins() -> None:
     timing = timer.finish(usage_tokens=9, reasoning_tokens=8)
     assert (timing.output_tokens, timing.reasoning_tokens) == (1, 8)
     assert timing.token_source == "server"
+
+
+@pytest.mark.parametrize("where", ["usage", "per_chunk"])
+def test_a_servers_absurd_token_count_never_becomes_a_list_that_long(where: str) -> None:
+    # 10**12 tokens claimed for 4 bytes of text: the total is reported as claimed, but the
+    # per-token gaps are at most one per byte plus a few text-less tokens per chunk.
+    timer = StreamTimer(sent_ns=0)
+    claim = 10**12
+    timer.output(10 * MS, "ab", tokens=1 if where == "usage" else None)
+    timer.output(30 * MS, "cd", tokens=claim if where == "per_chunk" else None)
+    if where == "usage":
+        timer.chunk_tokens[0] = None  # no per-chunk counts: the usage total is spread
+    timing = timer.finish(usage_tokens=claim if where == "usage" else None)
+    assert len(timing.itl_ms) <= 2 + 16
+    if where == "usage":
+        assert timing.output_tokens == claim and timing.token_source == "server"

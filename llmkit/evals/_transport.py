@@ -234,8 +234,8 @@ def _loose(key: tuple[str, str, str]) -> tuple[str, str, str]:
 
 
 def _refuses_stream_options(response: dict[str, Any]) -> bool:
-    body = (response.get("body") or {}).get("string") or ""
-    return int(response["status"]["code"]) == 400 and "stream_options" in str(body)
+    text = (response.get("body") or {}).get("string") or ""
+    return int(response["status"]["code"]) == 400 and "stream_options" in str(text)
 
 
 class Tape:
@@ -268,14 +268,15 @@ class Tape:
                     endpoint_path(urlsplit(str(req["uri"])).path),
                     canonical_body(req.get("body")),
                 )
-                int(resp["status"]["code"])
+                if not isinstance(resp.get("body") or {}, dict):
+                    raise TypeError("the response's body is not a mapping")
+                refuses = _refuses_stream_options(resp)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise CassetteError(f"{path}: malformed interaction {i} ({exc})") from None
             phase = timings[i].get("phase", "case") if i < len(timings) else "case"
             self.takes.append(
-                _Take(key, resp, str(phase), loose=_loose(key),
-                      refuses_stream_options=_refuses_stream_options(resp))
-            )  # fmt: skip
+                _Take(key, resp, str(phase), loose=_loose(key), refuses_stream_options=refuses)
+            )
 
     @classmethod
     def load(cls, path: Path) -> Tape:
@@ -301,16 +302,24 @@ class Tape:
         """The first unplayed recording of ``key``, else of it up to ``stream_options``."""
         loose = _loose(key)
         sent_stream_options = loose != key
-        unplayed = [t for t in self.takes if not t.played]
-        for t in unplayed:
-            if t.refuses_stream_options and not sent_stream_options and t.loose == loose:
-                t.played = True  # it refused a field this client no longer sends
-        take = next((t for t in unplayed if not t.played and t.key == key), None)
-        if take is None:
-            take = next((t for t in unplayed if not t.played and t.loose == loose), None)
-        if take is not None:
-            take.played = True
-        return take
+
+        def usable(t: _Take) -> bool:
+            # a refusal of stream_options answers only a request that still sends it
+            return not t.played and (sent_stream_options or not t.refuses_stream_options)
+
+        found = next((i for i, t in enumerate(self.takes) if usable(t) and t.key == key), None)
+        if found is None:
+            found = next(
+                (i for i, t in enumerate(self.takes) if usable(t) and t.loose == loose), None
+            )
+        if found is None:
+            return None  # a miss changes nothing
+        if not sent_stream_options:
+            for t in self.takes[:found]:
+                if not t.played and t.refuses_stream_options and t.loose == loose:
+                    t.played = True  # the refusal this client already learnt from
+        self.takes[found].played = True
+        return self.takes[found]
 
     def _miss(self, key: tuple[str, str, str]) -> str:
         answered = [t for t in self.takes if t.key == key]

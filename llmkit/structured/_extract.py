@@ -160,7 +160,7 @@ def extract_fence(text: str, ctx: RepairContext) -> str | None:
     return bodies[0]
 
 
-_ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:- |```|[\w"']{1,60}+:)""")
+_ESCAPED_BREAK = lazy_pattern(r"""\\n[ ]*+(?:-[ ]?+[^\s\-]|```|[\w"']{1,60}+:)""")
 
 
 @register_rule(
@@ -436,7 +436,7 @@ def strip_prose(text: str, ctx: RepairContext) -> str | None:
 _JSONISH_START = lazy_pattern(r"""\{(?=\s*+["'}])""")
 # `Here it is -> [` then quoted items or objects, on its line or below: a list after prose
 _LIST_AFTER_PROSE = lazy_pattern(
-    r"""(?m)^(?P<lead>[^\n\[]*?\S[^\n\[]*?)\[(?:[ \t]*+\n)?[ \t]*+["'{]"""
+    r"""(?m)^(?P<lead>[^\n\[]*+)\[(?:[ \t]*+\n)?[ \t]*+["'{\u201c\u2018]"""
 )
 _KEY_LEAD = lazy_pattern(r"""[ \t]*+(?:- )?[^\s:]++:(?:[ \t]|\Z)""")
 
@@ -444,8 +444,9 @@ _KEY_LEAD = lazy_pattern(r"""[ \t]*+(?:- )?[^\s:]++:(?:[ \t]|\Z)""")
 def _list_after_prose(text: str) -> int | None:
     """Where a JSON list after prose on its line starts (`Here it is -> ["a", "b"]`),
     never after a YAML key (`tags: [`, a flow list the YAML reading owns)."""
-    for m in _LIST_AFTER_PROSE.finditer(text):
-        if not _KEY_LEAD.match(m.group("lead")):  # `tags: [`, `a: !!tag [`: YAML's
+    for m in _LIST_AFTER_PROSE.finditer(text):  # possessive: linear in the text
+        lead = m.group("lead")
+        if lead.strip() and not _KEY_LEAD.match(lead):  # `tags: [`, `a: !!tag [`: YAML's
             return m.end("lead")
     return None
 

@@ -818,8 +818,9 @@ def _prose_around(st: _Solving) -> Attempt | None:
     return None
 
 
-# what YAML reads as text in a JSON-shaped answer: Python and JavaScript literals, `//`
-# comments, typographic quotes (`[“a, b”]` split at the comma), an escaped answer
+# what YAML reads otherwise in a JSON-shaped answer: Python and JavaScript literals, `//`
+# comments, typographic quotes (`[“a, b”]` split at the comma), an escaped answer, a line
+# break inside a string (YAML folds it to a space; BAML's tests keep it, as JSON does)
 _LITERAL_READINGS = frozenset(
     [
         "json_python_literals",
@@ -827,6 +828,7 @@ _LITERAL_READINGS = frozenset(
         "json_comments",
         "json_smart_quotes",
         "json_escaped_answer",
+        "json_control_chars",
     ]
 )
 

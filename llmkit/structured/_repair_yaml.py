@@ -294,23 +294,25 @@ def unescaped_quotes(text: str, ctx: RepairContext) -> str | None:
     """`q: "He said "hi""` → `q: "He said \\"hi\\""`; `a: 'don't'` → `a: 'don''t'`"""
     if '"' not in text and "'" not in text:
         return None
-    lines = text.split("\n")
+    last = _last_line(text.split("\n"))
 
     def fix(i: int, value: str) -> str | None:
-        if _cut_in_quotes(lines, i, value):
+        if _cut_in_quotes(last, i, value):
             return None
         return _fix_quoted(value) if value[0] in "\"'" else None
 
     return _map_values_at(text, fix)
 
 
-def _cut_in_quotes(lines: list[str], i: int, value: str) -> bool:
-    """`note: "abc` on the answer's last line: cut inside the quotes, so its end is
-    unknown; no rule closes the quote or reads it as text (a cut value is never
+def _last_line(lines: list[str]) -> int:
+    return max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+
+
+def _cut_in_quotes(last: int, i: int, value: str) -> bool:
+    """`note: "abc` on the answer's last line (``last``): cut inside the quotes, so its
+    end is unknown; no rule closes the quote or reads it as text (a cut value is never
     completed). On any other line the line end shows the value ended there."""
-    return (
-        value[:1] == '"' and value.count('"') == 1 and not any(ln.strip() for ln in lines[i + 1 :])
-    )
+    return i == last and value[:1] == '"' and value.count('"') == 1
 
 
 @register_rule(
@@ -489,7 +491,7 @@ def quote_error_value(text: str, ctx: RepairContext) -> str | None:
             if parts is None or not parts[2]:
                 continue
             lead, key, value = parts[0], parts[1], parts[2]
-            if _cut_in_quotes(lines, i, value):
+            if _cut_in_quotes(_last_line(lines), i, value):
                 return None
             try:
                 json.loads(value)
@@ -517,8 +519,8 @@ def drop_stray_line(text: str, ctx: RepairContext) -> str | None:
     lines = text.split("\n")
     for i in (ctx.error_line, ctx.error_line - 1):
         line = lines[i].strip() if 0 <= i < len(lines) else ""
-        if line[:1] in "\"'{[":
-            return None  # a quoted scalar (`"a",` too) or a flow collection: a value
+        if line[:1] in "\"'{[\u201c\u2018":
+            return None  # a quoted scalar (`"a",`, `“a”,` too) or a flow collection: a value
         if line.startswith("-"):
             return None  # `-item`, `-"x"`: a list item that lost its space, never prose
         if line and split_line(lines[i]) is None:

@@ -5,6 +5,15 @@ extra (``pip install 'llmkit[watch]'``) for OpenTelemetry; rules, dashboards, th
 judge and drift read only the call log.
 """
 
+import importlib.util as _util
+
+from llmkit.extras import MissingExtraError as _MissingExtraError
+
+# The rules, the canary judge and drift read the call log with pandas; OpenTelemetry is
+# needed only by enable()/serve_metrics(), which say so themselves.
+if _util.find_spec("numpy") is None or _util.find_spec("pandas") is None:
+    raise _MissingExtraError("llmkit.watch", ["watch"])
+
 from llmkit.watch._assign import using_variant, variant
 from llmkit.watch._canary import CanaryMetric, CanaryVerdict, VariantSample, compare, judge
 from llmkit.watch._dashboard import dashboard

@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from llmkit.evals._cassettes import CassetteError
 from llmkit.evals._transport import NoRecording, Tape
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
@@ -81,3 +82,17 @@ def test_each_recording_still_answers_once() -> None:
     assert _send(tape, WITH) == 200
     with pytest.raises(NoRecording, match="no further answer"):
         _send(tape, BODY)
+
+
+def test_a_miss_leaves_the_tape_as_it_was() -> None:
+    tape = _tape((WITH, REFUSAL))
+    with pytest.raises(NoRecording):
+        _send(tape, BODY)  # a refusal answers only a request that still sends the field
+    assert _send(tape, WITH) == 400  # and the miss did not use it up
+
+
+def test_a_response_body_that_is_no_mapping_is_a_malformed_cassette() -> None:
+    data = {"interactions": [_interaction(BODY, ANSWER)], "version": 1}
+    data["interactions"][0]["response"]["body"] = "text"
+    with pytest.raises(CassetteError, match="malformed interaction 0"):
+        Tape(Path("case.yaml"), data)

@@ -23,6 +23,7 @@ GUARD_S = 30  # linear: well under 1 s; the quadratic code: minutes
 
 OBJ = {"type": "object"}
 INT_SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}}
+TEXTS = {"type": "array", "items": {"type": "string"}}
 
 
 def _rep(unit: str, size: int) -> str:
@@ -78,6 +79,13 @@ PARSE_SHAPES: dict[str, tuple[Callable[[int], str], str, Any]] = {
     "think_open_no_gt": (lambda n: _rep("<think ", n), "auto", None),
     "think_open_no_gt_after_value": (lambda n: _rep("a: 1 <thinking ", n), "auto", None),
     "fences": (lambda n: _rep("```yaml\nx: 1\n```\n", n), "auto", None),
+    # a long list typed by the schema (the next line was found by slicing the rest)
+    "text_items": (lambda n: "- a\n" + _rep("-b\n", n), "yaml", TEXTS),
+    "colon_items": (lambda n: _rep("- a: b\n", n), "yaml", TEXTS),
+    "quoted_values": (lambda n: _rep('a: "x" y\n', n), "yaml", OBJ),
+    "escaped_breaks": (lambda n: _rep("a: 1\\n", n), "yaml", None),
+    "prose_then_bracket": (lambda n: _rep("ab ", n) + "[", "yaml", TEXTS),
+    "opener_left_off": (lambda n: '"a": ' + _rep('"x{', n) + "}", "json", None),
 }
 
 # the helpers on their own: not every shape reaches them through parse()
@@ -114,6 +122,11 @@ UNIT_SHAPES: dict[str, tuple[Callable[[str], Any], Callable[[int], str]]] = {
     "split_line_item": (_repair_yaml.split_line, lambda n: "- x" + _rep(" ", n) + "y"),
     "stream_top_key": (_stream._TOP_KEY.match, lambda n: "a" + _rep(" ", n) + "b"),
     "taxonomy_line_marker": (lambda t: _taxonomy._LINE.sub("", t), lambda n: "x" + _rep(" ", n)),
+    "list_after_prose": (_extract.json_payload_start, lambda n: _rep("ab ", n) + "["),
+    "escaped_line_breaks": (
+        lambda t: _extract.escaped_line_breaks(t, RepairContext()),
+        lambda n: "a: 1" + _rep("\\nb: 2", n),
+    ),
 }
 
 

@@ -361,3 +361,13 @@ def test_a_list_after_prose_or_before_a_rule_keeps_every_item(
     text = extra + body if extra.startswith("<think>") else body + extra
     r = llmkit.parse(text, TEXTS, format=fmt)
     assert not r.ok or r.value == items, (text, r.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(WORDS, WORDS, st.sampled_from(['"', "'"]), st.sampled_from(["yaml", "auto", "json"]))
+def test_a_line_break_inside_a_json_string_is_kept(a: str, b: str, q: str, fmt: str) -> None:
+    """`{"body": "line one<newline>line two"}` (BAML's jsonish tests keep the break):
+    YAML would fold it to a space, a text nobody wrote."""
+    text = "{" + f"{q}body{q}: {q}{a}\n{b}{q}" + "}"
+    r = llmkit.parse(text, {"type": "object"}, format=fmt)
+    assert r.ok and r.value == {"body": f"{a}\n{b}"}, (fmt, text, r.value)
