@@ -234,6 +234,8 @@ class AttemptState:
         finish = _str_field(choice, "finish_reason", "chunk.choices[0]")
         if finish:
             self.finish_reason = finish
+            if self.budget is not None:
+                self.budget.answer_finished()
         delta = getattr(choice, "delta", None)
         if delta is None:
             if finish:

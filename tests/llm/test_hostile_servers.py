@@ -23,6 +23,7 @@ import gzip
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -374,8 +375,12 @@ def test_a_cut_gzip_stream_is_judged_by_its_events(hostile: MakeHostile, mode: s
 def test_an_answer_whose_server_never_hangs_up_is_kept(hostile: MakeHostile, mode: str) -> None:
     # The whole answer, finish_reason and usage, then neither [DONE] nor a close, only
     # keep-alives (OCI, vllm-metal do this): it was retried after the stall, then lost.
-    server = hostile("chunk_then_comments", chunks=ok_chunks("all of it"), interval=0.1)
-    kwargs: dict[str, Any] = {"model": "m", "retry": RETRY, "timeouts": Timeouts(stall=1)}
+    stall = 60.0
+    server = hostile(
+        "chunk_then_comments", chunks=ok_chunks("all of it"), interval=0.1, duration=stall
+    )
+    kwargs: dict[str, Any] = {"model": "m", "retry": RETRY, "timeouts": Timeouts(stall=stall)}
+    start = time.monotonic()
     if mode == "async":
 
         async def main() -> Any:
@@ -393,6 +398,8 @@ def test_an_answer_whose_server_never_hangs_up_is_kept(hostile: MakeHostile, mod
                 result = client.chat("hi")
     assert result.text == "all of it " and result.finish_reason == "stop"
     assert result.usage["completion_tokens"] == 3 and server.requests == 1
+    # Not the whole stall: after a finish_reason only usage and [DONE] may come, at once.
+    assert time.monotonic() - start < stall / 2
 
 
 def _chat_cli(url: str) -> Any:
