@@ -106,7 +106,8 @@ def redact_text(text: str, *secrets: str) -> str:
     if not text:
         return text
     for secret in sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len)[::-1]:
-        text = text.replace(secret, REDACTED)
+        # Any case: a server may echo the key upper-cased ("Invalid key SK-ABC...").
+        text = re.sub(re.escape(secret), REDACTED, text, flags=re.IGNORECASE)
     text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
     text = _QUERY_PAIR.sub(_query_value, text)
     text = _TEXT_PAIR.sub(_text_value, text)

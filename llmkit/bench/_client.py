@@ -88,8 +88,12 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         return "cut", detail
     if isinstance(exc, TimeoutError):
         return "timeout", detail
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return "redirect_loop", f"more than {len(exc.history)} redirects: {detail}"[:300]
     if isinstance(exc, aiohttp.ClientResponseError):
-        return "http_error", detail
+        # aiohttp's parser raises these (status 400 of its own) for a response that breaks
+        # HTTP: a bad status line, endless headers, a bad chunk size, an unknown encoding.
+        return "bad_http", f"the response broke HTTP: {exc.message}"[:300]
     if isinstance(exc, aiohttp.ClientError):
         return "client_error", detail
     return "error", detail

@@ -9,11 +9,12 @@ the run, with ``--tokenizer`` or the offline cl100k encoding, and marked approxi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -250,17 +251,25 @@ def _first(raw: RawResponse) -> int | None:
     return times[0] if times else raw.headers_ns
 
 
+# A token count a server may report: beyond it (1e30, a negative) the figure is noise that
+# would overflow the arithmetic and the CSV's integers, so it is dropped like a wrong type.
+_MAX_COUNT = 2**53
+_Count = Annotated[int, msgspec.Meta(ge=0, le=_MAX_COUNT)]
+
+
 def _int(v: Any) -> int | None:
-    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return int(v) if 0 <= v <= _MAX_COUNT and v == int(v) else None  # 2.0 yes, 2.5 no
 
 
 class _Details(msgspec.Struct, gc=False):
-    reasoning_tokens: int | None = None
+    reasoning_tokens: _Count | None = None
 
 
 class _Usage(msgspec.Struct, gc=False):
-    completion_tokens: int | None = None
-    prompt_tokens: int | None = None
+    completion_tokens: _Count | None = None
+    prompt_tokens: _Count | None = None
     completion_tokens_details: _Details | None = None
 
 
@@ -271,6 +280,7 @@ class _Delta(msgspec.Struct, gc=False):
 
 
 class _Choice(msgspec.Struct, gc=False):
+    index: int | None = None
     delta: _Delta | None = None
     text: str | None = None
     finish_reason: str | None = None
@@ -285,6 +295,7 @@ class _Chunk(msgspec.Struct, gc=False):
     error: Any = None
 
 
+_BOM = b"\xef\xbb\xbf"
 # Typed decoding builds only these small structs, never a dict per event.
 _CHUNK_DECODER = msgspec.json.Decoder(_Chunk)
 
@@ -297,7 +308,7 @@ def _loose_chunk(data: bytes) -> _Chunk | None:
     """A chunk with a field of an unexpected type: keep what is usable, drop the rest."""
     try:
         obj = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if not isinstance(obj, dict):
         return None
@@ -321,7 +332,9 @@ def _loose_chunk(data: bytes) -> _Chunk | None:
                     _str(delta.get("reasoning")),
                 )
             reason = _str(first.get("finish_reason"))
-            ch = [_Choice(dl, _str(first.get("text")) if dl is None else None, reason)]
+            index = first.get("index")
+            index = index if isinstance(index, int) else None
+            ch = [_Choice(index, dl, _str(first.get("text")) if dl is None else None, reason)]
     return _Chunk(_str(obj.get("id")), ch, u, obj.get("error"))
 
 
@@ -330,11 +343,18 @@ def build_record(
 ) -> RequestRecord:
     """Parse what the hot path kept and compute the request's timing."""
     if raw.error is not None:
+        if stream and raw.error in ("stall", "timeout") and raw.status == 200:
+            kept = _finished_before_hang(raw, level, count)
+            if kept is not None:
+                return kept
         return _fail(raw, level, raw.error, raw.error_detail, stream)
     if not stream:
         return _build_plain(raw, level, count)
 
     arr_times, arr_chunks = raw.arrivals()
+    if arr_chunks and arr_chunks[0].startswith(_BOM):
+        # The SSE spec drops a leading BOM; read as a field name it would hide the first line.
+        arr_chunks = [arr_chunks[0][len(_BOM) :], *arr_chunks[1:]]
     fast = data_events(arr_times, arr_chunks)
     if fast is None:  # CR line ends, multi-line events, other fields: the full parser
         events, partial = parse_reads(arr_times, arr_chunks)
@@ -379,7 +399,7 @@ def build_record(
             ch = decode(data)
         except msgspec.ValidationError:  # valid JSON, some field of another type
             ch = _loose_chunk(data)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # not JSON, or `[[[[…` too deep
             ch = None
         if ch is None:
             bad += 1
@@ -407,7 +427,7 @@ def build_record(
             continue
         choice_times.append(t_ns)
         choice = choices[0]
-        if choice is None:
+        if choice is None or choice.index:  # with n > 1, another choice's chunk
             continue
         finish_reason = choice.finish_reason or finish_reason
         delta = choice.delta
@@ -480,6 +500,20 @@ def build_record(
     )
 
 
+def _finished_before_hang(
+    raw: RawResponse, level: int, count: Callable[[str], int]
+) -> RequestRecord | None:
+    """A stream whose ``finish_reason`` arrived before the server went quiet without
+    hanging up or sending ``[DONE]`` (OCI, vllm-metal do): its answer, ended at its last
+    byte; ``None`` if the answer had not finished."""
+    times, _ = raw.arrivals()
+    if not times:
+        return None
+    ended = dataclasses.replace(raw, error=None, error_detail="", end_ns=times[-1])
+    record = build_record(ended, level=level, stream=True, count=count)
+    return record if record.ok and record.finish_reason is not None else None
+
+
 def _build_plain(raw: RawResponse, level: int, count: Callable[[str], int]) -> RequestRecord:
     """A non-streaming response: TTFB is the headers, TTFT and E2E the full body."""
     body = b"".join(raw.chunks)
@@ -489,7 +523,7 @@ def _build_plain(raw: RawResponse, level: int, count: Callable[[str], int]) -> R
         message = choice.get("message") or {}
         content = message.get("content") if isinstance(message, dict) else None
         content = content if isinstance(content, str) else str(choice.get("text") or "")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         text = body[:200].decode("utf-8", "replace")
         return _fail(raw, level, "non_json", f"{raw.content_type}: {text}", False)
     usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else {}

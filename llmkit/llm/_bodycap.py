@@ -32,10 +32,13 @@ __all__ = [
 ]
 
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: how much of an error response's body (status >= 400) is read: its message is in the start
+ERROR_BODY_BYTES = 64 * 1024
 _DECODED = "gzip, deflate"  # what we inflate ourselves, bounded
 #: key in the response's ``extensions``: True once a ``data: [DONE]`` line went by
 SSE_DONE = "llmkit_sse_done"
 # At a line start only: inside a JSON string a newline is escaped, so this is an SSE line.
+_BOM = b"\xef\xbb\xbf"
 _DONE_LINE = re.compile(rb"(?:^|[\r\n])data: ?\[DONE\][ \t]*(?:\r?\n|\r|$)")
 
 
@@ -101,14 +104,32 @@ class _Inflater:
             raise too_large(self.limit, f"{self.encoding} inflated")
         return out
 
-    def flush(self) -> bytes:
+    def flush(self, *, complete: bool = False) -> bytes:
+        """The rest of the body. A compressed body that stops before its end marker was
+        cut (its data may be cut too), unless ``complete``: its format judges that itself.
+        """
         if self._z is None:
             return b""
         out: bytes = self._z.flush()
         self.out += len(out)
         if self.out > self.limit:
             raise too_large(self.limit, f"{self.encoding} inflated")
+        if self.raw and not self._z.eof and not complete:
+            raise AttemptFailed(
+                BadResponseError,
+                f"connection cut mid-response (the {self.encoding} body ended before its end)",
+                retryable=True,
+            )
         return out
+
+
+def _capped(
+    response: httpx2.Response, stream: Any, inflater: _Inflater, cls: type[_Capped]
+) -> _Capped:
+    # An error's message needs its first few hundred bytes: a 20 MB error page, read
+    # whole on every attempt, would cost 20 MB each time for a 300-character message.
+    keep = ERROR_BODY_BYTES if response.status_code >= 400 else None
+    return cls(stream, inflater, keep)
 
 
 def _decoded(
@@ -134,21 +155,51 @@ def _inflater(response: httpx2.Response, limit: int) -> _Inflater:
 
 
 class _Capped(httpx2.SyncByteStream):
-    def __init__(self, inner: Any, inflater: _Inflater) -> None:
+    def __init__(self, inner: Any, inflater: _Inflater, keep: int | None = None) -> None:
         self._inner, self._inflater = inner, inflater
         self.watch: _DoneWatch | None = None
+        self._head: bytes | None = b""  # an event stream's first bytes, until past a BOM
+        self._keep = keep  # an error body: this much of it is read, the rest dropped
+
+    def _kept(self, out: bytes) -> tuple[bytes, bool]:
+        """``out`` within what an error body keeps, and whether the body is done."""
+        if self._keep is None:
+            return out, False
+        out = out[: self._keep]
+        self._keep -= len(out)
+        return out, self._keep <= 0
 
     def _out(self, data: bytes) -> bytes:
-        if self.watch is not None and data:
+        if self.watch is None:
+            return data
+        if self._head is not None:
+            # The SSE spec drops a leading BOM; the SDK does not, and would take the first
+            # line's field for "\ufeffdata" and skip it: the answer lost, silently.
+            data = self._head + data
+            if len(data) < len(_BOM) and _BOM.startswith(data):
+                self._head = data
+                return b""
+            self._head = None
+            data = data.removeprefix(_BOM)
+        if data:
             self.watch.see(data)
         return data
 
+    def _end(self) -> bytes:
+        # An event stream's own ending ([DONE], a finish_reason) says whether it is whole,
+        # as for a plain one; a JSON body has none, so a cut gzip one is named as a cut.
+        rest = self._out(self._inflater.flush(complete=self.watch is not None))
+        head, self._head = self._head or b"", None
+        return head + rest
+
     def __iter__(self) -> Iterator[bytes]:
         for part in self._inner:
-            out = self._out(self._inflater.feed(part))
+            out, done = self._kept(self._out(self._inflater.feed(part)))
             if out:
                 yield out
-        rest = self._out(self._inflater.flush())
+            if done:
+                return
+        rest, _ = self._kept(self._end())
         if rest:
             yield rest
 
@@ -159,10 +210,12 @@ class _Capped(httpx2.SyncByteStream):
 class _AsyncCapped(_Capped, httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for part in self._inner:
-            out = self._out(self._inflater.feed(part))
+            out, done = self._kept(self._out(self._inflater.feed(part)))
             if out:
                 yield out
-        rest = self._out(self._inflater.flush())
+            if done:
+                return
+        rest, _ = self._kept(self._end())
         if rest:
             yield rest
 
@@ -188,7 +241,7 @@ class CappedTransport(httpx2.BaseTransport):
         except AttemptFailed:
             response.close()
             raise
-        return _decoded(response, request, _Capped(response.stream, inflater))
+        return _decoded(response, request, _capped(response, response.stream, inflater, _Capped))
 
     def close(self) -> None:
         self._inner.close()
@@ -208,7 +261,8 @@ class AsyncCappedTransport(httpx2.AsyncBaseTransport):
         except AttemptFailed:
             await response.aclose()
             raise
-        return _decoded(response, request, _AsyncCapped(response.stream, inflater))
+        stream = _capped(response, response.stream, inflater, _AsyncCapped)
+        return _decoded(response, request, stream)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -39,13 +39,13 @@ from llmkit.llm._bodycap import (
 )
 from llmkit.llm._config import Endpoint, RetryPolicy, Timeouts
 from llmkit.llm._deadline import Budget, budget_transport, spending
-from llmkit.llm._errors import AttemptFailed, classify, transport_error
+from llmkit.llm._errors import AttemptFailed, classify, is_timeout, transport_error
 from llmkit.llm._log import CallLog, LogTarget, open_log
 from llmkit.llm._messages import Messages
 from llmkit.llm._messages import as_messages as _as_messages
 from llmkit.llm._observed import call_event
 from llmkit.llm._result import Attempt, CallResult
-from llmkit.llm._stream import AttemptState
+from llmkit.llm._stream import AttemptState, is_json
 from llmkit.llm._template import template_id as _template_id
 
 if TYPE_CHECKING:
@@ -471,13 +471,23 @@ class Client(_BaseClient):
                 response = self._sdk.chat.completions.create(**request)
             if not plan.stream:
                 state.on_completion(response)
+            elif is_json(state.on_headers(response.response.headers.get("content-type"))):
+                with contextlib.closing(response), spending(budget):
+                    body = response.response.read()
+                text = state.on_json_answer(body)
+                if text:
+                    yield text
             else:
-                state.on_headers(response.response.headers.get("content-type"))
                 with contextlib.closing(response):
                     chunks = iter(response)
                     while True:
                         with spending(budget):
-                            chunk = next(chunks, None)
+                            try:
+                                chunk = next(chunks, None)
+                            except Exception as exc:
+                                if not _finished(state, exc):
+                                    raise
+                                chunk = None
                         if chunk is None:
                             break
                         text = state.on_chunk(chunk)
@@ -623,16 +633,29 @@ class AsyncClient(_BaseClient):
                 raise plan.timed_out(budget) from None
             if not plan.stream:
                 state.on_completion(response)
+            elif is_json(state.on_headers(response.response.headers.get("content-type"))):
+                try:
+                    with anyio.fail_after(max(budget.left(), 0.0)):
+                        body = await response.response.aread()
+                except TimeoutError:
+                    raise plan.timed_out(budget) from None
+                finally:
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
+                        await response.close()
+                text = state.on_json_answer(body)
+                if text:
+                    yield text
             else:
-                state.on_headers(response.response.headers.get("content-type"))
                 try:
                     chunks = aiter(response)
                     while True:
                         try:
                             with anyio.fail_after(max(budget.left(), 0.0)):
                                 chunk = await anext(chunks, None)
-                        except TimeoutError:
-                            raise plan.timed_out(budget) from None
+                        except TimeoutError as exc:
+                            if not _finished(state, exc):
+                                raise plan.timed_out(budget) from None
+                            chunk = None
                         if chunk is None:
                             break
                         text = state.on_chunk(chunk)
@@ -659,6 +682,12 @@ class AsyncClient(_BaseClient):
         from llmkit.llm._structured import astructured_call
 
         return await astructured_call(self, messages, schema, **kwargs)
+
+
+def _finished(state: AttemptState, exc: Exception) -> bool:
+    """A wait for more ran out after the answer's ``finish_reason``: the answer is whole,
+    the server only never hung up (nor sent ``[DONE]``); it is kept, not retried."""
+    return state.finish_reason is not None and is_timeout(exc)
 
 
 def _saw_done(stream: Any) -> bool:

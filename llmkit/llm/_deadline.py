@@ -31,6 +31,9 @@ from llmkit.llm._http_adapter import transport_over_backend
 
 __all__ = ["Budget", "budget_transport", "spending"]
 
+# After the finish_reason, the usage chunk follows at once where it comes at all.
+AFTER_FINISH_S = 2.0
+
 _current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
     "llmkit_budget", default=None
 )
@@ -57,6 +60,12 @@ class Budget:
     def progress(self) -> None:
         """A chunk was parsed: the stall timer starts again (the deadline never does)."""
         self.progress_at = time.monotonic()
+
+    def answer_finished(self) -> None:
+        """The answer's ``finish_reason`` came: only usage and ``[DONE]`` may follow, and a
+        server that never sends them nor hangs up is waited for :data:`AFTER_FINISH_S`."""
+        if self.stall is not None:
+            self.stall = min(self.stall, AFTER_FINISH_S)
 
     def left(self) -> float:
         """Seconds until the nearer limit; records which one it is when it is spent."""
@@ -121,7 +130,16 @@ class _Stream(httpcore2.NetworkStream):
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         budget = _current.get()
-        self._inner.write(buffer, timeout if budget is None else budget.cap(timeout))
+        if budget is None:
+            self._inner.write(buffer, timeout)
+            return
+        capped = budget.cap(timeout)
+        try:
+            self._inner.write(buffer, capped)
+        except httpcore2.WriteTimeout:  # a server that never reads a large request
+            if timeout is None or capped < timeout:
+                budget.expire()
+            raise
 
     def close(self) -> None:
         self._inner.close()

@@ -6,6 +6,7 @@ Shared by the sync and async clients: they differ only in how they iterate.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,18 +14,30 @@ from typing import Any
 from llmkit._exceptions import BadResponseError
 from llmkit._tokens import count_tokens_within
 from llmkit.llm._deadline import Budget
-from llmkit.llm._errors import AttemptFailed
+from llmkit.llm._errors import AttemptFailed, in_band_error
 from llmkit.timing import StreamTimer, Timing
 
-__all__ = ["AttemptState"]
+__all__ = ["AttemptState", "is_json", "media_type"]
 
 
 _NO_OBJECT = (str, int, float, bool, list, tuple)
+# The largest token count believed: 1e30 is noise, and would not fit the call log's integers.
+MAX_COUNT = 2**53
 # Counting this much text offline takes long enough (~1-2 ms per KB at worst) that the
 # async client does it on a worker thread rather than on the event loop.
 HEAVY_COUNT_CHARS = 4096
 # Counting is linear but pure Python (up to ~2 ms per KB): a 20 MB answer would take 40 s.
 EXACT_COUNT_CHARS = 1_000_000
+
+
+def media_type(content_type: str | None) -> str:
+    """``application/json`` of ``Application/JSON; charset=utf-8``."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def is_json(content_type: str | None) -> bool:
+    kind = media_type(content_type)
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def _bad(where: str, value: Any, expected: str) -> AttemptFailed:
@@ -52,9 +65,11 @@ def _object(value: Any, where: str) -> Any:
 
 
 def _count(value: Any, where: str) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+    ):
         return value
-    raise _bad(where, value, "a non-negative integer or null")
+    raise _bad(where, value, "a token count (0 to 2**53) or null")
 
 
 def _usage_dict(usage: Any, where: str) -> dict[str, Any]:
@@ -86,6 +101,36 @@ def _choices(obj: Any, where: str) -> list[Any]:
     return choices
 
 
+def _show(body: str) -> str:
+    """A body's start, for a message: what the server sent instead of the answer."""
+    text = " ".join(body.split())
+    if not text:
+        return "an empty body"
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _no_choices(body: Any) -> AttemptFailed:
+    """Why a body without choices is not an answer: the server's own error, if it sent one."""
+    error = getattr(body, "error", None)
+    if error:
+        return in_band_error(error)
+    return AttemptFailed(
+        BadResponseError, "response has no choices (not a chat completion?)", False
+    )
+
+
+def _first_choice(choices: list[Any], where: str) -> Any:
+    """The choice with index 0 (a missing index counts as 0); ``None`` if this chunk has none.
+
+    With ``n`` > 1 a server interleaves the choices' chunks: only the first is the answer.
+    """
+    for i, choice in enumerate(choices):
+        choice = _object(choice, f"{where}.choices[{i}]")
+        if getattr(choice, "index", None) in (0, None):
+            return choice
+    return None
+
+
 def _reasoning_of(delta: Any, where: str) -> str:
     # Servers name it differently: vLLM/DeepSeek `reasoning_content`, others `reasoning`.
     for name in ("reasoning_content", "reasoning"):
@@ -108,6 +153,7 @@ class AttemptState:
     status: int | None = None
     budget: Budget | None = None
     _last_completion_tokens: int = 0
+    _saw_choice: bool = False
     _continuous_usage: bool = False
     _counts: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -115,21 +161,45 @@ class AttemptState:
         self.timer = StreamTimer(sent_ns=self.sent_ns)
 
     # -- streaming ---------------------------------------------------------------------------
-    def on_headers(self, content_type: str | None = None) -> None:
-        """The response began. A 200 that is not an event stream (a proxy's login page,
-        a JSON body) is named as such, not taken for a stream cut before its answer.
+    def on_headers(self, content_type: str | None = None) -> str | None:
+        """The response began. A 200 that is not an event stream (a proxy's login page)
+        is named as such, not taken for a stream cut before its answer; returns
+        ``content_type`` (a JSON one is read as one body, see :meth:`on_json_answer`).
 
         Raises:
             AttemptFailed: (``BadResponseError``) the body is HTML or plain text.
         """
         self.timer.byte(time.perf_counter_ns())
-        kind = (content_type or "").split(";")[0].strip().lower()
+        kind = media_type(content_type)
         if kind.startswith("text/") and kind != "text/event-stream":
             raise AttemptFailed(
                 BadResponseError,
                 f"expected an event stream (text/event-stream), got a {kind} body",
                 retryable=False,
             )
+        return content_type
+
+    def on_json_answer(self, body: bytes) -> str:
+        """A stream request answered with one JSON body (the server ignored ``stream``):
+        take it as the body it is, not as an event stream with no events; return its text.
+
+        Raises:
+            AttemptFailed: (``BadResponseError``) not JSON, not a chat completion, or an error.
+        """
+        try:
+            data = json.loads(body)
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise AttemptFailed(
+                BadResponseError, f"response is not valid JSON ({exc})"[:300], False
+            ) from None
+        if not isinstance(data, dict):
+            raise _bad("response", data, "an object")
+        from openai._models import construct_type  # how the SDK builds a non-streamed body
+        from openai.types.chat import ChatCompletion
+
+        self.on_completion(construct_type(value=data, type_=ChatCompletion))
+        self._saw_choice = True
+        return self.text
 
     def on_chunk(self, chunk: Any) -> str:
         """Fold one ``ChatCompletionChunk``; return the output text it released.
@@ -138,6 +208,7 @@ class AttemptState:
             AttemptFailed: (``BadResponseError``) a field holds the wrong JSON type.
         """
         now = time.perf_counter_ns()
+        _object(chunk, "chunk")  # `data: [1, 2]`, `data: 42`, `data: null`
         if self.response_id is None:
             self.response_id = _str_field(chunk, "id", "chunk")
             self.model = _str_field(chunk, "model", "chunk")
@@ -155,10 +226,16 @@ class AttemptState:
             return ""
         if usage is not None:
             self._continuous_usage = True
-        choice = _object(choices[0], "chunk.choices[0]")
+        choice = _first_choice(choices, "chunk")
+        if choice is None:  # another choice's chunk (n > 1): data, not the answer
+            self.progressed()
+            return ""
+        self._saw_choice = True
         finish = _str_field(choice, "finish_reason", "chunk.choices[0]")
         if finish:
             self.finish_reason = finish
+            if self.budget is not None:
+                self.budget.answer_finished()
         delta = getattr(choice, "delta", None)
         if delta is None:
             if finish:
@@ -189,6 +266,14 @@ class AttemptState:
             raise AttemptFailed(
                 BadResponseError, "stream ended before the answer finished", retryable=True
             )
+        if not self._saw_choice:
+            # [DONE] after no choice at all: not an empty answer but no answer (chunks
+            # without `choices`, or lines that are not `data:` ones).
+            raise AttemptFailed(
+                BadResponseError,
+                "stream ended with [DONE] but carried no choice (not a chat completion stream?)",
+                retryable=False,
+            )
         return rest
 
     # -- non-streaming -----------------------------------------------------------------------
@@ -196,11 +281,16 @@ class AttemptState:
         # The SDK returns once the whole body is read: TTFB = TTFT = E2E here.
         now = time.perf_counter_ns()
         self.timer.byte(now)
+        if isinstance(completion, str):  # the SDK hands over a body it could not take as JSON
+            raise AttemptFailed(
+                BadResponseError,
+                f"expected a chat completion (a JSON object), got {_show(completion)}",
+                False,
+            )
+        _object(completion, "response")
         choices = _choices(completion, "response")
         if not choices:
-            raise AttemptFailed(
-                BadResponseError, "response has no choices (not a chat completion?)", False
-            )
+            raise _no_choices(completion)
         self.response_id = _str_field(completion, "id", "response")
         self.model = _str_field(completion, "model", "response")
         choice = _object(choices[0], "response.choices[0]")

@@ -6,9 +6,12 @@ Each behaviour is a way a real server, proxy or load balancer has misbehaved:
                     request, JSON whitespace one byte at a time, never the JSON.
 ``trickle``         a valid answer, one byte per ``interval`` (SSE or JSON body).
 ``head_trickle``    the status line and headers themselves, one byte per ``interval``.
-``chunk_then_comments``  one real chunk, then only comments.
+``chunk_then_comments``  one real chunk (or ``chunks``, without ``[DONE]``), then only
+                    comments, never closing.
 ``shape``           a stream of ``chunks`` (or a body) exactly as given: valid JSON, wrong shapes.
-``raw``             ``body`` as bytes, with ``headers`` (a gzip body, an oversized one).
+``raw``             ``body`` as bytes, with ``status`` and ``headers`` (a gzip body, an
+                    oversized one, a redirect); with ``then``, only the first request
+                    gets it and later ones ``then`` (a JSON body) with 200.
 
 Every behaviour stops after ``duration`` seconds (then closes the connection), so a client
 that ignores its deadline makes a test fail by assertion instead of hanging the suite.
@@ -80,8 +83,11 @@ class Hostile:
     chunks: list[dict[str, Any]] | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    then: bytes | None = None
     requests: int = 0
     last_request: dict[str, Any] = field(default_factory=dict)
+    last_headers: dict[str, str] = field(default_factory=dict)
     _server: ThreadingHTTPServer = field(init=False, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -99,6 +105,7 @@ class Hostile:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
                 owner.last_request = request
+                owner.last_headers = {k.lower(): v for k, v in self.headers.items()}
                 # The client hanging up is what a deadline should make it do.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     owner._serve(self, bool(request.get("stream")))
@@ -157,7 +164,7 @@ class Hostile:
             self._drip(h.wfile, b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n" * 50)
         elif b == "chunk_then_comments":
             self._headers(h, stream)
-            h.wfile.write(sse(ok_chunks("first")[:1])[: -len(b"data: [DONE]\n\n")])
+            h.wfile.write(sse(self.chunks or ok_chunks("first")[:1])[: -len(b"data: [DONE]\n\n")])
             h.wfile.flush()
             while time.monotonic() < end and not self._stop.is_set():
                 h.wfile.write(b": ping\n\n")
@@ -169,12 +176,16 @@ class Hostile:
             h.wfile.write(data)
             h.wfile.flush()
         elif b == "raw":
-            h.send_response(200)
-            for name, value in self.headers.items():
+            first = self.then is None or self.requests == 1
+            body = self.body if first else self.then
+            h.send_response(self.status if first else 200)
+            headers = self.headers if first else {"Content-Type": "application/json"}
+            for name, value in headers.items():
                 h.send_header(name, value)
-            h.send_header("Content-Length", str(len(self.body)))
+            h.send_header("Content-Length", str(len(body)))
+            h.send_header("Connection", "close")
             h.end_headers()
-            h.wfile.write(self.body)
+            h.wfile.write(body)
         else:  # pragma: no cover - a typo in a test
             raise ValueError(f"unknown behaviour {b!r}")
 

@@ -57,6 +57,8 @@ STREAM_CASES = {
     "usage-number": ("usage", 7),
     "usage-tokens-string": ("usage.completion_tokens", "many"),
     "usage-tokens-negative": ("usage.prompt_tokens", -4),
+    # beyond any real count, and beyond SQLite's integers: the call log failed on it
+    "usage-tokens-huge": ("usage.completion_tokens", 10**30),
     "id-number": ("id", 12),
 }
 BODY_CASES = {
@@ -66,6 +68,7 @@ BODY_CASES = {
     "content-object": ("choices.0.message.content", {"text": "x"}),
     "finish-list": ("choices.0.finish_reason", []),
     "usage-tokens-string": ("usage.prompt_tokens", "x"),
+    "usage-tokens-huge": ("usage.total_tokens", 10**30),
     "usage-details-string": ("usage.completion_tokens_details", "none"),
 }
 
