@@ -121,6 +121,18 @@ def _empty_is_none(ctx: click.Context, param: click.Parameter, value: str | None
 )
 @click.option("--base-url", default=None, help="Endpoint for record/live (else LLMKIT_BASE_URL).")
 @click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="record/live: seconds one call may take, retries included (default 600).",
+)
+@click.option(
+    "--stall-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="record/live: seconds a stream may go without a chunk of data (default 30).",
+)
+@click.option(
     "--api-key", default=None, help="Key for record/live (better: LLMKIT_API_KEY); never written."
 )
 @click.option(
@@ -152,6 +164,8 @@ def eval_command(
     require_kappa: float | None,
     output: Path | None,
     base_url: str | None,
+    timeout: float | None,
+    stall_timeout: float | None,
     api_key: str | None,
     shard: str | None,
     compare: tuple[str, str] | None,
@@ -175,6 +189,7 @@ def eval_command(
         _fail("--accept-regression goes with --update-baseline")
     if mode != "replay":
         base_url = require_endpoint(base_url)
+    timeouts = _timeouts(timeout, stall_timeout)
     try:
         code = _run(
             suite,
@@ -194,6 +209,7 @@ def eval_command(
             err_console() if as_json else console(),
             shard,
             compare,
+            timeouts,
         )
     except EvalInterrupted as stop:
         _stopped(stop, output)
@@ -229,6 +245,16 @@ def _stopped(stop: EvalInterrupted, output: Path | None) -> NoReturn:
     sys.exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
 
 
+def _timeouts(total: float | None, stall: float | None) -> Any:
+    """The client's limits from ``--timeout``/``--stall-timeout`` (``None``: the defaults)."""
+    if total is None and stall is None:
+        return None
+    from llmkit.llm import Timeouts
+
+    default = Timeouts()
+    return Timeouts(total=total or default.total, stall=stall or default.stall)
+
+
 def _run(
     suite_path: Path,
     mode: str,
@@ -247,6 +273,7 @@ def _run(
     console: Any,
     shard_spec: str | None = None,
     compare: tuple[str, str] | None = None,
+    timeouts: Any = None,
 ) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -303,6 +330,7 @@ def _run(
                 refresh=refresh,
                 cases=chosen if shard is not None else (),
                 progress=lambda _c: progress.advance(task),
+                timeouts=timeouts,
             )
 
     extra = {"shard": {**shard.to_dict(), "tags": tags}} if shard is not None else {}

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmkit import _observe
 from llmkit._exceptions import ConfigError, LLMKitError
@@ -38,6 +38,9 @@ from llmkit.evals._transport import (
     capture,
     unmatched,
 )
+
+if TYPE_CHECKING:
+    from llmkit.llm import Timeouts
 
 __all__ = [
     "CaseRun",
@@ -385,7 +388,13 @@ class _CaseRunner:
         return CaseRun(case, tuple(records), outputs=tuple(text for text, _ in results))
 
 
-def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) -> Any:
+def _client(
+    mode: str,
+    base_url: str | None,
+    api_key: str | None,
+    suite: Suite,
+    timeouts: Timeouts | None = None,
+) -> Any:
     """A client whose transport replays (``.replay``) or records (calls under ``capture``)."""
     from llmkit.llm import Client, RetryPolicy
 
@@ -398,7 +407,9 @@ def _client(mode: str, base_url: str | None, api_key: str | None, suite: Suite) 
         )
         client.replay = replay
         return client
-    return Client(base_url, api_key, suite.model_name, wrap_transport=RecordingTransport)
+    return Client(
+        base_url, api_key, suite.model_name, timeouts=timeouts, wrap_transport=RecordingTransport
+    )
 
 
 def run_suite(
@@ -412,6 +423,7 @@ def run_suite(
     refresh: Sequence[str] = (),
     cases: Sequence[str] = (),
     progress: Callable[[CaseRun], None] | None = None,
+    timeouts: Timeouts | None = None,
 ) -> EvalRun:
     """Run ``suite`` and score every case.
 
@@ -426,6 +438,8 @@ def run_suite(
         refresh: record only these cases (the others replay).
         cases: run only these case ids.
         progress: called after each case.
+        timeouts: the client's limits for record and live calls (default
+            :class:`~llmkit.llm.Timeouts`: 600 s a call, retries included; 30 s stalled).
 
     Raises:
         ConfigError: bad mode, unknown case in ``refresh``/``cases``, no endpoint for record/live.
@@ -465,7 +479,7 @@ def run_suite(
             finally:
                 client.close()
         if call_cases:
-            client = _client("record", base_url, api_key, suite)
+            client = _client("record", base_url, api_key, suite, timeouts)
             try:
                 runner = _CaseRunner(suite, client)
                 write = mode != "live"
