@@ -170,6 +170,7 @@ def test_a_response_that_breaks_http_is_named_not_taken_for_an_http_status(
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"  # no length: till close
 
 
+@pytest.mark.slow  # waits out a server's silence for a second or more
 @pytest.mark.parametrize("limit", ["stall_timeout_s", "timeout_s"])
 def test_an_answer_whose_server_never_hangs_up_is_kept(
     answer: Callable[..., str], limit: str
@@ -184,6 +185,7 @@ def test_an_answer_whose_server_never_hangs_up_is_kept(
         assert rec.end_ns == rec.last_token_ns  # its end is its last byte, not the limit
 
 
+@pytest.mark.slow  # waits out a server's silence for a second or more
 def test_a_stream_cut_short_by_a_hang_still_fails(answer: Callable[..., str]) -> None:
     body = HEAD + _chunk("one ") + _chunk("two")
     level = _run(answer(body, "", hold=True), stall_timeout_s=0.5)

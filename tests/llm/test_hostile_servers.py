@@ -233,6 +233,7 @@ def deaf_url() -> Iterator[str]:
 BIG_PROMPT = "x" * 30_000_000  # more than any socket buffer holds: the send blocks
 
 
+@pytest.mark.slow  # waits out a server's silence for a second or more
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize(
     ("timeouts", "named"),
@@ -371,6 +372,7 @@ def test_a_cut_gzip_stream_is_judged_by_its_events(hostile: MakeHostile, mode: s
     assert result.text == "whole " and result.finish_reason == "stop"
 
 
+@pytest.mark.slow  # waits out a server's silence for a second or more
 @pytest.mark.parametrize("mode", MODES)
 def test_an_answer_whose_server_never_hangs_up_is_kept(hostile: MakeHostile, mode: str) -> None:
     # The whole answer, finish_reason and usage, then neither [DONE] nor a close, only
