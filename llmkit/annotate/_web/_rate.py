@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -175,23 +176,42 @@ def routes(web: Web) -> list[Route]:
         request.session.update(next=path, draft=path, flash=flash)
         return RedirectResponse("/login", 303)
 
-    async def rate_submit(request: Request) -> Response:
-        assignment_id = int(request.path_params["assignment_id"])
+    async def sent_by(
+        request: Request, page: str, *, skip: bool
+    ) -> tuple[User, FormData] | Response:
+        """The rater and the form of a rating or skip, or where the rater goes back to.
+
+        A form sent after the session ended waits for the next login (:func:`keep_draft`).
+        One from a page older than the rater's latest login (another tab, say) has a stale
+        token but the rater's own answers: they come back in a fresh form on ``page`` to
+        be sent again; nothing is stored from a request that may be forged.
+        """
         try:
             user = await web.user(request)
         except LoginRequired as exc:
             if exc.ended is None:
                 raise
-            return await keep_draft(request, exc, request.url.path)
+            return await keep_draft(request, exc, page, skip=skip)
         form = await read_form(request, web.settings.form_limit)
         if not csrf_ok(request, form):
-            # A page from before the rater's latest login (another tab, say): its token is
-            # stale but the answers are the rater's own. Put them back in a fresh form for
-            # the rater to send again; nothing is stored from a request that may be forged.
-            path = request.url.path
-            await run_in_threadpool(save_draft, store, user.id, path, _answers(form), web.now())
-            request.session.update(draft=path, flash=STALE_FLASH)
-            return RedirectResponse(path, 303)
+            answers = _skip_answers(form) if skip else _answers(form)
+            await run_in_threadpool(save_draft, store, user.id, page, answers, web.now())
+            request.session.update(draft=page, flash=SKIP_STALE_FLASH if skip else STALE_FLASH)
+            return RedirectResponse(page, 303)
+        return user, form
+
+    def following_page(user: User, assignment_id: int, status: str, reason: str | None) -> str:
+        """Where the rater goes after submitting: the next pending item, else the queue."""
+        queue = queues.submitted(user.id, assignment_id, status, reason)
+        following = next_pending(queue or queues.slots(user.name, user.id), assignment_id)
+        return f"/rate/{following.assignment_id}" if following else "/queue"
+
+    async def rate_submit(request: Request) -> Response:
+        assignment_id = int(request.path_params["assignment_id"])
+        sent = await sent_by(request, request.url.path, skip=False)
+        if isinstance(sent, Response):
+            return sent
+        user, form = sent
 
         def work() -> str:
             entry, _ = own_slot(user, assignment_id)
@@ -224,29 +244,17 @@ def routes(web: Web) -> list[Route]:
                 )
             except AnnotationError as exc:
                 raise HTTPException(400, str(exc)) from None
-            queue = queues.submitted(user.id, assignment_id, "rated", None)
-            following = next_pending(queue or queues.slots(user.name, user.id), assignment_id)
-            return f"/rate/{following.assignment_id}" if following else "/queue"
+            return following_page(user, assignment_id, "rated", None)
 
         return RedirectResponse(await run_in_threadpool(work), 303)
 
     async def skip_submit(request: Request) -> Response:
         assignment_id = int(request.path_params["assignment_id"])
-        page = f"/rate/{assignment_id}"
-        # The same care as a rating's submit: a skip sent after the session ended, or from
-        # a page older than the latest login, comes back in the skip form, never lost.
-        try:
-            user = await web.user(request)
-        except LoginRequired as exc:
-            if exc.ended is None:
-                raise
-            return await keep_draft(request, exc, page, skip=True)
-        form = await read_form(request, web.settings.form_limit)
-        if not csrf_ok(request, form):
-            answers = _skip_answers(form)
-            await run_in_threadpool(save_draft, store, user.id, page, answers, web.now())
-            request.session.update(draft=page, flash=SKIP_STALE_FLASH)
-            return RedirectResponse(page, 303)
+        # the same care as a rating's: a skip that cannot be taken comes back in the skip form
+        sent = await sent_by(request, f"/rate/{assignment_id}", skip=True)
+        if isinstance(sent, Response):
+            return sent
+        user, form = sent
         reason = str(form.get("reason", "")).strip()
         detail = str(form.get("detail", "")).strip()
         if detail:
@@ -258,9 +266,7 @@ def routes(web: Web) -> list[Route]:
                 store.skip(user.name, entry.assignment_id, reason)
             except AnnotationError as exc:
                 raise HTTPException(400, str(exc)) from None
-            queue = queues.submitted(user.id, assignment_id, "skipped", reason)
-            following = next_pending(queue or queues.slots(user.name, user.id), assignment_id)
-            return f"/rate/{following.assignment_id}" if following else "/queue"
+            return following_page(user, assignment_id, "skipped", reason)
 
         return RedirectResponse(await run_in_threadpool(work), 303)
 
