@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -10,7 +11,7 @@ from llmkit import ConfigError
 from llmkit.cli import _common as common
 from llmkit.cli._columns import columns_text
 
-__all__ = ["log"]
+__all__ = ["call_log_rows", "log"]
 
 _COLUMNS = (
     "id",
@@ -40,13 +41,10 @@ _COLUMNS = (
 @common.json_option
 def log(path: Path | None, limit: int, as_json: bool) -> None:
     """Show the most recent calls: model, prompt, tokens, TTFT, TPOT, E2E, attempts, error."""
-    from llmkit.llm import default_log_path, read_calls
+    from llmkit.llm import default_log_path
 
     target = path or default_log_path()
-    try:
-        rows = read_calls(target, limit=limit)
-    except ConfigError as exc:  # no file, not a database, another app's: one line, exit 2
-        raise common.BadInputError(str(exc)) from None
+    rows = call_log_rows(target, limit=limit)
     if as_json:
         common.print_json(rows)
         return
@@ -60,6 +58,17 @@ def log(path: Path | None, limit: int, as_json: bool) -> None:
         ),
         nl=False,
     )
+
+
+def call_log_rows(path: Path | None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The call log's rows, read-only (a typo never creates a database); no file, not a
+    database or another app's is one line, exit 2 (``llmkit log``, ``taxonomy --log``)."""
+    from llmkit.llm import read_calls
+
+    try:
+        return read_calls(path, limit=limit)
+    except ConfigError as exc:
+        raise common.BadInputError(str(exc)) from None
 
 
 def _cell(value: object) -> str:

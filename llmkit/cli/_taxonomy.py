@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from llmkit import ConfigError
 from llmkit.cli._columns import columns_text, safe_cell
 from llmkit.cli._common import BadInputError, fail_cleanly, json_option, print_json
+from llmkit.cli._log import call_log_rows
 
 __all__ = ["taxonomy"]
 
@@ -54,7 +53,7 @@ def taxonomy(
         if file and use_log:
             raise click.UsageError("give a JSONL FILE or --log, not both")
         if use_log:
-            report = taxonomy_from_log(_log_rows(log_path), top=top)
+            report = taxonomy_from_log(call_log_rows(Path(log_path) if log_path else None), top=top)
         else:
             from llmkit.cli._parse import _load_schema_file
 
@@ -71,17 +70,6 @@ def taxonomy(
             print_json(report.to_dict())
             return
         _print(report)
-
-
-def _log_rows(log_path: str | None) -> Any:
-    """The call log's rows, read-only (a typo never creates a database); a missing file or
-    one that is not a call log is one clear error."""
-    from llmkit.llm import default_log_path, read_calls
-
-    try:
-        return read_calls(Path(log_path) if log_path else default_log_path())
-    except ConfigError as exc:
-        raise BadInputError(str(exc)) from None
 
 
 def _print(report: object) -> None:
